@@ -1,0 +1,21 @@
+"""Exception classes raised at the package boundary.
+
+Messages are in domain terms and carry a location where there is one
+(``catalog.tle:17: checksum 3 expected 5``).
+"""
+
+
+class GroundsegError(ValueError):
+    """Base class for every error groundseg raises on bad input."""
+
+
+class CatalogError(GroundsegError):
+    """A TLE / OMM record or file that cannot be read."""
+
+
+class TimeError(GroundsegError):
+    """A time or time window that cannot be used."""
+
+
+class StationError(GroundsegError):
+    """A ground-station definition that cannot be used."""

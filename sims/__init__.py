@@ -1,0 +1,1 @@
+"""Simulation: scenarios, spacecraft models, runner, coverage and revisit."""

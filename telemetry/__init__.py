@@ -1,0 +1,1 @@
+"""Telemetry: CCSDS packets, parameter dictionary, ZeroMQ streams, operations platform, archive."""
