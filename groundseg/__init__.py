@@ -1,5 +1,18 @@
-"""groundseg: ground segment for an optical Earth-observation constellation."""
-from .errors import CatalogError, GroundsegError, StationError, TimeError
+"""groundseg: ground segment for an optical Earth-observation constellation.
 
-__all__ = ["GroundsegError", "CatalogError", "StationError", "TimeError"]
+The public API; units are in the names (``altitude_km``, ``elevation_deg``), shapes in the
+docstrings: satellites x times ``(n_sat, n_time, 3)``, topocentric ``(n_sat, n_site, n_time)``.
+"""
+from .earth import GroundPoints
+from .errors import CatalogError, GroundsegError, StationError, TimeError
+from .orbits import Constellation, Ephemeris
+from .stations import Station, bundled_stations, load_stations
+from .table import Table
+from .timegrid import TimeGrid
+
+__all__ = [
+    "Constellation", "Ephemeris", "TimeGrid", "GroundPoints",
+    "Station", "load_stations", "bundled_stations", "Table",
+    "GroundsegError", "CatalogError", "StationError", "TimeError",
+]
 __version__ = "0.1.0"

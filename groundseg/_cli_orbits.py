@@ -1,6 +1,88 @@
 """Subcommands ``ephemeris`` and ``constellation`` (orbit core)."""
 from __future__ import annotations
 
+import sys
+
+from ._cli_common import (add_constellation_argument, add_output_arguments,
+                          add_window_arguments, constellation_from_args, emit_table, emit_text,
+                          window)
+from .errors import GroundsegError
+
+_CATALOG_FORMATS = ("tle", "omm-json", "omm-csv", "omm-xml")
+
 
 def register(sub) -> None:
     """Add the orbit-core subcommands to ``sub`` (an argparse subparsers object)."""
+    p = sub.add_parser("ephemeris", help="propagate satellites over a time grid",
+                       description="Propagate every satellite (SGP4) over a time grid and write "
+                                   "TEME, ITRS or geodetic states.")
+    add_constellation_argument(p)
+    add_window_arguments(p)
+    p.add_argument("--step", type=float, default=60.0, metavar="SECONDS", help="grid step (default 60)")
+    p.add_argument("--frame", choices=("teme", "itrs", "geodetic"), default="teme")
+    p.add_argument("--satellite", action="append", metavar="NAME_OR_ID",
+                   help="only this satellite (repeatable)")
+    add_output_arguments(p)
+    p.set_defaults(func=_ephemeris)
+
+    p = sub.add_parser("constellation", help="write a synthetic constellation as TLE / OMM",
+                       description="Generate a synthetic constellation from elements and write "
+                                   "it as TLE or OMM.")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND")
+    kinds.required = True
+    w = kinds.add_parser("walker", help="Walker delta i:T/P/F")
+    w.add_argument("--inclination", type=float, required=True, metavar="DEG")
+    w.add_argument("--total", type=int, required=True, metavar="T", help="number of satellites")
+    w.add_argument("--planes", type=int, required=True, metavar="P")
+    w.add_argument("--phasing", type=int, default=0, metavar="F")
+    w.add_argument("--raan0", type=float, default=0.0, metavar="DEG", help="RAAN of the first plane")
+    s = kinds.add_parser("sso", help="sun-synchronous satellites by local time of node")
+    s.add_argument("--count", type=int, required=True, metavar="N")
+    node = s.add_mutually_exclusive_group(required=True)
+    node.add_argument("--ltan", type=float, metavar="HOURS", help="local time of ascending node")
+    node.add_argument("--ltdn", type=float, metavar="HOURS", help="local time of descending node")
+    s.add_argument("--planes", type=int, default=1, metavar="P")
+    b = kinds.add_parser("formosat8", help="the bundled FORMOSAT-8-like constellation")
+    for q in (w, s, b):
+        if q is not b:
+            q.add_argument("--altitude-km", type=float, required=True, metavar="KM")
+            q.add_argument("--first-id", type=int, default=90001, metavar="NORAD_ID")
+            q.add_argument("--name-prefix", default="WALKER" if q is w else "SSO")
+        q.add_argument("--epoch", required=True, metavar="ISO", help="element epoch, ISO 8601 UTC")
+        q.add_argument("--format", choices=_CATALOG_FORMATS, default="tle")
+        q.add_argument("--output", metavar="PATH")
+        q.set_defaults(func=_constellation)
+
+
+def _ephemeris(args) -> int:
+    from .orbits import Constellation  # noqa: F401  (import cost only when used)
+    from .timegrid import TimeGrid
+    start, end = window(args)
+    if not args.step > 0:
+        raise GroundsegError(f"--step must be positive, got {args.step}")
+    constellation = constellation_from_args(args, start)
+    if args.satellite:
+        constellation = constellation.subset(args.satellite)
+    grid = TimeGrid.range(start, end, args.step)
+    eph = constellation.propagate(grid)
+    for line in eph.errors():
+        print(f"groundseg: warning: {line}", file=sys.stderr)
+    emit_table(eph.table(args.frame), args)
+    return 0
+
+
+def _constellation(args) -> int:
+    from .orbits import Constellation
+    if args.kind == "walker":
+        c = Constellation.walker(args.inclination, args.total, args.planes, args.phasing,
+                                 args.altitude_km, args.epoch, raan0_deg=args.raan0,
+                                 first_norad_id=args.first_id, name_prefix=args.name_prefix)
+    elif args.kind == "sso":
+        c = Constellation.sun_synchronous(args.count, args.altitude_km, args.epoch,
+                                          ltan_h=args.ltan, ltdn_h=args.ltdn, planes=args.planes,
+                                          first_norad_id=args.first_id, name_prefix=args.name_prefix)
+    else:
+        c = Constellation.formosat8(args.epoch)
+    text = c.to_tle() if args.format == "tle" else c.to_omm(args.format.split("-", 1)[1])
+    emit_text(text, args.output)
+    return 0

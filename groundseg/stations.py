@@ -1,0 +1,215 @@
+"""Ground stations: definitions, horizon masks, CSV / TOML files, the bundled network.
+
+CSV header: ``name,latitude_deg,longitude_deg,altitude_m[,min_elevation_deg]``.
+TOML: one ``[[station]]`` table each with those keys plus optional ``mask`` (a list of
+``[azimuth_deg, elevation_deg]`` points, linear in azimuth between them and wrapping at
+360), ``antennas`` (default 1), ``setup_time_s`` (time to re-point an antenna between two
+tracks, default 60) and ``downlink_rate_mbps``.
+
+The bundled network (Hsinchu, Taoyuan, Tainan, Svalbard, Troll) uses approximate public
+coordinates, not surveyed antenna positions.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .earth import GroundPoints
+from .errors import StationError
+
+__all__ = ["Station", "load_stations", "parse_stations_csv", "parse_stations_toml",
+           "bundled_stations", "station_points", "mask_elevation_rad"]
+
+MIN_MASK_DEG, MAX_MASK_DEG = -5.0, 90.0
+
+
+@dataclass(frozen=True)
+class Station:
+    """One ground station. Angles in degrees, altitude in metres (file units)."""
+
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    altitude_m: float = 0.0
+    min_elevation_deg: float = 5.0
+    mask: tuple[tuple[float, float], ...] = ()
+    antennas: int = 1
+    setup_time_s: float = 60.0
+    downlink_rate_mbps: float | None = None
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def mask_elevation_deg(self, azimuth_deg) -> np.ndarray:
+        """Horizon elevation (deg) the satellite must clear at ``azimuth_deg``: the larger of
+        ``min_elevation_deg`` and the mask."""
+        return np.degrees(mask_elevation_rad(self, np.radians(azimuth_deg)))
+
+
+def mask_elevation_rad(station: Station, azimuth_rad) -> np.ndarray:
+    """The station's required elevation (rad) at the given azimuths (rad), any shape."""
+    az = np.asarray(azimuth_rad, dtype=float)
+    floor = np.radians(station.min_elevation_deg)
+    if not station.mask:
+        return np.full(az.shape, floor)
+    pts = np.radians(np.array(station.mask, dtype=float))
+    order = np.argsort(pts[:, 0])
+    xp, fp = pts[order, 0], pts[order, 1]
+    # Close the loop: linear between the last point and the first one + 360 deg.
+    xp = np.concatenate([xp[-1:] - 2 * np.pi, xp, xp[:1] + 2 * np.pi])
+    fp = np.concatenate([fp[-1:], fp, fp[:1]])
+    return np.maximum(np.interp(np.mod(az, 2 * np.pi), xp, fp), floor)
+
+
+def _check(station: Station, where: str) -> Station:
+    if not station.name:
+        raise StationError(f"{where}: station without a name")
+    if not -90.0 <= station.latitude_deg <= 90.0:
+        raise StationError(f"{where}: latitude {station.latitude_deg} deg outside [-90, 90]")
+    if not -180.0 <= station.longitude_deg <= 360.0:
+        raise StationError(f"{where}: longitude {station.longitude_deg} deg outside [-180, 360]")
+    if not MIN_MASK_DEG <= station.min_elevation_deg <= MAX_MASK_DEG:
+        raise StationError(f"{where}: minimum elevation {station.min_elevation_deg} deg outside "
+                           f"[{MIN_MASK_DEG:g}, {MAX_MASK_DEG:g}]")
+    for az, el in station.mask:
+        if not 0.0 <= az <= 360.0:
+            raise StationError(f"{where}: mask azimuth {az} deg outside [0, 360]")
+        if not MIN_MASK_DEG <= el <= MAX_MASK_DEG:
+            raise StationError(f"{where}: mask elevation {el} deg outside "
+                               f"[{MIN_MASK_DEG:g}, {MAX_MASK_DEG:g}]")
+    if station.antennas < 1:
+        raise StationError(f"{where}: antennas must be at least 1, got {station.antennas}")
+    if station.setup_time_s < 0:
+        raise StationError(f"{where}: setup_time_s must not be negative")
+    if station.downlink_rate_mbps is not None and station.downlink_rate_mbps <= 0:
+        raise StationError(f"{where}: downlink_rate_mbps must be positive")
+    return station
+
+
+def _number(value, key: str, where: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise StationError(f"{where}: {key} {value!r} is not a number") from None
+    if not np.isfinite(x):
+        raise StationError(f"{where}: {key} {value!r} is not finite")
+    return x
+
+
+def parse_stations_csv(text: str, source: str = "<string>") -> list[Station]:
+    """Stations from CSV text (header ``name,latitude_deg,longitude_deg,altitude_m[,min_elevation_deg]``)."""
+    reader = csv.reader(io.StringIO(text))
+    rows = [(i + 1, row) for i, row in enumerate(reader) if row and any(c.strip() for c in row)
+            and not row[0].lstrip().startswith("#")]
+    if not rows:
+        raise StationError(f"{source}: no stations")
+    header = [h.strip() for h in rows[0][1]]
+    required = ["name", "latitude_deg", "longitude_deg", "altitude_m"]
+    missing = [k for k in required if k not in header]
+    if missing:
+        raise StationError(f"{source}:{rows[0][0]}: header lacks {', '.join(missing)} "
+                           f"(expected name,latitude_deg,longitude_deg,altitude_m[,min_elevation_deg])")
+    col = {k: header.index(k) for k in header}
+    out = []
+    for line, row in rows[1:]:
+        where = f"{source}:{line}"
+        if len(row) < len(header):
+            raise StationError(f"{where}: {len(row)} fields, header has {len(header)}")
+        get = lambda k: row[col[k]].strip()  # noqa: E731
+        kwargs = dict(
+            name=get("name"),
+            latitude_deg=_number(get("latitude_deg"), "latitude_deg", where),
+            longitude_deg=_number(get("longitude_deg"), "longitude_deg", where),
+            altitude_m=_number(get("altitude_m"), "altitude_m", where),
+        )
+        if "min_elevation_deg" in col and get("min_elevation_deg"):
+            kwargs["min_elevation_deg"] = _number(get("min_elevation_deg"), "min_elevation_deg", where)
+        out.append(_check(Station(**kwargs), where))
+    return _unique(out, source)
+
+
+_TOML_KEYS = {"name", "latitude_deg", "longitude_deg", "altitude_m", "min_elevation_deg", "mask",
+              "antennas", "setup_time_s", "downlink_rate_mbps"}
+
+
+def station_from_mapping(entry: dict, where: str) -> Station:
+    """A Station from a TOML / JSON table (keys as in the module docstring)."""
+    if not isinstance(entry, dict):
+        raise StationError(f"{where}: a station must be a table")
+    for key in ("name", "latitude_deg", "longitude_deg"):
+        if key not in entry:
+            raise StationError(f"{where}: missing key {key!r}")
+    mask = entry.get("mask", ())
+    try:
+        mask = tuple((float(az), float(el)) for az, el in mask)
+    except (TypeError, ValueError):
+        raise StationError(f"{where}: mask must be a list of [azimuth_deg, elevation_deg] pairs") from None
+    antennas = entry.get("antennas", 1)
+    if not isinstance(antennas, int) or isinstance(antennas, bool):
+        raise StationError(f"{where}: antennas must be an integer, got {antennas!r}")
+    rate = entry.get("downlink_rate_mbps")
+    station = Station(
+        name=str(entry["name"]),
+        latitude_deg=_number(entry["latitude_deg"], "latitude_deg", where),
+        longitude_deg=_number(entry["longitude_deg"], "longitude_deg", where),
+        altitude_m=_number(entry.get("altitude_m", 0.0), "altitude_m", where),
+        min_elevation_deg=_number(entry.get("min_elevation_deg", 5.0), "min_elevation_deg", where),
+        mask=mask,
+        antennas=antennas,
+        setup_time_s=_number(entry.get("setup_time_s", 60.0), "setup_time_s", where),
+        downlink_rate_mbps=None if rate is None else _number(rate, "downlink_rate_mbps", where),
+        extra={k: v for k, v in entry.items() if k not in _TOML_KEYS},
+    )
+    return _check(station, where)
+
+
+def parse_stations_toml(text: str, source: str = "<string>") -> list[Station]:
+    """Stations from TOML text with ``[[station]]`` tables."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StationError(f"{source}: {exc}") from None
+    entries = data.get("station")
+    if not isinstance(entries, list) or not entries:
+        raise StationError(f"{source}: no [[station]] tables")
+    return _unique([station_from_mapping(e, f"{source}: station {i + 1}")
+                    for i, e in enumerate(entries)], source)
+
+
+def _unique(stations: list[Station], source: str) -> list[Station]:
+    seen = set()
+    for s in stations:
+        if s.name in seen:
+            raise StationError(f"{source}: station name {s.name!r} appears twice")
+        seen.add(s.name)
+    return stations
+
+
+def load_stations(path) -> list[Station]:
+    """Stations from a CSV or TOML file (TOML when the name ends in .toml or it has [[station]])."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise StationError(f"{path}: not a text file") from None
+    if path.suffix.lower() == ".toml" or "[[station]]" in text:
+        return parse_stations_toml(text, str(path))
+    return parse_stations_csv(text, str(path))
+
+
+def bundled_stations() -> list[Station]:
+    """Hsinchu, Taoyuan, Tainan, Svalbard, Troll (approximate coordinates)."""
+    text = resources.files("groundseg").joinpath("data/stations.toml").read_text(encoding="utf-8")
+    return parse_stations_toml(text, "groundseg/data/stations.toml")
+
+
+def station_points(stations) -> GroundPoints:
+    """The stations as :class:`GroundPoints` ``(n_site,)``."""
+    return GroundPoints.from_degrees([s.latitude_deg for s in stations],
+                                     [s.longitude_deg for s in stations],
+                                     [s.altitude_m for s in stations],
+                                     names=[s.name for s in stations])
