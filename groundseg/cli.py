@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _registrations():
     """Functions that each add their subcommands to the parser."""
     from . import _cli_orbits
-    return [_cli_orbits.register]
+    from sims.cli import register as _sims  # coverage, scenario (simulation: sims/)
+    return [_cli_orbits.register, _sims]
 
 
 def main(argv: list[str] | None = None) -> int:

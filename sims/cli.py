@@ -1,0 +1,208 @@
+"""Subcommands of the simulation package: ``coverage`` and ``scenario``.
+
+``groundseg/cli.py`` calls :func:`register`. Bad input raises
+:class:`~sims.errors.SimulationError` (or a groundseg error), which the main command turns
+into one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+
+from .errors import SimulationError
+
+__all__ = ["register"]
+
+# Above this many (cell x satellite x day) the default backend is a LocalCluster.
+_AUTO_CLUSTER_WORK = 2_000_000
+
+
+def register(sub) -> None:
+    """Add ``coverage`` and ``scenario`` to ``sub`` (an argparse subparsers object)."""
+    p = sub.add_parser(
+        "coverage", help="coverage and revisit over a grid of ground cells",
+        description="Access intervals of every grid cell and satellite under off-nadir and Sun "
+                    "constraints (a complete search: no access longer than 0.1 s is missed), "
+                    "then per-cell revisit statistics. Writes DIR/cells.csv "
+                    "(latitude_deg,longitude_deg,accesses,mean_revisit_h,max_revisit_h,"
+                    "p95_revisit_h,first_access_utc) and DIR/summary.json. Give negative "
+                    "region values with '=': --region=-90,90,-180,180.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--tle", metavar="FILE",
+                     help="TLE or OMM file; default: the bundled FORMOSAT-8-like constellation")
+    src.add_argument("--scenario", metavar="FILE",
+                     help="a scenario (its satellites, and defaults for window, region, "
+                          "resolution, off-nadir and Sun limits); 'bundled' for formosat8")
+    p.add_argument("--region", metavar="LAT_MIN,LAT_MAX,LON_MIN,LON_MAX",
+                   help="region in degrees, or 'globe'")
+    p.add_argument("--resolution-deg", type=float, metavar="R", help="cell size in degrees")
+    p.add_argument("--start", metavar="ISO", help="window start, ISO 8601 UTC")
+    p.add_argument("--end", metavar="ISO", help="window end, ISO 8601 UTC")
+    p.add_argument("--max-off-nadir", type=float, metavar="DEG",
+                   help="largest off-nadir angle (default: the scenario's field of regard, else 45)")
+    p.add_argument("--min-sun-elevation", type=float, metavar="DEG",
+                   help="lowest Sun elevation at the cell (default: the scenario's, else none)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a running dask scheduler (e.g. tcp://host:8786)")
+    where.add_argument("--local-cluster", type=int, metavar="N",
+                       help="run on a dask LocalCluster of N single-threaded worker processes "
+                            "(0: in this process). Default: a LocalCluster with one worker per "
+                            "CPU for large jobs, in process otherwise")
+    p.add_argument("--step", type=float, default=None, metavar="SECONDS",
+                   help="propagation grid of the search (default: the scenario's, else 60)")
+    p.add_argument("--output", required=True, metavar="DIR", help="output directory")
+    p.set_defaults(func=_coverage)
+
+    s = sub.add_parser("scenario", help="validate a scenario and show what it resolves to",
+                       description="Load and validate a scenario file (default: the bundled "
+                                   "formosat8) and print its satellites, stations and "
+                                   "spacecraft model.")
+    s.add_argument("file", nargs="?", metavar="SCENARIO", help="scenario TOML file")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.set_defaults(func=_scenario)
+
+
+def _load_scenario(path):
+    from .scenario import bundled_scenario, load_scenario
+    return bundled_scenario() if path in (None, "bundled", "formosat8") else load_scenario(path)
+
+
+def _coverage(args) -> int:
+    from groundseg._cli_common import window
+    from groundseg.orbits import Constellation
+    from groundseg.timegrid import format_utc
+
+    from .coverage import AccessConstraints, CoverageGrid, coverage
+
+    scenario = _load_scenario(args.scenario) if args.scenario else None
+    if (args.start is None) != (args.end is None):
+        raise SimulationError("give both --start and --end (or neither, with --scenario)")
+    if args.start is None:
+        if scenario is None:
+            raise SimulationError("--start and --end are required (or a --scenario with a window)")
+        start, end = scenario.window.start, scenario.window.end
+    else:
+        start, end = window(args)
+    region = args.region
+    resolution = args.resolution_deg
+    step = args.step
+    if scenario is not None:
+        cov = scenario.coverage
+        if region is None and cov.region_deg is not None:
+            region = ",".join(f"{x:g}" for x in cov.region_deg)
+        resolution = resolution if resolution is not None else cov.resolution_deg
+        step = step if step is not None else cov.step_s
+    if region is None:
+        raise SimulationError("--region is required (LAT_MIN,LAT_MAX,LON_MIN,LON_MAX or 'globe')")
+    if resolution is None:
+        raise SimulationError("--resolution-deg is required")
+    step = 60.0 if step is None else step
+    if not step > 0:
+        raise SimulationError(f"--step must be positive, got {step}")
+    grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
+        else CoverageGrid.parse(region, resolution)
+    if args.tle:
+        constellation = Constellation.from_file(args.tle)
+        for err in constellation.catalog_errors:
+            print(f"groundseg: warning: skipped {err}", file=sys.stderr)
+    elif scenario is not None:
+        constellation = scenario.constellation
+    else:
+        constellation = Constellation.formosat8(start)
+    off_nadir = args.max_off_nadir
+    sun = args.min_sun_elevation
+    if scenario is not None:
+        off_nadir = scenario.spacecraft.field_of_regard_deg if off_nadir is None else off_nadir
+        sun = scenario.spacecraft.min_sun_elevation_deg if sun is None else sun
+    constraints = AccessConstraints(45.0 if off_nadir is None else off_nadir, sun)
+    days = float((end - start) / np.timedelta64(1, "D"))
+    work = len(grid) * len(constellation) * max(days, 1e-3)
+    client, cluster, label = _dask_client(args, work)
+    try:
+        result = coverage(constellation, grid, start, end, constraints, step_s=step,
+                          client=client, progress=True, backend_label=label)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    cells, summary = result.write(args.output)
+    s = result.summary()
+    mean = s["mean_revisit_h_over_cells"]
+    worst = s["max_revisit_h_over_cells"]
+    print(f"coverage: {s['cells']} cells x {len(constellation)} satellites, "
+          f"{format_utc(start)[0]} .. {format_utc(end)[0]}, {s['accesses']} accesses; "
+          f"{s['cells_accessed']} cells accessed; mean revisit (median over cells) "
+          f"{'-' if mean is None else format(mean['median'], '.2f')} h, worst gap "
+          f"{'-' if worst is None else format(worst['max'], '.2f')} h; {label}, "
+          f"{s['elapsed_s']:.1f} s")
+    print(f"wrote {cells} and {summary}")
+    return 0
+
+
+def _dask_client(args, work: float):
+    """(client, cluster we started, label) for --scheduler / --local-cluster / auto."""
+    n = args.local_cluster
+    if args.scheduler is None and n is None:
+        n = (os.cpu_count() or 1) if work > _AUTO_CLUSTER_WORK else 0
+        if n and not _have_dask():
+            n = 0
+    if args.scheduler is None and not n:
+        return None, None, "single-process"
+    if n is not None and n < 0:
+        raise SimulationError(f"--local-cluster must be >= 0, got {n}")
+    if not _have_dask():
+        raise SimulationError("dask is not installed (pip install 'groundseg[dask]')")
+    import logging
+
+    from distributed import Client, LocalCluster
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise SimulationError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
+        return client, None, f"dask scheduler {args.scheduler}"
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster), cluster, f"dask LocalCluster({n} workers)"
+
+
+def _have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _scenario(args) -> int:
+    scenario = _load_scenario(args.file)
+    d = scenario.to_dict()
+    if args.format == "json":
+        print(json.dumps(d, indent=1))
+        return 0
+    w = d["window"]
+    sc = d["spacecraft"]
+    lines = [
+        f"scenario {d['name']} ({d['source']})",
+        f"  {d['description']}" if d["description"] else None,
+        f"window   {w['start_utc']} .. {w['end_utc']} ({w['duration_h']:g} h), step {w['step_s']:g} s",
+        f"satellites {len(d['satellites'])}: " + ", ".join(s["name"] for s in d["satellites"][:12])
+        + (" ..." if len(d["satellites"]) > 12 else ""),
+        f"stations {len(d['stations'])}: " + ", ".join(
+            f"{s['name']} ({s['latitude_deg']:.2f}, {s['longitude_deg']:.2f}, "
+            f"{s['downlink_rate_mbps']:g} Mbit/s)" for s in d["stations"]),
+        f"targets  {d['targets']}",
+        f"imaging  swath {sc['swath_km']:g} km, field of regard {sc['field_of_regard_deg']:g} deg, "
+        f"min Sun {sc['min_sun_elevation_deg']} deg, {sc['image_data_rate_gbit_s']:g} Gbit/s",
+        f"memory   {sc['memory_capacity_gbit']:g} Gbit; downlink {sc['downlink_rate_mbps']:g} Mbit/s",
+        f"power    array {sc['solar_array_power_w']:g} W, battery {sc['battery_capacity_wh']:g} Wh, "
+        "loads " + ", ".join(f"{k} {v:g} W" for k, v in sc["loads_w"].items()),
+        f"agility  {sc['agility']['model']}, {sc['agility']['max_rate_deg_s']:g} deg/s",
+    ]
+    print("\n".join(line for line in lines if line is not None))
+    return 0
