@@ -1023,8 +1023,10 @@ def coverage(constellation, grid, start, end, constraints: AccessConstraints | N
         start64, end64, lat, (lon + 180.0) % 360.0 - 180.0, cat("accesses"), cat("first_s"),
         cat("mean_s"), cat("max_s"), cat("p95_s"), curve, info, cover_grid)
     if keep_intervals:
-        result.intervals = tuple(np.concatenate([p[i] for p in parts]) for i in range(4)) \
+        raw = tuple(np.concatenate([p[i] for p in parts]) for i in range(4)) \
             if parts else _empty_intervals()
+        order = np.lexsort((raw[2], raw[1], raw[0]))
+        result.intervals = tuple(x[order] for x in raw)
     info["elapsed_s"] = round(time.perf_counter() - t_start, 3)
     del tgrid
     return result
