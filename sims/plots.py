@@ -256,8 +256,7 @@ def revisit_map(path, latitude_deg, longitude_deg, values, *, resolution_deg=Non
     grid = np.full((ulat.size, ulon.size), np.nan)
     grid[np.searchsorted(ulat, lat), np.searchsorted(ulon, lon)] = v
     import matplotlib
-    cmap = matplotlib.colormaps["viridis_r"].copy()
-    cmap.set_bad("0.75")
+    cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="0.75")
     span_lon = lon_edges[-1] - lon_edges[0]
     span_lat = lat_edges[-1] - lat_edges[0]
     width = 11.0
