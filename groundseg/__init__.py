@@ -5,7 +5,9 @@ docstrings: satellites x times ``(n_sat, n_time, 3)``, topocentric ``(n_sat, n_s
 """
 from .earth import GroundPoints
 from .errors import CatalogError, GroundsegError, StationError, TimeError
+from .contacts import ContactPlan, plan_contacts
 from .orbits import Constellation, Ephemeris
+from .passes import PassTable, passes_from_ephemeris, pointing_table, predict_passes
 from .stations import Station, bundled_stations, load_stations
 from .table import Table
 from .timegrid import TimeGrid
@@ -14,5 +16,7 @@ __all__ = [
     "Constellation", "Ephemeris", "TimeGrid", "GroundPoints",
     "Station", "load_stations", "bundled_stations", "Table",
     "GroundsegError", "CatalogError", "StationError", "TimeError",
+    "predict_passes", "passes_from_ephemeris", "pointing_table", "PassTable",
+    "plan_contacts", "ContactPlan",
 ]
 __version__ = "0.1.0"
