@@ -95,10 +95,10 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
 
     ``fn(rows, t)`` returns ``(g, dg/dt)``, each ``(m,)``. ``x0``: first trial points (default:
     the secant of the bracket). A Newton step that leaves the bracket, or a zero derivative,
-    falls back to bisection. When a step is shorter than ``tol_s / 4`` the two points
-    ``tol_s / 2`` either side are evaluated: a sign change between them proves the root
-    within ``tol_s`` (otherwise the iteration goes on from the narrower bracket). All arrays
-    ``(m,)``; returns the root times ``(m,)``.
+    falls back to bisection. When a step is shorter than ``tol_s / 4`` the point ``tol_s / 2``
+    beyond the new estimate is evaluated too: a sign change between it and the last trial
+    point proves the root within ``tol_s`` (otherwise the iteration goes on from the
+    narrower bracket). All arrays ``(m,)``; returns the root times ``(m,)``.
     """
     rows = np.asarray(rows)
     a = np.array(a, dtype=float)
@@ -136,18 +136,16 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
         new = np.where(ok, new, 0.5 * (a + b))
         close = ok & (np.abs(step) < 0.25 * tol_s) & ((b - a) > tol_s)
         if np.any(close):
+            # x is now an end of the bracket and the root is about |step| beyond it: one
+            # point tol / 2 past the estimate closes the bracket to under tol.
             i = np.flatnonzero(close)
-            lo = np.maximum(new[i] - half, a[i])
-            hi = np.minimum(new[i] + half, b[i])
-            gl, _ = fn(r[i], lo)
-            gh, _ = fn(r[i], hi)
-            # Narrow the bracket with whichever of the two points keeps the sign change.
-            for t, gt in ((lo, gl), (hi, gh)):
-                same = np.sign(gt) == np.sign(ga[i])
-                move_a = same & (t >= a[i])
-                move_b = ~same & (t <= b[i])
-                a[i], ga[i] = np.where(move_a, t, a[i]), np.where(move_a, gt, ga[i])
-                b[i], gb[i] = np.where(move_b, t, b[i]), np.where(move_b, gt, gb[i])
+            t = np.clip(new[i] + np.copysign(half, step[i]), a[i], b[i])
+            gt, _ = fn(r[i], t)
+            same = np.sign(gt) == np.sign(ga[i])
+            move_a = same & (t >= a[i])
+            move_b = ~same & (t <= b[i])
+            a[i], ga[i] = np.where(move_a, t, a[i]), np.where(move_a, gt, ga[i])
+            b[i], gb[i] = np.where(move_b, t, b[i]), np.where(move_b, gt, gb[i])
         x = np.where((new > a) & (new < b), new, 0.5 * (a + b))
     if idx.size:
         root[idx] = 0.5 * (a + b)

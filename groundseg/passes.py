@@ -26,8 +26,10 @@ Method and the completeness argument
    below), psi <= lambda holds whenever the station sees the satellite, however oblate the
    Earth. psi changes no faster than ``L_psi`` = (largest |r x v| / r^2 of the satellite) +
    the Earth's rotation rate. If the satellite is visible at some t in [t_k, t_k+1], then
-   ``min(psi_k, psi_k+1) <= lambda + L_psi (t_k+1 - t_k) / 2``; an interval whose two ends
-   both fail this is dropped, and no visible instant is lost.
+   ``psi_k + psi_k+1 <= 2 lambda + L_psi (t_k+1 - t_k)`` (from t, psi can grow by at most
+   L_psi per second towards either end); an interval that fails this is dropped, and no
+   visible instant is lost. (A cheaper per-sample form of the same test, ``min(psi_k,
+   psi_k+1) <= lambda + L_psi h / 2``, picks the intervals to look at first.)
 3. **Crossings.** On every surviving interval, ``g`` (clipped to ``[-c, c]`` for masked
    stations, which keeps its zeros and signs) obeys ``|dg/dt| <= (|v|/rho)(1 + S / cos e)``
    with |v| a bound on the satellite's Earth-fixed speed, rho a lower bound of the range
@@ -355,13 +357,17 @@ def _quintic_coefficients(p0, v0, a0, p1, v1, a1, h):
     matching position, velocity and acceleration at both ends: ``(..., 6, 3)`` from
     ``(..., 3)`` states and ``h`` broadcasting against ``p0[..., 0]``."""
     hh = np.asarray(h, dtype=float)[..., None]
+    out = np.empty(np.broadcast_shapes(p0.shape, hh.shape)[:-1] + (6, 3))
     V0, V1 = hh * v0, hh * v1
     A0, A1 = (hh * hh) * a0, (hh * hh) * a1
     dp = p1 - p0
-    c3 = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
-    c4 = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
-    c5 = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
-    return np.stack(np.broadcast_arrays(p0, V0, 0.5 * A0, c3, c4, c5), axis=-2)
+    out[..., 0, :] = p0
+    out[..., 1, :] = V0
+    np.multiply(A0, 0.5, out=out[..., 2, :])
+    out[..., 3, :] = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
+    out[..., 4, :] = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
+    out[..., 5, :] = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
+    return out
 
 
 def _horner(C, tau, derivative=False, second=False):
@@ -431,7 +437,7 @@ class _Geometry:
 
     def rows(self, k, s, j):
         """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
-        C = self.coef[s, k].copy()
+        C = self.coef[s, k]
         C[:, 0] -= self.site_pos[k, j]
         return np.matmul(C, np.swapaxes(self.site_enu[k, j], 1, 2))
 
@@ -636,11 +642,16 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
         unit = geo.p / np.linalg.norm(geo.p, axis=-1, keepdims=True)
         cos_psi = np.matmul(np.swapaxes(unit, 0, 1), np.swapaxes(site_dir, 1, 2))  # (n_t, n_s, n_j)
         near = cos_psi >= cos_limit[None]
-    del cos_psi
     near &= valid.T[:, :, None]
     cand = near[:-1] | near[1:]
     cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
     kk, ss, jj = np.nonzero(cand)
+    # Sharper, per interval: psi >= (psi_k + psi_k+1 - L h) / 2 everywhere inside it.
+    psi_sum = np.arccos(np.clip(cos_psi[kk, ss, jj], -1, 1)) + \
+        np.arccos(np.clip(cos_psi[kk + 1, ss, jj], -1, 1))
+    keep = psi_sum - psi_rate[ss] * geo.h[kk] <= 2 * lam[ss, jj]
+    kk, ss, jj = kk[keep], ss[keep], jj[keep]
+    del cos_psi
 
     # -- one polynomial per candidate row; crossings of the margin ------------------------
     C = geo.rows(kk, ss, jj)
