@@ -560,9 +560,12 @@ class _Pruner:
     """Bernstein test of rows: True where the satellite is provably below the station's
     lowest requirement, or provably above its highest, over a whole sub-interval.
 
-    With s = sin(eps), el >= eps  <=>  u - s |d| >= 0. For any unit vector w, |d| >= d.w, so
-    u - s (d.w) bounds u - s |d| from one side (above when s >= 0, below when s < 0), a
-    degree-5 polynomial; |d| <= |per-axis bounds| gives the other side. w = d at mid-interval.
+    With s = sin(eps), el >= eps  <=>  u - s |d| >= 0. The curve d(t) on a sub-interval is a
+    convex combination of its Bernstein control points. For s >= 0, {u >= s |d|} is a convex
+    cone: every control point strictly inside proves the whole curve above. For s < 0 the
+    same holds for the cone below. The other two cases use a linear bound: for any unit w,
+    |d| >= d.w, so u - s (d.w) bounds u - s |d| from one side (above when s >= 0, below
+    when s < 0) and is a degree-5 polynomial (w = d at mid-interval).
     """
 
     def __init__(self, C, t0, h, s_low, s_high):
@@ -573,51 +576,30 @@ class _Pruner:
         low = (ga < 0) & (gb < 0)
         if np.any(low):
             i = np.flatnonzero(low)
-            out[i] = self._below(rows[i], a[i], b[i])
+            out[i] = self._test(rows[i], a[i], b[i], self.s_low[rows[i]], below=True)
         high = (ga > 0) & (gb > 0)
         if np.any(high):
             i = np.flatnonzero(high)
-            out[i] = self._above(rows[i], a[i], b[i])
+            out[i] = self._test(rows[i], a[i], b[i], self.s_high[rows[i]], below=False)
         return out
 
-    def _tau(self, rows, a, b):
-        return (a - self.t0[rows]) / self.h[rows], (b - self.t0[rows]) / self.h[rows]
-
-    def _below(self, rows, a, b):
-        """Provably below the lowest requirement over [a, b]."""
+    def _test(self, rows, a, b, s, below: bool):
         C = self.C[rows]
-        ta, tb = self._tau(rows, a, b)
-        s = self.s_low[rows]
-        pos = s >= 0
-        mid, _, _ = _horner(C, 0.5 * (ta + tb))
-        w = mid / np.linalg.norm(mid, axis=1, keepdims=True)
-        # s >= 0: u - s (d.w) >= u - s |d|.  s < 0: u - s |d| <= u + |s| rho_max.
-        w = w * np.where(pos, -s, 0.0)[:, None]
-        w[:, 2] += 1.0
-        q = np.matmul(C, w[:, :, None])                                       # (m, 6, 1)
-        if np.all(pos):
-            return bernstein_coefficients(q, ta, tb).max(axis=1)[:, 0] < 0
-        B = bernstein_coefficients(np.concatenate([q, C], axis=2), ta, tb)    # (m, 6, 4)
-        hi_q = B[:, :, 0].max(axis=1)
-        rho_hi = np.sqrt(np.sum(np.abs(B[:, :, 1:]).max(axis=1) ** 2, axis=1))
-        return np.where(pos, hi_q < 0, B[:, :, 3].max(axis=1) - s * rho_hi < 0)
-
-    def _above(self, rows, a, b):
-        """Provably above the highest requirement over [a, b]."""
-        C = self.C[rows]
-        ta, tb = self._tau(rows, a, b)
-        s = self.s_high[rows]
+        ta = (a - self.t0[rows]) / self.h[rows]
+        tb = (b - self.t0[rows]) / self.h[rows]
         B = bernstein_coefficients(C, ta, tb)                                  # (m, 6, 3)
-        u_lo = B[:, :, 2].min(axis=1)
-        if np.all(s >= 0):
-            rho_hi = np.sqrt(np.sum(np.abs(B).max(axis=1) ** 2, axis=1))
-            return u_lo - s * rho_hi > 0
-        mid, _, _ = _horner(C, 0.5 * (ta + tb))
-        w = mid / np.linalg.norm(mid, axis=1, keepdims=True) * np.abs(s)[:, None]
-        w[:, 2] += 1.0
-        q_lo = bernstein_coefficients(np.matmul(C, w[:, :, None]), ta, tb).min(axis=1)[:, 0]
-        rho_hi = np.sqrt(np.sum(np.abs(B).max(axis=1) ** 2, axis=1))
-        return np.where(s >= 0, u_lo - s * rho_hi > 0, q_lo > 0)
+        norm = np.sqrt(np.einsum("mki,mki->mk", B, B))
+        margin = B[:, :, 2] - s[:, None] * norm                                # u - s |b|
+        cone = (s < 0) if below else (s >= 0)
+        out = np.where(below, margin.max(axis=1) < 0, margin.min(axis=1) > 0) & cone
+        lin = np.flatnonzero(~cone)
+        if lin.size:
+            # u - s (d.w): an upper bound of u - s |d| when s >= 0, a lower one when s < 0.
+            mid, _, _ = _horner(C[lin], 0.5 * (ta[lin] + tb[lin]))
+            w = mid / np.linalg.norm(mid, axis=1, keepdims=True)
+            q = B[lin, :, 2] - s[lin, None] * np.einsum("mki,mi->mk", B[lin], w)
+            out[lin] = q.max(axis=1) < 0 if below else q.min(axis=1) > 0
+        return out
 
 
 def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate, tol_s):
