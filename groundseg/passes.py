@@ -12,10 +12,13 @@ of maximum margin ``g``: with a mask the two differ).
 
 Method and the completeness argument
 ------------------------------------
-1. **Grid.** SGP4 states (TEME position, velocity) every ``step_s`` (default: a 30th of
-   the shortest orbital period, at most 180 s). Between samples the trajectory is a quintic
-   Hermite polynomial matched to position, velocity and a J2 gravity acceleration at both
-   ends (a few metres from SGP4 itself at 180 s in LEO; cubic Hermite would be ~35 m).
+1. **Grid.** SGP4 states (TEME position, velocity) every ``step_s`` (default: a 22nd of
+   the shortest orbital period, at most 240 s): the only SGP4 calls. Between samples the
+   trajectory, in the Earth-fixed (PEF) frame, is the quintic Hermite polynomial matching
+   position, velocity and a J2 gravity acceleration (with Coriolis and centrifugal terms)
+   at both ends: a few metres from SGP4 itself at 240 s in LEO (cubic Hermite: ~100 m).
+   Seen from a station, in its east / north / up frame, that is one polynomial per
+   (interval, satellite, station) *row*; everything below evaluates these polynomials.
 2. **Prefilter (the psi bound).** Let psi be the geocentric angle between satellite and
    station. On a sphere through the station (geocentric radius R) a satellite at radius
    r sits at geocentric elevation >= eps only while ``psi <= lambda = arccos(R cos(eps)/r) -
@@ -30,16 +33,24 @@ Method and the completeness argument
    L_psi per second towards either end); an interval that fails this is dropped, and no
    visible instant is lost. (A cheaper per-sample form of the same test, ``min(psi_k,
    psi_k+1) <= lambda + L_psi h / 2``, picks the intervals to look at first.)
-3. **Crossings.** On every surviving interval, ``g`` (clipped to ``[-c, c]`` for masked
-   stations, which keeps its zeros and signs) obeys ``|dg/dt| <= (|v|/rho)(1 + S / cos e)``
-   with |v| a bound on the satellite's Earth-fixed speed, rho a lower bound of the range
-   inside the interval, S the steepest slope of the mask and cos e the smallest cos(elevation)
-   where ``|g| < c``. :func:`groundseg.events.find_crossings_in` bisects every interval until
-   it either shows a sign change or the Lipschitz test proves it holds no zero (interval
-   narrower than 1 ms: zeros closer together than 1 ms may merge). So every pass longer than
-   1 ms is found, however grazing; the brackets are refined together (Illinois) to 1 ms.
-4. **TCA** is the root of d(elevation)/dt inside [AOS, LOS] (an LEO pass's elevation has
-   one maximum), or AOS / LOS when elevation only falls / rises in the pass (masks).
+3. **Crossings.** :func:`groundseg.events.find_crossings_in` takes every surviving row and
+   splits it until each piece either shows a sign change of ``g`` or is proved empty, by
+   either of two tests: the Lipschitz one (``|g(a)| + |g(b)| > L (b - a)``, with ``L =
+   (|v|/rho)(1 + S / cos e)``: |v| a bound on the Earth-fixed speed, rho a lower bound of
+   the range, S the steepest slope of the mask, cos e the smallest cos(elevation) where
+   ``|g| < c``; masked stations use g clipped to ``[-c, c]``, which keeps zeros and signs)
+   or the Bernstein one (the polynomial's control points on the piece all lie inside the
+   cone ``el > highest requirement`` or all below the lowest: see ``_Pruner``). Pieces
+   narrower than 1 ms stop the search, so every pass longer than 1 ms is found, however
+   grazing. Brackets are refined by Newton steps kept inside the bracket, to 1 ms.
+   A bracket is taken to hold one zero. Without a mask that needs the elevation to turn
+   twice inside one grid step (rise-set-rise within 240 s), which an LEO satellite cannot
+   do: between two passes the elevation goes through its minimum far below the horizon.
+   With a mask it can (a dip behind a building), so for masked stations the parts of each
+   bracket beside its root are searched again until no new zero appears.
+4. **TCA** is the highest root of d(elevation)/dt (a + to - change between the grid times
+   inside [AOS, LOS], refined by Newton on the same polynomials), or AOS / LOS when the
+   elevation only falls / rises in the pass (masks).
 
 The margins above assume what SGP4 states are: smooth, bound by Earth gravity (the
 curvature margin uses ``r'' <= h^2/r^3 - mu/r^2 + 5e-5 km/s^2``, i.e. central gravity
@@ -105,7 +116,7 @@ _MU = 398600.8
 _RE = 6378.135
 _J2 = 0.001082616
 _PERTURBATION_KM_S2 = 5e-5      # J2 radial, drag, short-period terms: bound on what central gravity leaves out
-_MAX_STEP_S = 180.0
+_MAX_STEP_S = 240.0
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _TWO_PI = 2.0 * np.pi
 
@@ -422,7 +433,7 @@ class _Geometry:
         p = _rotate_z(r, c, s)
         vp = _rotate_z(v, c, s) - _cross_z(w, p)
         ap = _rotate_z(_gravity_km_s2(r), c, s) - 2 * _cross_z(w, vp) - _cross_z(w, _cross_z(w, p))
-        self.p = p
+        self.p, self.vp = p, vp
         # Quintic coefficients of every interval of every satellite, PEF: (n_s, n_t - 1, 6, 3).
         self.coef = _quintic_coefficients(p[:, :-1], vp[:, :-1], ap[:, :-1], p[:, 1:], vp[:, 1:],
                                           ap[:, 1:], self.h[None, :])
@@ -435,16 +446,29 @@ class _Geometry:
         self.site_pos = np.ascontiguousarray(pef[:, :, 0, :])                # (n_t, n_j, 3)
         self.site_enu = np.ascontiguousarray(pef[:, :, 1:, :])               # (n_t, n_j, 3, 3)
 
+    def _site(self, k, j):
+        """Station position ``(m, 3)`` and E, N, U rows ``(m, 3, 3)`` (PEF) at grid times k."""
+        i = k * self.site_pos.shape[1] + j
+        return (np.take(self.site_pos.reshape(-1, 3), i, axis=0),
+                np.take(self.site_enu.reshape(-1, 3, 3), i, axis=0))
+
     def rows(self, k, s, j):
         """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
-        C = self.coef[s, k]
-        C[:, 0] -= self.site_pos[k, j]
-        return np.matmul(C, np.swapaxes(self.site_enu[k, j], 1, 2))
+        n_k = self.coef.shape[1]
+        C = np.take(self.coef.reshape(-1, 6, 3), s * n_k + k, axis=0)
+        P, M = self._site(k, j)
+        C[:, 0] -= P
+        return np.matmul(C, np.swapaxes(M, 1, 2))
 
-    def at_samples(self, k, s, j):
-        """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states)."""
-        kk = np.minimum(k, self.grid_s.size - 1)
-        return np.einsum("mij,mj->mi", self.site_enu[kk, j], self.p[s, k] - self.site_pos[kk, j])
+    def at_samples(self, k, s, j, velocity=False):
+        """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
+        their time derivatives."""
+        P, M = self._site(k, j)
+        i = s * self.p.shape[1] + k
+        d = np.matmul(M, (np.take(self.p.reshape(-1, 3), i, axis=0) - P)[:, :, None])[:, :, 0]
+        if not velocity:
+            return d
+        return d, np.matmul(M, np.take(self.vp.reshape(-1, 3), i, axis=0)[:, :, None])[:, :, 0]
 
 
 def _look(d):
@@ -510,8 +534,8 @@ def _revolutions_at(satrecs, jd, fr):
 # The pass finder
 # ---------------------------------------------------------------------------------------
 def default_step_s(constellation: Constellation) -> float:
-    """Coarse grid step (s): a 30th of the shortest period, shortened for eccentric orbits,
-    at most 180 s."""
+    """Coarse grid step (s): a 22nd of the shortest period, shortened for eccentric orbits,
+    at most 240 s (about 240 s for LEO)."""
     if not constellation.satrecs:
         return _MAX_STEP_S
     n = np.array([s.no_kozai for s in constellation.satrecs])       # rad/min
@@ -520,7 +544,7 @@ def default_step_s(constellation: Constellation) -> float:
     if not np.any(ok):
         return _MAX_STEP_S
     period_s = _TWO_PI / n[ok] * 60.0 * (1 - e[ok]) ** 2
-    return float(min(_MAX_STEP_S, max(10.0, period_s.min() / 30.0)))
+    return float(min(_MAX_STEP_S, max(10.0, period_s.min() / 22.0)))
 
 
 def _satellite_bounds(r, v, h_max):
@@ -584,7 +608,7 @@ class _Pruner:
         return out
 
     def _test(self, rows, a, b, s, below: bool):
-        C = self.C[rows]
+        C = np.take(self.C, rows, axis=0)
         ta = (a - self.t0[rows]) / self.h[rows]
         tb = (b - self.t0[rows]) / self.h[rows]
         B = bernstein_coefficients(C, ta, tb)                                  # (m, 6, 3)
@@ -647,12 +671,12 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
     rate = 1.05 * speed[ss] / rho_lo * sites.rate_factor[jj]
 
     def margin_fn(rows, t):
-        d, _, _ = _horner(C[rows], (t - t0[rows]) / h[rows])
+        d, _, _ = _horner(np.take(C, rows, axis=0), (t - t0[rows]) / h[rows])
         return sites.margin_enu(jj[rows], d)
 
     prune = _Pruner(C, t0, h, np.sin(sites.lowest - 1e-9)[jj], np.sin(sites.highest + 1e-9)[jj])
     def margin_and_rate(rows, t):
-        d, dd, _ = _horner(C[rows], (t - t0[rows]) / h[rows], derivative=True)
+        d, dd, _ = _horner(np.take(C, rows, axis=0), (t - t0[rows]) / h[rows], derivative=True)
         g, dg = sites.margin_enu(jj[rows], d, dd)
         return g, dg / h[rows]
 
@@ -709,33 +733,39 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
     seg_pass = np.repeat(np.arange(aos.size), count)
     seg_k = kA[seg_pass] + (np.arange(seg_pass.size) - np.repeat(np.cumsum(count) - count, count))
     sp, sj = ps[seg_pass], pj[seg_pass]
-    # Every interval a pass overlaps is a candidate row (the prefilter is complete); rows are
-    # in (k, s, j) order, so their codes are sorted.
-    row_code = (kk * n_s + ss) * n_j + jj
-    want = (seg_k * n_s + sp) * n_j + sj
-    at = np.minimum(np.searchsorted(row_code, want), max(row_code.size - 1, 0))
-    found = row_code[at] == want if row_code.size else np.zeros(want.size, bool)
-    SC = C[at] if row_code.size else np.zeros((0, 6, 3))
-    if not np.all(found):
-        SC[~found] = geo.rows(seg_k[~found], sp[~found], sj[~found])
     s_t0, s_h = grid[seg_k], geo.h[seg_k]
     seg_first = np.cumsum(count) - count
     seg_last = seg_first + count - 1
+    # Rows are in (k, s, j) order, so their codes are sorted; every interval a pass overlaps
+    # is a candidate row (the prefilter is complete), built afresh if ever it is not.
+    row_code = (kk * n_s + ss) * n_j + jj
+
+    def rows_of(seg):
+        want = (seg_k[seg] * n_s + sp[seg]) * n_j + sj[seg]
+        at = np.minimum(np.searchsorted(row_code, want), max(row_code.size - 1, 0))
+        found = row_code[at] == want if row_code.size else np.zeros(want.size, bool)
+        out = np.take(C, at, axis=0) if row_code.size else np.zeros((want.size, 6, 3))
+        if not np.all(found):
+            out[~found] = geo.rows(seg_k[seg][~found], sp[seg][~found], sj[seg][~found])
+        return out
+
+    first_rows, last_rows = rows_of(seg_first), rows_of(seg_last)
 
     def rate_fn(rows, t):
-        d, dd, d2 = _horner(SC[rows], (t - s_t0[rows]) / s_h[rows], True, True)
+        d, dd, d2 = _horner(np.take(SC, rows, axis=0), (t - s_t0[idx][rows]) / s_h[idx][rows],
+                            True, True)
         dot_ddd = np.einsum("mi,mi->m", d, dd)
         rho2 = np.einsum("mi,mi->m", d, d)
         f = dd[:, 2] * rho2 - d[:, 2] * dot_ddd
         df = d2[:, 2] * rho2 + dd[:, 2] * dot_ddd - d[:, 2] * (
             np.einsum("mi,mi->m", dd, dd) + np.einsum("mi,mi->m", d, d2))
-        return f, df / s_h[rows]
+        return f, df / s_h[idx][rows]
 
-    # d(elevation)/dt at AOS, at every grid time inside the pass and at LOS: a segment holds
-    # an elevation maximum where it goes from + to -.
-    d_a, dd_a, _ = _horner(SC[seg_first], (aos - s_t0[seg_first]) / s_h[seg_first], True)
-    d_l, dd_l, _ = _horner(SC[seg_last], (los - s_t0[seg_last]) / s_h[seg_last], True)
-    f_lo = _elevation_rate_sign(SC[:, 0], SC[:, 1])
+    # d(elevation)/dt at AOS, at every grid time inside the pass (exact SGP4 samples) and at
+    # LOS: a segment holds an elevation maximum where it goes from + to -.
+    d_a, dd_a, _ = _horner(first_rows, (aos - s_t0[seg_first]) / s_h[seg_first], True)
+    d_l, dd_l, _ = _horner(last_rows, (los - s_t0[seg_last]) / s_h[seg_last], True)
+    f_lo = _elevation_rate_sign(*geo.at_samples(seg_k, sp, sj, velocity=True))
     f_lo[seg_first] = _elevation_rate_sign(d_a, dd_a)
     f_hi = np.empty_like(f_lo)
     f_hi[:-1] = f_lo[1:]
@@ -754,9 +784,10 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
     peak = (f_lo > 0) & (f_hi <= 0)
     if np.any(peak):
         idx = np.flatnonzero(peak)
-        t_root = refine_roots_newton(rate_fn, idx, lo_t[idx], hi_t[idx], f_lo[idx], f_hi[idx],
-                                     tol_s=tol_s)
-        d_root, _, _ = _horner(SC[idx], (t_root - s_t0[idx]) / s_h[idx])
+        SC = rows_of(idx)
+        t_root = refine_roots_newton(rate_fn, np.arange(idx.size), lo_t[idx], hi_t[idx],
+                                     f_lo[idx], f_hi[idx], tol_s=tol_s)
+        d_root, _, _ = _horner(SC, (t_root - s_t0[idx]) / s_h[idx])
         el_root, az_root, _ = _look(d_root)
         # Highest root of each pass (usually the only one), if above both ends.
         order = np.lexsort((-el_root, seg_pass[idx]))
@@ -977,7 +1008,7 @@ def passes_from_ephemeris(ephemeris: Ephemeris, stations, *, min_elevation_deg=N
                           workers: int | None = None) -> PassTable:
     """Passes over the span of an existing :class:`~groundseg.orbits.Ephemeris` (no SGP4 call).
 
-    The ephemeris grid must be increasing with steps of at most 180 s (the interpolation's
+    The ephemeris grid must be increasing with steps of at most 240 s (the interpolation's
     accuracy); the window is its first to last time.
     """
     stations = _prepare_stations(stations, min_elevation_deg)
