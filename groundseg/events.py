@@ -93,9 +93,9 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
                         max_iter: int = 60):
     """Roots in brackets ``[a, b]`` (``ga * gb <= 0``) by Newton steps kept inside the bracket.
 
-    ``fn(rows, t)`` returns ``(g, dg/dt)``, each ``(m,)``. ``x0``: first trial points (default:
-    the secant of the bracket). A Newton step that leaves the bracket, or a zero derivative,
-    falls back to bisection. When a step is shorter than ``tol_s / 4`` the point ``tol_s / 2``
+    ``fn(rows, t)`` returns ``(g, dg/dt)``, each ``(m,)``. ``x0``: first trial points (where
+    absent, NaN or outside the bracket: the secant of the bracket). A Newton step that leaves the bracket, or a zero derivative,
+    falls back to the secant. When a step is shorter than ``0.45 tol_s`` the point ``tol_s / 2``
     beyond the new estimate is evaluated too: a sign change between it and the last trial
     point proves the root within ``tol_s`` (otherwise the iteration goes on from the
     narrower bracket). All arrays ``(m,)``; returns the root times ``(m,)``.
@@ -109,7 +109,10 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
     idx = np.flatnonzero(np.isnan(root))
     a, b, ga, gb, r = a[idx], b[idx], ga[idx], gb[idx], rows[idx]
     with np.errstate(invalid="ignore", divide="ignore"):
-        x = (a * gb - b * ga) / (gb - ga) if x0 is None else np.asarray(x0, dtype=float)[idx]
+        x = (a * gb - b * ga) / (gb - ga)
+        if x0 is not None:
+            given = np.asarray(x0, dtype=float)[idx]
+            x = np.where(np.isfinite(given) & (given > a) & (given < b), given, x)
     x = np.where(np.isfinite(x) & (x > a) & (x < b), x, 0.5 * (a + b))
     half = 0.5 * tol_s
     for _ in range(max_iter):
@@ -133,20 +136,27 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
             step = -g / dg
         new = x + step
         ok = np.isfinite(new) & (new > a) & (new < b)
-        new = np.where(ok, new, 0.5 * (a + b))
-        close = ok & (np.abs(step) < 0.25 * tol_s) & ((b - a) > tol_s)
+        close = ok & (np.abs(step) < 0.45 * tol_s) & ((b - a) > tol_s)
         if np.any(close):
             # x is now an end of the bracket and the root is about |step| beyond it: one
             # point tol / 2 past the estimate closes the bracket to under tol.
             i = np.flatnonzero(close)
             t = np.clip(new[i] + np.copysign(half, step[i]), a[i], b[i])
-            gt, _ = fn(r[i], t)
+            gt, dgt = fn(r[i], t)
             same = np.sign(gt) == np.sign(ga[i])
             move_a = same & (t >= a[i])
             move_b = ~same & (t <= b[i])
             a[i], ga[i] = np.where(move_a, t, a[i]), np.where(move_a, gt, ga[i])
             b[i], gb[i] = np.where(move_b, t, b[i]), np.where(move_b, gt, gb[i])
-        x = np.where((new > a) & (new < b), new, 0.5 * (a + b))
+            # Not closed (the root lies beyond t): go on with Newton from t.
+            with np.errstate(invalid="ignore", divide="ignore"):
+                new[i] = np.where(b[i] - a[i] > tol_s, t - gt / dgt, new[i])
+        # Off the bracket: the secant of the bracket, or its middle.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sec = (a * gb - b * ga) / (gb - ga)
+        inner = np.maximum(0.01 * (b - a), 0.25 * tol_s)
+        sec = np.where(np.isfinite(sec), np.clip(sec, a + inner, b - inner), 0.5 * (a + b))
+        x = np.where((new > a) & (new < b), new, sec)
     if idx.size:
         root[idx] = 0.5 * (a + b)
     return root

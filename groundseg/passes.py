@@ -471,6 +471,20 @@ class _Geometry:
         return d, np.matmul(M, np.take(self.vp.reshape(-1, 3), i, axis=0)[:, :, None])[:, :, 0]
 
 
+def _cubic_root(g0, g1, d0, d1):
+    """A root in (0, 1) of the cubic with values g0, g1 and slopes d0, d1 (per unit tau) at
+    0 and 1, where g0 * g1 < 0: a few Newton steps from the secant, NaN if they fail."""
+    c2 = 3 * (g1 - g0) - 2 * d0 - d1
+    c3 = 2 * (g0 - g1) + d0 + d1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = g0 / (g0 - g1)
+        for _ in range(3):
+            f = ((c3 * x + c2) * x + d0) * x + g0
+            df = (3 * c3 * x + 2 * c2) * x + d0
+            x = x - f / df
+    return np.where((x > 0) & (x < 1), x, np.nan)
+
+
 def _look(d):
     """Elevation, azimuth (rad) and range of ENU vectors ``(m, 3)``."""
     e, n, u = d[:, 0], d[:, 1], d[:, 2]
@@ -681,7 +695,19 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
         return g, dg / h[rows]
 
     def refine(rows, a, b, ga_, gb_):
-        return refine_roots_newton(margin_and_rate, rows, a, b, ga_, gb_, tol_s=tol_s)
+        # First trial point: the root of the cubic matching g and dg/dt at both ends of the
+        # bracket (cheap when the bracket is a whole row: the ends are the row's samples).
+        x0 = None
+        whole = (a == t0[rows]) & (b == t0[rows] + h[rows])
+        if np.any(whole):
+            i = np.flatnonzero(whole)
+            Ci = np.take(C, rows[i], axis=0)
+            ks = np.arange(6.0)[None, :, None]
+            _, d_a = sites.margin_enu(jj[rows[i]], Ci[:, 0], Ci[:, 1])
+            _, d_b = sites.margin_enu(jj[rows[i]], Ci.sum(axis=1), (ks * Ci).sum(axis=1))
+            x0 = np.full(rows.size, np.nan)
+            x0[i] = t0[rows[i]] + h[rows[i]] * _cubic_root(ga_[i], gb_[i], d_a, d_b)
+        return refine_roots_newton(margin_and_rate, rows, a, b, ga_, gb_, x0=x0, tol_s=tol_s)
 
     cross = find_crossings_in(margin_fn, np.arange(kk.size), t0, t0 + h, ga, gb, rate,
                               tol_s=tol_s, prune=prune, refine=refine,
