@@ -59,6 +59,9 @@ def register(sub) -> None:
                    help="drop passes shorter than this")
     c.add_argument("--satellite-exclusive", action="store_true",
                    help="a satellite talks to one station at a time")
+    c.add_argument("--optimality", action="store_true",
+                   help="also report, on stderr, the greedy plan's quality per priority against "
+                        "the exact optimum (MILP, HiGHS; LP bound above 4000 passes)")
     add_output_arguments(c)
     c.set_defaults(func=_contacts)
 
@@ -150,6 +153,12 @@ def _contacts(args) -> int:
     why = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("scheduled", "dropped") and v)
     print(f"groundseg: contacts: {summary['scheduled']} scheduled, {summary['dropped']} dropped"
           + (f" ({why})" if why else ""), file=sys.stderr)
+    if args.optimality:
+        opt = plan.optimality()
+        for row in opt.records():
+            print(f"groundseg: contacts: priority {row['priority']}: greedy quality "
+                  f"{row['greedy_quality']:.1f} of {row['method']} best {row['best_quality']:.1f} "
+                  f"({100 * row['ratio']:.2f} %)", file=sys.stderr)
     text = plan.to_json() if args.format == "json" else plan.to_csv()
     emit_text(text, args.output)
     return 0

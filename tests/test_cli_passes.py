@@ -76,13 +76,14 @@ def test_contacts_with_priorities(tmp_path, capsys):
     prio = tmp_path / "prio.csv"
     prio.write_text("satellite,priority\nFS8-1,1\n")
     assert main(["contacts", "--start", START, "--end", END, "--priorities", str(prio),
-                 "--priority", "FS8-2=1", "--satellite-exclusive"]) == 0
+                 "--priority", "FS8-2=1", "--satellite-exclusive", "--optimality"]) == 0
     cap = capsys.readouterr()
     rows = _rows(cap.out)
     assert rows and list(rows[0])[:3] == ["station", "antenna", "satellite"]
     assert {r["priority"] for r in rows if r["satellite"] in ("FS8-1", "FS8-2")} == {"1"}
     assert {r["status"] for r in rows} <= {"scheduled", "dropped"}
     assert "scheduled" in cap.err
+    assert "priority 1: greedy quality" in cap.err and "milp best" in cap.err
 
 
 @pytest.mark.parametrize("argv,match", [

@@ -145,8 +145,8 @@ def test_matches_skyfield_find_events(rng):
 
 
 def test_grazing_passes_peaking_0_01_deg_above_the_mask_are_found(rng):
-    """Stations whose minimum elevation sits 0.01 deg below a real pass's peak (and a
-    second copy 0.01 deg above it, which must see nothing of that pass)."""
+    """Stations whose minimum elevation, or mask, sits 0.01 deg below a real pass's peak (and
+    a second copy 0.01 deg above it, which must see nothing of that pass)."""
     c = _constellation(random_leo_tles(rng, 5, first_id=83000))
     base = _random_stations(rng, 3)
     base = [Station(s.name, s.latitude_deg, s.longitude_deg, s.altitude_m, 0.0) for s in base]
@@ -158,6 +158,17 @@ def test_grazing_passes_peaking_0_01_deg_above_the_mask_are_found(rng):
     for n, k in enumerate(pick):
         s = base[full.station_index[k]]
         peak = float(full.max_elevation_deg[k])
+        if n % 2:
+            # A V-shaped mask whose lowest point, at the TCA azimuth, sits 0.01 deg under
+            # (over) the peak, rising 1 deg per 10 deg of azimuth either side.
+            az = float(full.tca_azimuth_deg[k])
+            v = lambda e: tuple(((az + d) % 360.0, min(e + abs(d) / 10.0, 90.0))  # noqa: E731
+                                for d in (-170.0, -40.0, 0.0, 40.0, 170.0))
+            below.append(Station(f"G{n}", s.latitude_deg, s.longitude_deg, s.altitude_m, 0.0,
+                                 mask=v(peak - 0.01)))
+            above.append(Station(f"H{n}", s.latitude_deg, s.longitude_deg, s.altitude_m, 0.0,
+                                 mask=v(peak + 0.01)))
+            continue
         below.append(Station(f"G{n}", s.latitude_deg, s.longitude_deg, s.altitude_m, peak - 0.01))
         above.append(Station(f"H{n}", s.latitude_deg, s.longitude_deg, s.altitude_m, peak + 0.01))
     for stations, present in ((below, True), (above, False)):
