@@ -118,6 +118,7 @@ _J2 = 0.001082616
 _PERTURBATION_KM_S2 = 5e-5      # J2 radial, drag, short-period terms: bound on what central gravity leaves out
 _MAX_STEP_S = 240.0
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
+_PARALLEL_ELEMENTS = 10_000_000  # below this, one thread
 _TWO_PI = 2.0 * np.pi
 
 
@@ -230,6 +231,7 @@ class _Sites:
         geocentric_lat = np.arcsin(self.ecef[:, 2] / self.radius)
         self.deflection = np.abs(pts.latitude_rad - geocentric_lat) + 1e-9
         self.min_el = np.radians([s.min_elevation_deg for s in self.stations])
+        self.sin_min = np.sin(self.min_el)
         self.masked = np.array([bool(s.mask) for s in self.stations])
         n = len(self.stations)
         self.lowest = self.min_el.copy()        # lowest requirement over azimuth
@@ -290,29 +292,33 @@ class _Sites:
         return (out, der) if slope else out
 
     def margin_enu(self, j, d, dd=None):
-        """Clipped margin of ENU vectors ``d`` ``(m, 3)`` from stations ``j`` (azimuths are
-        computed only for masked stations); with ``dd`` (the derivative of ``d``), also the
-        margin's derivative in the same time unit."""
+        """Margin of ENU vectors ``d`` ``(m, 3)`` from stations ``j``: sin(el) - sin(min
+        elevation) without a mask (no arctangent; same zeros and signs, and no faster than
+        the elevation itself), the clipped angle margin with one (azimuths only there). With
+        ``dd`` (the derivative of ``d``), also the margin's derivative in the same time unit."""
         e, n, u = d[:, 0], d[:, 1], d[:, 2]
-        hor2 = e * e + n * n
-        hor = np.sqrt(hor2)
-        el = np.arctan2(u, hor)
-        g = el - self.min_el[j]
+        rho2 = e * e + n * n + u * u
+        rho = np.sqrt(rho2)
+        sin_el = u / rho
+        g = sin_el - self.sin_min[j]
         if dd is not None:
-            de, dn, du = dd[:, 0], dd[:, 1], dd[:, 2]
-            dhor = (e * de + n * dn) / hor
-            dg = (du * hor - u * dhor) / (hor2 + u * u)
+            dot = e * dd[:, 0] + n * dd[:, 1] + u * dd[:, 2]
+            dg = (dd[:, 2] * rho2 - u * dot) / (rho2 * rho)
         masked = self.masked[j]
         if np.any(masked):
             i = np.flatnonzero(masked)
+            hor2 = e[i] * e[i] + n[i] * n[i]
+            hor = np.sqrt(hor2)
+            el = np.arctan2(u[i], hor)
             az = np.mod(np.arctan2(e[i], n[i]), _TWO_PI)
             req, req_slope = self.requirement(j[i], az, slope=True)
-            gi = el[i] - req
+            gi = el - req
             c = self.clip[j[i]]
             g[i] = np.clip(gi, -c, c)
             if dd is not None:
-                daz = (n[i] * dd[i, 0] - e[i] * dd[i, 1]) / hor2[i]
-                dg[i] = np.where(np.abs(gi) < c, dg[i] - req_slope * daz, 0.0)
+                d_el = dg[i] * rho[i] / hor
+                daz = (n[i] * dd[i, 0] - e[i] * dd[i, 1]) / hor2
+                dg[i] = np.where(np.abs(gi) < c, d_el - req_slope * daz, 0.0)
         return g if dd is None else (g, dg)
 
     def margin(self, j, el, az, clipped: bool = True):
@@ -384,21 +390,22 @@ def _quintic_coefficients(p0, v0, a0, p1, v1, a1, h):
 def _horner(C, tau, derivative=False, second=False):
     """Value, d/dtau and (``second``) d2/dtau2 of polynomials ``C`` ``(m, 6, 3)`` at ``tau``
     ``(m,)``; absent derivatives are None."""
-    m = tau.shape[0]
     n = 3 if second else (2 if derivative else 1)
-    T = np.empty((m, n, 6))
-    T[:, 0, 0] = 1.0
-    for k in range(1, 6):
-        T[:, 0, k] = T[:, 0, k - 1] * tau
+    T = np.empty((n, 6, tau.size))                 # powers of tau, built row by row
+    T[0, 0] = 1.0
+    T[0, 1] = tau
+    for k in range(2, 6):
+        np.multiply(T[0, k - 1], tau, out=T[0, k])
     if n > 1:
-        T[:, 1, 0] = 0.0
-        for k in range(1, 6):
-            T[:, 1, k] = k * T[:, 0, k - 1]
-    if n > 2:
-        T[:, 2, :2] = 0.0
+        T[1, 0] = 0.0
+        T[1, 1] = 1.0
         for k in range(2, 6):
-            T[:, 2, k] = k * (k - 1) * T[:, 0, k - 2]
-    out = np.matmul(T, C)
+            np.multiply(T[0, k - 1], k, out=T[1, k])
+    if n > 2:
+        T[2, :2] = 0.0
+        for k in range(2, 6):
+            np.multiply(T[0, k - 2], k * (k - 1), out=T[2, k])
+    out = np.matmul(T.transpose(2, 0, 1), C)
     return out[:, 0], (out[:, 1] if n > 1 else None), (out[:, 2] if n > 2 else None)
 
 
@@ -485,6 +492,11 @@ def _cubic_root(g0, g1, d0, d1):
     return np.where((x > 0) & (x < 1), x, np.nan)
 
 
+def _norm(x):
+    """Euclidean norm over the last axis (faster than numpy.linalg.norm for (..., 3))."""
+    return np.sqrt(np.einsum("...i,...i->...", x, x))
+
+
 def _look(d):
     """Elevation, azimuth (rad) and range of ENU vectors ``(m, 3)``."""
     e, n, u = d[:, 0], d[:, 1], d[:, 2]
@@ -564,8 +576,8 @@ def default_step_s(constellation: Constellation) -> float:
 def _satellite_bounds(r, v, h_max):
     """Per satellite: radius bounds (km), psi-rate bound (rad/s), Earth-fixed speed bound
     (km/s) over the window, from the grid samples plus curvature margins."""
-    rn = np.linalg.norm(r, axis=-1)
-    hm = np.linalg.norm(np.cross(r, v), axis=-1)
+    rn = _norm(r)
+    hm = _norm(np.cross(r, v))
     with np.errstate(invalid="ignore"):
         r_min, r_max = np.nanmin(rn, axis=1), np.nanmax(rn, axis=1)
         h_hi, h_lo = np.nanmax(hm, axis=1) * 1.01, np.nanmin(hm, axis=1) * 0.99
@@ -634,7 +646,7 @@ class _Pruner:
         if lin.size:
             # u - s (d.w): an upper bound of u - s |d| when s >= 0, a lower one when s < 0.
             mid, _, _ = _horner(C[lin], 0.5 * (ta[lin] + tb[lin]))
-            w = mid / np.linalg.norm(mid, axis=1, keepdims=True)
+            w = mid / _norm(mid)[:, None]
             q = B[lin, :, 2] - s[lin, None] * np.einsum("mki,mi->mk", B[lin], w)
             out[lin] = q.max(axis=1) < 0 if below else q.min(axis=1) > 0
         return out
@@ -659,7 +671,7 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
                                 -1.0, 1.0)) - eps[None, :] + 1e-5           # (n_s, n_j)
         cos_limit = np.cos(np.minimum(lam + psi_rate[:, None] * h_max / 2, np.pi))
         site_dir = geo.site_pos / np.linalg.norm(geo.site_pos, axis=-1, keepdims=True)
-        unit = geo.p / np.linalg.norm(geo.p, axis=-1, keepdims=True)
+        unit = geo.p / _norm(geo.p)[..., None]
         cos_psi = np.matmul(np.swapaxes(unit, 0, 1), np.swapaxes(site_dir, 1, 2))  # (n_t, n_s, n_j)
         near = cos_psi >= cos_limit[None]
     near &= valid.T[:, :, None]
@@ -675,8 +687,8 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
 
     # -- one polynomial per candidate row; crossings of the margin ------------------------
     C = geo.rows(kk, ss, jj)
-    d0, d1 = C[:, 0], C.sum(axis=1)
-    rho0, rho1 = np.linalg.norm(d0, axis=1), np.linalg.norm(d1, axis=1)
+    d0, d1 = C[:, 0], np.einsum("mkc->mc", C)            # tau = 0 and tau = 1
+    rho0, rho1 = _norm(d0), _norm(d1)
     ga, gb = sites.margin_enu(jj, d0), sites.margin_enu(jj, d1)
     h = geo.h[kk]
     t0 = grid[kk]
@@ -702,9 +714,9 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
         if np.any(whole):
             i = np.flatnonzero(whole)
             Ci = np.take(C, rows[i], axis=0)
-            ks = np.arange(6.0)[None, :, None]
             _, d_a = sites.margin_enu(jj[rows[i]], Ci[:, 0], Ci[:, 1])
-            _, d_b = sites.margin_enu(jj[rows[i]], Ci.sum(axis=1), (ks * Ci).sum(axis=1))
+            _, d_b = sites.margin_enu(jj[rows[i]], np.einsum("mkc->mc", Ci),
+                                      np.einsum("k,mkc->mc", np.arange(6.0), Ci))
             x0 = np.full(rows.size, np.nan)
             x0[i] = t0[rows[i]] + h[rows[i]] * _cubic_root(ga_[i], gb_[i], d_a, d_b)
         return refine_roots_newton(margin_and_rate, rows, a, b, ga_, gb_, x0=x0, tol_s=tol_s)
@@ -902,7 +914,11 @@ def _run(satrecs, names, norad_ids, states, times: TimeGrid, stations, *, tol_s,
         np.arange(0.0, grid[-1], 3600.0), grid[-1])))
     sun = (sun_times.seconds, sun_position_km(sun_times, "teme"))
     iso = times.iso()
-    workers = max(1, int(workers if workers is not None else min(4, os.cpu_count() or 1)))
+    if workers is None:
+        # Threads pay off only on large jobs (and cost a little when the CPUs are busy).
+        big = n_sat * n_t * len(sites) >= _PARALLEL_ELEMENTS
+        workers = min(4, os.cpu_count() or 1) if big else 1
+    workers = max(1, int(workers))
     if chunk_size is None:
         by_memory = _MAX_ELEMENTS // max(1, n_t * len(sites))
         by_workers = -(-n_sat // (2 * workers)) if workers > 1 else n_sat
