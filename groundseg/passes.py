@@ -746,8 +746,10 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
     ev_rise = np.concatenate([cross.rising, estart])
     ev_kind = np.concatenate([np.zeros(len(cross), np.int8),     # 0 crossing, 1 window, 2 data
                               np.where(at_window, 1, 2).astype(np.int8)])
+    ev_row = np.concatenate([cross.rows, np.full(ek.size, -1)])   # the row of a crossing
     order = np.lexsort((ev_t, ev_pair))
-    ev_pair, ev_t, ev_rise, ev_kind = ev_pair[order], ev_t[order], ev_rise[order], ev_kind[order]
+    ev_pair, ev_t, ev_rise, ev_kind, ev_row = (x[order] for x in (ev_pair, ev_t, ev_rise,
+                                                                  ev_kind, ev_row))
     # Runs of one direction (a zero found twice within the tolerance): keep the first rise
     # and the last set.
     same_prev = np.zeros(ev_pair.size, dtype=bool)
@@ -755,12 +757,14 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
     same_next = np.zeros(ev_pair.size, dtype=bool)
     same_next[:-1] = same_prev[1:]
     keep = np.where(ev_rise, ~same_prev, ~same_next)
-    ev_pair, ev_t, ev_rise, ev_kind = ev_pair[keep], ev_t[keep], ev_rise[keep], ev_kind[keep]
+    ev_pair, ev_t, ev_rise, ev_kind, ev_row = (x[keep] for x in (ev_pair, ev_t, ev_rise,
+                                                                 ev_kind, ev_row))
     start = np.flatnonzero(ev_rise[:-1] & ~ev_rise[1:] & (ev_pair[:-1] == ev_pair[1:]))
     unmatched = ev_pair.size - 2 * start.size
     p_pair = ev_pair[start]
     aos, los = ev_t[start], ev_t[start + 1]
     aos_kind, los_kind = ev_kind[start], ev_kind[start + 1]
+    aos_row, los_row = ev_row[start], ev_row[start + 1]
     ps, pj = p_pair // n_j, p_pair % n_j
 
     # -- TCA: the highest of the elevation maxima inside [AOS, LOS] ------------------------
@@ -787,7 +791,6 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
             out[~found] = geo.rows(seg_k[seg][~found], sp[seg][~found], sj[seg][~found])
         return out
 
-    first_rows, last_rows = rows_of(seg_first), rows_of(seg_last)
 
     def rate_fn(rows, t):
         d, dd, d2 = _horner(np.take(SC, rows, axis=0), (t - s_t0[idx][rows]) / s_h[idx][rows],
@@ -801,8 +804,22 @@ def _chunk_passes(geo: _Geometry, status, satrecs, sun_teme, U_start, mean_rate,
 
     # d(elevation)/dt at AOS, at every grid time inside the pass (exact SGP4 samples) and at
     # LOS: a segment holds an elevation maximum where it goes from + to -.
-    d_a, dd_a, _ = _horner(first_rows, (aos - s_t0[seg_first]) / s_h[seg_first], True)
-    d_l, dd_l, _ = _horner(last_rows, (los - s_t0[seg_last]) / s_h[seg_last], True)
+    def at_event(t, row, seg):
+        """ENU vector and derivative at AOS / LOS: on the crossing's own row, or (window and
+        data edges) on the row of the pass's first / last segment."""
+        d = np.empty((t.size, 3))
+        dd = np.empty((t.size, 3))
+        own = row >= 0
+        if np.any(own):
+            i = row[own]
+            d[own], dd[own], _ = _horner(np.take(C, i, axis=0), (t[own] - t0[i]) / h[i], True)
+        if not np.all(own):
+            sg = seg[~own]
+            d[~own], dd[~own], _ = _horner(rows_of(sg), (t[~own] - s_t0[sg]) / s_h[sg], True)
+        return d, dd
+
+    d_a, dd_a = at_event(aos, aos_row, seg_first)
+    d_l, dd_l = at_event(los, los_row, seg_last)
     f_lo = _elevation_rate_sign(*geo.at_samples(seg_k, sp, sj, velocity=True))
     f_lo[seg_first] = _elevation_rate_sign(d_a, dd_a)
     f_hi = np.empty_like(f_lo)
