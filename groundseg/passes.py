@@ -118,7 +118,7 @@ _J2 = 0.001082616
 _PERTURBATION_KM_S2 = 5e-5      # J2 radial, drag, short-period terms: bound on what central gravity leaves out
 _MAX_STEP_S = 240.0
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
-_PARALLEL_ELEMENTS = 10_000_000  # below this, one thread
+_PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
 _TWO_PI = 2.0 * np.pi
 
 
