@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrations():
     """Functions that each add their subcommands to the parser."""
-    from . import _cli_orbits
-    return [_cli_orbits.register]
+    from . import _cli_orbits, _cli_planning
+    return [_cli_orbits.register, _cli_planning.register]
 
 
 def main(argv: list[str] | None = None) -> int:
