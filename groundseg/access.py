@@ -130,9 +130,19 @@ class _Geometry:
         r, v = ephemeris.itrs()
         self.r = np.ascontiguousarray(r)
         self.v = np.ascontiguousarray(v)
-        self.sun_km = sun_position_km(times, "itrs")
+        # The Sun every ~10 min; in between it is carried by the Earth's rotation (below).
+        stride = max(1, int(round(600.0 / max(float(np.median(np.diff(self.grid_s))), 1e-9))))
+        sun_idx = np.unique(np.append(np.arange(0, len(times), stride), len(times) - 1))
+        self.sun_t = self.grid_s[sun_idx]
+        self.sun_km = sun_position_km(times[sun_idx], "itrs")
         n_sat, n_time = self.r.shape[:2]
         self.n_sat = n_sat
+        self._n_time = n_time
+        self._r_flat = self.r.reshape(-1, 3)
+        self._v_flat = self.v.reshape(-1, 3)
+        steps = np.diff(self.grid_s)
+        self._h0 = float(steps[0])
+        self._uniform = bool(np.all(np.abs(steps[:-1] - self._h0) <= 1e-9 * self._h0))
         rn = _norm(self.r)
         self.rn = rn
         ok = np.isfinite(rn)
@@ -144,8 +154,12 @@ class _Geometry:
         with np.errstate(invalid="ignore"):
             ang = _norm(np.cross(self.r, self.v)) / rn**2      # rate of r-hat in ITRS, rad/s
             rdot = np.abs(_dot(self.r, self.v)) / rn
-        self.psi_rate = 1.05 * np.nan_to_num(np.nanmax(np.where(ok, ang, np.nan), axis=1,
-                                                        initial=0.0)) + 1e-7
+        # The rate of r-hat peaks at perigee, maybe between samples: bound it from the mean
+        # elements too, n (1 + e)^2 / (1 - e^2)^1.5 + omega_E (with 5 % for perturbations).
+        sampled = np.nan_to_num(np.nanmax(np.where(ok, ang, np.nan), axis=1, initial=0.0))
+        perigee = np.array([1.05 * (s.no_kozai / 60.0) * (1 + s.ecco) ** 2 / (1 - s.ecco**2) ** 1.5
+                            + EARTH_ROTATION_RAD_S for s in ephemeris.constellation.satrecs])
+        self.psi_rate = np.maximum(1.05 * sampled, perigee) + 1e-7
         self.rdot_max = 1.05 * np.nan_to_num(np.nanmax(np.where(ok, rdot, np.nan), axis=1,
                                                        initial=0.0)) + 1e-6
         rmax = np.nanmax(np.where(ok, rn, np.nan), axis=1, initial=0.0)
@@ -157,23 +171,50 @@ class _Geometry:
             ground = np.nanmedian(np.where(ok, _norm(vh) * 6371.0 / rn, np.nan), axis=1)
         self.ground_speed_km_s = np.nan_to_num(ground, nan=7.0)
 
+    def _locate(self, t):
+        """Grid interval index ``k`` and its length for times ``t``."""
+        g = self.grid_s
+        if self._uniform:
+            k = np.clip(np.floor((t - g[0]) / self._h0).astype(np.int64), 0, g.size - 2)
+            k += (t >= g[k + 1]) & (k < g.size - 2)      # guard rounding at sample times
+        else:
+            k = np.clip(np.searchsorted(g, t, side="right") - 1, 0, g.size - 2)
+        return k, g[k + 1] - g[k]
+
     def state(self, sat, t):
         """ITRS position km and Earth-relative velocity km/s ``(m, 3)`` at ``t`` s."""
-        sat = np.asarray(sat, dtype=np.int64)
         t = np.asarray(t, dtype=float)
-        g = self.grid_s
-        k = np.clip(np.searchsorted(g, t, side="right") - 1, 0, g.size - 2)
-        h = g[k + 1] - g[k]
-        return hermite(self.r[sat, k], self.v[sat, k], self.r[sat, k + 1], self.v[sat, k + 1],
-                       h, (t - g[k]) / h)
+        k, h = self._locate(t)
+        return self.state_at(np.asarray(sat, dtype=np.int64), k, (t - self.grid_s[k]) / h, h)
+
+    def state_at(self, sat, k, tau, h):
+        """States in grid interval ``k`` at fraction ``tau`` (all ``(m,)``)."""
+        i = sat * self._n_time + k
+        return hermite(self._r_flat[i], self._v_flat[i], self._r_flat[i + 1], self._v_flat[i + 1],
+                       h, tau)
 
     def sun_unit(self, t, points_km):
-        """Unit vectors from ``points_km (m, 3)`` to the Sun at ``t (m,)``."""
-        g = self.grid_s
-        k = np.clip(np.searchsorted(g, t, side="right") - 1, 0, g.size - 2)
-        w = ((t - g[k]) / (g[k + 1] - g[k]))[:, None]
-        s = (1.0 - w) * self.sun_km[k] + w * self.sun_km[k + 1] - points_km
+        """Unit vectors from ``points_km (m, 3)`` to the Sun at ``t (m,)``.
+
+        Between the ~10 min Sun samples each neighbour is rotated with the Earth (about z,
+        by ``-omega_E dt``) to ``t`` and the two blended linearly: what remains is the Sun's
+        slow inertial motion (~1 deg/day), which a linear blend follows to ~1e-7 rad.
+        """
+        ts = self.sun_t
+        j = np.clip(np.searchsorted(ts, t, side="right") - 1, 0, max(ts.size - 2, 0))
+        j1 = np.minimum(j + 1, ts.size - 1)
+        span = np.where(ts[j1] > ts[j], ts[j1] - ts[j], 1.0)
+        w = np.clip((t - ts[j]) / span, 0.0, 1.0)[:, None]
+        a = _spin(self.sun_km[j], -EARTH_ROTATION_RAD_S * (t - ts[j]))
+        b = _spin(self.sun_km[j1], -EARTH_ROTATION_RAD_S * (t - ts[j1]))
+        s = (1.0 - w) * a + w * b - points_km
         return s / _norm(s)[:, None]
+
+
+def _spin(v, angle):
+    """Rotate vectors ``(m, 3)`` about z by ``angle (m,)`` rad (counter-clockwise)."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]], axis=1)
 
 
 def _look(r, v_rel, aim):
@@ -285,6 +326,10 @@ class _Intervals:
 
 
 def _access(geo: _Geometry, aim_km, eta_max, min_sun, tol_s=1e-3) -> _Intervals:
+    """Windows of every (satellite, aim point): off-nadir <= ``eta_max`` and Sun >= ``min_sun``.
+
+    ``aim_km``: ECEF ``(n_p, 3)``; ``eta_max``, ``min_sun``: rad ``(n_p,)``.
+    """
     aim_km = np.asarray(aim_km, dtype=float).reshape(-1, 3)
     n_p = len(aim_km)
     n_sat, n_time = geo.r.shape[:2]
@@ -293,91 +338,79 @@ def _access(geo: _Geometry, aim_km, eta_max, min_sun, tol_s=1e-3) -> _Intervals:
         return _Intervals(zi, zi, z, z, zi)
     radius = _norm(aim_km)
     unit = aim_km / radius[:, None]
-    r_top = float(np.max(geo.r_max)) if n_sat else 0.0
+    r_top = float(np.max(geo.r_max))
     eta = np.minimum(eta_max, np.arcsin(np.clip(radius / max(r_top, 1.0), 0, 1)) - _LIMB_MARGIN_RAD)
     eta = np.maximum(eta, 1e-6)
-    dldr = _dlambda_dr(r_top, radius, eta)                            # (n_p,)
-    rate_all = float(np.max(geo.psi_rate) + np.max(geo.rdot_max) * dldr.max()) if n_sat else 0.0
-    cap = _lambda(r_top, radius, eta) + rate_all * geo.h_max
-    cos_cap = np.cos(np.minimum(cap, np.pi))
-    with np.errstate(invalid="ignore"):
-        rhat = (geo.r / geo.rn[..., None]).reshape(-1, 3)               # NaN where failed
-    h = np.diff(geo.grid_s)
+    grid, h = geo.grid_s, np.diff(geo.grid_s)
 
-    P, S, K, C0, C1, in_p, in_s = [], [], [], [], [], [], []
+    # Screening: a window can only lie in a grid interval whose two samples both have
+    # psi <= lambda(r_top) + L h. One float32 product per chunk of aim points, with the
+    # threshold widened far past float32 rounding; exact values follow in float64.
+    rate_all = float(np.max(geo.psi_rate) + np.max(geo.rdot_max) * _dlambda_dr(r_top, radius, eta).max())
+    cap = _lambda(r_top, radius, eta) + rate_all * float(h.max())
+    cos_cap = (np.cos(np.minimum(cap, np.pi)) - 1e-5).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        rhat = geo.r / geo.rn[..., None]                               # NaN where failed
+    rhat32 = np.ascontiguousarray(rhat.reshape(-1, 3).T, dtype=np.float32)
+    unit32 = unit.astype(np.float32)
+    P, S, K, in_p, in_s = [], [], [], [], []
     chunk = max(1, _CHUNK_ELEMENTS // max(n_sat * n_time, 1))
     for c0 in range(0, n_p, chunk):
         c1 = min(n_p, c0 + chunk)
-        cosp = (unit[c0:c1] @ rhat.T).reshape(c1 - c0, n_sat, n_time)
         with np.errstate(invalid="ignore"):
-            near = cosp >= cos_cap[c0:c1, None, None]
-        pi, si, ki = np.nonzero(near[:, :, :-1] & near[:, :, 1:])
+            near = (unit32[c0:c1] @ rhat32 >= cos_cap[c0:c1, None]).reshape(c1 - c0, n_sat, n_time)
+        cand = near[:, :, :-1] & near[:, :, 1:]
+        pi, si, ki = np.unravel_index(np.flatnonzero(cand), cand.shape)
         P.append(pi + c0), S.append(si), K.append(ki)
-        C0.append(cosp[pi, si, ki]), C1.append(cosp[pi, si, ki + 1])
-        pz, sz = np.nonzero(near[:, :, 0])
-        g0 = _lambda(geo.rn[sz, 0], radius[pz + c0], eta[pz + c0]) - np.arccos(
-            np.clip(cosp[pz, sz, 0], -1, 1))
-        inside = g0 >= 0
-        in_p.append(pz[inside] + c0), in_s.append(sz[inside])
+        pz, sz = np.unravel_index(np.flatnonzero(near[:, :, 0]), near.shape[:2])
+        in_p.append(pz + c0), in_s.append(sz)
     p, s, k = np.concatenate(P), np.concatenate(S), np.concatenate(K)
-    c0v, c1v = np.concatenate(C0), np.concatenate(C1)
     in_p, in_s = np.concatenate(in_p), np.concatenate(in_s)
 
-    ga = _lambda(geo.rn[s, k], radius[p], eta[p]) - np.arccos(np.clip(c0v, -1, 1))
-    gb = _lambda(geo.rn[s, k + 1], radius[p], eta[p]) - np.arccos(np.clip(c1v, -1, 1))
-    hk = h[k]
+    def margin_at(sat, kk, pt):
+        cos_psi = np.clip(_dot(rhat[sat, kk], unit[pt]), -1, 1)
+        return _lambda(geo.rn[sat, kk], radius[pt], eta[pt]) - np.arccos(cos_psi)
+
+    inside = margin_at(in_s, 0, in_p) >= 0                            # inside at the grid start
+    in_p, in_s = in_p[inside], in_s[inside]
+    ga, gb, hk = margin_at(s, k, p), margin_at(s, k + 1, p), h[k]
     rate = (geo.psi_rate[s] + geo.rdot_max[s] * _dlambda_dr(geo.r_max[s], radius[p], eta[p])) * hk
 
     def g(rows, tau):
-        si, ki, pi = s[rows], k[rows], p[rows]
-        hh = hk[rows]
-        r, _ = hermite(geo.r[si, ki], geo.v[si, ki], geo.r[si, ki + 1], geo.v[si, ki + 1], hh, tau)
+        pi = p[rows]
+        r, _ = geo.state_at(s[rows], k[rows], tau, hk[rows])
         rn = _norm(r)
-        cosang = _dot(r, unit[pi]) / rn
-        return _lambda(rn, radius[pi], eta[pi]) - np.arccos(np.clip(cosang, -1, 1))
+        return _lambda(rn, radius[pi], eta[pi]) - np.arccos(np.clip(_dot(r, unit[pi]) / rn, -1, 1))
 
-    if p.size:
-        cross = find_crossings(g, np.array([0.0, 1.0]), np.stack([ga, gb], axis=1), rate,
-                               tol_s=tol_s / geo.h_max)
-        rows = cross.rows
-        ev_key = p[rows] * n_sat + s[rows]
-        ev_t = geo.grid_s[k[rows]] + cross.time_s * hk[rows]
-        ev_enter = cross.rising
-    else:
-        ev_key = np.zeros(0, dtype=np.int64)
-        ev_t = np.zeros(0)
-        ev_enter = np.zeros(0, dtype=bool)
-    t0 = float(geo.grid_s[0])
-    key, a, b = _assemble(ev_key, ev_t, ev_enter, in_p * n_sat + in_s,
-                          lambda kk: np.full(kk.shape, t0),
+    # Each candidate interval is one series on [0, 1] (its own time scale h).
+    cross = find_crossings(g, np.array([0.0, 1.0]), np.stack([ga, gb], axis=1).reshape(-1, 2),
+                           rate, tol_s=tol_s / float(h.max()))
+    rows = cross.rows
+    key, a, b = _assemble(p[rows] * n_sat + s[rows], grid[k[rows]] + cross.time_s * hk[rows],
+                          cross.rising, in_p * n_sat + in_s,
+                          lambda kk: np.full(kk.shape, float(grid[0])),
                           lambda kk: geo.valid_end_s[kk % n_sat])
     wp, ws = key // n_sat, key % n_sat
     geometric = np.bincount(wp, minlength=n_p)
+    if key.size == 0:
+        return _Intervals(ws, wp, a, b, geometric)
 
-    # The Sun: located inside each geometric window.
+    # The Sun, located inside each geometric window the same way (a series per window).
     up = _up(aim_km)
     min_sun = np.broadcast_to(np.asarray(min_sun, dtype=float), (n_p,))
+    dur = b - a
 
-    def margin(rows, t):
+    def sun_margin(rows, tau):
         pt = wp[rows]
-        d = geo.sun_unit(t, aim_km[pt])
+        d = geo.sun_unit(a[rows] + tau * dur[rows], aim_km[pt])
         return np.arcsin(np.clip(_dot(d, up[pt]), -1, 1)) - min_sun[pt]
 
-    n_w = key.size
-    if n_w == 0:
-        return _Intervals(ws, wp, a, b, geometric)
-    idx = np.arange(n_w)
-    ma, mb = margin(idx, a), margin(idx, b)
-    dur = b - a
-    dmax = max(float(dur.max()), tol_s)
-
-    def margin_tau(rows, tau):
-        return margin(rows, a[rows] + tau * dur[rows])
-
-    cross = find_crossings(margin_tau, np.array([0.0, 1.0]), np.stack([ma, mb], axis=1),
-                           _SUN_RATE_RAD_S * dur, tol_s=tol_s / dmax)
+    w = np.arange(key.size)
+    ma, mb = sun_margin(w, np.zeros(w.size)), sun_margin(w, np.ones(w.size))
+    cross = find_crossings(sun_margin, np.array([0.0, 1.0]), np.stack([ma, mb], axis=1),
+                           _SUN_RATE_RAD_S * dur, tol_s=tol_s / max(float(dur.max()), tol_s))
     wkey, sa, sb = _assemble(cross.rows, a[cross.rows] + cross.time_s * dur[cross.rows],
-                             cross.rising, idx[ma >= 0], lambda kk: a[kk], lambda kk: b[kk])
+                             cross.rising, w[ma >= 0], lambda kk: a[kk], lambda kk: b[kk])
     return _Intervals(ws[wkey], wp[wkey], sa, sb, geometric)
 
 
@@ -607,6 +640,41 @@ def _angle_diff(a, b):
     return np.abs((a - b + np.pi) % (2 * np.pi) - np.pi)
 
 
+def _strip_columns(geo: _Geometry, targets: Targets, sensor: Sensor) -> dict:
+    """Every strip of every polygon, for each distinct track heading over it, as columns
+    ``(n_strip,)``: ``target``, ``set`` (heading set within the polygon), ``j`` (strip in the
+    set), ``heading`` (rad), ``sats`` (bool ``(n_strip, n_sat)``: satellites on that
+    heading), ``start``, ``end``, ``mid`` (ECEF km ``(n_strip, 3)``), ``length``, ``area``,
+    ``share``."""
+    n_sat = geo.n_sat
+    st = {k: [] for k in ("target", "set", "j", "heading", "sats", "start", "end", "mid",
+                          "length", "area", "share")}
+    polys = np.flatnonzero(targets.kind == "polygon")
+    if polys.size:
+        lat, heading = _track_headings(geo)
+    for i in polys:
+        sets = _heading_sets(lat, heading, math.radians(targets.latitude_deg[i]))
+        for set_id, (h, sats) in enumerate(sets):
+            strips = targets.strips(int(i), math.degrees(h), sensor.swath_km)
+            k = len(strips)
+            st["target"].append(np.full(k, i)), st["set"].append(np.full(k, set_id))
+            st["j"].append(np.arange(k)), st["heading"].append(np.full(k, h))
+            st["sats"].append(np.broadcast_to(sats, (k, n_sat)))
+            st["start"].append(strips.start_ecef_km), st["end"].append(strips.end_ecef_km)
+            st["mid"].append(strips.mid_ecef_km), st["length"].append(strips.length_km)
+            st["area"].append(strips.area_km2), st["share"].append(strips.share)
+    if not st["target"]:
+        empty = {"sats": np.zeros((0, n_sat), dtype=bool)}
+        for k in ("start", "end", "mid"):
+            empty[k] = np.zeros((0, 3))
+        for k in ("target", "set", "j"):
+            empty[k] = np.zeros(0, dtype=np.int64)
+        for k in ("heading", "length", "area", "share"):
+            empty[k] = np.zeros(0)
+        return empty
+    return {k: np.concatenate(v) for k, v in st.items()}
+
+
 def find_opportunities(source, targets: Targets, start=None, end=None, *,
                        sensor: Sensor = Sensor(), step_s: float = 60.0,
                        tol_s: float = 1e-3) -> Opportunities:
@@ -636,29 +704,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     # Aim points: the point targets, then the start and the end of every strip.
     pt_idx = np.flatnonzero(targets.kind == "point")
     pt_km = targets.take(pt_idx).points().ecef_km if pt_idx.size else np.zeros((0, 3))
-    st = {k: [] for k in ("target", "set", "j", "heading", "sats", "start", "end", "mid",
-                          "length", "area", "share")}
-    polys = np.flatnonzero(targets.kind == "polygon")
-    if polys.size:
-        lat, heading = _track_headings(geo)
-        for i in polys:
-            sets = _heading_sets(lat, heading, math.radians(targets.latitude_deg[i]))
-            for set_id, (h, sats) in enumerate(sets):
-                strips = targets.strips(int(i), math.degrees(h), sensor.swath_km)
-                k = len(strips)
-                st["target"].append(np.full(k, i)), st["set"].append(np.full(k, set_id))
-                st["j"].append(np.arange(k)), st["heading"].append(np.full(k, h))
-                st["sats"].append(np.broadcast_to(sats, (k, n_sat)))
-                st["start"].append(strips.start_ecef_km), st["end"].append(strips.end_ecef_km)
-                st["mid"].append(strips.mid_ecef_km), st["length"].append(strips.length_km)
-                st["area"].append(strips.area_km2), st["share"].append(strips.share)
-    if st["target"]:
-        st = {k: np.concatenate(v) for k, v in st.items()}
-    else:
-        st = {k: np.zeros((0, n_sat) if k == "sats" else (0, 3) if k in ("start", "end", "mid")
-                          else 0, dtype=bool if k == "sats" else float) for k in st}
-        for k in ("target", "set", "j"):
-            st[k] = st[k].astype(np.int64)
+    st = _strip_columns(geo, targets, sensor)
     n_pt, n_st = pt_idx.size, len(st["target"])
     aim_target = np.concatenate([pt_idx, st["target"], st["target"]]).astype(np.int64)
     aims = np.concatenate([pt_km, st["start"], st["end"]])
@@ -753,7 +799,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
         "aim_start_latitude_deg": g0.latitude_deg, "aim_start_longitude_deg": g0.longitude_deg,
         "aim_end_latitude_deg": g1.latitude_deg, "aim_end_longitude_deg": g1.longitude_deg,
     }
-    unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt, n_pt, n_st)
+    unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt)
     opp = Opportunities(cols, aim0, aim1, geo, targets, unscheduled, sensor)
     for col, x in (("start_utc", a), ("end_utc", b), ("best_utc", best)):
         cols[col] = np.array(opp.iso(x), dtype=object)
@@ -769,7 +815,8 @@ def _track_heading_at(r, v):
     return up, np.arctan2(_dot(v, east), _dot(v, north))
 
 
-def _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt, n_pt, n_st) -> Table:
+def _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt) -> Table:
+    """Targets without any opportunity, with the reason (see :class:`Opportunities`)."""
     n = len(targets)
     have = np.bincount(tgt, minlength=n) > 0
     aim_target = np.concatenate([pt_idx, st["target"], st["target"]]).astype(np.int64)

@@ -376,18 +376,27 @@ class Targets:
             if key in seen:
                 raise TargetError(f"{where}: target id {key!r} already used at {self.sources[seen[key]]}")
             seen[key] = i
-        for name in ("latitude_deg", "longitude_deg", "altitude_m", "priority",
-                     "min_sun_elevation_deg", "max_off_nadir_deg"):
-            bad = ~np.isfinite(getattr(self, name))
-            if np.any(bad):
-                i = int(np.flatnonzero(bad)[0])
-                raise TargetError(f"{self.sources[i]}: {name} is not a finite number")
-        for i in range(len(self.ids)):
+        checks = [
+            ("latitude_deg", lambda: np.abs(self.latitude_deg) <= 90.0),
+            ("longitude_deg", lambda: np.abs(self.longitude_deg) <= 180.0),
+            ("altitude_m", lambda: (self.altitude_m >= _MIN_ALT_M) & (self.altitude_m <= _MAX_ALT_M)),
+            ("priority", lambda: self.priority > 0),
+            ("min_sun_elevation_deg", lambda: np.abs(self.min_sun_elevation_deg) <= 90.0),
+            ("max_off_nadir_deg", lambda: (self.max_off_nadir_deg > 0) & (self.max_off_nadir_deg < 90)),
+            ("mode", lambda: np.isin(self.mode, MODES)),
+        ]
+        for name, ok in checks:
+            bad = ~ok()
+            if not np.any(bad):
+                continue
+            i = int(np.flatnonzero(bad)[0])
             where = self.sources[i]
-            _check_lonlat(self.latitude_deg[i], self.longitude_deg[i], where)
-            if not _MIN_ALT_M <= self.altitude_m[i] <= _MAX_ALT_M:
+            if name != "mode" and not np.isfinite(getattr(self, name)[i]):
+                raise TargetError(f"{where}: {name} is not a finite number")
+            if name == "altitude_m":
                 raise TargetError(f"{where}: altitude_m {self.altitude_m[i]:g} outside "
                                   f"[{_MIN_ALT_M:g}, {_MAX_ALT_M:g}]")
+            _check_lonlat(self.latitude_deg[i], self.longitude_deg[i], where)
             _check_values(self.priority[i], self.min_sun_elevation_deg[i],
                           self.max_off_nadir_deg[i], self.mode[i], where)
 

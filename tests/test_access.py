@@ -223,7 +223,6 @@ def test_strips_follow_the_ground_track(world):
     # The strip runs along the satellite's ground track: its direction (start -> end) within
     # 2 deg of the sub-satellite velocity direction at the best time.
     r, v = _sky_sat(c, opp["satellite_index"][s], opp["best_s"][s])
-    g = EarthSatellite.from_satrec(c.satrecs[0], timescale())  # noqa: F841 (satrecs exist)
     R = sf_itrs.rotation_at(_sky_times(opp["best_s"][s]))
     r_e = np.einsum("ijm,mj->mi", R, r)
     v_e = np.einsum("ijm,mj->mi", R, v) - np.cross([0, 0, 7.292115e-5], r_e)
@@ -396,6 +395,18 @@ def test_grazing_windows_are_found():
     on = chk.off_nadir(opp["satellite_index"], opp["best_s"], lat[opp["target_index"]],
                        lon[opp["target_index"]], np.zeros(len(opp)))
     assert np.all(on <= limit)
+
+
+def test_sun_between_samples_matches_the_full_computation(world):
+    """The Sun carried between its 10 min samples by the Earth's rotation, against
+    groundseg.sun evaluated at every instant (itself checked against astropy in test_sun)."""
+    from groundseg.access import _Geometry
+    from groundseg.sun import sun_position_km
+    c, targets, eph, opp = world
+    t = np.random.default_rng(0).uniform(0, 86400, 500)
+    u = _Geometry(eph).sun_unit(t, np.zeros((t.size, 3)))
+    ref = sun_position_km(TimeGrid.from_seconds(EPOCH, t), "itrs")
+    assert _angle(u, ref).max() < 0.1 * ARCSEC
 
 
 def test_access_intervals_low_level_matches_find_opportunities(world):
