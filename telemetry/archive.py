@@ -1,0 +1,270 @@
+"""The telemetry archive: one SQLite file in WAL mode.
+
+Tables (stable; other tools read them)::
+
+    names(id, kind, name)                     kind 'spacecraft' or 'source'
+    packets(id, spacecraft, apid, seq_count, time_ticks, received_s, source, recovered, raw)
+        unique (spacecraft, apid, time_ticks, seq_count): the duplicate key; raw = whole packet
+    segments(id, spacecraft, parameter, t_first_s, t_last_s, n, received_s, time_s, value, severity)
+        decoded parameter values in blocks: time_s, value float64 and severity int8 arrays as BLOBs
+    latest(spacecraft, parameter, time_s, value, severity, reason)
+    alarms(id, spacecraft, parameter, state, severity, max_severity, reason, value,
+           raised_s, cleared_s, acknowledged_s, operator)    state raised|cleared
+    alarm_events(id, alarm_id, event, severity, reason, time_s, value)
+    quarantine(id, received_s, spacecraft, source, reason, raw)
+    counters(name, value)      sources(source_id, state JSON)      meta(key, value)
+
+Everything a batch produces is written in one transaction; the platform acknowledges and displays
+only what has been committed. WAL with synchronous=NORMAL: a committed transaction survives a
+killed process (kill -9); after a power loss the last transactions may be lost.
+Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ArchiveError
+
+__all__ = ["Archive", "Table", "COUNTERS", "iso_utc", "parse_time"]
+
+COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
+            "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
+            "messages_received", "sequence_gaps", "alarms_raised", "late_unchecked", "rejected_messages")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE(kind, name));
+CREATE TABLE IF NOT EXISTS packets(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, apid INTEGER NOT NULL,
+    seq_count INTEGER NOT NULL, time_ticks INTEGER NOT NULL, received_s REAL NOT NULL, source INTEGER,
+    recovered INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS packets_key ON packets(spacecraft, apid, time_ticks, seq_count);
+CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL,
+    t_first_s REAL NOT NULL, t_last_s REAL NOT NULL, n INTEGER NOT NULL, received_s REAL NOT NULL,
+    time_s BLOB NOT NULL, value BLOB NOT NULL, severity BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS segments_q ON segments(parameter, t_last_s);
+CREATE TABLE IF NOT EXISTS latest(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, time_s REAL, value REAL,
+    severity INTEGER, reason TEXT, PRIMARY KEY(spacecraft, parameter));
+CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, parameter TEXT NOT NULL,
+    state TEXT NOT NULL, severity INTEGER NOT NULL, max_severity INTEGER NOT NULL, reason TEXT, value REAL,
+    raised_s REAL NOT NULL, cleared_s REAL, acknowledged_s REAL, operator TEXT);
+CREATE TABLE IF NOT EXISTS alarm_events(id INTEGER PRIMARY KEY, alarm_id INTEGER NOT NULL, event TEXT NOT NULL,
+    severity INTEGER NOT NULL, reason TEXT, time_s REAL NOT NULL, value REAL);
+CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, received_s REAL NOT NULL, spacecraft TEXT,
+    source TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(source_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+"""
+
+
+def iso_utc(time_s) -> np.ndarray:
+    """Unix seconds (n,) -> ISO 8601 UTC strings with microseconds and 'Z'."""
+    us = np.round(np.asarray(time_s, dtype=np.float64) * 1e6).astype("datetime64[us]")
+    return np.char.add(np.datetime_as_string(us, unit="us"), "Z")
+
+
+def parse_time(text: str, what: str = "time") -> float:
+    """ISO 8601 (UTC if no offset) -> Unix seconds; ArchiveError naming ``what`` if unreadable."""
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ArchiveError(f"{what}: not an ISO 8601 time: {text!r}") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.timestamp()
+
+
+class Table:
+    """Column arrays with a fixed column order; ``to_csv()`` and ``to_json()`` (list of records)."""
+
+    def __init__(self, columns: dict[str, list | np.ndarray]):
+        self.columns = {k: list(v.tolist() if isinstance(v, np.ndarray) else v) for k, v in columns.items()}
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    def __getitem__(self, name: str) -> list:
+        return self.columns[name]
+
+    def records(self) -> list[dict]:
+        names = list(self.columns)
+        return [dict(zip(names, row)) for row in zip(*self.columns.values())]
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(self.columns)
+        w.writerows(zip(*self.columns.values()))
+        return out.getvalue()
+
+    def to_json(self) -> str:
+        return json.dumps(self.records(), allow_nan=False, default=str)
+
+
+class Archive:
+    """An archive file (created if missing unless ``readonly``)."""
+
+    def __init__(self, path, *, readonly: bool = False):
+        self.path = str(path)
+        if readonly and self.path != ":memory:" and not Path(self.path).exists():
+            raise ArchiveError(f"{self.path}: no such archive")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=30000")
+            if not readonly:
+                mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal" and self.path != ":memory:":
+                    raise ArchiveError(f"{self.path}: cannot switch the archive to WAL mode ({mode})")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
+            else:
+                self.db.execute("SELECT count(*) FROM packets").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path}: not a telemetry archive ({exc})") from None
+        self._names: dict[tuple[str, str], int] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing (used by the platform inside its transaction) ---------------------------------
+    def name_id(self, kind: str, name: str) -> int:
+        key = (kind, name)
+        if key not in self._names:
+            self.db.execute("INSERT OR IGNORE INTO names(kind, name) VALUES (?, ?)", key)
+            self._names[key] = self.db.execute("SELECT id FROM names WHERE kind=? AND name=?", key).fetchone()[0]
+        return self._names[key]
+
+    def name_of(self, ident: int) -> str:
+        row = self.db.execute("SELECT name FROM names WHERE id=?", (ident,)).fetchone()
+        return row[0] if row else "?"
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- reading ----------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        c = {name: 0 for name in COUNTERS}
+        c.update(dict(self.db.execute("SELECT name, value FROM counters")))
+        return c
+
+    def missing_packets(self) -> int:
+        """Packets missing between archived packets of each (spacecraft, APID) stream, counted from
+        the 14-bit sequence count in time order (wrap-around aware; gaps over 16383 undercount)."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(((seq_count - prev - 1) % 16384 + 16384) % 16384), 0) FROM ("
+            " SELECT seq_count, LAG(seq_count) OVER (PARTITION BY spacecraft, apid"
+            " ORDER BY time_ticks, seq_count) AS prev FROM packets) WHERE prev IS NOT NULL").fetchone()
+        return int(row[0])
+
+    def stats(self) -> dict:
+        """Counters plus ``missing_packets``, ``open_alarms``, ``quarantined`` and ``archived_rows``."""
+        s = self.counters()
+        s["missing_packets"] = self.missing_packets()
+        s["open_alarms"] = self.db.execute("SELECT count(*) FROM alarms WHERE state='raised'").fetchone()[0]
+        s["quarantined"] = self.db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        s["archived_rows"] = self.db.execute("SELECT count(*) FROM packets").fetchone()[0]
+        return s
+
+    def packets(self, *, apid: int | None = None, start_s: float | None = None, end_s: float | None = None,
+                spacecraft: str | None = None) -> Table:
+        """Archived packets: time_utc, spacecraft, apid, seq_count, length, recovered, raw_hex."""
+        where, args = self._where(apid=apid, spacecraft=spacecraft)
+        if start_s is not None:
+            where.append("p.time_ticks >= ?")
+            args.append(int(round(start_s * 16777216)))
+        if end_s is not None:
+            where.append("p.time_ticks <= ?")
+            args.append(int(round(end_s * 16777216)))
+        sql = ("SELECT p.time_ticks, n.name, p.apid, p.seq_count, p.recovered, p.raw FROM packets p"
+               " JOIN names n ON n.id = p.spacecraft" + (" WHERE " + " AND ".join(where) if where else "") +
+               " ORDER BY p.time_ticks, p.id")
+        rows = self.db.execute(sql, args).fetchall()
+        ticks = np.array([r[0] for r in rows], dtype=np.int64)
+        return Table({"time_utc": iso_utc(ticks / 16777216.0), "spacecraft": [r[1] for r in rows],
+                      "apid": [r[2] for r in rows], "seq_count": [r[3] for r in rows],
+                      "length": [len(r[5]) for r in rows], "recovered": [r[4] for r in rows],
+                      "raw_hex": [bytes(r[5]).hex() for r in rows]})
+
+    def _where(self, *, apid=None, spacecraft=None) -> tuple[list[str], list]:
+        where, args = [], []
+        if apid is not None:
+            where.append("p.apid = ?")
+            args.append(int(apid))
+        if spacecraft is not None:
+            where.append("n.name = ?")
+            args.append(spacecraft)
+        return where, args
+
+    def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
+        """(spacecraft names (n,), time_s (n,), value (n,), severity (n,)) sorted by spacecraft, time."""
+        sql = ("SELECT n.name, s.time_s, s.value, s.severity FROM segments s JOIN names n ON n.id = s.spacecraft"
+               " WHERE s.parameter = ?")
+        args: list = [name]
+        if start_s is not None:
+            sql += " AND s.t_last_s >= ?"
+            args.append(start_s)
+        if end_s is not None:
+            sql += " AND s.t_first_s <= ?"
+            args.append(end_s)
+        if spacecraft is not None:
+            sql += " AND n.name = ?"
+            args.append(spacecraft)
+        scs, ts, vs, ss = [], [], [], []
+        for sc, t, v, sev in self.db.execute(sql, args):
+            t = np.frombuffer(t, dtype=np.float64)
+            scs.append(np.full(t.size, sc, dtype=object))
+            ts.append(t)
+            vs.append(np.frombuffer(v, dtype=np.float64))
+            ss.append(np.frombuffer(sev, dtype=np.int8))
+        if not ts:
+            return (np.zeros(0, dtype=object), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int8))
+        sc, t, v, s = (np.concatenate(a) for a in (scs, ts, vs, ss))
+        keep = np.ones(t.size, dtype=bool)
+        if start_s is not None:
+            keep &= t >= start_s
+        if end_s is not None:
+            keep &= t <= end_s
+        sc, t, v, s = sc[keep], t[keep], v[keep], s[keep]
+        order = np.lexsort((t, sc.astype(str)))
+        return sc[order], t[order], v[order], s[order]
+
+    def parameter_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT parameter FROM segments ORDER BY parameter")]
+
+    def alarms(self, *, open_only: bool = False) -> Table:
+        """Alarms: id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_utc,
+        cleared_utc, acknowledged_utc, operator."""
+        sql = ("SELECT id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_s,"
+               " cleared_s, acknowledged_s, operator FROM alarms" + (" WHERE state='raised'" if open_only else "") +
+               " ORDER BY id")
+        rows = self.db.execute(sql).fetchall()
+        cols = list(zip(*rows)) if rows else [[] for _ in range(12)]
+
+        def iso(col):
+            return [None if x is None else str(iso_utc([x])[0]) for x in col]
+        return Table({"id": cols[0], "spacecraft": cols[1], "parameter": cols[2], "state": cols[3],
+                      "severity": cols[4], "max_severity": cols[5], "reason": cols[6], "value": cols[7],
+                      "raised_utc": iso(cols[8]), "cleared_utc": iso(cols[9]), "acknowledged_utc": iso(cols[10]),
+                      "operator": cols[11]})
+
+    def acknowledge(self, alarm_id: int, operator: str, time_s: float) -> None:
+        """Record an operator's acknowledgement of an alarm (raised or cleared)."""
+        cur = self.db.execute("UPDATE alarms SET acknowledged_s=?, operator=? WHERE id=? AND acknowledged_s IS NULL",
+                              (time_s, operator, int(alarm_id)))
+        if cur.rowcount == 0:
+            if self.db.execute("SELECT 1 FROM alarms WHERE id=?", (int(alarm_id),)).fetchone() is None:
+                raise ArchiveError(f"{self.path}: no alarm with id {alarm_id}")
+            return
+        self.db.execute("INSERT INTO alarm_events(alarm_id, event, severity, reason, time_s, value)"
+                        " SELECT id, 'acknowledged', severity, ?, ?, value FROM alarms WHERE id=?",
+                        (operator, time_s, int(alarm_id)))
