@@ -3,8 +3,11 @@
 Tables (stable; other tools read them)::
 
     names(id, kind, name)                     kind 'spacecraft' or 'source'
-    packets(id, spacecraft, apid, seq_count, time_ticks, received_s, source, recovered, raw)
-        unique (spacecraft, apid, time_ticks, seq_count): the duplicate key; raw = whole packet
+    packet_blocks(id, spacecraft, apid, length, n, t_first_ticks, t_last_ticks, received_s, source,
+                  recovered, time_ticks, seq_count, raw)
+        raw packets of one (spacecraft, APID, length) in blocks: time_ticks int64 (n,), seq_count
+        uint16 (n,) and raw (n * length bytes) as BLOBs, sorted by time; the platform guarantees
+        that (spacecraft, apid, time_ticks, seq_count) -- the duplicate key -- is unique
     segments(id, spacecraft, parameter, t_first_s, t_last_s, n, received_s, time_s, value, severity)
         decoded parameter values in blocks: time_s, value float64 and severity int8 arrays as BLOBs
     latest(spacecraft, parameter, time_s, value, severity, reason)
@@ -41,10 +44,12 @@ COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE(kind, name));
-CREATE TABLE IF NOT EXISTS packets(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, apid INTEGER NOT NULL,
-    seq_count INTEGER NOT NULL, time_ticks INTEGER NOT NULL, received_s REAL NOT NULL, source INTEGER,
-    recovered INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS packets_key ON packets(spacecraft, apid, time_ticks, seq_count);
+CREATE TABLE IF NOT EXISTS packet_blocks(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL,
+    apid INTEGER NOT NULL, length INTEGER NOT NULL, n INTEGER NOT NULL, t_first_ticks INTEGER NOT NULL,
+    t_last_ticks INTEGER NOT NULL, received_s REAL NOT NULL, source INTEGER, recovered INTEGER NOT NULL,
+    time_ticks BLOB NOT NULL, seq_count BLOB NOT NULL, raw BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS packet_blocks_q ON packet_blocks(spacecraft, apid, t_last_ticks);
+CREATE INDEX IF NOT EXISTS packet_blocks_r ON packet_blocks(received_s);
 CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL,
     t_first_s REAL NOT NULL, t_last_s REAL NOT NULL, n INTEGER NOT NULL, received_s REAL NOT NULL,
     time_s BLOB NOT NULL, value BLOB NOT NULL, severity BLOB NOT NULL);
@@ -124,7 +129,7 @@ class Archive:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
             else:
-                self.db.execute("SELECT count(*) FROM packets").fetchone()
+                self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path}: not a telemetry archive ({exc})") from None
         self._names: dict[tuple[str, str], int] = {}
@@ -157,14 +162,32 @@ class Archive:
         c.update(dict(self.db.execute("SELECT name, value FROM counters")))
         return c
 
+    def keys(self, spacecraft: int, apid: int, lo_ticks: int | None = None, hi_ticks: int | None = None):
+        """(time_ticks (n,) int64, seq_count (n,) int64) archived for one stream, sorted by time."""
+        sql = "SELECT time_ticks, seq_count FROM packet_blocks WHERE spacecraft=? AND apid=?"
+        args: list = [spacecraft, apid]
+        if lo_ticks is not None:
+            sql += " AND t_last_ticks >= ? AND t_first_ticks <= ?"
+            args += [lo_ticks, hi_ticks]
+        t, s = [], []
+        for tb, sb in self.db.execute(sql, args):
+            t.append(np.frombuffer(tb, dtype=np.int64))
+            s.append(np.frombuffer(sb, dtype=np.uint16).astype(np.int64))
+        if not t:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        t, s = np.concatenate(t), np.concatenate(s)
+        order = np.lexsort((s, t))
+        return t[order], s[order]
+
     def missing_packets(self) -> int:
         """Packets missing between archived packets of each (spacecraft, APID) stream, counted from
         the 14-bit sequence count in time order (wrap-around aware; gaps over 16383 undercount)."""
-        row = self.db.execute(
-            "SELECT COALESCE(SUM(((seq_count - prev - 1) % 16384 + 16384) % 16384), 0) FROM ("
-            " SELECT seq_count, LAG(seq_count) OVER (PARTITION BY spacecraft, apid"
-            " ORDER BY time_ticks, seq_count) AS prev FROM packets) WHERE prev IS NOT NULL").fetchone()
-        return int(row[0])
+        total = 0
+        for sc, apid in self.db.execute("SELECT DISTINCT spacecraft, apid FROM packet_blocks").fetchall():
+            _, s = self.keys(sc, apid)
+            if s.size > 1:
+                total += int(np.sum((s[1:] - s[:-1] - 1) % 16384))
+        return total
 
     def stats(self) -> dict:
         """Counters plus ``missing_packets``, ``open_alarms``, ``quarantined`` and ``archived_rows``."""
@@ -172,38 +195,54 @@ class Archive:
         s["missing_packets"] = self.missing_packets()
         s["open_alarms"] = self.db.execute("SELECT count(*) FROM alarms WHERE state='raised'").fetchone()[0]
         s["quarantined"] = self.db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
-        s["archived_rows"] = self.db.execute("SELECT count(*) FROM packets").fetchone()[0]
+        s["archived_rows"] = self.db.execute("SELECT COALESCE(SUM(n), 0) FROM packet_blocks").fetchone()[0]
         return s
 
     def packets(self, *, apid: int | None = None, start_s: float | None = None, end_s: float | None = None,
                 spacecraft: str | None = None) -> Table:
         """Archived packets: time_utc, spacecraft, apid, seq_count, length, recovered, raw_hex."""
-        where, args = self._where(apid=apid, spacecraft=spacecraft)
-        if start_s is not None:
-            where.append("p.time_ticks >= ?")
-            args.append(int(round(start_s * 16777216)))
-        if end_s is not None:
-            where.append("p.time_ticks <= ?")
-            args.append(int(round(end_s * 16777216)))
-        sql = ("SELECT p.time_ticks, n.name, p.apid, p.seq_count, p.recovered, p.raw FROM packets p"
-               " JOIN names n ON n.id = p.spacecraft" + (" WHERE " + " AND ".join(where) if where else "") +
-               " ORDER BY p.time_ticks, p.id")
-        rows = self.db.execute(sql, args).fetchall()
-        ticks = np.array([r[0] for r in rows], dtype=np.int64)
-        return Table({"time_utc": iso_utc(ticks / 16777216.0), "spacecraft": [r[1] for r in rows],
-                      "apid": [r[2] for r in rows], "seq_count": [r[3] for r in rows],
-                      "length": [len(r[5]) for r in rows], "recovered": [r[4] for r in rows],
-                      "raw_hex": [bytes(r[5]).hex() for r in rows]})
-
-    def _where(self, *, apid=None, spacecraft=None) -> tuple[list[str], list]:
+        lo = None if start_s is None else int(round(start_s * 16777216))
+        hi = None if end_s is None else int(round(end_s * 16777216))
         where, args = [], []
         if apid is not None:
-            where.append("p.apid = ?")
+            where.append("b.apid = ?")
             args.append(int(apid))
         if spacecraft is not None:
             where.append("n.name = ?")
             args.append(spacecraft)
-        return where, args
+        if lo is not None:
+            where.append("b.t_last_ticks >= ?")
+            args.append(lo)
+        if hi is not None:
+            where.append("b.t_first_ticks <= ?")
+            args.append(hi)
+        sql = ("SELECT n.name, b.apid, b.length, b.recovered, b.time_ticks, b.seq_count, b.raw FROM packet_blocks b"
+               " JOIN names n ON n.id = b.spacecraft" + (" WHERE " + " AND ".join(where) if where else ""))
+        cols: dict[str, list] = {k: [] for k in ("ticks", "spacecraft", "apid", "seq_count", "length", "recovered", "raw")}
+        for name, a, length, rec, tb, sb, raw in self.db.execute(sql, args):
+            t = np.frombuffer(tb, dtype=np.int64)
+            keep = np.ones(t.size, dtype=bool)
+            if lo is not None:
+                keep &= t >= lo
+            if hi is not None:
+                keep &= t <= hi
+            idx = np.flatnonzero(keep)
+            cols["ticks"].append(t[idx])
+            cols["seq_count"].append(np.frombuffer(sb, dtype=np.uint16)[idx].astype(np.int64))
+            cols["spacecraft"] += [name] * idx.size
+            cols["apid"] += [a] * idx.size
+            cols["length"] += [length] * idx.size
+            cols["recovered"] += [rec] * idx.size
+            cols["raw"] += [raw[i * length:(i + 1) * length].hex() for i in idx.tolist()]
+        ticks = np.concatenate(cols["ticks"]) if cols["ticks"] else np.zeros(0, dtype=np.int64)
+        seq = np.concatenate(cols["seq_count"]) if cols["seq_count"] else np.zeros(0, dtype=np.int64)
+        order = np.lexsort((seq, np.array(cols["apid"], dtype=np.int64), ticks))
+
+        def pick(v):
+            return [v[i] for i in order.tolist()]
+        return Table({"time_utc": iso_utc(ticks[order] / 16777216.0), "spacecraft": pick(cols["spacecraft"]),
+                      "apid": pick(cols["apid"]), "seq_count": seq[order], "length": pick(cols["length"]),
+                      "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])})
 
     def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
         """(spacecraft names (n,), time_s (n,), value (n,), severity (n,)) sorted by spacecraft, time."""

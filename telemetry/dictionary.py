@@ -14,7 +14,7 @@ File format (one table ``[dictionary]``, an array ``[[packets]]``; see the bundl
     enumeration = { 0 = "SAFE", ... } # raw -> label (engineering value stays the raw integer)
     limits = { persistence = 3, watch = { low = .., high = .. }, warning = .., distress = .., critical = .. }
     frozen = { samples = 20, severity = "warning" }     # stuck value check
-    rate = { max_per_s = 1.0, severity = "distress" }   # step check
+    step = { max = 1.0, severity = "distress" }          # |change| between consecutive samples
     states = { SAFE = "warning" }                        # enumerated states that alarm
 
 Packets are keyed by APID and checked against service / subtype; the packet length follows
@@ -70,8 +70,8 @@ class Parameter:
     persistence: int = 1
     frozen_samples: int = 0
     frozen_severity: int = 0
-    rate_max_per_s: float = float("nan")
-    rate_severity: int = 0
+    step_max: float = float("nan")
+    step_severity: int = 0
     state_severity: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -81,7 +81,7 @@ class Parameter:
     @property
     def has_checks(self) -> bool:
         return bool(np.any(np.isfinite(self.low)) or np.any(np.isfinite(self.high)) or self.frozen_samples
-                    or np.isfinite(self.rate_max_per_s) or self.state_severity)
+                    or np.isfinite(self.step_max) or self.state_severity)
 
     def raw_range(self) -> tuple[int, int]:
         if self.type == "int":
@@ -155,7 +155,7 @@ def _int(value, loc: str, lo: int, hi: int) -> int:
 
 
 _PARAM_KEYS = {"name", "type", "bits", "bit_offset", "unit", "description", "polynomial", "enumeration",
-               "limits", "frozen", "rate", "states"}
+               "limits", "frozen", "step", "states"}
 
 
 def _parameter(t: dict, loc: str, next_offset: int) -> Parameter:
@@ -223,14 +223,14 @@ def _parameter(t: dict, loc: str, next_offset: int) -> Parameter:
             raise DictionaryError(f"{loc}.frozen: expected a table with samples and severity")
         p.frozen_samples = _int(f.get("samples"), f"{loc}.frozen.samples", 2, 1_000_000)
         p.frozen_severity = _severity(f.get("severity", "warning"), f"{loc}.frozen.severity")
-    if "rate" in t:
-        r = t["rate"]
+    if "step" in t:
+        r = t["step"]
         if not isinstance(r, dict):
-            raise DictionaryError(f"{loc}.rate: expected a table with max_per_s and severity")
-        p.rate_max_per_s = _number(r.get("max_per_s"), f"{loc}.rate.max_per_s")
-        if p.rate_max_per_s <= 0:
-            raise DictionaryError(f"{loc}.rate.max_per_s: must be positive")
-        p.rate_severity = _severity(r.get("severity", "warning"), f"{loc}.rate.severity")
+            raise DictionaryError(f"{loc}.step: expected a table with max and severity")
+        p.step_max = _number(r.get("max"), f"{loc}.step.max")
+        if p.step_max <= 0:
+            raise DictionaryError(f"{loc}.step.max: must be positive")
+        p.step_severity = _severity(r.get("severity", "warning"), f"{loc}.step.severity")
     if "states" in t:
         s = t["states"]
         if not p.enumeration or not isinstance(s, dict):
@@ -339,6 +339,7 @@ class Dictionary:
         self.by_apid = {p.apid: p for p in packets}
         self._by_name = {p.name: p for p in packets}
         self.parameters = {prm.name: (p, prm) for p in packets for prm in p.parameters}
+        self.text = ""
 
     @classmethod
     def bundled(cls) -> "Dictionary":
@@ -353,11 +354,18 @@ class Dictionary:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise DictionaryError(f"{path}: cannot read: {exc.strerror}") from None
+        return cls.loads(text, str(path))
+
+    @classmethod
+    def loads(cls, text: str, source: str = "<string>") -> "Dictionary":
+        """Read a dictionary from TOML text; ``source`` names it in error messages."""
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise DictionaryError(f"{path}: {exc}") from None
-        return cls.from_dict(doc, str(path))
+            raise DictionaryError(f"{source}: {exc}") from None
+        d = cls.from_dict(doc, source)
+        d.text = text
+        return d
 
     @classmethod
     def from_dict(cls, doc: dict, source: str = "<dict>") -> "Dictionary":

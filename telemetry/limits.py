@@ -8,7 +8,7 @@ For each (spacecraft, parameter) stream, taken in time order:
 - persistence ``p``: the effective limit severity is the minimum over the last ``p`` samples
   (a level counts only once held ``p`` consecutive samples; a return to nominal is immediate);
 - frozen: ``samples`` consecutive identical raw values -> ``severity`` (a stuck sensor);
-- rate: ``|dv/dt|`` between consecutive samples above ``max_per_s`` -> ``severity``;
+- step: ``|v[i] - v[i-1]|`` above ``max`` -> ``severity`` (a jump, e.g. a battery cell drop);
 - the sample's severity is the highest of the three; its reason one of ``REASONS``.
 
 An alarm is *raised* when the severity leaves nominal, *escalated* / *downgraded* when it changes
@@ -26,7 +26,7 @@ from .dictionary import SEVERITIES, Parameter
 
 __all__ = ["REASONS", "AlarmEvent", "LimitChecker", "SEVERITIES"]
 
-REASONS = ("", "low", "high", "state", "frozen", "rate")
+REASONS = ("", "low", "high", "state", "frozen", "step")
 
 
 @dataclass
@@ -111,14 +111,11 @@ class LimitChecker:
             sev[m], why[m] = p.frozen_severity, 4
             if n:
                 st.run = int(run[-1])
-        if np.isfinite(p.rate_max_per_s) and n:
+        if np.isfinite(p.step_max) and n:
             prev_v = np.concatenate([[st.last_value], x[:-1]])
-            prev_t = np.concatenate([[st.last_time], time_s[:-1]])
-            dt = time_s - prev_t
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rate = np.abs(x - prev_v) / dt
-            m = np.isfinite(rate) & (dt > 0) & (rate > p.rate_max_per_s) & (sev < p.rate_severity)
-            sev[m], why[m] = p.rate_severity, 5
+            with np.errstate(invalid="ignore"):
+                m = (np.abs(x - prev_v) > p.step_max) & (sev < p.step_severity)
+            sev[m], why[m] = p.step_severity, 5
         events: list[AlarmEvent] = []
         if n:
             prev = np.concatenate([[st.severity], sev[:-1]])

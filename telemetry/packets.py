@@ -241,6 +241,10 @@ class Split:
 
     def groups(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """OK packets grouped by length: list of (unit indices (k,), rows (k, L) uint8)."""
+        m = self.status.size
+        if m and self.offset[0] == 0 and self.length[0] * m == self.data.size and \
+                np.all(self.length == self.length[0]) and not self.status.any():
+            return [(np.arange(m), self.data.reshape(m, int(self.length[0])))]
         ok = np.flatnonzero(self.status == OK)
         out = []
         if ok.size == 0:

@@ -61,6 +61,8 @@ class Platform:
         self.clock = clock
         self.checker = LimitChecker()
         db = self.archive.db
+        if self.dictionary.text:
+            self.archive.set_meta("dictionary", self.dictionary.text)
         state = self.archive.meta("checker_state")
         if state:
             self.checker.restore(json.loads(state))
@@ -196,14 +198,14 @@ class Platform:
         for s_id, a_id in {(int(a), int(b)) for a, b in zip(sc, apid)}:
             key = (s_id, a_id)
             if key not in self._max_ticks:
-                row = db.execute("SELECT MAX(time_ticks) FROM packets WHERE spacecraft=? AND apid=?", key).fetchone()
+                row = db.execute("SELECT MAX(t_last_ticks) FROM packet_blocks WHERE spacecraft=? AND apid=?",
+                                 key).fetchone()
                 self._max_ticks[key] = -1 if row[0] is None else int(row[0])
             sel = (sc == s_id) & (apid == a_id) & ~dup
             late = sel & (ticks <= self._max_ticks[key])
             if late.any():
-                lo, hi = int(ticks[late].min()), int(ticks[late].max())
-                have = set(db.execute("SELECT time_ticks, seq_count FROM packets WHERE spacecraft=? AND apid=?"
-                                      " AND time_ticks BETWEEN ? AND ?", (s_id, a_id, lo, hi)).fetchall())
+                t_have, s_have = self.archive.keys(s_id, a_id, int(ticks[late].min()), int(ticks[late].max()))
+                have = set(zip(t_have.tolist(), s_have.tolist()))
                 for i in np.flatnonzero(late):
                     if (int(ticks[i]), int(seq[i])) in have:
                         dup[i] = True
@@ -216,12 +218,18 @@ class Platform:
         new = new[np.lexsort((seq[new], ticks[new], apid[new], sc[new]))]
         src = np.concatenate([g[2] for g in groups])
         rec = np.concatenate([g[3] for g in groups])
-        raws = [memoryview(np.ascontiguousarray(g[0])).cast("B") for g in groups]
-        lengths = [g[0].shape[1] for g in groups]
-        rows_sql = [(int(sc[i]), int(apid[i]), int(seq[i]), int(ticks[i]), now, int(src[i]), int(rec[i]),
-                     raws[gid[i]][gpos[i] * lengths[gid[i]]:(gpos[i] + 1) * lengths[gid[i]]]) for i in new.tolist()]
-        db.executemany("INSERT INTO packets(spacecraft, apid, seq_count, time_ticks, received_s, source, recovered, raw)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows_sql)
+        block_key = np.stack([sc[new], apid[new], gid[new], src[new], rec[new].astype(np.int64)], axis=1)
+        uniq, inverse = np.unique(block_key, axis=0, return_inverse=True)
+        blocks = []
+        for b, (s_id, a_id, g_id, src_id, recovered) in enumerate(uniq.tolist()):
+            sel = new[inverse.ravel() == b]
+            rows = groups[g_id][0]
+            blocks.append((s_id, a_id, rows.shape[1], sel.size, int(ticks[sel[0]]), int(ticks[sel[-1]]), now, src_id,
+                           recovered, ticks[sel].astype(np.int64).tobytes(), seq[sel].astype(np.uint16).tobytes(),
+                           rows[gpos[sel]].tobytes()))
+        db.executemany("INSERT INTO packet_blocks(spacecraft, apid, length, n, t_first_ticks, t_last_ticks, received_s,"
+                       " source, recovered, time_ticks, seq_count, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       blocks)
         c["packets_archived"] += int(new.size)
         c["recovered_packets"] += int(np.count_nonzero(rec[new]))
         # per-APID 14-bit sequence count gaps among in-order packets
