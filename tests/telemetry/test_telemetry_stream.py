@@ -1,0 +1,166 @@
+"""Network tests over loopback: end to end, security, slow joiner, kill -9 of platform and source."""
+import json
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from telemetry.archive import Archive
+from telemetry.errors import StreamError
+from telemetry.publisher import publish_housekeeping
+from telemetry.server import PlatformServer
+from telemetry.stream import SourceTracker, decode_message, encode_message, generate_keys
+from _telemetry_helpers import cli, free_endpoint
+
+START = "2030-01-01T00:00:00Z"
+
+
+def _stats(path):
+    a = Archive(path, readonly=True)
+    try:
+        return a.stats()
+    finally:
+        a.close()
+
+
+def _finish(proc, timeout=30):
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_envelope_round_trip_and_rejects():
+    frames = encode_message("tm/FS8-1/064", 1, 42, "src", b"abc", 3, send_ns=123)
+    assert decode_message(frames) == ("tm/FS8-1/064", 1, 42, 123, 3, "src", b"abc")
+    assert decode_message(frames[:3]) is None
+    assert decode_message([b"xx/a/b"] + frames[1:]) is None
+    assert decode_message([frames[0], frames[1][:-1], frames[2], frames[3]]) is None
+    assert decode_message([frames[0], b"\x09" + frames[1][1:], frames[2], frames[3]]) is None
+
+
+def test_tracker_gaps_recovery_and_loss():
+    t = SourceTracker("s")
+    assert t.on_data(1) == (True, 0)
+    assert t.on_data(5) == (True, 1) and t.missing == [[2, 4]] and t.watermark() == 1
+    assert t.on_heartbeat(8) == 1 and t.missing == [[2, 4], [6, 8]]
+    assert t.on_recovered(3) and t.missing == [[2, 2], [4, 4], [6, 8]]
+    assert not t.on_recovered(3)
+    assert t.on_data(2) == (True, 0) and t.watermark() == 3
+    assert t.lose(4, 7) == 3 and t.missing == [[8, 8]] and t.watermark() == 7
+    assert t.on_data(8) == (True, 0) and t.watermark() == 8
+    t2 = SourceTracker.from_json("s", t.to_json())
+    assert (t2.highest, t2.missing) == (8, [])
+
+
+def test_end_to_end_with_corruption(tmp_path):
+    ep, arc = free_endpoint(), tmp_path / "a.sqlite"
+    plat = cli("telemetry", "platform", "--listen", ep, "--archive", arc, "--idle-exit", "2")
+    time.sleep(0.5)
+    pub = cli("telemetry", "publish", "--connect", ep, "--count", 3000, "--rate", 3000, "--corrupt", 0.01,
+              "--seed", 5, "--linger", 10)
+    out, err = pub.communicate(timeout=30)
+    assert pub.returncode == 0, err
+    res = json.loads(out)
+    assert f"corrupted {res['corrupted']} of 3000 packets" in err
+    assert res["all_acked"] and res["corrupted"] > 10
+    summary = _finish(plat)
+    s = _stats(arc)
+    assert s["crc_errors"] + s["malformed"] == res["corrupted"]
+    assert s["packets_archived"] == 3000 - res["corrupted"] == s["archived_rows"]
+    assert s["packets_received"] == 3000 and s["missing_packets"] == res["corrupted"]
+    assert summary["latency_p50_ms"] is not None
+    # stats command prints the same object
+    st = cli("telemetry", "stats", "--archive", arc)
+    assert _finish(st)["packets_archived"] == s["packets_archived"]
+
+
+def _serve(ep, path, keys, seconds):
+    server = PlatformServer(ep, path, keys=keys)
+    th = threading.Thread(target=server.run, kwargs={"duration_s": seconds}, daemon=True)
+    th.start()
+    return server, th
+
+
+def test_security_only_allow_listed_keys_get_archived(tmp_path):
+    keys, stranger = tmp_path / "keys", tmp_path / "stranger"
+    generate_keys(keys)
+    generate_keys(stranger)
+    for f in ("server.key",):                     # the stranger knows the platform's public key
+        (stranger / f).write_bytes((keys / f).read_bytes())
+    ep = free_endpoint()
+    server, th = _serve(ep, tmp_path / "a.sqlite", keys, 6.0)
+    no_key = publish_housekeeping(ep, 50, 100, linger_s=1.0, start_s=1.9e9)
+    unknown = publish_housekeeping(ep, 50, 100, keys=stranger, linger_s=1.0, start_s=1.95e9)
+    assert not no_key["all_acked"] and not unknown["all_acked"]
+    assert _stats(tmp_path / "a.sqlite")["packets_received"] == 0
+    good = publish_housekeeping(ep, 50, 100, keys=keys, linger_s=5.0, start_s=2.0e9)
+    assert good["all_acked"]
+    th.join(10)
+    server.close()
+    s = _stats(tmp_path / "a.sqlite")
+    assert s["packets_archived"] == 50 and s["packets_received"] == 50
+
+
+def test_bad_key_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(StreamError, match="key_secret"):
+        PlatformServer(free_endpoint(), tmp_path / "a.sqlite", keys=tmp_path)
+    p = cli("telemetry", "platform", "--listen", "bogus", "--archive", tmp_path / "b.sqlite")
+    _, err = p.communicate(timeout=20)
+    assert p.returncode == 2 and err.count("\n") == 1 and "endpoint" in err
+
+
+def test_source_before_platform_loses_nothing(tmp_path):
+    ep, arc = free_endpoint(), tmp_path / "a.sqlite"
+    pub = cli("telemetry", "publish", "--connect", ep, "--count", 1500, "--rate", 1000, "--start", START,
+              "--linger", 20)
+    time.sleep(1.0)                     # the source has been sending into the void
+    plat = cli("telemetry", "platform", "--listen", ep, "--archive", arc, "--idle-exit", "2")
+    res = _finish(pub)
+    _finish(plat)
+    s = _stats(arc)
+    assert res["all_acked"]
+    assert s["packets_archived"] == 1500 and s["missing_packets"] == 0
+    assert s["gaps"] >= 1 and s["recovered_packets"] > 0 and s["missing_messages"] == 0
+
+
+def test_platform_kill9_and_restart_loses_nothing(tmp_path):
+    ep, arc = free_endpoint(), tmp_path / "a.sqlite"
+    plat = cli("telemetry", "platform", "--listen", ep, "--archive", arc)
+    time.sleep(0.5)
+    pub = cli("telemetry", "publish", "--connect", ep, "--count", 8000, "--rate", 2000, "--start", START,
+              "--linger", 30)
+    time.sleep(1.5)
+    plat.send_signal(signal.SIGKILL)
+    plat.communicate(timeout=10)
+    before = _stats(arc)["packets_archived"]
+    assert 0 < before < 8000
+    time.sleep(1.0)
+    plat = cli("telemetry", "platform", "--listen", ep, "--archive", arc, "--idle-exit", "2")
+    res = _finish(pub, timeout=60)
+    _finish(plat)
+    s = _stats(arc)
+    assert res["all_acked"]
+    assert s["packets_archived"] == 8000 == s["archived_rows"] and s["missing_packets"] == 0
+    assert s["recovered_packets"] > 0
+
+
+def test_source_kill9_and_restart_loses_nothing(tmp_path):
+    ep, arc = free_endpoint(), tmp_path / "a.sqlite"
+    plat = cli("telemetry", "platform", "--listen", ep, "--archive", arc, "--idle-exit", "4")
+    time.sleep(0.5)
+    args = ("telemetry", "publish", "--connect", ep, "--count", 4000, "--rate", 2000, "--start", START,
+            "--seed", 7, "--linger", 10)
+    pub = cli(*args)
+    time.sleep(1.0)
+    pub.send_signal(signal.SIGKILL)
+    pub.communicate(timeout=10)
+    pub = cli(*args)                    # the front end restarts and sends its store again
+    res = _finish(pub)
+    _finish(plat)
+    s = _stats(arc)
+    assert res["all_acked"]
+    assert s["packets_archived"] == 4000 and s["missing_packets"] == 0 and s["duplicates"] > 0
+    np.testing.assert_array_equal(
+        np.array(Archive(arc, readonly=True).packets(apid=0x64)["seq_count"]), np.arange(4000) % 16384)
