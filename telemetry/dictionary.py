@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DictionaryError, PacketError
-from .packets import CRC_BYTES, HEADER_BYTES, IDLE_APID, encode_packets
+from .packets import (CRC_BYTES, HEADER_BYTES, IDLE_APID, Split, chunked_columns, encode_packets, routing_headers,
+                      split_packets)
 
 __all__ = ["SEVERITIES", "Parameter", "PacketType", "Dictionary", "bundled_path"]
 
@@ -279,9 +280,16 @@ class PacketType:
                                 "itemsize": self.length})
 
     def decode_raw(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw values of every parameter of rows (n, length) uint8 -> {name: (n,)}."""
+        """Raw values of every parameter of rows (n, length) uint8 -> {name: (n,)}
+        (int64 for integers, float64 for floats)."""
+        self._check_rows(rows)
+        return chunked_columns(self._decode_raw, rows)
+
+    def _check_rows(self, rows: np.ndarray) -> None:
         if rows.ndim != 2 or rows.shape[1] != self.length:
             raise PacketError(f"{self.name}: rows must have shape (n, {self.length}), got {rows.shape}")
+
+    def _decode_raw(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         rows = np.ascontiguousarray(rows)
         out: dict[str, np.ndarray] = {}
         if self._dtype.names:
@@ -301,8 +309,12 @@ class PacketType:
 
     def decode(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Engineering values of rows (n, length) uint8 -> {name: (n,)} (calibration applied)."""
-        raw = self.decode_raw(rows)
-        return {p.name: p.calibrate(raw[p.name]) for p in self.parameters}
+        self._check_rows(rows)
+
+        def one(chunk):
+            raw = self._decode_raw(chunk)
+            return {p.name: p.calibrate(raw[p.name]) for p in self.parameters}
+        return chunked_columns(one, rows)
 
     def encode_user_data(self, values: dict, n: int) -> np.ndarray:
         """User data field (n, user_bytes) uint8 from engineering values {name: (n,) or scalar}."""
@@ -422,6 +434,46 @@ class Dictionary:
             return self.parameters[name]
         except KeyError:
             raise DictionaryError(f"{self.source}: no parameter named {name!r}") from None
+
+    def decode_stream(self, data) -> tuple["Split", dict[str, dict[str, np.ndarray]]]:
+        """Split, check (length, version, CRC) and decode a byte stream of concatenated packets.
+
+        Returns the :class:`~telemetry.packets.Split` (status of every unit) and, per packet type
+        with valid packets, columns {"time_s", "seq_count", "unit_index", <parameters>} (n,) in
+        stream order, calibrated. Packets whose APID is not in the dictionary, or whose length or
+        service / subtype do not match their layout, are left out (see ``Split.status``).
+        """
+        split = split_packets(data)
+        out: dict[str, dict[str, np.ndarray]] = {}
+        parts: dict[str, list] = {}
+        for idx, rows in split.groups():
+            if rows.shape[1] < HEADER_BYTES + CRC_BYTES:
+                continue
+            h = routing_headers(rows)
+            apids = h["apid"][:1] if (h["apid"] == h["apid"][0]).all() else np.unique(h["apid"])
+            for apid in apids:
+                pt = self.by_apid.get(int(apid))
+                if pt is None or rows.shape[1] != pt.length:
+                    continue
+                sel = (h["service"] == pt.service) & (h["subtype"] == pt.subtype) & (h["sec_flag"] == 1)
+                if apids.size > 1:
+                    sel &= h["apid"] == apid
+                if sel.all():
+                    cols = pt.decode(rows)
+                    cols.update(time_s=h["time_ticks"] / 16777216.0, seq_count=h["seq_count"], unit_index=idx)
+                else:
+                    cols = pt.decode(rows[sel])
+                    cols.update(time_s=h["time_ticks"][sel] / 16777216.0, seq_count=h["seq_count"][sel],
+                                unit_index=idx[sel])
+                parts.setdefault(pt.name, []).append(cols)
+        for name, chunks in parts.items():
+            if len(chunks) == 1:
+                out[name] = chunks[0]
+                continue
+            merged = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+            order = np.argsort(merged["unit_index"], kind="stable")
+            out[name] = {k: v[order] for k, v in merged.items()}
+        return split, out
 
     def encode(self, packet: str, values: dict, *, time_s, seq_start: int = 0, seq_count=None,
                destination: int = 0) -> np.ndarray:
