@@ -8,8 +8,11 @@ Tables (stable; other tools read them)::
         raw packets of one (spacecraft, APID, length) in blocks: time_ticks int64 (n,), seq_count
         uint16 (n,) and raw (n * length bytes) as BLOBs, sorted by time; the platform guarantees
         that (spacecraft, apid, time_ticks, seq_count) -- the duplicate key -- is unique
-    segments(id, spacecraft, parameter, t_first_s, t_last_s, n, received_s, time_s, value, severity)
-        decoded parameter values in blocks: time_s, value float64 and severity int8 arrays as BLOBs
+    segments(id, spacecraft, packet, t_first_s, t_last_s, n, received_s, time_s)
+    segment_values(parameter, segment_id, dtype, value, severity)
+        decoded parameters in blocks: a segment holds the packet times (float64 BLOB) of one packet
+        type and spacecraft, and per parameter the engineering values (BLOB of NumPy ``dtype``,
+        e.g. '<f8', '<i2') and limit severities (int8 BLOB, NULL when all nominal)
     latest(spacecraft, parameter, time_s, value, severity, reason)
     alarms(id, spacecraft, parameter, state, severity, max_severity, reason, value,
            raised_s, cleared_s, acknowledged_s, operator)    state raised|cleared
@@ -50,10 +53,11 @@ CREATE TABLE IF NOT EXISTS packet_blocks(id INTEGER PRIMARY KEY, spacecraft INTE
     time_ticks BLOB NOT NULL, seq_count BLOB NOT NULL, raw BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS packet_blocks_q ON packet_blocks(spacecraft, apid, t_last_ticks);
 CREATE INDEX IF NOT EXISTS packet_blocks_r ON packet_blocks(received_s);
-CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, packet TEXT NOT NULL,
     t_first_s REAL NOT NULL, t_last_s REAL NOT NULL, n INTEGER NOT NULL, received_s REAL NOT NULL,
-    time_s BLOB NOT NULL, value BLOB NOT NULL, severity BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS segments_q ON segments(parameter, t_last_s);
+    time_s BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS segment_values(parameter TEXT NOT NULL, segment_id INTEGER NOT NULL, dtype TEXT NOT NULL,
+    value BLOB NOT NULL, severity BLOB, PRIMARY KEY(parameter, segment_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, time_s REAL, value REAL,
     severity INTEGER, reason TEXT, PRIMARY KEY(spacecraft, parameter));
 CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, parameter TEXT NOT NULL,
@@ -246,8 +250,8 @@ class Archive:
 
     def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
         """(spacecraft names (n,), time_s (n,), value (n,), severity (n,)) sorted by spacecraft, time."""
-        sql = ("SELECT n.name, s.time_s, s.value, s.severity FROM segments s JOIN names n ON n.id = s.spacecraft"
-               " WHERE s.parameter = ?")
+        sql = ("SELECT n.name, s.time_s, v.dtype, v.value, v.severity FROM segment_values v"
+               " JOIN segments s ON s.id = v.segment_id JOIN names n ON n.id = s.spacecraft WHERE v.parameter = ?")
         args: list = [name]
         if start_s is not None:
             sql += " AND s.t_last_s >= ?"
@@ -259,12 +263,12 @@ class Archive:
             sql += " AND n.name = ?"
             args.append(spacecraft)
         scs, ts, vs, ss = [], [], [], []
-        for sc, t, v, sev in self.db.execute(sql, args):
+        for sc, t, dtype, v, sev in self.db.execute(sql, args):
             t = np.frombuffer(t, dtype=np.float64)
             scs.append(np.full(t.size, sc, dtype=object))
             ts.append(t)
-            vs.append(np.frombuffer(v, dtype=np.float64))
-            ss.append(np.frombuffer(sev, dtype=np.int8))
+            vs.append(np.frombuffer(v, dtype=np.dtype(dtype)).astype(np.float64))
+            ss.append(np.zeros(t.size, dtype=np.int8) if sev is None else np.frombuffer(sev, dtype=np.int8))
         if not ts:
             return (np.zeros(0, dtype=object), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int8))
         sc, t, v, s = (np.concatenate(a) for a in (scs, ts, vs, ss))
@@ -278,7 +282,7 @@ class Archive:
         return sc[order], t[order], v[order], s[order]
 
     def parameter_names(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT parameter FROM segments ORDER BY parameter")]
+        return [r[0] for r in self.db.execute("SELECT DISTINCT parameter FROM segment_values ORDER BY parameter")]
 
     def alarms(self, *, open_only: bool = False) -> Table:
         """Alarms: id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_utc,

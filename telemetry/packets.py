@@ -40,7 +40,7 @@ from .errors import PacketError
 __all__ = [
     "PRIMARY_HEADER_BYTES", "SECONDARY_HEADER_BYTES", "HEADER_BYTES", "CRC_BYTES", "IDLE_APID",
     "OK", "CRC_ERROR", "MALFORMED", "IDLE", "STATUS_NAMES",
-    "crc16", "crc16_rows", "chunked_columns", "encode_packets", "idle_packet", "decode_headers", "routing_headers", "split_packets",
+    "crc16", "crc16_rows", "chunked_columns", "encode_packets", "idle_packet", "decode_headers", "routing_headers", "split_packets", "split_many",
     "Split", "time_ticks_to_s", "time_s_to_ticks",
 ]
 
@@ -392,6 +392,53 @@ def chunked_columns(fn, rows: np.ndarray, chunk: int = 8192) -> dict[str, np.nda
     return out
 
 
+def _as_bytes_array(data) -> np.ndarray:
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data, dtype=np.uint8).ravel()
+    return np.frombuffer(bytes(data) if isinstance(data, memoryview) else data, dtype=np.uint8)
+
+
+def _uniform_rows(arr: np.ndarray) -> np.ndarray | None:
+    """arr as rows (m, L) if every header is plausible with the first packet's length L."""
+    n = arr.size
+    if n < PRIMARY_HEADER_BYTES:
+        return None
+    length = ((int(arr[4]) << 8) | int(arr[5])) + 7
+    if length < HEADER_BYTES + CRC_BYTES or n % length:
+        return None
+    rows = arr.reshape(n // length, length)
+    head = rows[:, :6]
+    if not (((head[:, 4].astype(np.uint16) << 8) | head[:, 5]) == length - 7).all():
+        return None
+    if ((head[:, 0] >> 5) != 0).any() or ((head[:, 2] >> 6) != 3).any():
+        return None
+    return rows
+
+
+def split_many(payloads: list) -> list[Split]:
+    """:func:`split_packets` of each byte string, with one CRC pass over all uniform ones."""
+    out: list = [None] * len(payloads)
+    pending: dict[int, list] = {}
+    for k, data in enumerate(payloads):
+        arr = _as_bytes_array(data)
+        rows = _uniform_rows(arr)
+        if rows is None:
+            out[k] = split_packets(arr)
+        else:
+            pending.setdefault(rows.shape[1], []).append((k, arr, rows))
+    for length, items in pending.items():
+        allrows = np.concatenate([it[2] for it in items]) if len(items) > 1 else items[0][2]
+        status = np.where(crc16_rows(allrows) == 0, OK, CRC_ERROR).astype(np.uint8)
+        status[((allrows[:, 0] & 7) == 7) & (allrows[:, 1] == 0xFF)] = IDLE
+        pos = 0
+        for k, arr, rows in items:
+            m = rows.shape[0]
+            out[k] = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64),
+                           status[pos:pos + m])
+            pos += m
+    return out
+
+
 def split_packets(data: bytes | bytearray | memoryview | np.ndarray) -> Split:
     """Cut concatenated packets into units, checking version, length and CRC of each.
 
@@ -400,8 +447,7 @@ def split_packets(data: bytes | bytearray | memoryview | np.ndarray) -> Split:
     at the next offset that holds a packet with a good CRC. A CRC residue of zero over a whole
     packet (its CRC appended big-endian) is the check. Never raises for content.
     """
-    arr = np.frombuffer(bytes(data) if isinstance(data, memoryview) else data, dtype=np.uint8) \
-        if not isinstance(data, np.ndarray) else np.ascontiguousarray(data, dtype=np.uint8).ravel()
+    arr = _as_bytes_array(data)
     n = arr.size
     empty = np.zeros(0, dtype=np.int64)
     if n == 0:

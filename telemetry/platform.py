@@ -37,7 +37,7 @@ import numpy as np
 from .archive import Archive
 from .dictionary import Dictionary
 from .limits import REASONS, LimitChecker
-from .packets import CRC_BYTES, CRC_ERROR, HEADER_BYTES, MALFORMED, PUS_VERSION, decode_headers, split_packets
+from .packets import CRC_BYTES, CRC_ERROR, HEADER_BYTES, MALFORMED, PUS_VERSION, decode_headers, split_many
 
 __all__ = ["Chunk", "Platform"]
 
@@ -50,6 +50,30 @@ class Chunk:
     spacecraft: str = "FS8-1"
     source: str = "local"
     recovered: bool = False
+
+
+def _distinct(a: np.ndarray) -> list[int]:
+    """Distinct values of an integer array (fast when all are equal)."""
+    if a.size == 0:
+        return []
+    if (a == a[0]).all():
+        return [int(a[0])]
+    return np.unique(a).tolist()
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    key = a.astype(np.int64) * 4096 + b
+    return [(k // 4096, k % 4096) for k in _distinct(key)]
+
+
+def _storage_dtype(p) -> np.dtype:
+    """Narrowest exact little-endian dtype for a parameter's engineering values."""
+    if p.calibrated or (p.type == "float" and p.bits == 64):
+        return np.dtype("<f8")
+    if p.type == "float":
+        return np.dtype("<f4")
+    size = next(n for n in (1, 2, 4, 8) if p.bits <= 8 * n)
+    return np.dtype(f"<{'i' if p.type == 'int' else 'u'}{size}")
 
 
 class Platform:
@@ -126,8 +150,7 @@ class Platform:
         c: Counter = Counter()
         quarantine: list[tuple] = []
         by_length: dict[int, list] = {}
-        for ch in chunks:
-            sp = split_packets(ch.payload)
+        for ch, sp in zip(chunks, split_many([ch.payload for ch in chunks])):
             m = sp.status.size
             c["packets_received"] += m
             counts = sp.counts()
@@ -156,7 +179,7 @@ class Platform:
                 h = decode_headers(rows)
                 bad = (h["type"] != 0) | (h["sec_flag"] != 1) | (h["pus_version"] != PUS_VERSION)
                 reason = np.where(bad, "not a PUS-C TM packet", "").astype(object)
-                for apid in np.unique(h["apid"]):
+                for apid in _distinct(h["apid"]):
                     pt = self.dictionary.by_apid.get(int(apid))
                     sel = h["apid"] == apid
                     if pt is None:
@@ -195,7 +218,7 @@ class Platform:
         same = (np.diff(sc[order]) == 0) & (np.diff(apid[order]) == 0) & (np.diff(ticks[order]) == 0) & \
                (np.diff(seq[order]) == 0)
         dup[order[1:][same]] = True
-        for s_id, a_id in {(int(a), int(b)) for a, b in zip(sc, apid)}:
+        for s_id, a_id in _distinct_pairs(sc, apid):
             key = (s_id, a_id)
             if key not in self._max_ticks:
                 row = db.execute("SELECT MAX(t_last_ticks) FROM packet_blocks WHERE spacecraft=? AND apid=?",
@@ -218,11 +241,13 @@ class Platform:
         new = new[np.lexsort((seq[new], ticks[new], apid[new], sc[new]))]
         src = np.concatenate([g[2] for g in groups])
         rec = np.concatenate([g[3] for g in groups])
-        block_key = np.stack([sc[new], apid[new], gid[new], src[new], rec[new].astype(np.int64)], axis=1)
-        uniq, inverse = np.unique(block_key, axis=0, return_inverse=True)
+        # one block per (spacecraft, apid, length group, source, recovered); ids are small integers
+        block_key = (((sc[new] * 2048 + apid[new]) * 64 + gid[new]) * (1 << 24) + src[new]) * 2 + rec[new]
         blocks = []
-        for b, (s_id, a_id, g_id, src_id, recovered) in enumerate(uniq.tolist()):
-            sel = new[inverse.ravel() == b]
+        for key in _distinct(block_key):
+            sel = new[block_key == key]
+            s_id, a_id, g_id = int(sc[sel[0]]), int(apid[sel[0]]), int(gid[sel[0]])
+            src_id, recovered = int(src[sel[0]]), int(rec[sel[0]])
             rows = groups[g_id][0]
             blocks.append((s_id, a_id, rows.shape[1], sel.size, int(ticks[sel[0]]), int(ticks[sel[-1]]), now, src_id,
                            recovered, ticks[sel].astype(np.int64).tobytes(), seq[sel].astype(np.uint16).tobytes(),
@@ -233,7 +258,7 @@ class Platform:
         c["packets_archived"] += int(new.size)
         c["recovered_packets"] += int(np.count_nonzero(rec[new]))
         # per-APID 14-bit sequence count gaps among in-order packets
-        for s_id, a_id in {(int(a), int(b)) for a, b in zip(sc[new], apid[new])}:
+        for s_id, a_id in _distinct_pairs(sc[new], apid[new]):
             sel = new[(sc[new] == s_id) & (apid[new] == a_id)]
             last_t, last_s = self._seq_last.get((s_id, a_id), (-1, -1))
             sel = sel[ticks[sel] > last_t]
@@ -249,12 +274,12 @@ class Platform:
             pt_rows = new[gid[new] == g_index]
             if pt_rows.size == 0:
                 continue
-            for a_id in np.unique(apid[pt_rows]):
+            for a_id in _distinct(apid[pt_rows]):
                 pt = self.dictionary.by_apid.get(int(a_id))
                 if pt is None:
                     continue
                 sel_a = pt_rows[apid[pt_rows] == a_id]
-                for s_id in np.unique(sc[sel_a]):
+                for s_id in _distinct(sc[sel_a]):
                     sel = sel_a[sc[sel_a] == s_id]
                     sel = sel[np.argsort(ticks[sel], kind="stable")]
                     self._decode_store(pt, int(s_id), g[0][gpos[sel]], ticks[sel] / 16777216.0, now, c)
@@ -266,22 +291,30 @@ class Platform:
         first = pt.parameters[0].name
         checked = time_s > self.checker.last_time(sc_name, first)
         c["late_unchecked"] += int(np.count_nonzero(~checked))
-        seg_rows, latest_rows = [], []
+        latest_rows, value_rows = [], []
+        cur = db.execute("INSERT INTO segments(spacecraft, packet, t_first_s, t_last_s, n, received_s, time_s)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (s_id, pt.name, float(time_s.min()), float(time_s.max()),
+                                                           int(time_s.size), now, time_s.tobytes()))
+        seg_id = cur.lastrowid
         for p in pt.parameters:
-            value = p.calibrate(raw[p.name]).astype(np.float64)
-            sev = np.zeros(value.size, dtype=np.int8)
-            if checked.any():
+            value = p.calibrate(raw[p.name])
+            sev = None
+            if checked.any() and p.has_checks:
                 t_c = time_s[checked]
                 s_c, why, events = self.checker.check(sc_name, p, raw[p.name][checked], value[checked], t_c)
-                sev[checked] = s_c
                 for ev in events:
                     self._alarm(ev, c)
+                if s_c.any():
+                    sev = np.zeros(value.size, dtype=np.int8)
+                    sev[checked] = s_c
                 latest_rows.append((s_id, p.name, float(t_c[-1]), float(value[checked][-1]), int(s_c[-1]),
                                     REASONS[int(why[-1])]))
-            seg_rows.append((s_id, p.name, float(time_s.min()), float(time_s.max()), int(value.size), now,
-                             time_s.tobytes(), value.tobytes(), sev.tobytes()))
-        db.executemany("INSERT INTO segments(spacecraft, parameter, t_first_s, t_last_s, n, received_s, time_s, value,"
-                       " severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", seg_rows)
+            elif checked.any():
+                latest_rows.append((s_id, p.name, float(time_s[checked][-1]), float(value[checked][-1]), 0, ""))
+            stored = value.astype(_storage_dtype(p))
+            value_rows.append((p.name, seg_id, stored.dtype.str, stored.tobytes(), None if sev is None else sev.tobytes()))
+        db.executemany("INSERT INTO segment_values(parameter, segment_id, dtype, value, severity) VALUES (?, ?, ?, ?, ?)",
+                       value_rows)
         db.executemany("INSERT OR REPLACE INTO latest(spacecraft, parameter, time_s, value, severity, reason)"
                        " VALUES (?, ?, ?, ?, ?, ?)", latest_rows)
 
