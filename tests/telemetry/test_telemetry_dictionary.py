@@ -130,3 +130,21 @@ def test_overlap_and_file_errors(tmp_path):
 def test_hk_helper_values_are_nominal(hk_dict):
     rows = hk_rows(hk_dict, 10)
     assert rows.shape == (10, 66)
+
+
+def test_decode_stream_mixed_types_and_garbage(hk_dict):
+    hk = hk_rows(hk_dict, 6)
+    ev = hk_dict.encode("EVENT", {"event_id": np.array(["BOOT", "MODE_CHANGE"]), "event_data": [7, 8]},
+                        time_s=[1.8e9 + 0.5, 1.8e9 + 2.5], seq_start=10)
+    bad = hk[4].copy()
+    bad[40] ^= 1
+    stream = hk[0].tobytes() + ev[0].tobytes() + hk[1].tobytes() + b"\x01\x02\x03" + ev[1].tobytes() + \
+        bad.tobytes() + hk[5].tobytes()
+    split, cols = hk_dict.decode_stream(stream)
+    assert split.counts() == {"ok": 5, "crc_error": 1, "malformed": 1, "idle": 0}
+    assert cols["HK"]["unit_index"].tolist() == [0, 2, 6]
+    assert cols["HK"]["seq_count"].tolist() == [0, 1, 5]
+    np.testing.assert_allclose(cols["HK"]["time_s"], 1.8e9 + np.array([0, 1, 5]))
+    np.testing.assert_array_equal(cols["HK"]["battery_voltage"],
+                                  hk_dict.packet("HK").decode(hk[[0, 1, 5]])["battery_voltage"])
+    assert cols["EVENT"]["event_id"].tolist() == [1, 2] and cols["EVENT"]["event_data"].tolist() == [7, 8]
