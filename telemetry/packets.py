@@ -94,9 +94,10 @@ def crc16_rows(rows: np.ndarray, *, chunk: int = 16384) -> np.ndarray:
         crc = np.full(block.shape[0], 0xFFFF, dtype=np.uint16)
         if n_words:
             words = np.ascontiguousarray(block[:, :2 * n_words]).view(">u2").T.astype(np.uint16)
+            tmp = np.empty_like(crc)
             for i in range(n_words):
-                np.bitwise_xor(crc, words[i], out=crc)
-                crc = _T16[crc]
+                np.bitwise_xor(crc, words[i], out=tmp)
+                np.take(_T16, tmp, out=crc, mode="clip")   # indices < 65536 always; no buffering
         if length % 2:
             last = block[:, -1].astype(np.uint16)
             crc = (crc << 8) ^ _T8[(crc >> 8) ^ last]
