@@ -207,34 +207,44 @@ class PlatformServer:
                 pass
 
     def _recover(self) -> None:
+        """Ask sources for missing ranges, at most ``replay_chunk`` messages a request. A request
+        still in flight covers its range; a range whose request went unanswered ``replay_tries``
+        times in a row (no progress), or whose source has no replay endpoint and has been silent,
+        is declared lost."""
         now = time.monotonic()
         for tr in self.trackers.values():
             if not tr.missing:
+                tr.requested.clear()
                 continue
+            tr.requested = {k: v for k, v in tr.requested.items()
+                            if any(a <= k[1] and k[0] <= b for a, b in tr.missing)}
             d = self._dealer(tr)
             budget = self.replay_chunk * 4
             for a, b in [list(r) for r in tr.missing]:
-                for first in range(a, b + 1, self.replay_chunk):
-                    if budget <= 0:
-                        break
-                    key = (first, min(b, first + self.replay_chunk - 1))
-                    budget -= key[1] - key[0] + 1
-                    asked = tr.requested.get(key)
-                    if asked is not None and now - asked[0] < self.replay_timeout_s:
+                s = a
+                while s <= b and budget > 0:
+                    live = [k for k, (t, _) in tr.requested.items() if k[0] <= s <= k[1] and now - t < self.replay_timeout_s]
+                    if live:
+                        s = max(k[1] for k in live) + 1
                         continue
-                    tries = 0 if asked is None else asked[1]
+                    e = min(b, s + self.replay_chunk - 1)
+                    tries = max([n for k, (_, n) in tr.requested.items() if k[0] == s] or [0])
                     if d is None or tries >= self.replay_tries:
                         if d is None and now - tr.last_seen < self.replay_timeout_s * self.replay_tries:
-                            continue
-                        self._pending["missing_messages"] += tr.lose(*key)
-                        tr.requested.pop(key, None)
+                            break
+                        self._pending["missing_messages"] += tr.lose(s, e)
                         self._dirty.add(tr.source_id)
+                        s = e + 1
                         continue
                     try:
-                        d.send_multipart([b"REPLAY", tr.source_id.encode(), _RANGE.pack(*key)], zmq.NOBLOCK)
-                        tr.requested[key] = (now, tries + 1)
+                        d.send_multipart([b"REPLAY", tr.source_id.encode(), _RANGE.pack(s, e)], zmq.NOBLOCK)
                     except zmq.Again:
-                        pass
+                        break
+                    for k in [k for k in tr.requested if k[0] == s]:
+                        del tr.requested[k]
+                    tr.requested[(s, e)] = (now, tries + 1)
+                    budget -= e - s + 1
+                    s = e + 1
 
     # -- run ----------------------------------------------------------------------------------
     def run(self, *, duration_s: float | None = None, idle_exit_s: float | None = None,
