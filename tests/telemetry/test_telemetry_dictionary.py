@@ -148,3 +148,23 @@ def test_decode_stream_mixed_types_and_garbage(hk_dict):
     np.testing.assert_array_equal(cols["HK"]["battery_voltage"],
                                   hk_dict.packet("HK").decode(hk[[0, 1, 5]])["battery_voltage"])
     assert cols["EVENT"]["event_id"].tolist() == [1, 2] and cols["EVENT"]["event_data"].tolist() == [7, 8]
+
+
+def test_one_type_fast_path_equals_general_path(hk_dict):
+    rows = hk_rows(hk_dict, 20000)
+    rng = np.random.default_rng(1)
+    for i in rng.choice(20000, 30, replace=False):
+        rows[i, rng.integers(6, 66)] ^= 1 << int(rng.integers(0, 8))   # CRC errors, never the length
+    rows[77, 7] = 5                                                      # wrong service: left out
+    rows[77, -2:] = np.frombuffer(int(__import__("binascii").crc_hqx(rows[77, :-2].tobytes(), 0xFFFF))
+                                  .to_bytes(2, "big"), np.uint8)
+    data = rows.tobytes()
+    fast = hk_dict._decode_one_type(data)
+    assert fast is not None
+    slow = hk_dict._decode_general(data)
+    assert fast[0].status.tolist() == slow[0].status.tolist()
+    assert fast[0].counts()["crc_error"] == 30
+    assert fast[1].keys() == slow[1].keys() == {"HK"}
+    for k, v in slow[1]["HK"].items():
+        np.testing.assert_array_equal(fast[1]["HK"][k], v, err_msg=k)
+    assert 77 not in fast[1]["HK"]["unit_index"]
