@@ -149,7 +149,3 @@ class LimitChecker:
             s.last_value = np.nan if v["last_value"] is None else float(v["last_value"])
             s.last_time = -np.inf if v["last_time"] is None else float(v["last_time"])
             self._streams[(sc, name)] = s
-
-
-def severity_name(level: int) -> str:
-    return SEVERITIES[level]
