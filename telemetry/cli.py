@@ -112,6 +112,8 @@ def _export(args) -> int:
 
 def _monitor(args) -> int:
     from .monitor import run_monitor
+    if args.archive is None and args.listen is None:
+        raise TelemetryError("monitor: give --archive PATH and/or --listen ENDPOINT")
     return run_monitor(archive=args.archive, listen=args.listen, once=args.once, interval_s=args.interval,
                        duration_s=args.duration, keys=args.keys, dictionary=_dictionary(args.dictionary))
 
@@ -211,9 +213,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=_export)
 
     p = sub.add_parser("monitor", help="live operator display")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--archive", help="display this archive")
-    g.add_argument("--listen", help="run a platform on this endpoint and display it")
+    p.add_argument("--archive", help="display this archive (with --listen: the live platform's archive)")
+    p.add_argument("--listen", help="run a platform on this endpoint and display it")
     p.add_argument("--once", action="store_true", help="print one snapshot and exit")
     p.add_argument("--interval", type=_positive(float), default=1.0, help="refresh period, s (default 1)")
     p.add_argument("--duration", type=_positive(float), help="stop after this many seconds")

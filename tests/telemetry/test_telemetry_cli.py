@@ -62,7 +62,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
              ["telemetry", "export", "--archive", str(tmp_path / "none.sqlite"), "--format", "csv"],
              ["telemetry", "platform", "--listen", "udp://x", "--archive", str(tmp_path / "a.sqlite")],
              ["telemetry", "publish", "--connect", "tcp://127.0.0.1:1", "--count", "1", "--rate", "1",
-              "--keys", str(tmp_path)]]
+              "--keys", str(tmp_path)],
+             ["telemetry", "monitor", "--once"]]
     for argv in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
