@@ -178,7 +178,7 @@ def register(subparsers) -> None:
     p.add_argument("--keys", help="key directory: require CurveZMQ with allow-listed clients")
     p.add_argument("--dictionary", help="parameter dictionary TOML (default: bundled housekeeping)")
     p.add_argument("--duration", type=_positive(float), help="stop after this many seconds")
-    p.add_argument("--idle-exit", type=_positive(float), help="stop after this many seconds without traffic")
+    p.add_argument("--idle-exit", type=_positive(float), help="stop after this many seconds without traffic (counted once a source was heard)")
     p.add_argument("--batch-ms", type=_positive(float), default=50.0, help="commit interval (default 50 ms)")
     p.set_defaults(func=_platform)
 

@@ -76,6 +76,7 @@ class PlatformServer:
         self._stop = threading.Event()
         self.ready = threading.Event()
         self.last_activity = time.monotonic()
+        self.heard = False
 
     # -- plumbing -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -249,8 +250,9 @@ class PlatformServer:
     # -- run ----------------------------------------------------------------------------------
     def run(self, *, duration_s: float | None = None, idle_exit_s: float | None = None,
             stop: threading.Event | None = None, on_commit=None) -> dict:
-        """Serve until ``stop`` is set, ``duration_s`` passes, or nothing arrived for ``idle_exit_s``
-        with no gap open. Returns a summary (counters, archive stats, latency percentiles)."""
+        """Serve until ``stop`` is set, ``duration_s`` passes, or -- once a source has been heard --
+        nothing arrived for ``idle_exit_s`` with no gap open. Returns a summary (counters, archive
+        stats, latency percentiles)."""
         stop = stop or self._stop
         t_start = time.monotonic()
         next_maint = 0.0
@@ -265,8 +267,8 @@ class PlatformServer:
                 now = time.monotonic()
                 if duration_s is not None and now - t_start >= duration_s:
                     break
-                if idle_exit_s is not None and not chunks and now - self.last_activity >= idle_exit_s and \
-                        not any(t.missing for t in self.trackers.values()):
+                if idle_exit_s is not None and self.heard and not chunks and \
+                        now - self.last_activity >= idle_exit_s and not any(t.missing for t in self.trackers.values()):
                     break
                 timeout = 50 if batch_start is None else max(0, int((batch_start + self.batch_s - now) * 1000))
                 events = dict(self._poller.poll(timeout))
@@ -277,6 +279,7 @@ class PlatformServer:
                         except zmq.Again:
                             break
                         self.last_activity = time.monotonic()
+                        self.heard = True
                         n_batch += self._on_stream(frames, chunks, sends)
                         if n_batch >= self.batch_packets:
                             break

@@ -92,9 +92,9 @@ def test_live_monitor_over_zeromq(tmp_path):
     ep = free_endpoint()
     out = io.StringIO()
     th = threading.Thread(target=run_monitor, kwargs=dict(listen=ep, archive=str(tmp_path / "live.sqlite"),
-                                                          interval_s=0.3, duration_s=4.0, out=out))
+                                                          interval_s=0.3, duration_s=6.0, out=out))
     th.start()
-    res = publish_housekeeping(ep, 300, 300, linger_s=5.0, start_s=1.8e9)
+    res = publish_housekeeping(ep, 300, 300, linger_s=20.0, start_s=1.8e9)
     th.join(20)
     assert res["all_acked"]
     snaps = out.getvalue().split("\f")

@@ -76,9 +76,9 @@ def test_end_to_end_with_corruption(tmp_path):
     assert _finish(st)["packets_archived"] == s["packets_archived"]
 
 
-def _serve(ep, path, keys, seconds):
+def _serve(ep, path, keys, stop):
     server = PlatformServer(ep, path, keys=keys)
-    th = threading.Thread(target=server.run, kwargs={"duration_s": seconds}, daemon=True)
+    th = threading.Thread(target=server.run, kwargs={"stop": stop, "duration_s": 60}, daemon=True)
     th.start()
     return server, th
 
@@ -90,13 +90,15 @@ def test_security_only_allow_listed_keys_get_archived(tmp_path):
     for f in ("server.key",):                     # the stranger knows the platform's public key
         (stranger / f).write_bytes((keys / f).read_bytes())
     ep = free_endpoint()
-    server, th = _serve(ep, tmp_path / "a.sqlite", keys, 6.0)
+    stop = threading.Event()
+    server, th = _serve(ep, tmp_path / "a.sqlite", keys, stop)
     no_key = publish_housekeeping(ep, 50, 100, linger_s=1.0, start_s=1.9e9)
     unknown = publish_housekeeping(ep, 50, 100, keys=stranger, linger_s=1.0, start_s=1.95e9)
     assert not no_key["all_acked"] and not unknown["all_acked"]
     assert _stats(tmp_path / "a.sqlite")["packets_received"] == 0
-    good = publish_housekeeping(ep, 50, 100, keys=keys, linger_s=5.0, start_s=2.0e9)
+    good = publish_housekeeping(ep, 50, 100, keys=keys, linger_s=20.0, start_s=2.0e9)
     assert good["all_acked"]
+    stop.set()
     th.join(10)
     server.close()
     s = _stats(tmp_path / "a.sqlite")
