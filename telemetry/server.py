@@ -33,19 +33,23 @@ __all__ = ["PlatformServer"]
 
 
 class PlatformServer:
-    """Listens on ``listen``, archives into ``archive`` (path, ``":memory:"`` or a Platform)."""
+    """Listens on ``listen``, archives into ``archive`` (path, ``":memory:"`` or a Platform).
+
+    Pass ``context`` (shared with the sources) to use ``inproc://`` endpoints in one process;
+    a context carries one ZAP handler, so with keys give each side its own context."""
 
     def __init__(self, listen: str, archive, dictionary: Dictionary | None = None, *, keys=None,
                  batch_packets: int = 20_000, batch_s: float = 0.05, replay_timeout_s: float = 2.0,
                  replay_tries: int = 5, replay_chunk: int = 2000, link_timeout_s: float = 3.0,
-                 rcvhwm: int = 10_000):
+                 rcvhwm: int = 10_000, context: zmq.Context | None = None):
         _check_endpoint(listen)
         self.platform = archive if isinstance(archive, Platform) else Platform(archive, dictionary)
         self.batch_packets, self.batch_s = batch_packets, batch_s
         self.replay_timeout_s, self.replay_tries, self.replay_chunk = replay_timeout_s, replay_tries, replay_chunk
         self.link_timeout_s = link_timeout_s
         self.keys = load_keys(keys, "server") if keys is not None and not hasattr(keys, "secret") else keys
-        self.ctx = zmq.Context()
+        self._own_ctx = context is None
+        self.ctx = context or zmq.Context()
         self._auth = None
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.RCVHWM, rcvhwm)
@@ -86,7 +90,8 @@ class PlatformServer:
         if self._auth is not None:
             self._auth.stop()
             self._auth = None
-        self.ctx.term()
+        if self._own_ctx:
+            self.ctx.term()
 
     def stop(self) -> None:
         self._stop.set()

@@ -158,12 +158,14 @@ class Source:
 
     ``send(body, apid, n_packets)`` publishes one message; call ``poll()`` often (``send`` does)
     to serve replay requests and acks; ``close()`` waits until every message is acknowledged or
-    ``linger_s`` has passed, and returns the counters.
+    ``linger_s`` has passed, and returns the counters. ``context``: share one with an in-process
+    PlatformServer to use ``inproc://`` endpoints.
     """
 
     def __init__(self, connect: str, *, spacecraft: str = "FS8-1", replay: str = "tcp://127.0.0.1:*",
                  keys=None, linger_s: float = 30.0, heartbeat_s: float = 0.5,
-                 buffer_messages: int = 200_000, sndhwm: int = 10_000, source_id: str | None = None):
+                 buffer_messages: int = 200_000, sndhwm: int = 10_000, source_id: str | None = None,
+                 context: zmq.Context | None = None):
         _check_endpoint(connect)
         _check_endpoint(replay)
         self.spacecraft = spacecraft
@@ -171,7 +173,8 @@ class Source:
         self.linger_s, self.heartbeat_s = float(linger_s), float(heartbeat_s)
         self.buffer_messages = int(buffer_messages)
         self.keys = keys if isinstance(keys, KeySet) or keys is None else KeySet(keys, "client")
-        self.ctx = zmq.Context()
+        self._own_ctx = context is None
+        self.ctx = context or zmq.Context()
         self._auth = None
         try:
             self.pub = self.ctx.socket(zmq.PUB)
@@ -213,7 +216,8 @@ class Source:
                 getattr(self, s).close(0)
         if self._auth is not None:
             self._auth.stop()
-        self.ctx.term()
+        if self._own_ctx:
+            self.ctx.term()
 
     def send(self, body: bytes, apid: int, n_packets: int) -> int:
         """Publish one message of ``n_packets`` packets of one APID; returns its sequence number."""

@@ -166,3 +166,25 @@ def test_source_kill9_and_restart_loses_nothing(tmp_path):
     assert s["packets_archived"] == 4000 and s["missing_packets"] == 0 and s["duplicates"] > 0
     np.testing.assert_array_equal(
         np.array(Archive(arc, readonly=True).packets(apid=0x64)["seq_count"]), np.arange(4000) % 16384)
+
+
+def test_inproc_source_and_platform_share_a_context(hk_dict, tmp_path):
+    import zmq
+    from telemetry.stream import Source
+    from _telemetry_helpers import hk_rows
+    ctx = zmq.Context()
+    stop = threading.Event()
+    server = PlatformServer("inproc://tm", tmp_path / "a.sqlite", context=ctx)
+    th = threading.Thread(target=server.run, kwargs={"stop": stop, "duration_s": 30}, daemon=True)
+    th.start()
+    src = Source("inproc://tm", replay="inproc://tm-replay", context=ctx, linger_s=10)
+    rows = hk_rows(hk_dict, 500)
+    for i in range(0, 500, 50):
+        src.send(rows[i:i + 50].tobytes(), 0x64, 50)
+    out = src.close()
+    stop.set()
+    th.join(10)
+    server.close()
+    ctx.term()
+    assert out["all_acked"]
+    assert _stats(tmp_path / "a.sqlite")["packets_archived"] == 500
