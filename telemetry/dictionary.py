@@ -298,23 +298,58 @@ class PacketType:
                 f = rec[name]
                 out[name] = f.astype(np.float64 if f.dtype.kind == "f" else np.int64)
         for p, first, span, shift in self._bitfields:
-            acc = rows[:, first].astype(np.uint64)
-            for i in range(1, span):
-                acc = (acc << np.uint64(8)) | rows[:, first + i]
-            v = ((acc >> np.uint64(shift)) & np.uint64((1 << p.bits) - 1)).astype(np.int64)
-            if p.type == "int":
-                v = np.where(v >= (1 << (p.bits - 1)), v - (1 << p.bits), v)
-            out[p.name] = v
+            out[p.name] = self._bitfield(rows, p, first, span, shift)
         return {p.name: out[p.name] for p in self.parameters}
 
     def decode(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Engineering values of rows (n, length) uint8 -> {name: (n,)} (calibration applied)."""
         self._check_rows(rows)
+        return chunked_columns(self._decode_eng, rows)
 
-        def one(chunk):
-            raw = self._decode_raw(chunk)
-            return {p.name: p.calibrate(raw[p.name]) for p in self.parameters}
-        return chunked_columns(one, rows)
+    def _decode_eng(self, rows: np.ndarray, out: dict | None = None) -> dict[str, np.ndarray]:
+        """Engineering values straight from the big-endian fields (linear calibration in one pass);
+        written into ``out`` (name -> (n,) float64 / int64 arrays) when given."""
+        rows = np.ascontiguousarray(rows)
+        rec = rows.reshape(-1).view(self._dtype) if self._dtype.names else None
+        bitfields = {b[0].name: b for b in self._bitfields}
+        res: dict[str, np.ndarray] = {}
+        for p in self.parameters:
+            dest = None if out is None else out[p.name]
+            if p.name in bitfields:
+                _, first, span, shift = bitfields[p.name]
+                if span == 1 and p.type == "uint":
+                    raw = ((rows[:, first] >> shift) & ((1 << p.bits) - 1)).astype(np.int64)
+                else:
+                    raw = self._bitfield(rows, p, first, span, shift)
+                v = p.calibrate(raw)
+            else:
+                f = rec[p.name]
+                c = p.polynomial
+                if len(c) == 2:
+                    v = np.multiply(f, c[1], dtype=np.float64, out=dest)
+                    if c[0]:
+                        v += c[0]
+                elif c:
+                    v = p.calibrate(f.astype(np.int64))
+                elif dest is not None:
+                    dest[:] = f
+                    v = dest
+                else:
+                    v = f.astype(np.float64 if f.dtype.kind == "f" else np.int64)
+            if dest is not None and v is not dest:
+                dest[:] = v
+            res[p.name] = v if dest is None else dest
+        return res
+
+    @staticmethod
+    def _bitfield(rows: np.ndarray, p, first: int, span: int, shift: int) -> np.ndarray:
+        acc = rows[:, first].astype(np.uint64)
+        for i in range(1, span):
+            acc = (acc << np.uint64(8)) | rows[:, first + i]
+        v = ((acc >> np.uint64(shift)) & np.uint64((1 << p.bits) - 1)).astype(np.int64)
+        if p.type == "int":
+            v = np.where(v >= (1 << (p.bits - 1)), v - (1 << p.bits), v)
+        return v
 
     def encode_user_data(self, values: dict, n: int) -> np.ndarray:
         """User data field (n, user_bytes) uint8 from engineering values {name: (n,) or scalar}."""
@@ -507,17 +542,18 @@ class Dictionary:
             status[s:s + k] = st
             good = (st == OK) & (head[:, 7] == pt.service) & (head[:, 8] == pt.subtype)
             sel = slice(None) if good.all() else np.flatnonzero(good)
-            part = pt._decode_raw(c[sel])
-            part = {p.name: p.calibrate(part[p.name]) for p in pt.parameters}
-            fine = (head[sel, 17].astype(np.int64) << 16) | (head[sel, 18].astype(np.int64) << 8) | head[sel, 19]
-            part["time_s"] = ((h["coarse"][sel].astype(np.int64) << 24) | fine) / 16777216.0
-            part["seq_count"] = h["w1"][sel].astype(np.int64) & 0x3FFF
-            part["unit_index"] = np.arange(s, s + k)[sel]
             if not cols:
-                cols = {name: np.empty(m, dtype=v.dtype) for name, v in part.items()}
-            got = part["unit_index"].size
-            for name, v in part.items():
-                cols[name][filled:filled + got] = v
+                cols = {p.name: np.empty(m, dtype=np.float64 if p.calibrated or p.type == "float" else np.int64)
+                        for p in pt.parameters}
+                cols.update(time_s=np.empty(m), seq_count=np.empty(m, dtype=np.int64),
+                            unit_index=np.empty(m, dtype=np.int64))
+            got = k if isinstance(sel, slice) else sel.size
+            dest = {name: v[filled:filled + got] for name, v in cols.items()}
+            pt._decode_eng(c[sel], out=dest)
+            fine = (head[sel, 17].astype(np.int64) << 16) | (head[sel, 18].astype(np.int64) << 8) | head[sel, 19]
+            np.divide((h["coarse"][sel].astype(np.int64) << 24) | fine, 16777216.0, out=dest["time_s"])
+            np.bitwise_and(h["w1"][sel], 0x3FFF, out=dest["seq_count"], casting="unsafe")
+            dest["unit_index"][:] = np.arange(s, s + k)[sel]
             filled += got
         split = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64), status)
         return split, ({pt.name: {name: v[:filled] for name, v in cols.items()}} if filled else {})
