@@ -23,7 +23,8 @@ idle_packets, always (every unit the splitter cuts is counted once). ``missing_p
 packets missing between archived ones by the per-APID sequence count.
 
 Limit checks run per (spacecraft, parameter) in time order; a packet older than the newest one
-already checked (a late recovery) is archived and decoded but not limit-checked (``late_unchecked``).
+already checked is archived and decoded but not limit-checked (``late_unchecked``). The network
+server holds messages that follow a gap until it is recovered, so replayed packets arrive in order.
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """The networked operations platform: a ZeroMQ SUB endpoint in front of a :class:`Platform`.
 
-Loop (one thread): receive stream messages -> batch (up to ``batch_packets`` or ``batch_s``)
+Loop (one thread): receive stream messages -> hold the ones that follow a gap of their source
+until the gap is recovered or declared lost (so packets reach the limit checks in time order)
+-> batch (up to ``batch_packets`` or ``batch_s``)
 -> ``Platform.ingest_chunks`` commits packets, counters and per-source state in one transaction
 -> acknowledge to each source the sequence below which everything is committed -> ask sources
 for missing message ranges (per-source sequence gaps, tail gaps announced by heartbeats) ->
@@ -15,6 +17,7 @@ Programmatic use::
 """
 from __future__ import annotations
 
+import heapq
 import json
 import threading
 import time
@@ -41,12 +44,16 @@ class PlatformServer:
     def __init__(self, listen: str, archive, dictionary: Dictionary | None = None, *, keys=None,
                  batch_packets: int = 20_000, batch_s: float = 0.05, replay_timeout_s: float = 2.0,
                  replay_tries: int = 5, replay_chunk: int = 2000, link_timeout_s: float = 3.0,
-                 rcvhwm: int = 10_000, context: zmq.Context | None = None):
+                 rcvhwm: int = 10_000, hold_messages: int = 50_000, context: zmq.Context | None = None):
         _check_endpoint(listen)
         self.platform = archive if isinstance(archive, Platform) else Platform(archive, dictionary)
         self.batch_packets, self.batch_s = batch_packets, batch_s
         self.replay_timeout_s, self.replay_tries, self.replay_chunk = replay_timeout_s, replay_tries, replay_chunk
         self.link_timeout_s = link_timeout_s
+        self.hold_messages = hold_messages
+        self._chunks: list = []
+        self._sends: list = []
+        self._n_batch = 0
         self.keys = load_keys(keys, "server") if keys is not None and not hasattr(keys, "secret") else keys
         self._own_ctx = context is None
         self.ctx = context or zmq.Context()
@@ -126,11 +133,11 @@ class PlatformServer:
         return tr
 
     # -- receive ------------------------------------------------------------------------------
-    def _on_stream(self, frames, chunks: list, sends: list) -> int:
+    def _on_stream(self, frames) -> None:
         msg = decode_message(frames)
         if msg is None:
             self._pending["rejected_messages"] += 1
-            return 0
+            return
         topic, kind, seq, send_ns, n_packets, sid, body = msg
         _, spacecraft, _ = topic.split("/")
         tr = self._tracker(sid)
@@ -143,42 +150,63 @@ class PlatformServer:
                 tr.sent_packets = int(info.get("sent_packets", 0))
             except (ValueError, TypeError, AttributeError):
                 self._pending["rejected_messages"] += 1
-                return 0
+                return
             self._pending["gaps"] += tr.on_heartbeat(seq)
             self._dealer(tr)
-            return 0
+            return
         if kind != KIND_DATA:
             self._pending["rejected_messages"] += 1
-            return 0
+            return
         tr.spacecraft = spacecraft
         is_new, gaps = tr.on_data(seq)
         self._pending["gaps"] += gaps
         self._pending["messages_received"] += 1
         if not is_new:
             self._pending["duplicate_messages"] += 1
-            return 0
-        chunks.append(Chunk(bytes(body), spacecraft, sid, False))
-        sends.append(send_ns)
-        return n_packets
+            return
+        self._deliver(tr, seq, (Chunk(bytes(body), spacecraft, sid, False), send_ns, n_packets))
 
-    def _on_dealer(self, sid: str, frames, chunks: list, sends: list) -> int:
+    def _deliver(self, tr: SourceTracker, seq: int, item: tuple) -> None:
+        """Process a message now if every earlier one of its source is in (or lost), else hold it
+        so that packets reach the limit checks in order; at most ``hold_messages`` are held."""
+        if seq <= tr.watermark():
+            self._append(item)
+            self._release(tr)
+            return
+        tr.held[seq] = item
+        heapq.heappush(tr.held_order, seq)
+        if len(tr.held) > self.hold_messages:
+            first = heapq.heappop(tr.held_order)
+            self._append(tr.held.pop(first))
+            self._pending["released_out_of_order"] += 1
+
+    def _release(self, tr: SourceTracker) -> None:
+        w = tr.watermark()
+        while tr.held_order and tr.held_order[0] <= w:
+            self._append(tr.held.pop(heapq.heappop(tr.held_order)))
+
+    def _append(self, item: tuple) -> None:
+        chunk, send_ns, n_packets = item
+        self._chunks.append(chunk)
+        self._sends.append(send_ns)
+        self._n_batch += n_packets
+
+    def _on_dealer(self, sid: str, frames) -> None:
         tr = self.trackers.get(sid)
         if tr is None or len(frames) < 4:
-            return 0
+            return
         if frames[0] == b"DATA":
             msg = decode_message([b"tm/" + tr.spacecraft.encode() + b"/000", frames[1], frames[2], frames[3]])
             if msg is None or msg[5] != sid:
                 self._pending["rejected_messages"] += 1
-                return 0
+                return
             _, _, seq, send_ns, n_packets, _, body = msg
             self._dirty.add(sid)
             if tr.on_recovered(seq):
                 self._pending["recovered_messages"] += 1
                 self._pending["messages_received"] += 1
-                chunks.append(Chunk(bytes(body), tr.spacecraft, sid, True))
-                sends.append(send_ns)
-                return n_packets
-            return 0
+                self._deliver(tr, seq, (Chunk(bytes(body), tr.spacecraft, sid, True), send_ns, n_packets))
+            return
         if frames[0] == b"DONE" and len(frames) == 5 and len(frames[3]) == _RANGE.size:
             first, last = _RANGE.unpack(frames[3])
             self._dirty.add(sid)
@@ -188,16 +216,17 @@ class PlatformServer:
             except (ValueError, TypeError):
                 self._pending["rejected_messages"] += 1
             tr.requested.pop((first, last), None)
-        return 0
+            self._release(tr)
 
     # -- commit, ack, recover -------------------------------------------------------------------
-    def _commit(self, chunks: list, sends: list) -> None:
+    def _commit(self) -> None:
         states = {sid: self.trackers[sid].to_json() for sid in self._dirty}
         extra = dict(self._pending)
-        self.platform.ingest_chunks(chunks, extra_counters=extra, sources_state=states)
+        self.platform.ingest_chunks(self._chunks, extra_counters=extra, sources_state=states)
         done_ns = time.time_ns()
-        if sends:
-            self.latency_s.append((done_ns - np.asarray(sends, dtype=np.int64)) / 1e9)
+        if self._sends:
+            self.latency_s.append((done_ns - np.asarray(self._sends, dtype=np.int64)) / 1e9)
+        self._chunks, self._sends, self._n_batch = [], [], 0
         self.counters.update(extra)
         self._pending.clear()
         self._dirty.clear()
@@ -240,6 +269,7 @@ class PlatformServer:
                             break
                         self._pending["missing_messages"] += tr.lose(s, e)
                         self._dirty.add(tr.source_id)
+                        self._release(tr)
                         s = e + 1
                         continue
                     try:
@@ -262,9 +292,6 @@ class PlatformServer:
         t_start = time.monotonic()
         next_maint = 0.0
         next_ack = time.monotonic() + 1.0
-        chunks: list = []
-        sends: list = []
-        n_batch = 0
         batch_start = None
         self.ready.set()
         try:
@@ -272,7 +299,7 @@ class PlatformServer:
                 now = time.monotonic()
                 if duration_s is not None and now - t_start >= duration_s:
                     break
-                if idle_exit_s is not None and self.heard and not chunks and \
+                if idle_exit_s is not None and self.heard and not self._chunks and \
                         now - self.last_activity >= idle_exit_s and not any(t.missing for t in self.trackers.values()):
                     break
                 timeout = 50 if batch_start is None else max(0, int((batch_start + self.batch_s - now) * 1000))
@@ -285,8 +312,8 @@ class PlatformServer:
                             break
                         self.last_activity = time.monotonic()
                         self.heard = True
-                        n_batch += self._on_stream(frames, chunks, sends)
-                        if n_batch >= self.batch_packets:
+                        self._on_stream(frames)
+                        if self._n_batch >= self.batch_packets:
                             break
                 for sid, d in list(self._dealers.items()):
                     if d in events:
@@ -296,15 +323,15 @@ class PlatformServer:
                             except zmq.Again:
                                 break
                             self.last_activity = time.monotonic()
-                            n_batch += self._on_dealer(sid, frames, chunks, sends)
+                            self._on_dealer(sid, frames)
                 now = time.monotonic()
-                if (chunks or self._pending or self._dirty) and batch_start is None:
+                if (self._chunks or self._pending or self._dirty) and batch_start is None:
                     batch_start = now
-                if batch_start is not None and (n_batch >= self.batch_packets or now - batch_start >= self.batch_s):
-                    self._commit(chunks, sends)
+                if batch_start is not None and (self._n_batch >= self.batch_packets or now - batch_start >= self.batch_s):
+                    self._commit()
                     if on_commit is not None:
                         on_commit(self)
-                    chunks, sends, n_batch, batch_start = [], [], 0, None
+                    batch_start = None
                 if now >= next_maint:
                     self._recover()
                     next_maint = now + 0.1
@@ -313,8 +340,8 @@ class PlatformServer:
                         if now - tr.last_seen < self.link_timeout_s * 10:
                             self._ack(tr)
                     next_ack = now + 0.5
-            if chunks or self._pending or self._dirty:
-                self._commit(chunks, sends)
+            if self._chunks or self._pending or self._dirty:
+                self._commit()
         finally:
             self.ready.clear()
         return self.summary()

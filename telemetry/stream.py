@@ -325,6 +325,8 @@ class SourceTracker:
         self.replay, self.public_key, self.spacecraft = replay, public_key, spacecraft
         self.last_seen = time.monotonic()
         self.requested: dict[tuple[int, int], tuple[float, int]] = {}  # range -> (time, tries)
+        self.held: dict[int, tuple] = {}     # platform side: messages received after a gap
+        self.held_order: list[int] = []      # heap of their sequence numbers
         self.sent_packets = 0
 
     def watermark(self) -> int:
