@@ -207,11 +207,11 @@ class PlatformServer:
                 self._pending["messages_received"] += 1
                 self._deliver(tr, seq, (Chunk(bytes(body), tr.spacecraft, sid, True), send_ns, n_packets))
             return
-        if frames[0] == b"DONE" and len(frames) == 5 and len(frames[3]) == _RANGE.size:
-            first, last = _RANGE.unpack(frames[3])
+        if frames[0] == b"DONE" and len(frames) == 4 and len(frames[2]) == _RANGE.size:
+            first, last = _RANGE.unpack(frames[2])
             self._dirty.add(sid)
             try:
-                for a, b in json.loads(frames[4]):
+                for a, b in json.loads(frames[3]):
                     self._pending["missing_messages"] += tr.lose(int(a), int(b))
             except (ValueError, TypeError):
                 self._pending["rejected_messages"] += 1

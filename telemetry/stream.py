@@ -6,7 +6,7 @@ Stream message (PUB -> SUB), 4 frames::
 
     0 topic      ASCII  "tm/<spacecraft>/<apid as 3 hex digits>"  (data)
                         "hb/<spacecraft>/<source id>"             (heartbeat)
-    1 header     14+8 bytes, big-endian struct ">BBHQQI":
+    1 header     24 bytes, big-endian struct ">BBHQQI":
                  version (1), kind (1 data, 2 heartbeat, 3 replayed data), flags (0),
                  sequence (u64: data: this message's per-source number, from 1;
                            heartbeat: the last data sequence sent, 0 = none yet),
@@ -31,7 +31,7 @@ server that accepts only keys in ``DIR/authorized_platforms``. Without keys, pla
 High-water marks are set on purpose: PUB SNDHWM and SUB RCVHWM 10,000 messages (about 1 M
 packets at 100 packets a message) absorb a stalled commit; anything dropped beyond that is a
 sequence gap and comes back through replay. A source keeps at most ``buffer_messages`` messages
-for replay (``evicted`` counts what fell out unacknowledged).
+and ``buffer_bytes`` of packets for replay (``evicted`` counts what fell out unacknowledged).
 """
 from __future__ import annotations
 
@@ -164,14 +164,16 @@ class Source:
 
     def __init__(self, connect: str, *, spacecraft: str = "FS8-1", replay: str = "tcp://127.0.0.1:*",
                  keys=None, linger_s: float = 30.0, heartbeat_s: float = 0.5,
-                 buffer_messages: int = 200_000, sndhwm: int = 10_000, source_id: str | None = None,
+                 buffer_messages: int = 200_000, buffer_bytes: int = 256 << 20, sndhwm: int = 10_000,
+                 source_id: str | None = None,
                  context: zmq.Context | None = None):
         _check_endpoint(connect)
         _check_endpoint(replay)
         self.spacecraft = spacecraft
         self.source_id = source_id or f"{spacecraft}-{uuid.uuid4().hex[:12]}"
         self.linger_s, self.heartbeat_s = float(linger_s), float(heartbeat_s)
-        self.buffer_messages = int(buffer_messages)
+        self.buffer_messages, self.buffer_bytes = int(buffer_messages), int(buffer_bytes)
+        self._buffered_bytes = 0
         self.keys = keys if isinstance(keys, KeySet) or keys is None else KeySet(keys, "client")
         self._own_ctx = context is None
         self.ctx = context or zmq.Context()
@@ -225,8 +227,9 @@ class Source:
         frames = encode_message(f"tm/{self.spacecraft}/{apid:03x}", KIND_DATA, self.seq, self.source_id,
                                 body, n_packets)
         self._buffer.append(frames)
-        while len(self._buffer) > self.buffer_messages:
-            self._buffer.popleft()
+        self._buffered_bytes += len(body)
+        while len(self._buffer) > self.buffer_messages or self._buffered_bytes > self.buffer_bytes:
+            self._buffered_bytes -= len(self._buffer.popleft()[3])
             self._base += 1
             self.counters["evicted"] += 1
         self.pub.send_multipart(frames, copy=False)
@@ -273,7 +276,7 @@ class Source:
             if seq > self.acked:
                 self.acked = seq
                 while self._buffer and self._base <= seq:
-                    self._buffer.popleft()
+                    self._buffered_bytes -= len(self._buffer.popleft()[3])
                     self._base += 1
         elif cmd == b"REPLAY" and len(frames[3]) == _RANGE.size:
             first, last = _RANGE.unpack(frames[3])

@@ -220,3 +220,27 @@ def test_recovered_packets_are_limit_checked_in_order(hk_dict, tmp_path):
     assert s["late_unchecked"] == 0
     assert [(x["parameter"], x["raised_utc"], x["cleared_utc"]) for x in alarms] == [
         ("rw4_speed", "2027-01-15T08:00:21.000000Z", "2027-01-15T08:00:40.000000Z")]
+
+
+def test_evicted_messages_are_declared_lost_not_waited_for(hk_dict, tmp_path):
+    from telemetry.stream import Source
+    from _telemetry_helpers import hk_rows
+    rows = hk_rows(hk_dict, 300)
+    ep = free_endpoint()
+    src = Source(ep, linger_s=20, buffer_messages=5)
+    for i in range(0, 200, 10):                 # 20 messages, nobody listening, 15 evicted
+        src.send(rows[i:i + 10].tobytes(), 0x64, 10)
+    stop = threading.Event()
+    server, th = _serve(ep, tmp_path / "a.sqlite", None, stop)
+    time.sleep(0.5)
+    for i in range(200, 300, 10):
+        src.send(rows[i:i + 10].tobytes(), 0x64, 10)
+    out = src.close()
+    stop.set()
+    th.join(10)
+    server.close()
+    s = _stats(tmp_path / "a.sqlite")
+    assert out["all_acked"] and out["evicted"] >= 15
+    assert s["missing_messages"] == out["unavailable_requested"] >= 15
+    assert s["packets_archived"] == 300 - 10 * s["missing_messages"]
+    assert s["missing_packets"] == 0        # the archive starts after the lost range
