@@ -149,6 +149,10 @@ class Archive:
             self._names[key] = self.db.execute("SELECT id FROM names WHERE kind=? AND name=?", key).fetchone()[0]
         return self._names[key]
 
+    def forget_names(self) -> None:
+        """Drop the name -> id cache (after a rolled-back transaction)."""
+        self._names.clear()
+
     def name_of(self, ident: int) -> str:
         row = self.db.execute("SELECT name FROM names WHERE id=?", (ident,)).fetchone()
         return row[0] if row else "?"

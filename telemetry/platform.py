@@ -84,10 +84,14 @@ class Platform:
         self.archive = archive if isinstance(archive, Archive) else Archive(archive)
         self.dictionary = dictionary or Dictionary.bundled()
         self.clock = clock
-        self.checker = LimitChecker()
-        db = self.archive.db
         if self.dictionary.text:
             self.archive.set_meta("dictionary", self.dictionary.text)
+        self._load_state()
+
+    def _load_state(self) -> None:
+        """In-memory pipeline state from the archive (at start, and after a rolled-back batch)."""
+        db = self.archive.db
+        self.checker = LimitChecker()
         state = self.archive.meta("checker_state")
         if state:
             self.checker.restore(json.loads(state))
@@ -98,7 +102,7 @@ class Platform:
         self._max_ticks: dict[tuple[int, int], int] = {}
         self._open: dict[tuple[str, str], int] = {
             (sc, prm): i for i, sc, prm in db.execute("SELECT id, spacecraft, parameter FROM alarms WHERE state='raised'")}
-        self.latency_s: list[np.ndarray] = []
+        self.archive.forget_names()
 
     def close(self) -> None:
         self.archive.close()
@@ -140,7 +144,7 @@ class Platform:
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
-            self._max_ticks.clear()
+            self._load_state()
             raise
         return dict(c)
 

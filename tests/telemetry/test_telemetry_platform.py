@@ -140,3 +140,32 @@ def test_fuzz_counters_add_up(seed, flips, n_garbage):
     assert s["archived_rows"] == s["packets_archived"]
     assert s["quarantined"] == s["crc_errors"] + s["malformed"]
     p.close()
+
+
+def test_failed_batch_rolls_back_everything(hk_dict, tmp_path, monkeypatch):
+    n = 60
+    v = housekeeping_values(np.arange(n), seed=5)
+    v["rw1_speed"][10:] = 7000.0
+    rows = hk_dict.encode("HK", v, time_s=1.8e9 + np.arange(n))
+    p = Platform(tmp_path / "a.sqlite", hk_dict)
+    p.ingest(rows[:11].tobytes(), spacecraft="FS8-9")          # first sample over the limit
+    real = p._decode_store
+
+    def boom(*args, **kw):
+        real(*args, **kw)
+        raise OSError("disk full")
+    monkeypatch.setattr(p, "_decode_store", boom)
+    with pytest.raises(OSError):
+        p.ingest(rows[11:30].tobytes(), spacecraft="FS8-9")    # alarm raised in memory, then the batch fails
+    with pytest.raises(OSError):
+        p.ingest(rows[:5].tobytes(), spacecraft="FS8-7")       # a new spacecraft name, then fails
+    monkeypatch.setattr(p, "_decode_store", real)
+    s = p.stats()
+    assert s["packets_archived"] == 11 and s["alarms_raised"] == 0
+    p.ingest(rows[11:30].tobytes(), spacecraft="FS8-9")
+    p.ingest(rows[:5].tobytes(), spacecraft="FS8-7")
+    s = p.stats()
+    assert s["packets_archived"] == 35 and s["duplicates"] == 0 and s["alarms_raised"] == 1
+    assert p.archive.alarms().records()[0]["raised_utc"] == "2027-01-15T08:00:11.000000Z"
+    assert len(p.archive.packets(spacecraft="FS8-7")) == 5
+    p.close()
