@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _registrations():
     """Functions that each add their subcommands to the parser."""
     from . import _cli_orbits, _cli_planning
-    return [_cli_orbits.register, _cli_planning.register]
+    import telemetry.cli  # telemetry subcommands
+    return [_cli_orbits.register, _cli_planning.register, telemetry.cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:
