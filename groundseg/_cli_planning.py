@@ -49,7 +49,8 @@ def add_scenario_arguments(p) -> None:
     p.add_argument("--satellite", action="append", metavar="NAME_OR_ID",
                    help="only this satellite (repeatable)")
     p.add_argument("--step", type=float, default=60.0, metavar="SECONDS",
-                   help="propagation grid step (default 60; windows are exact to 1 ms regardless)")
+                   help="propagation grid step (default 60: states between samples are "
+                        "Hermite-interpolated to under a metre; coarser grids lose accuracy)")
     p.add_argument("--swath-km", type=float, default=10.0, metavar="KM",
                    help="swath width at nadir, the width of polygon strips (default 10)")
     p.add_argument("--gsd-nadir-m", type=float, default=1.0, metavar="M",

@@ -295,3 +295,24 @@ def test_strips_reject_points():
     t = Targets.from_points(["a"], [24], [121])
     with pytest.raises(TargetError, match="is a point"):
         t.strips(0, 0.0, 10.0)
+
+
+def test_strips_subtract_holes():
+    shell = [[121, 24], [121.4, 24], [121.4, 24.4], [121, 24.4], [121, 24]]
+    hole = [[121.1, 24.1], [121.3, 24.1], [121.3, 24.3], [121.1, 24.3], [121.1, 24.1]]
+    t = parse_targets_geojson(_fc(_poly("h", [shell, hole])))
+    s = t.strips(0, 0.0, 5.0)
+    assert abs(s.area_km2.sum() - t.area_km2[0]) < 1e-6 * t.area_km2[0]
+    assert abs(s.share.sum() - 1) < 1e-9
+    # A strip through the hole carries about half the area of a full strip next to the edge.
+    assert s.area_km2[len(s) // 2] < 0.6 * s.area_km2[1]
+    ref = _ellipsoid_rect_area_km2(24.0, 24.4, 0.4) - _ellipsoid_rect_area_km2(24.1, 24.3, 0.2)
+    assert abs(t.area_km2[0] / ref - 1) < 5e-4
+
+
+def test_polygon_across_the_antimeridian():
+    ring = [[179.9, -17.0], [-179.9, -17.0], [-179.9, -16.8], [179.9, -16.8], [179.9, -17.0]]
+    t = parse_targets_geojson(_fc(_poly("fiji", ring)))
+    assert abs(abs(t.longitude_deg[0]) - 180.0) < 1e-6
+    ref = _ellipsoid_rect_area_km2(-17.0, -16.8, 0.2)
+    assert abs(t.area_km2[0] / ref - 1) < 5e-4
