@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrations():
     """Functions that each add their subcommands to the parser."""
-    from . import _cli_orbits, _cli_passes
-    return [_cli_orbits.register,
+    from . import _cli_orbits, _cli_passes, _cli_planning
+    import telemetry.cli  # telemetry subcommands
+    return [_cli_orbits.register, _cli_planning.register, telemetry.cli.register,
             _cli_passes.register]  # passes, track, contacts
 
 
