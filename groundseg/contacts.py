@@ -43,7 +43,7 @@ from .stations import Station
 from .table import Table
 from .timegrid import format_utc
 
-__all__ = ["ContactPlan", "plan_contacts", "load_priorities", "parse_priorities",
+__all__ = ["ContactPlan", "plan_contacts", "load_priorities", "parse_priorities", "quality_of",
            "CONTACT_COLUMNS", "DROP_REASONS"]
 
 CONTACT_COLUMNS = ("station", "antenna", "satellite", "norad_id", "priority", "aos_utc",

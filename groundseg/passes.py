@@ -84,7 +84,7 @@ from sgp4.api import SatrecArray
 from .earth import EARTH_ROTATION_RAD_S, WGS84_A_KM
 from .errors import GroundsegError, StationError
 from .events import bernstein_coefficients, find_crossings_in, refine_roots_newton
-from .orbits import SGP4_ERRORS, Constellation, Ephemeris, as_timegrid, teme_to_itrs
+from .orbits import SGP4_ERRORS, Constellation, Ephemeris, teme_to_itrs
 from .stations import Station, _check as _check_station, station_points
 from .sun import sun_position_km
 from .table import Table

@@ -114,8 +114,8 @@ def _exhaustive(p, stations, prio):
                     ok = False
         if ok:
             key = tuple(q[sel][prio[sel] == level].sum() for level in sorted(set(prio)))
-            if best is None or key > tuple(b - 1e-9 for b in best):
-                best = key if best is None or key > best else best
+            if best is None or key > best:
+                best = key
     return best
 
 
