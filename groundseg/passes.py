@@ -85,7 +85,7 @@ from .earth import EARTH_ROTATION_RAD_S, WGS84_A_KM
 from .errors import GroundsegError, StationError
 from .events import bernstein_coefficients, find_crossings_in, refine_roots_newton
 from .orbits import SGP4_ERRORS, Constellation, Ephemeris, teme_to_itrs
-from .stations import Station, _check as _check_station, station_points
+from .stations import Station, station_points, validate_station
 from .sun import sun_position_km
 from .table import Table
 from .timegrid import TimeGrid, format_utc, parse_utc
@@ -348,7 +348,7 @@ def _prepare_stations(stations, min_elevation_deg=None) -> list[Station]:
             value = float(min_elevation_deg)
         except (TypeError, ValueError):
             raise StationError(f"minimum elevation {min_elevation_deg!r} is not a number") from None
-        stations = [_check_station(dataclasses.replace(s, min_elevation_deg=value),
+        stations = [validate_station(dataclasses.replace(s, min_elevation_deg=value),
                                    f"station {s.name!r}") for s in stations]
     return stations
 
