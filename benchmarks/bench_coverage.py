@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from groundseg.orbits import Constellation  # noqa: E402
 from groundseg.timegrid import TimeGrid, timescale  # noqa: E402
-from sims.coverage import AccessConstraints, CoverageGrid, access_intervals, coverage  # noqa: E402
+from sims.coverage import AccessConstraints, CoverageGrid, coverage  # noqa: E402
 
 START = "2026-11-26T00:00:00Z"
 

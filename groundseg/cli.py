@@ -44,9 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrations():
     """Functions that each add their subcommands to the parser."""
-    from . import _cli_orbits
+    from . import _cli_orbits, _cli_passes, _cli_planning
+    import telemetry.cli  # telemetry subcommands
     from sims.cli import register as _sims  # coverage, scenario (simulation: sims/)
-    return [_cli_orbits.register, _sims]
+    return [_cli_orbits.register, _cli_planning.register, telemetry.cli.register,
+            _cli_passes.register, _sims]  # passes, track, contacts
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,8 @@ from .earth import GroundPoints
 from .errors import StationError
 
 __all__ = ["Station", "load_stations", "parse_stations_csv", "parse_stations_toml",
-           "bundled_stations", "station_points", "mask_elevation_rad"]
+           "bundled_stations", "station_points", "mask_elevation_rad", "validate_station",
+           "station_from_mapping"]
 
 MIN_MASK_DEG, MAX_MASK_DEG = -5.0, 90.0
 
@@ -65,7 +66,8 @@ def mask_elevation_rad(station: Station, azimuth_rad) -> np.ndarray:
     return np.maximum(np.interp(np.mod(az, 2 * np.pi), xp, fp), floor)
 
 
-def _check(station: Station, where: str) -> Station:
+def validate_station(station: Station, where: str) -> Station:
+    """``station`` itself if every field is in range, else a StationError naming ``where``."""
     if not station.name:
         raise StationError(f"{where}: station without a name")
     if not -90.0 <= station.latitude_deg <= 90.0:
@@ -117,9 +119,11 @@ def parse_stations_csv(text: str, source: str = "<string>") -> list[Station]:
     out = []
     for line, row in rows[1:]:
         where = f"{source}:{line}"
-        if len(row) < len(header):
+        optional = {"min_elevation_deg"}
+        needed = 1 + max(col[k] for k in col if k not in optional)
+        if len(row) < needed or len(row) > len(header):
             raise StationError(f"{where}: {len(row)} fields, header has {len(header)}")
-        get = lambda k: row[col[k]].strip()  # noqa: E731
+        get = lambda k: row[col[k]].strip() if col[k] < len(row) else ""  # noqa: E731
         kwargs = dict(
             name=get("name"),
             latitude_deg=_number(get("latitude_deg"), "latitude_deg", where),
@@ -128,7 +132,7 @@ def parse_stations_csv(text: str, source: str = "<string>") -> list[Station]:
         )
         if "min_elevation_deg" in col and get("min_elevation_deg"):
             kwargs["min_elevation_deg"] = _number(get("min_elevation_deg"), "min_elevation_deg", where)
-        out.append(_check(Station(**kwargs), where))
+        out.append(validate_station(Station(**kwargs), where))
     return _unique(out, source)
 
 
@@ -164,7 +168,7 @@ def station_from_mapping(entry: dict, where: str) -> Station:
         downlink_rate_mbps=None if rate is None else _number(rate, "downlink_rate_mbps", where),
         extra={k: v for k, v in entry.items() if k not in _TOML_KEYS},
     )
-    return _check(station, where)
+    return validate_station(station, where)
 
 
 def parse_stations_toml(text: str, source: str = "<string>") -> list[Station]:

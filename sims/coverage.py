@@ -85,12 +85,12 @@ from groundseg.timegrid import TimeGrid, format_utc, parse_utc
 
 from .errors import SimulationError
 
-__all__ = ["AccessConstraints", "CoverageGrid", "CoverageResult", "access_intervals", "coverage",
-           "CELL_COLUMNS"]
+__all__ = ["AccessConstraints", "CoverageGrid", "CoverageResult", "coverage", "CELL_COLUMNS"]
 
 CELL_COLUMNS = ("latitude_deg", "longitude_deg", "accesses", "mean_revisit_h", "max_revisit_h",
                 "p95_revisit_h", "first_access_utc")
 _SUN_RATE_RAD_S = EARTH_ROTATION_RAD_S * 1.01 + 5e-7
+_SUN_TIME_SCALE_S = 1000.0
 _RASTER_MARGIN_RAD = 1e-5
 _BATCH_ROWS = 1 << 13
 # Bounds on the geocentric radius of any cell (the polar radius; the equator + 10 km), so
@@ -325,6 +325,7 @@ class _SatGeometry:
     rate: np.ndarray         # (S,) bound on |dg/dt|, rad/s
     reach: np.ndarray        # (S,) lambda_max + rate * h_max / 2, rad
     coef: np.ndarray         # (S, T-1, 4, 3)
+    valid_end_s: np.ndarray  # (S,) last sample before SGP4 first fails (e.g. decay)
 
 
 def _sat_geometry(sats: _SatBlock, frame: _Frame, cells: _Cells, eta: float) -> _SatGeometry:
@@ -335,6 +336,9 @@ def _sat_geometry(sats: _SatBlock, frame: _Frame, cells: _Cells, eta: float) -> 
     with np.errstate(invalid="ignore"):
         ang = np.linalg.norm(np.cross(r, v), axis=-1) / rn**2
         rdot = np.abs(np.einsum("sti,sti->st", r, v)) / rn
+    ok_t = np.isfinite(rn)
+    first_bad = np.where(ok_t.all(axis=1), rn.shape[1], np.argmin(ok_t, axis=1))
+    valid_end = np.where(first_bad > 0, frame.grid_s[np.maximum(first_bad - 1, 0)], frame.grid_s[0])
     rates, reaches = [], []
     h_max = float(frame.h_s.max())
     c_lo, c_hi = _CELL_RADIUS_MIN_KM, _CELL_RADIUS_MAX_KM   # the same for every cell block
@@ -352,7 +356,7 @@ def _sat_geometry(sats: _SatBlock, frame: _Frame, cells: _Cells, eta: float) -> 
     lat = np.arcsin(np.clip(unit[..., 2], -1.0, 1.0))
     lon = np.arctan2(unit[..., 1], unit[..., 0])
     return _SatGeometry(rn, unit, lat, lon, np.array(rates), np.array(reaches),
-                        _hermite_coefficients(r, v, frame.h_s))
+                        _hermite_coefficients(r, v, frame.h_s), valid_end)
 
 
 def _ranges(starts, counts):
@@ -492,9 +496,9 @@ def _interval_fn(geo: _SatGeometry, cells: _Cells, eta: float, pc, ps, pk, frame
     return fn
 
 
-def _unit_crossings(fn, ga, gb, rate, tol):
-    """Zeros of many series on tau in [0, 1], none missed: row r has g(0) = ``ga[r]``,
-    g(1) = ``gb[r]`` and ``|dg/dtau| <= rate[r]``.
+def _unit_crossings(fn, ga, gb, rate, tol, span=None):
+    """Zeros of many series on tau in [0, span] (default 1), none missed: row r has
+    g(0) = ``ga[r]``, g(span) = ``gb[r]`` and ``|dg/dtau| <= rate[r]``.
 
     The completeness argument and bisection of :func:`groundseg.events.find_crossings`,
     specialised to rows that are unit intervals already sorted in time: sub-intervals
@@ -502,7 +506,8 @@ def _unit_crossings(fn, ga, gb, rate, tol):
     :func:`groundseg.events.refine_roots` to ``tol``. Returns (rows, tau, rising), sorted
     by row then tau."""
     r = np.arange(ga.size)
-    a, b = np.zeros(ga.size), np.ones(ga.size)
+    a = np.zeros(ga.size)
+    b = np.ones(ga.size) if span is None else np.asarray(span, dtype=float).copy()
     rounds = []
     while r.size:
         with np.errstate(invalid="ignore"):
@@ -521,8 +526,8 @@ def _unit_crossings(fn, ga, gb, rate, tol):
     if not rounds:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
     r, a, b, ga, gb = (np.concatenate(x) for x in zip(*rounds))
-    if len(rounds) > 1:   # merge the rounds (each sorted): a stable sort on row + start
-        o = np.argsort(r + 0.5 * a, kind="stable")
+    if len(rounds) > 1:   # merge the rounds (each sorted): a stable sort on row, start
+        o = np.lexsort((a, r))
         r, a, b, ga, gb = r[o], a[o], b[o], ga[o], gb[o]
     tau = refine_roots(fn, r, a, b, ga, gb, tol_s=tol)
     return r, tau, np.where(ga != gb, gb > ga, ga <= 0)
@@ -600,7 +605,7 @@ def _off_nadir_intervals(frame: _Frame, sats: _SatBlock, block: _CellBlock, cell
         (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
     ev_t = frame.grid_s[pk[rows]] + tau * h[pk[rows]]
     pair, start, end = _pair_intervals(inside0, np.full(n_pairs, frame.grid_s[0]),
-                                       np.full(n_pairs, frame.grid_s[-1]), pair_of_hit[prow[rows]],
+                                       geo.valid_end_s[pair_s], pair_of_hit[prow[rows]],
                                        ev_t, rising)
     return pair_c[pair], pair_s[pair], start, end
 
@@ -627,18 +632,20 @@ def _sun_filter(frame: _Frame, cells: _Cells, min_el_deg: float, tol_s: float, c
     margin = _sun_margin_fn(frame, cells, np.radians(min_el_deg))
     dur = t1 - t0
     m0, m1 = margin(c, t0), margin(c, t1)
+    # Time in units of a fixed scale, so the tolerance does not depend on the chunk.
+    scale = _SUN_TIME_SCALE_S
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero((np.abs(m0) + np.abs(m1) <= _SUN_RATE_RAD_S * dur) | (m0 * m1 <= 0))
 
     def fn(rows, tau):
-        return margin(c[rows], t0[rows] + tau * dur[rows])
+        i = cand[rows]
+        return margin(c[i], t0[i] + tau * scale)
 
-    longest = float(dur.max())
-    rate = _SUN_RATE_RAD_S * dur
-    with np.errstate(invalid="ignore"):
-        cand = np.flatnonzero((np.abs(m0) + np.abs(m1) <= rate) | (m0 * m1 <= 0))
-    sub, tau, rising = _unit_crossings(lambda rows, x: fn(cand[rows], x), m0[cand], m1[cand],
-                                       rate[cand], tol_s / longest if longest > 0 else 1.0)
+    sub, tau, rising = _unit_crossings(fn, m0[cand], m1[cand],
+                                       np.full(cand.size, _SUN_RATE_RAD_S * scale),
+                                       tol_s / scale, span=dur[cand] / scale)
     rows = cand[sub]
-    ev_t = np.clip(t0[rows] + tau * dur[rows], t0[rows], t1[rows])
+    ev_t = np.clip(t0[rows] + tau * scale, t0[rows], t1[rows])
     pair, start, end = _pair_intervals(m0 >= 0, t0, t1, rows, ev_t, rising)
     return c[pair], s[pair], start, end
 
@@ -1037,33 +1044,3 @@ def _client_label(client) -> str:
         return str(client.scheduler.address)
     except AttributeError:  # pragma: no cover
         return type(client).__name__
-
-
-def access_intervals(constellation, latitude_deg, longitude_deg, start, end,
-                     constraints: AccessConstraints | None = None, *, step_s: float = 60.0,
-                     tol_s: float = 0.1, altitude_m=0.0) -> Table:
-    """Access intervals of every (point, satellite): a Table with columns
-    ``point,satellite,start_utc,end_utc,start_s,end_s,duration_s`` (seconds since ``start``),
-    sorted by point, satellite, start. ``point`` is the index into the given arrays."""
-    constraints = constraints or AccessConstraints()
-    start64, end64 = parse_utc(start)[0], parse_utc(end)[0]
-    if end64 <= start64:
-        raise SimulationError(f"end {format_utc(end64)[0]} must be after start {format_utc(start64)[0]}")
-    _, eph, frame = _prepare(constellation, start64, end64, step_s)
-    lat = np.atleast_1d(np.asarray(latitude_deg, dtype=float))
-    lon = np.atleast_1d(np.asarray(longitude_deg, dtype=float))
-    alt = np.broadcast_to(np.asarray(altitude_m, dtype=float) / 1000.0, lat.shape).copy()
-    if np.any(np.abs(lat) > 90) or np.any(~np.isfinite(lon)) or \
-            np.any(~(np.abs(alt) <= _MAX_CELL_ALTITUDE_KM)):
-        raise SimulationError("points: latitude must be in [-90, 90], longitude finite and "
-                              f"altitude within +-{_MAX_CELL_ALTITUDE_KM * 1000:g} m")
-    block = _point_blocks(lat, lon, alt, lat.size)[0]
-    sats = _sat_blocks(eph, len(constellation))[0]
-    c, s, t0, t1 = _chunk_intervals(frame, sats, block, constraints, tol_s)
-    to_t = lambda x: start64 + (x * 1e9).round().astype("timedelta64[ns]")  # noqa: E731
-    names = np.array(constellation.names, dtype=object)
-    return Table({"point": c, "satellite": names[s] if s.size else np.zeros(0, dtype=object),
-                  "start_utc": np.array(format_utc(to_t(t0)) if t0.size else [], dtype=object),
-                  "end_utc": np.array(format_utc(to_t(t1)) if t1.size else [], dtype=object),
-                  "start_s": t0, "end_s": t1, "duration_s": t1 - t0},
-                 {"start_s": ".3f", "end_s": ".3f", "duration_s": ".3f"})

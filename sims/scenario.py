@@ -310,6 +310,15 @@ class TargetsSpec:
                                 f"(groundseg/data/{stem}.*) is not installed")
         return found[0]
 
+    def load(self, defaults=None):
+        """The targets (:func:`groundseg.targets.load_targets`), with ``defaults`` for the
+        optional columns (a :class:`groundseg.targets.TargetDefaults`)."""
+        from groundseg.targets import TargetDefaults, load_targets
+        try:
+            return load_targets(self.path(), defaults or TargetDefaults())
+        except GroundsegError as exc:
+            raise ScenarioError(f"{self.where}: {exc}") from None
+
 
 @dataclass(frozen=True)
 class CoverageDefaults:
@@ -351,6 +360,15 @@ class Scenario:
 
     def time_grid(self) -> TimeGrid:
         return self.window.time_grid()
+
+    def load_targets(self):
+        """The scenario's targets; columns a target leaves empty take the spacecraft's
+        field of regard and minimum Sun elevation (10 deg when the scenario has none)."""
+        from groundseg.targets import TargetDefaults
+        sp = self.spacecraft
+        sun = 10.0 if sp.min_sun_elevation_deg is None else sp.min_sun_elevation_deg
+        return self.targets.load(TargetDefaults(min_sun_elevation_deg=sun,
+                                                max_off_nadir_deg=sp.field_of_regard_deg))
 
     def fleet(self):
         """A fresh :class:`~sims.spacecraft.Fleet` for every satellite of the scenario."""

@@ -1,1 +1,35 @@
-"""Telemetry: CCSDS packets, parameter dictionary, ZeroMQ streams, operations platform, archive."""
+"""Telemetry: CCSDS packets, parameter dictionary, ZeroMQ streams, operations platform, archive.
+
+Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch split),
+``dictionary`` (TOML layouts, calibration, limits), ``limits`` (checks and alarm transitions),
+``archive`` (SQLite WAL archive and queries), ``platform`` (in-process pipeline), ``stream``
+(ZeroMQ envelope, keys, sources), ``server`` (networked platform), ``publisher`` (housekeeping
+source), ``monitor`` (terminal display), ``cli`` (``groundseg telemetry ...``).
+
+Programmatic path for a simulator (no sockets)::
+
+    import numpy as np
+    from telemetry import Dictionary, Platform
+    d = Dictionary.bundled()
+    rows = d.encode("HK", {"battery_voltage": v, "rw1_speed": w, ...}, time_s=t, seq_start=0)
+    p = Platform("run/telemetry.sqlite", d)
+    p.ingest(rows.tobytes(), spacecraft="FS8-3")
+    p.archive.alarms().records()       # raised / cleared alarms with reasons (low, high, frozen, step, state)
+
+Over ZeroMQ: ``PlatformServer(listen, archive).run(...)`` and ``Source(connect).send(...)``
+(or ``publish_housekeeping``); both write the same archive format.
+"""
+from .archive import Archive, Table
+from .dictionary import SEVERITIES, Dictionary, PacketType, Parameter
+from .errors import TelemetryError
+from .limits import AlarmEvent, LimitChecker
+from .packets import crc16, crc16_rows, decode_headers, encode_packets, split_packets
+from .platform import Chunk, Platform
+from .publisher import housekeeping_values, publish_housekeeping
+from .server import PlatformServer
+from .stream import Source, generate_keys
+
+__all__ = ["Archive", "Table", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
+           "AlarmEvent", "LimitChecker", "crc16", "crc16_rows", "decode_headers", "encode_packets",
+           "split_packets", "Chunk", "Platform", "housekeeping_values", "publish_housekeeping",
+           "PlatformServer", "Source", "generate_keys"]

@@ -16,6 +16,8 @@ def test_csv_with_and_without_min_elevation(tmp_path):
     p.write_text("name,latitude_deg,longitude_deg,altitude_m,min_elevation_deg\nA,10,20,30,7\nB,-10,200,0,\n")
     a, b = load_stations(p)
     assert a.min_elevation_deg == 7 and b.min_elevation_deg == 5.0
+    p.write_text("name,latitude_deg,longitude_deg,altitude_m,min_elevation_deg\nA,10,20,30\n")
+    assert load_stations(p)[0].min_elevation_deg == 5.0
     p.write_text("name,latitude_deg,longitude_deg,altitude_m\nA,10,20,30\n")
     assert load_stations(p)[0].altitude_m == 30
 

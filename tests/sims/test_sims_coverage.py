@@ -17,7 +17,7 @@ from groundseg.earth import GroundPoints, geodetic_to_ecef
 from groundseg.orbits import Constellation
 from groundseg.sun import solar_elevation_rad
 from groundseg.timegrid import TimeGrid, timescale
-from sims.coverage import CELL_COLUMNS, AccessConstraints, CoverageGrid, access_intervals, coverage
+from sims.coverage import CELL_COLUMNS, AccessConstraints, CoverageGrid, coverage
 from sims.errors import SimulationError
 
 START, END = "2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z"
@@ -105,12 +105,17 @@ def test_complete_search_matches_brute_force(fleet, grid, constraints):
         assert np.array_equal(a, b)
 
 
+def _point_intervals(constellation, lat, lon, constraints):
+    res = coverage(constellation, (np.asarray(lat, float), np.asarray(lon, float)), START, END,
+                   constraints, keep_intervals=True)
+    return res.intervals
+
+
 def test_sun_constraint_splits_an_access(fleet):
     """A Sun threshold crossed in the middle of an access cuts it there (brute force, 0.5 s)."""
     _, constellation = fleet
     lat, lon = np.array([60.0, -35.0, 5.0]), np.array([-150.0, 20.0, 100.0])
-    free = access_intervals(constellation, lat, lon, START, END, AccessConstraints(45.0))
-    t0, t1, pt = free["start_s"], free["end_s"], free["point"]
+    pt, sat, t0, t1 = _point_intervals(constellation, lat, lon, AccessConstraints(45.0))
     grid = TimeGrid.from_seconds(START, np.stack([t0, t1], axis=1).ravel())
     el = np.degrees(solar_elevation_rad(GroundPoints.from_degrees(lat, lon), grid))
     i = np.arange(pt.size)
@@ -118,23 +123,40 @@ def test_sun_constraint_splits_an_access(fleet):
     k = int(np.argmax(np.abs(el_end - el_start) * ((t1 - t0) > 60)))
     threshold = 0.5 * (el_start[k] + el_end[k])
     rising_sun = el_end[k] > el_start[k]
-    cut = access_intervals(constellation, lat[pt[k]:pt[k] + 1], lon[pt[k]:pt[k] + 1], START, END,
-                           AccessConstraints(45.0, threshold))
-    sat_name = free["satellite"][k]
-    mine = [(a, b) for a, b, s in zip(cut["start_s"], cut["end_s"], cut["satellite"])
-            if s == sat_name and a < t1[k] + 1 and b > t0[k] - 1]
+    one = slice(pt[k], pt[k] + 1)
+    _, c_sat, c0, c1 = _point_intervals(constellation, lat[one], lon[one],
+                                        AccessConstraints(45.0, threshold))
+    mine = [(a, b) for a, b, s in zip(c0, c1, c_sat) if s == sat[k] and a < t1[k] + 1 and b > t0[k] - 1]
     assert len(mine) == 1
     a, b = mine[0]
     # Brute force on the free interval at 0.5 s.
     ts = np.arange(t0[k], t1[k], 0.5)
-    sun = np.degrees(solar_elevation_rad(GroundPoints.from_degrees(lat[pt[k]:pt[k] + 1],
-                                                                    lon[pt[k]:pt[k] + 1]),
+    sun = np.degrees(solar_elevation_rad(GroundPoints.from_degrees(lat[one], lon[one]),
                                          TimeGrid.from_seconds(START, ts)))[0]
     ok = ts[sun >= threshold]
     if rising_sun:
         assert abs(a - ok[0]) < 0.6 and b == pytest.approx(t1[k], abs=1e-9)
     else:
         assert abs(b - ok[-1]) < 0.6 and a == pytest.approx(t0[k], abs=1e-9)
+
+
+def test_agrees_with_groundseg_access(fleet):
+    """The imaging-access engineer's search (groundseg.access, find_crossings on ITRS Hermite
+    states, 1 ms) finds the same windows: coverage keeps its own raster search for speed."""
+    from groundseg import access
+    from groundseg.earth import geodetic_to_ecef
+    _, constellation = fleet
+    grid = CoverageGrid(-40.0, 40.0, 60.0, 100.0, 4.0)
+    cons = AccessConstraints(35.0, 0.0)
+    res = coverage(constellation, grid, START, END, cons, keep_intervals=True)
+    eph = constellation.propagate(TimeGrid.range(START, END, 60.0))
+    pts = geodetic_to_ecef(np.radians(res.latitude_deg), np.radians(res.longitude_deg), 0.0)
+    sat, point, a, b = access.access_intervals(eph, pts, 35.0, 0.0)
+    cell, s, start, end = res.intervals
+    theirs = np.lexsort((a, sat, point))
+    assert len(cell) == len(point) > 200
+    assert np.array_equal(cell, point[theirs]) and np.array_equal(s, sat[theirs])
+    assert np.max(np.abs(start - a[theirs])) < 0.2 and np.max(np.abs(end - b[theirs])) < 0.2
 
 
 def _metrics_reference(cell, start, end, n_cells, window_s):

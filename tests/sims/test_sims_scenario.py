@@ -220,6 +220,22 @@ def test_targets_resolve_lazily(tmp_path, monkeypatch):
         s2.targets.path()
 
 
+def test_targets_load_with_scenario_defaults(tmp_path):
+    (tmp_path / "targets.csv").write_text(
+        "id,latitude_deg,longitude_deg,altitude_m,max_off_nadir_deg\nA,24,121,0,\nB,23,120,0,20\n")
+    s = load_scenario(_write(tmp_path, GOOD))
+    t = s.load_targets()
+    assert len(t) == 2
+    (tmp_path / "targets.csv").write_text("id,latitude_deg,longitude_deg,altitude_m\nA,124,121,0\n")
+    with pytest.raises(ScenarioError, match="targets.file: .*targets.csv:2"):
+        s.load_targets()
+    try:
+        s.targets.__class__("bundled:taiwan", tmp_path, "x").path()
+    except ScenarioError:
+        pytest.skip("the bundled Taiwan target set is not installed yet")
+    assert len(bundled_scenario().load_targets()) > 5
+
+
 def test_cli_scenario(tmp_path, capsys):
     assert main(["scenario"]) == 0
     out = capsys.readouterr().out

@@ -1,0 +1,164 @@
+"""Subcommands ``passes``, ``track`` and ``contacts`` (pass prediction and contact plans)."""
+from __future__ import annotations
+
+import sys
+
+from ._cli_common import (add_constellation_argument, add_output_arguments,
+                          add_window_arguments, constellation_from_args, emit_table, emit_text,
+                          stations_from_args, window)
+from .errors import GroundsegError
+
+
+def register(sub) -> None:
+    """Add the pass subcommands to ``sub`` (an argparse subparsers object)."""
+    p = sub.add_parser(
+        "passes", help="every pass of every satellite over every station",
+        description="Predict every pass of every satellite over every station in the window "
+                    "(AOS, TCA, LOS to 1 ms; horizon masks from a TOML station file). CSV "
+                    "columns: satellite,norad_id,station,aos_utc,tca_utc,los_utc,duration_s,"
+                    "max_elevation_deg,aos_azimuth_deg,tca_azimuth_deg,los_azimuth_deg,"
+                    "sunlit_at_tca,truncated (none|start|end|both); rows ordered by AOS.")
+    _common(p)
+    p.add_argument("--all-columns", action="store_true",
+                   help="also write orbit_number and status")
+    add_output_arguments(p)
+    p.set_defaults(func=_passes)
+
+    t = sub.add_parser(
+        "track", help="antenna pointing table for one satellite over one station",
+        description="Pointing table (azimuth, elevation, range, range rate, Doppler) every "
+                    "--step seconds through each pass of one satellite over one station in "
+                    "the window. Columns: pass,time_utc,azimuth_deg,azimuth_unwrapped_deg,"
+                    "elevation_deg,range_km,range_rate_km_s,azimuth_rate_deg_s,"
+                    "elevation_rate_deg_s,received_frequency_hz,doppler_shift_hz,keyhole.")
+    _common(t)
+    t.add_argument("--satellite", required=True, metavar="NAME_OR_ID")
+    t.add_argument("--station", required=True, metavar="NAME")
+    t.add_argument("--step", type=float, default=1.0, metavar="SECONDS",
+                   help="table cadence (default 1)")
+    t.add_argument("--frequency-hz", type=float, metavar="F",
+                   help="downlink carrier for the Doppler columns")
+    t.add_argument("--keyhole-elevation", type=float, default=85.0, metavar="DEG",
+                   help="flag rows at or above this elevation (default 85)")
+    add_output_arguments(t)
+    t.set_defaults(func=_track)
+
+    c = sub.add_parser(
+        "contacts", help="contact plan: which passes each station's antennas track",
+        description="Predict passes, then choose what each station's antennas track by "
+                    "satellite priority (1 most important) and pass quality, with the "
+                    "station's set-up time between tracks. Columns: station,antenna,satellite,"
+                    "norad_id,priority,aos_utc,tca_utc,los_utc,duration_s,max_elevation_deg,"
+                    "quality,status (scheduled|dropped),reason (too_short|satellite_busy|"
+                    "below_priority|antenna_busy|setup_time),conflicts_with.")
+    _common(c)
+    c.add_argument("--priorities", metavar="FILE", help="CSV with header satellite,priority")
+    c.add_argument("--priority", action="append", default=[], metavar="SAT=N",
+                   help="priority of one satellite (repeatable; 1 is the most important)")
+    c.add_argument("--min-duration", type=float, default=0.0, metavar="SECONDS",
+                   help="drop passes shorter than this")
+    c.add_argument("--satellite-exclusive", action="store_true",
+                   help="a satellite talks to one station at a time")
+    c.add_argument("--optimality", action="store_true",
+                   help="also report, on stderr, the greedy plan's quality per priority against "
+                        "the exact optimum (MILP, HiGHS; LP bound above 4000 passes)")
+    add_output_arguments(c)
+    c.set_defaults(func=_contacts)
+
+
+def _common(p) -> None:
+    add_constellation_argument(p)
+    p.add_argument("--stations", metavar="FILE",
+                   help="stations CSV (name,latitude_deg,longitude_deg,altitude_m"
+                        "[,min_elevation_deg]) or TOML (also masks, antennas); default: bundled")
+    add_window_arguments(p)
+    p.add_argument("--min-elevation", type=float, metavar="DEG",
+                   help="minimum elevation for every station, in [-5, 90] (masks still apply)")
+
+
+def _predict(args, constellation=None, stations=None):
+    from .passes import predict_passes
+    start, end = window(args)
+    constellation = constellation or constellation_from_args(args, start)
+    stations = stations or stations_from_args(args)
+    passes = predict_passes(constellation, stations, start, end,
+                            min_elevation_deg=args.min_elevation)
+    for line in passes.problems:
+        print(f"groundseg: warning: {line}", file=sys.stderr)
+    return constellation, stations, passes
+
+
+def _passes(args) -> int:
+    from .passes import PASS_COLUMNS, PASS_CSV_COLUMNS
+    _, _, passes = _predict(args)
+    emit_table(passes.table(PASS_COLUMNS if args.all_columns else PASS_CSV_COLUMNS), args)
+    return 0
+
+
+def _track(args) -> int:
+    import numpy as np
+
+    from .passes import POINTING_COLUMNS, pointing_table
+    from .table import Table
+    if not args.step > 0:
+        raise GroundsegError(f"--step must be positive, got {args.step}")
+    start, end = window(args)
+    constellation = constellation_from_args(args, start)
+    index = constellation.index(args.satellite)
+    stations = stations_from_args(args)
+    names = [s.name for s in stations]
+    if args.station not in names:
+        raise GroundsegError(f"unknown station {args.station!r} (have: {', '.join(names)})")
+    station = stations[names.index(args.station)]
+    one = constellation.subset([index])
+    _, _, passes = _predict(args, one, [station])
+    parts = []
+    for k in range(len(passes)):
+        table = pointing_table(one, one.names[0], station, passes.aos_utc[k], passes.los_utc[k],
+                               step_s=args.step, frequency_hz=args.frequency_hz,
+                               keyhole_elevation_deg=args.keyhole_elevation)
+        parts.append((k + 1, table))
+    cols = {"pass": np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in parts])
+            if parts else np.zeros(0, dtype=np.int64)}
+    formats = {}
+    for name in POINTING_COLUMNS:
+        if parts:
+            cols[name] = np.concatenate([t[name] for _, t in parts])
+            formats = parts[0][1].formats
+        else:
+            cols[name] = np.zeros(0)
+    if not parts:
+        print(f"groundseg: warning: no pass of {one.names[0]} over {station.name} in the window",
+              file=sys.stderr)
+    emit_table(Table(cols, formats), args)
+    return 0
+
+
+def _contacts(args) -> int:
+    from .contacts import load_priorities, plan_contacts
+    priorities = load_priorities(args.priorities) if args.priorities else {}
+    for item in args.priority:
+        name, sep, value = item.rpartition("=")
+        if not sep or not name.strip():
+            raise GroundsegError(f"--priority {item!r}: expected SATELLITE=N")
+        try:
+            priorities[name.strip()] = int(value)
+        except ValueError:
+            raise GroundsegError(f"--priority {item!r}: {value!r} is not an integer") from None
+    _, stations, passes = _predict(args)
+    plan = plan_contacts(passes, stations, priorities=priorities,
+                         min_duration_s=args.min_duration,
+                         satellite_exclusive=args.satellite_exclusive)
+    summary = plan.summary()
+    why = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("scheduled", "dropped") and v)
+    print(f"groundseg: contacts: {summary['scheduled']} scheduled, {summary['dropped']} dropped"
+          + (f" ({why})" if why else ""), file=sys.stderr)
+    if args.optimality:
+        opt = plan.optimality()
+        for row in opt.records():
+            print(f"groundseg: contacts: priority {row['priority']}: greedy quality "
+                  f"{row['greedy_quality']:.1f} of {row['method']} best {row['best_quality']:.1f} "
+                  f"({100 * row['ratio']:.2f} %)", file=sys.stderr)
+    text = plan.to_json() if args.format == "json" else plan.to_csv()
+    emit_text(text, args.output)
+    return 0

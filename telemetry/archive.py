@@ -1,0 +1,317 @@
+"""The telemetry archive: one SQLite file in WAL mode.
+
+Tables (stable; other tools read them)::
+
+    names(id, kind, name)                     kind 'spacecraft' or 'source'
+    packet_blocks(id, spacecraft, apid, length, n, t_first_ticks, t_last_ticks, received_s, source,
+                  recovered, time_ticks, seq_count, raw)
+        raw packets of one (spacecraft, APID, length) in blocks: time_ticks int64 (n,), seq_count
+        uint16 (n,) and raw (n * length bytes) as BLOBs, sorted by time; the platform guarantees
+        that (spacecraft, apid, time_ticks, seq_count) -- the duplicate key -- is unique
+    segments(id, spacecraft, packet, t_first_s, t_last_s, n, received_s, time_s)
+    segment_values(parameter, segment_id, dtype, value, severity)
+        decoded parameters in blocks: a segment holds the packet times (float64 BLOB) of one packet
+        type and spacecraft, and per parameter the engineering values (BLOB of NumPy ``dtype``,
+        e.g. '<f8', '<i2') and limit severities (int8 BLOB, NULL when all nominal)
+    latest(spacecraft, parameter, time_s, value, severity, reason)
+    alarms(id, spacecraft, parameter, state, severity, max_severity, reason, value,
+           raised_s, cleared_s, acknowledged_s, operator)    state raised|cleared
+    alarm_events(id, alarm_id, event, severity, reason, time_s, value)
+    quarantine(id, received_s, spacecraft, source, reason, raw)
+    counters(name, value)      sources(source_id, state JSON)      meta(key, value)
+
+Everything a batch produces is written in one transaction; the platform acknowledges and displays
+only what has been committed. WAL with synchronous=NORMAL: a committed transaction survives a
+killed process (kill -9); after a power loss the last transactions may be lost.
+Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ArchiveError
+
+__all__ = ["Archive", "Table", "COUNTERS", "iso_utc", "parse_time"]
+
+COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
+            "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
+            "messages_received", "sequence_gaps", "alarms_raised", "late_unchecked", "rejected_messages")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE(kind, name));
+CREATE TABLE IF NOT EXISTS packet_blocks(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL,
+    apid INTEGER NOT NULL, length INTEGER NOT NULL, n INTEGER NOT NULL, t_first_ticks INTEGER NOT NULL,
+    t_last_ticks INTEGER NOT NULL, received_s REAL NOT NULL, source INTEGER, recovered INTEGER NOT NULL,
+    time_ticks BLOB NOT NULL, seq_count BLOB NOT NULL, raw BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS packet_blocks_q ON packet_blocks(spacecraft, apid, t_last_ticks);
+CREATE INDEX IF NOT EXISTS packet_blocks_r ON packet_blocks(received_s);
+CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, packet TEXT NOT NULL,
+    t_first_s REAL NOT NULL, t_last_s REAL NOT NULL, n INTEGER NOT NULL, received_s REAL NOT NULL,
+    time_s BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS segment_values(parameter TEXT NOT NULL, segment_id INTEGER NOT NULL, dtype TEXT NOT NULL,
+    value BLOB NOT NULL, severity BLOB, PRIMARY KEY(parameter, segment_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latest(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, time_s REAL, value REAL,
+    severity INTEGER, reason TEXT, PRIMARY KEY(spacecraft, parameter));
+CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, parameter TEXT NOT NULL,
+    state TEXT NOT NULL, severity INTEGER NOT NULL, max_severity INTEGER NOT NULL, reason TEXT, value REAL,
+    raised_s REAL NOT NULL, cleared_s REAL, acknowledged_s REAL, operator TEXT);
+CREATE TABLE IF NOT EXISTS alarm_events(id INTEGER PRIMARY KEY, alarm_id INTEGER NOT NULL, event TEXT NOT NULL,
+    severity INTEGER NOT NULL, reason TEXT, time_s REAL NOT NULL, value REAL);
+CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, received_s REAL NOT NULL, spacecraft TEXT,
+    source TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(source_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+"""
+
+
+def iso_utc(time_s) -> np.ndarray:
+    """Unix seconds (n,) -> ISO 8601 UTC strings with microseconds and 'Z'."""
+    us = np.round(np.asarray(time_s, dtype=np.float64) * 1e6).astype("datetime64[us]")
+    return np.char.add(np.datetime_as_string(us, unit="us"), "Z")
+
+
+def parse_time(text: str, what: str = "time") -> float:
+    """ISO 8601 (UTC if no offset) -> Unix seconds; ArchiveError naming ``what`` if unreadable."""
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ArchiveError(f"{what}: not an ISO 8601 time: {text!r}") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.timestamp()
+
+
+class Table:
+    """Column arrays with a fixed column order; ``to_csv()`` and ``to_json()`` (list of records)."""
+
+    def __init__(self, columns: dict[str, list | np.ndarray]):
+        self.columns = {k: list(v.tolist() if isinstance(v, np.ndarray) else v) for k, v in columns.items()}
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    def __getitem__(self, name: str) -> list:
+        return self.columns[name]
+
+    def records(self) -> list[dict]:
+        names = list(self.columns)
+        return [dict(zip(names, row)) for row in zip(*self.columns.values())]
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(self.columns)
+        w.writerows(zip(*self.columns.values()))
+        return out.getvalue()
+
+    def to_json(self) -> str:
+        return json.dumps(self.records(), allow_nan=False, default=str)
+
+
+class Archive:
+    """An archive file (created if missing unless ``readonly``)."""
+
+    def __init__(self, path, *, readonly: bool = False):
+        self.path = str(path)
+        if readonly and self.path != ":memory:" and not Path(self.path).exists():
+            raise ArchiveError(f"{self.path}: no such archive")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=30000")
+            if not readonly:
+                mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal" and self.path != ":memory:":
+                    raise ArchiveError(f"{self.path}: cannot switch the archive to WAL mode ({mode})")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
+            else:
+                self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path}: not a telemetry archive ({exc})") from None
+        self._names: dict[tuple[str, str], int] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing (used by the platform inside its transaction) ---------------------------------
+    def name_id(self, kind: str, name: str) -> int:
+        key = (kind, name)
+        if key not in self._names:
+            self.db.execute("INSERT OR IGNORE INTO names(kind, name) VALUES (?, ?)", key)
+            self._names[key] = self.db.execute("SELECT id FROM names WHERE kind=? AND name=?", key).fetchone()[0]
+        return self._names[key]
+
+    def forget_names(self) -> None:
+        """Drop the name -> id cache (after a rolled-back transaction)."""
+        self._names.clear()
+
+    def name_of(self, ident: int) -> str:
+        row = self.db.execute("SELECT name FROM names WHERE id=?", (ident,)).fetchone()
+        return row[0] if row else "?"
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- reading ----------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        c = {name: 0 for name in COUNTERS}
+        c.update(dict(self.db.execute("SELECT name, value FROM counters")))
+        return c
+
+    def keys(self, spacecraft: int, apid: int, lo_ticks: int | None = None, hi_ticks: int | None = None):
+        """(time_ticks (n,) int64, seq_count (n,) int64) archived for one stream, sorted by time."""
+        sql = "SELECT time_ticks, seq_count FROM packet_blocks WHERE spacecraft=? AND apid=?"
+        args: list = [spacecraft, apid]
+        if lo_ticks is not None:
+            sql += " AND t_last_ticks >= ? AND t_first_ticks <= ?"
+            args += [lo_ticks, hi_ticks]
+        t, s = [], []
+        for tb, sb in self.db.execute(sql, args):
+            t.append(np.frombuffer(tb, dtype=np.int64))
+            s.append(np.frombuffer(sb, dtype=np.uint16).astype(np.int64))
+        if not t:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        t, s = np.concatenate(t), np.concatenate(s)
+        order = np.lexsort((s, t))
+        return t[order], s[order]
+
+    def missing_packets(self) -> int:
+        """Packets missing between archived packets of each (spacecraft, APID) stream, counted from
+        the 14-bit sequence count in time order (wrap-around aware; gaps over 16383 undercount)."""
+        total = 0
+        for sc, apid in self.db.execute("SELECT DISTINCT spacecraft, apid FROM packet_blocks").fetchall():
+            _, s = self.keys(sc, apid)
+            if s.size > 1:
+                total += int(np.sum((s[1:] - s[:-1] - 1) % 16384))
+        return total
+
+    def stats(self) -> dict:
+        """Counters plus ``missing_packets``, ``open_alarms``, ``quarantined`` and ``archived_rows``."""
+        s = self.counters()
+        s["missing_packets"] = self.missing_packets()
+        s["open_alarms"] = self.db.execute("SELECT count(*) FROM alarms WHERE state='raised'").fetchone()[0]
+        s["quarantined"] = self.db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        s["archived_rows"] = self.db.execute("SELECT COALESCE(SUM(n), 0) FROM packet_blocks").fetchone()[0]
+        return s
+
+    def packets(self, *, apid: int | None = None, start_s: float | None = None, end_s: float | None = None,
+                spacecraft: str | None = None) -> Table:
+        """Archived packets: time_utc, spacecraft, apid, seq_count, length, recovered, raw_hex."""
+        lo = None if start_s is None else int(round(start_s * 16777216))
+        hi = None if end_s is None else int(round(end_s * 16777216))
+        where, args = [], []
+        if apid is not None:
+            where.append("b.apid = ?")
+            args.append(int(apid))
+        if spacecraft is not None:
+            where.append("n.name = ?")
+            args.append(spacecraft)
+        if lo is not None:
+            where.append("b.t_last_ticks >= ?")
+            args.append(lo)
+        if hi is not None:
+            where.append("b.t_first_ticks <= ?")
+            args.append(hi)
+        sql = ("SELECT n.name, b.apid, b.length, b.recovered, b.time_ticks, b.seq_count, b.raw FROM packet_blocks b"
+               " JOIN names n ON n.id = b.spacecraft" + (" WHERE " + " AND ".join(where) if where else ""))
+        cols: dict[str, list] = {k: [] for k in ("ticks", "spacecraft", "apid", "seq_count", "length", "recovered", "raw")}
+        for name, a, length, rec, tb, sb, raw in self.db.execute(sql, args):
+            t = np.frombuffer(tb, dtype=np.int64)
+            keep = np.ones(t.size, dtype=bool)
+            if lo is not None:
+                keep &= t >= lo
+            if hi is not None:
+                keep &= t <= hi
+            idx = np.flatnonzero(keep)
+            cols["ticks"].append(t[idx])
+            cols["seq_count"].append(np.frombuffer(sb, dtype=np.uint16)[idx].astype(np.int64))
+            cols["spacecraft"] += [name] * idx.size
+            cols["apid"] += [a] * idx.size
+            cols["length"] += [length] * idx.size
+            cols["recovered"] += [rec] * idx.size
+            cols["raw"] += [raw[i * length:(i + 1) * length].hex() for i in idx.tolist()]
+        ticks = np.concatenate(cols["ticks"]) if cols["ticks"] else np.zeros(0, dtype=np.int64)
+        seq = np.concatenate(cols["seq_count"]) if cols["seq_count"] else np.zeros(0, dtype=np.int64)
+        order = np.lexsort((seq, np.array(cols["apid"], dtype=np.int64), ticks))
+
+        def pick(v):
+            return [v[i] for i in order.tolist()]
+        return Table({"time_utc": iso_utc(ticks[order] / 16777216.0), "spacecraft": pick(cols["spacecraft"]),
+                      "apid": pick(cols["apid"]), "seq_count": seq[order], "length": pick(cols["length"]),
+                      "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])})
+
+    def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
+        """(spacecraft names (n,), time_s (n,), value (n,), severity (n,)) sorted by spacecraft, time."""
+        sql = ("SELECT n.name, s.time_s, v.dtype, v.value, v.severity FROM segment_values v"
+               " JOIN segments s ON s.id = v.segment_id JOIN names n ON n.id = s.spacecraft WHERE v.parameter = ?")
+        args: list = [name]
+        if start_s is not None:
+            sql += " AND s.t_last_s >= ?"
+            args.append(start_s)
+        if end_s is not None:
+            sql += " AND s.t_first_s <= ?"
+            args.append(end_s)
+        if spacecraft is not None:
+            sql += " AND n.name = ?"
+            args.append(spacecraft)
+        scs, ts, vs, ss = [], [], [], []
+        for sc, t, dtype, v, sev in self.db.execute(sql, args):
+            t = np.frombuffer(t, dtype=np.float64)
+            scs.append(np.full(t.size, sc, dtype=object))
+            ts.append(t)
+            vs.append(np.frombuffer(v, dtype=np.dtype(dtype)).astype(np.float64))
+            ss.append(np.zeros(t.size, dtype=np.int8) if sev is None else np.frombuffer(sev, dtype=np.int8))
+        if not ts:
+            return (np.zeros(0, dtype=object), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int8))
+        sc, t, v, s = (np.concatenate(a) for a in (scs, ts, vs, ss))
+        keep = np.ones(t.size, dtype=bool)
+        if start_s is not None:
+            keep &= t >= start_s
+        if end_s is not None:
+            keep &= t <= end_s
+        sc, t, v, s = sc[keep], t[keep], v[keep], s[keep]
+        order = np.lexsort((t, sc.astype(str)))
+        return sc[order], t[order], v[order], s[order]
+
+    def parameter_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT parameter FROM segment_values ORDER BY parameter")]
+
+    def alarms(self, *, open_only: bool = False) -> Table:
+        """Alarms: id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_utc,
+        cleared_utc, acknowledged_utc, operator."""
+        sql = ("SELECT id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_s,"
+               " cleared_s, acknowledged_s, operator FROM alarms" + (" WHERE state='raised'" if open_only else "") +
+               " ORDER BY id")
+        rows = self.db.execute(sql).fetchall()
+        cols = list(zip(*rows)) if rows else [[] for _ in range(12)]
+
+        def iso(col):
+            return [None if x is None else str(iso_utc([x])[0]) for x in col]
+        return Table({"id": cols[0], "spacecraft": cols[1], "parameter": cols[2], "state": cols[3],
+                      "severity": cols[4], "max_severity": cols[5], "reason": cols[6], "value": cols[7],
+                      "raised_utc": iso(cols[8]), "cleared_utc": iso(cols[9]), "acknowledged_utc": iso(cols[10]),
+                      "operator": cols[11]})
+
+    def acknowledge(self, alarm_id: int, operator: str, time_s: float) -> None:
+        """Record an operator's acknowledgement of an alarm (raised or cleared)."""
+        cur = self.db.execute("UPDATE alarms SET acknowledged_s=?, operator=? WHERE id=? AND acknowledged_s IS NULL",
+                              (time_s, operator, int(alarm_id)))
+        if cur.rowcount == 0:
+            if self.db.execute("SELECT 1 FROM alarms WHERE id=?", (int(alarm_id),)).fetchone() is None:
+                raise ArchiveError(f"{self.path}: no alarm with id {alarm_id}")
+            return
+        self.db.execute("INSERT INTO alarm_events(alarm_id, event, severity, reason, time_s, value)"
+                        " SELECT id, 'acknowledged', severity, ?, ?, value FROM alarms WHERE id=?",
+                        (operator, time_s, int(alarm_id)))

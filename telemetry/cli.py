@@ -1,0 +1,230 @@
+"""The ``groundseg telemetry`` subcommands (keys, platform, publish, stats, export, monitor, ack).
+
+Output contracts: ``platform`` and ``publish`` print one JSON object on stdout when they end;
+``stats`` prints one JSON object; ``export`` writes CSV or JSON (a list of records).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .errors import TelemetryError
+
+__all__ = ["register"]
+
+
+def _dictionary(path):
+    from .dictionary import Dictionary
+    return Dictionary.load(path) if path else None
+
+
+def _keys(args) -> None:
+    from .stream import generate_keys
+    files = generate_keys(args.dir)
+    print(json.dumps({"directory": args.dir, **files}))
+
+
+def _platform(args) -> int:
+    from .server import PlatformServer
+    server = PlatformServer(args.listen, args.archive, _dictionary(args.dictionary), keys=args.keys,
+                            batch_s=args.batch_ms / 1000.0)
+    stop = threading.Event()
+
+    def _handler(signum, frame):
+        stop.set()
+    old = {s: signal.signal(s, _handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    print(json.dumps({"listening": server.endpoint, "archive": args.archive}), file=sys.stderr, flush=True)
+    try:
+        summary = server.run(duration_s=args.duration, idle_exit_s=args.idle_exit, stop=stop)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        server.close()
+    print(json.dumps(summary), flush=True)
+    return 0
+
+
+def _publish(args) -> int:
+    from .archive import parse_time
+    from .publisher import publish_housekeeping
+    start = parse_time(args.start, "--start") if args.start else None
+    stop = threading.Event()
+    old = signal.signal(signal.SIGTERM, lambda s, f: stop.set())
+    try:
+        out = publish_housekeeping(args.connect, args.count, args.rate, spacecraft=args.spacecraft, keys=args.keys,
+                                   corrupt=args.corrupt, seed=args.seed, start_s=start, batch=args.batch,
+                                   linger_s=args.linger, dictionary=_dictionary(args.dictionary), stop=stop,
+                                   **({"replay": args.replay} if args.replay else {}))
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    if args.corrupt > 0:
+        print(f"corrupted {out['corrupted']} of {out['sent_packets']} packets", file=sys.stderr)
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+def _stats(args) -> int:
+    from .archive import Archive
+    a = Archive(args.archive, readonly=True)
+    try:
+        print(json.dumps(a.stats()))
+    finally:
+        a.close()
+    return 0
+
+
+def _export(args) -> int:
+    from .archive import Archive, Table, iso_utc, parse_time
+    start = parse_time(args.start, "--start") if args.start else None
+    end = parse_time(args.end, "--end") if args.end else None
+    a = Archive(args.archive, readonly=True)
+    try:
+        if args.parameter:
+            from .monitor import _dictionary as archive_dictionary
+            d = archive_dictionary(a, _dictionary(args.dictionary))
+            unit = ""
+            if d is not None:
+                if args.parameter not in d.parameters:
+                    raise TelemetryError(f"--parameter {args.parameter}: not in the dictionary {d.source}")
+                pt, p = d.parameters[args.parameter]
+                if args.apid is not None and pt.apid != args.apid:
+                    raise TelemetryError(f"--parameter {args.parameter} is in APID {pt.apid:#x}, not {args.apid:#x}")
+                unit = p.unit
+            sc, t, v, s = a.parameter_arrays(args.parameter, start_s=start, end_s=end)
+            from .dictionary import SEVERITIES
+            table = Table({"time_utc": iso_utc(t), "spacecraft": sc.tolist(), "parameter": [args.parameter] * t.size,
+                           "value": v, "unit": [unit] * t.size, "state": [SEVERITIES[int(x)] for x in s]})
+        else:
+            table = a.packets(apid=args.apid, start_s=start, end_s=end)
+    finally:
+        a.close()
+    text = table.to_csv() if args.format == "csv" else table.to_json() + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _monitor(args) -> int:
+    from .monitor import run_monitor
+    if args.archive is None and args.listen is None:
+        raise TelemetryError("monitor: give --archive PATH and/or --listen ENDPOINT")
+    return run_monitor(archive=args.archive, listen=args.listen, once=args.once, interval_s=args.interval,
+                       duration_s=args.duration, keys=args.keys, dictionary=_dictionary(args.dictionary))
+
+
+def _ack(args) -> int:
+    from .platform import Platform
+    p = Platform(args.archive, _dictionary(args.dictionary))
+    try:
+        p.acknowledge(args.alarm_id, args.operator)
+    finally:
+        p.close()
+    print(json.dumps({"acknowledged": args.alarm_id, "operator": args.operator}))
+    return 0
+
+
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within 0..1, got {v}")
+    return v
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return v
+    return parse
+
+
+def _apid(text: str) -> int:
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an APID: {text!r}") from None
+    if not 0 <= v <= 0x7FF:
+        raise argparse.ArgumentTypeError(f"APID must be within 0..2047, got {text}")
+    return v
+
+
+def register(subparsers) -> None:
+    """Add ``telemetry`` and its subcommands to ``subparsers`` (an argparse subparsers object)."""
+    top = subparsers.add_parser("telemetry", help="CCSDS telemetry over ZeroMQ: platform, sources, archive",
+                                description="CCSDS telemetry over ZeroMQ into an archiving operations platform.")
+    sub = top.add_subparsers(dest="telemetry_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    p = sub.add_parser("keys", help="write CurveZMQ server and client key pairs")
+    p.add_argument("--dir", required=True, help="directory for the keys and allow-lists")
+    p.set_defaults(func=_keys)
+
+    p = sub.add_parser("platform", help="run the operations platform (receive, check, archive)")
+    p.add_argument("--listen", required=True, help="endpoint to bind, e.g. tcp://127.0.0.1:5555")
+    p.add_argument("--archive", required=True, help="SQLite archive file (created if missing)")
+    p.add_argument("--keys", help="key directory: require CurveZMQ with allow-listed clients")
+    p.add_argument("--dictionary", help="parameter dictionary TOML (default: bundled housekeeping)")
+    p.add_argument("--duration", type=_positive(float), help="stop after this many seconds")
+    p.add_argument("--idle-exit", type=_positive(float), help="stop after this many seconds without traffic (counted once a source was heard)")
+    p.add_argument("--batch-ms", type=_positive(float), default=50.0, help="commit interval (default 50 ms)")
+    p.set_defaults(func=_platform)
+
+    p = sub.add_parser("publish", help="a housekeeping source")
+    p.add_argument("--connect", required=True, help="platform endpoint")
+    p.add_argument("--count", required=True, type=_positive(int), help="packets to send")
+    p.add_argument("--rate", required=True, type=_positive(float), help="packets per second")
+    p.add_argument("--keys", help="key directory (CurveZMQ client)")
+    p.add_argument("--corrupt", type=_fraction, default=0.0, help="flip a bit in this fraction of packets")
+    p.add_argument("--seed", type=int, default=0, help="random seed for values and corruption")
+    p.add_argument("--replay", help="replay endpoint to bind (default: an ephemeral tcp port on 127.0.0.1)")
+    p.add_argument("--spacecraft", default="FS8-1", help="spacecraft name (default FS8-1)")
+    p.add_argument("--start", help="time of the first packet, ISO 8601 UTC (default: now)")
+    p.add_argument("--batch", type=_positive(int), default=100, help="packets per message at most (default 100)")
+    p.add_argument("--linger", type=float, default=30.0, help="seconds to wait for acknowledgements (default 30)")
+    p.add_argument("--dictionary", help="parameter dictionary TOML with an HK packet")
+    p.set_defaults(func=_publish)
+
+    p = sub.add_parser("stats", help="print the archive's counters as one JSON object")
+    p.add_argument("--archive", required=True)
+    p.set_defaults(func=_stats)
+
+    p = sub.add_parser("export", help="export packets or parameter values as CSV or JSON")
+    p.add_argument("--archive", required=True)
+    p.add_argument("--apid", type=_apid, help="only this APID (decimal or 0x hex)")
+    p.add_argument("--parameter", help="export this parameter's values instead of raw packets")
+    p.add_argument("--start", help="ISO 8601 UTC start")
+    p.add_argument("--end", help="ISO 8601 UTC end")
+    p.add_argument("--format", required=True, choices=("csv", "json"))
+    p.add_argument("--output", help="file to write (default stdout)")
+    p.add_argument("--dictionary", help="dictionary TOML for units (default: the archive's)")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("monitor", help="live operator display")
+    p.add_argument("--archive", help="display this archive (with --listen: the live platform's archive)")
+    p.add_argument("--listen", help="run a platform on this endpoint and display it")
+    p.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    p.add_argument("--interval", type=_positive(float), default=1.0, help="refresh period, s (default 1)")
+    p.add_argument("--duration", type=_positive(float), help="stop after this many seconds")
+    p.add_argument("--keys", help="key directory (with --listen)")
+    p.add_argument("--dictionary", help="dictionary TOML (default: the archive's)")
+    p.set_defaults(func=_monitor)
+
+    p = sub.add_parser("ack", help="acknowledge an alarm")
+    p.add_argument("--archive", required=True)
+    p.add_argument("alarm_id", type=int)
+    p.add_argument("--operator", default="operator")
+    p.add_argument("--dictionary")
+    p.set_defaults(func=_ack)

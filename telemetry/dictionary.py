@@ -1,0 +1,574 @@
+"""Parameter dictionary: packet layouts, calibration and limits, read from TOML.
+
+File format (one table ``[dictionary]``, an array ``[[packets]]``; see the bundled
+``telemetry/data/housekeeping.toml`` for a complete example)::
+
+    [[packets]]
+    name = "HK"            apid = 0x064        service = 3        subtype = 25
+    [[packets.parameters]]
+    name = "battery_voltage"
+    type = "uint" | "int" | "float"   bits = 1..64 (float: 32 or 64, byte aligned)
+    bit_offset = 0          # from the start of the user data field; default: after the previous
+    unit = "V"
+    polynomial = [c0, c1, ...]        # engineering = sum(c_i * raw**i); monotonic over raw range
+    enumeration = { 0 = "SAFE", ... } # raw -> label (engineering value stays the raw integer)
+    limits = { persistence = 3, watch = { low = .., high = .. }, warning = .., distress = .., critical = .. }
+    frozen = { samples = 20, severity = "warning" }     # stuck value check
+    step = { max = 1.0, severity = "distress" }          # |change| between consecutive samples
+    states = { SAFE = "warning" }                        # enumerated states that alarm
+
+Packets are keyed by APID and checked against service / subtype; the packet length follows
+from the layout (20 header bytes + user data + 2 CRC bytes).
+
+Programmatic path (for simulators)::
+
+    d = Dictionary.bundled()
+    rows = d.encode("HK", {"battery_voltage": v, ...}, time_s=t, seq_start=0)   # (n, 66) uint8
+    cols = d.packet("HK").decode(rows)   # {"battery_voltage": (n,) float64 volts, ...}
+
+``encode`` applies inverse calibration (engineering -> raw, rounded, saturated to the raw range
+like an ADC); parameters left out are sent as raw 0.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DictionaryError, PacketError
+from .packets import (_HEADER_DTYPE, CRC_BYTES, CRC_ERROR, HEADER_BYTES, IDLE_APID, OK, Split, _as_bytes_array,
+                      chunked_columns, crc16_rows, encode_packets, routing_headers, split_packets)
+
+__all__ = ["SEVERITIES", "Parameter", "PacketType", "Dictionary", "bundled_path"]
+
+SEVERITIES = ("nominal", "watch", "warning", "distress", "critical")
+_SEVERITY = {name: i for i, name in enumerate(SEVERITIES)}
+
+
+def bundled_path() -> Path:
+    """Path of the bundled housekeeping dictionary."""
+    return Path(str(resources.files("telemetry") / "data" / "housekeeping.toml"))
+
+
+@dataclass
+class Parameter:
+    """One parameter of a packet layout. Limits: ``low``/``high`` (4,) float64 per severity
+    watch..critical (NaN = none); ``state_severity`` maps raw enumeration value -> severity."""
+
+    name: str
+    type: str
+    bits: int
+    bit_offset: int
+    unit: str = ""
+    description: str = ""
+    polynomial: tuple[float, ...] = ()
+    enumeration: dict[int, str] = field(default_factory=dict)
+    low: np.ndarray = field(default_factory=lambda: np.full(4, np.nan))
+    high: np.ndarray = field(default_factory=lambda: np.full(4, np.nan))
+    persistence: int = 1
+    frozen_samples: int = 0
+    frozen_severity: int = 0
+    step_max: float = float("nan")
+    step_severity: int = 0
+    state_severity: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def calibrated(self) -> bool:
+        return len(self.polynomial) > 0
+
+    @property
+    def has_checks(self) -> bool:
+        return bool(np.any(np.isfinite(self.low)) or np.any(np.isfinite(self.high)) or self.frozen_samples
+                    or np.isfinite(self.step_max) or self.state_severity)
+
+    def raw_range(self) -> tuple[int, int]:
+        if self.type == "int":
+            return -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        return 0, (1 << self.bits) - 1
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Raw (n,) -> engineering (n,): float64 for polynomials and floats, else int64."""
+        if not self.polynomial:
+            return raw
+        c = self.polynomial
+        x = raw.astype(np.float64)
+        if len(c) == 2:
+            out = x * c[1]
+            if c[0]:
+                out += c[0]
+            return out
+        out = np.full(x.shape, c[-1], dtype=np.float64)
+        for ci in c[-2::-1]:
+            out *= x
+            out += ci
+        return out
+
+    def uncalibrate(self, eng) -> np.ndarray:
+        """Engineering (n,) -> raw (n,), rounded and saturated to the raw range."""
+        v = np.asarray(eng)
+        if self.enumeration and v.dtype.kind in "US":
+            inverse = {label: raw for raw, label in self.enumeration.items()}
+            bad = sorted(set(v.tolist()) - set(inverse))
+            if bad:
+                raise PacketError(f"{self.name}: unknown enumeration label(s) {bad[:3]}")
+            v = np.array([inverse[s] for s in v.tolist()], dtype=np.int64)
+        v = v.astype(np.float64)
+        if np.any(np.isnan(v)):
+            raise PacketError(f"{self.name}: NaN has no raw value")
+        if self.type == "float":
+            return v
+        lo, hi = self.raw_range()
+        c = self.polynomial
+        if len(c) >= 3:
+            grid = np.linspace(lo, hi, min(hi - lo + 1, 65537))
+            eng_grid = self.calibrate(grid)
+            if eng_grid[-1] < eng_grid[0]:
+                grid, eng_grid = grid[::-1], eng_grid[::-1]
+            v = np.interp(v, eng_grid, grid)
+        elif len(c) == 2:
+            v = (v - c[0]) / c[1]
+        return np.clip(np.round(v), lo, hi).astype(np.int64)
+
+
+def _where(path: str, where: str) -> str:
+    return f"{path}: {where}"
+
+
+def _severity(value, loc: str) -> int:
+    if value not in _SEVERITY or value == "nominal":
+        raise DictionaryError(f"{loc}: severity must be one of {list(SEVERITIES[1:])}, got {value!r}")
+    return _SEVERITY[value]
+
+
+def _number(value, loc: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DictionaryError(f"{loc}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _int(value, loc: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise DictionaryError(f"{loc}: expected an integer in {lo}..{hi}, got {value!r}")
+    return value
+
+
+_PARAM_KEYS = {"name", "type", "bits", "bit_offset", "unit", "description", "polynomial", "enumeration",
+               "limits", "frozen", "step", "states"}
+
+
+def _parameter(t: dict, loc: str, next_offset: int) -> Parameter:
+    unknown = set(t) - _PARAM_KEYS
+    if unknown:
+        raise DictionaryError(f"{loc}: unknown key(s) {sorted(unknown)}")
+    name = t.get("name")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise DictionaryError(f"{loc}.name: expected an identifier, got {name!r}")
+    loc = f"{loc} ({name})"
+    ptype = t.get("type")
+    if ptype not in ("uint", "int", "float"):
+        raise DictionaryError(f"{loc}.type: expected 'uint', 'int' or 'float', got {ptype!r}")
+    bits = _int(t.get("bits"), f"{loc}.bits", 1, 64)
+    offset = _int(t.get("bit_offset", next_offset), f"{loc}.bit_offset", 0, 8 * 65000)
+    if ptype == "float" and (bits not in (32, 64) or offset % 8):
+        raise DictionaryError(f"{loc}: a float is 32 or 64 bits on a byte boundary")
+    if ptype != "float" and (offset % 8 + bits + 7) // 8 > 8:
+        raise DictionaryError(f"{loc}: a {bits}-bit field at bit {offset} spans more than 8 bytes")
+    p = Parameter(name=name, type=ptype, bits=bits, bit_offset=offset,
+                  unit=str(t.get("unit", "")), description=str(t.get("description", "")))
+    if "polynomial" in t:
+        c = t["polynomial"]
+        if not isinstance(c, list) or not c:
+            raise DictionaryError(f"{loc}.polynomial: expected a non-empty list of numbers")
+        p.polynomial = tuple(_number(x, f"{loc}.polynomial[{i}]") for i, x in enumerate(c))
+        if ptype == "float":
+            raise DictionaryError(f"{loc}.polynomial: floats are not calibrated")
+        if len(p.polynomial) == 1 or (len(p.polynomial) == 2 and p.polynomial[1] == 0):
+            raise DictionaryError(f"{loc}.polynomial: a constant calibration cannot be inverted")
+    if "enumeration" in t:
+        e = t["enumeration"]
+        if not isinstance(e, dict) or not e:
+            raise DictionaryError(f"{loc}.enumeration: expected a table raw = label")
+        for k, label in e.items():
+            try:
+                raw = int(k, 0)
+            except ValueError:
+                raise DictionaryError(f"{loc}.enumeration.{k}: key must be an integer") from None
+            p.enumeration[raw] = str(label)
+    if "limits" in t:
+        lim = t["limits"]
+        if not isinstance(lim, dict):
+            raise DictionaryError(f"{loc}.limits: expected a table")
+        for k, v in lim.items():
+            if k == "persistence":
+                p.persistence = _int(v, f"{loc}.limits.persistence", 1, 1000)
+                continue
+            level = _severity(k, f"{loc}.limits.{k}") - 1
+            if not isinstance(v, dict) or not v or set(v) - {"low", "high"}:
+                raise DictionaryError(f"{loc}.limits.{k}: expected a table with low and/or high")
+            if "low" in v:
+                p.low[level] = _number(v["low"], f"{loc}.limits.{k}.low")
+            if "high" in v:
+                p.high[level] = _number(v["high"], f"{loc}.limits.{k}.high")
+            if "low" in v and "high" in v and p.low[level] >= p.high[level]:
+                raise DictionaryError(f"{loc}.limits.{k}: low must be below high")
+        for bounds, cmp, word in ((p.low, np.greater, "low"), (p.high, np.less, "high")):
+            b = bounds[np.isfinite(bounds)]
+            if b.size > 1 and np.any(~cmp(b[:-1], b[1:]) & (b[:-1] != b[1:])):
+                raise DictionaryError(f"{loc}.limits: {word} bounds must widen from watch to critical")
+    if "frozen" in t:
+        f = t["frozen"]
+        if not isinstance(f, dict):
+            raise DictionaryError(f"{loc}.frozen: expected a table with samples and severity")
+        p.frozen_samples = _int(f.get("samples"), f"{loc}.frozen.samples", 2, 1_000_000)
+        p.frozen_severity = _severity(f.get("severity", "warning"), f"{loc}.frozen.severity")
+    if "step" in t:
+        r = t["step"]
+        if not isinstance(r, dict):
+            raise DictionaryError(f"{loc}.step: expected a table with max and severity")
+        p.step_max = _number(r.get("max"), f"{loc}.step.max")
+        if p.step_max <= 0:
+            raise DictionaryError(f"{loc}.step.max: must be positive")
+        p.step_severity = _severity(r.get("severity", "warning"), f"{loc}.step.severity")
+    if "states" in t:
+        s = t["states"]
+        if not p.enumeration or not isinstance(s, dict):
+            raise DictionaryError(f"{loc}.states: needs an enumeration and a table label = severity")
+        inverse = {label: raw for raw, label in p.enumeration.items()}
+        for label, sev in s.items():
+            if label not in inverse:
+                raise DictionaryError(f"{loc}.states.{label}: not a label of the enumeration")
+            p.state_severity[inverse[label]] = _severity(sev, f"{loc}.states.{label}")
+    return p
+
+
+class PacketType:
+    """Layout of one packet type: ``length`` bytes in all, ``user_bytes`` of user data."""
+
+    def __init__(self, name: str, apid: int, service: int, subtype: int, parameters: list[Parameter],
+                 description: str = ""):
+        self.name, self.apid, self.service, self.subtype = name, apid, service, subtype
+        self.parameters = parameters
+        self.description = description
+        end = max((p.bit_offset + p.bits for p in parameters), default=0)
+        self.user_bytes = (end + 7) // 8
+        self.length = HEADER_BYTES + self.user_bytes + CRC_BYTES
+        self._by_name = {p.name: p for p in parameters}
+        self._compile()
+
+    def parameter(self, name: str) -> Parameter:
+        return self._by_name[name]
+
+    def _compile(self) -> None:
+        names, formats, offsets = [], [], []
+        self._bitfields = []
+        for p in self.parameters:
+            byte = HEADER_BYTES + p.bit_offset // 8
+            if p.bit_offset % 8 == 0 and p.bits in (8, 16, 32, 64):
+                kind = {"uint": "u", "int": "i", "float": "f"}[p.type]
+                names.append(p.name)
+                formats.append(f">{kind}{p.bits // 8}")
+                offsets.append(byte)
+            else:
+                first = p.bit_offset // 8
+                span = (p.bit_offset % 8 + p.bits + 7) // 8
+                shift = span * 8 - p.bit_offset % 8 - p.bits
+                self._bitfields.append((p, HEADER_BYTES + first, span, shift))
+        self._dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                                "itemsize": self.length})
+
+    def decode_raw(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw values of every parameter of rows (n, length) uint8 -> {name: (n,)}
+        (int64 for integers, float64 for floats)."""
+        self._check_rows(rows)
+        return chunked_columns(self._decode_raw, rows)
+
+    def _check_rows(self, rows: np.ndarray) -> None:
+        if rows.ndim != 2 or rows.shape[1] != self.length:
+            raise PacketError(f"{self.name}: rows must have shape (n, {self.length}), got {rows.shape}")
+
+    def _decode_raw(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        rows = np.ascontiguousarray(rows)
+        out: dict[str, np.ndarray] = {}
+        if self._dtype.names:
+            rec = rows.reshape(-1).view(self._dtype)
+            for name in self._dtype.names:
+                f = rec[name]
+                out[name] = f.astype(np.float64 if f.dtype.kind == "f" else np.int64)
+        for p, first, span, shift in self._bitfields:
+            out[p.name] = self._bitfield(rows, p, first, span, shift)
+        return {p.name: out[p.name] for p in self.parameters}
+
+    def decode(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Engineering values of rows (n, length) uint8 -> {name: (n,)} (calibration applied)."""
+        self._check_rows(rows)
+        return chunked_columns(self._decode_eng, rows)
+
+    def _decode_eng(self, rows: np.ndarray, out: dict | None = None) -> dict[str, np.ndarray]:
+        """Engineering values straight from the big-endian fields (linear calibration in one pass);
+        written into ``out`` (name -> (n,) float64 / int64 arrays) when given."""
+        rows = np.ascontiguousarray(rows)
+        rec = rows.reshape(-1).view(self._dtype) if self._dtype.names else None
+        bitfields = {b[0].name: b for b in self._bitfields}
+        res: dict[str, np.ndarray] = {}
+        for p in self.parameters:
+            dest = None if out is None else out[p.name]
+            if p.name in bitfields:
+                _, first, span, shift = bitfields[p.name]
+                if span == 1 and p.type == "uint":
+                    raw = ((rows[:, first] >> shift) & ((1 << p.bits) - 1)).astype(np.int64)
+                else:
+                    raw = self._bitfield(rows, p, first, span, shift)
+                v = p.calibrate(raw)
+            else:
+                f = rec[p.name]
+                c = p.polynomial
+                if len(c) == 2:
+                    v = np.multiply(f, c[1], dtype=np.float64, out=dest)
+                    if c[0]:
+                        v += c[0]
+                elif c:
+                    v = p.calibrate(f.astype(np.int64))
+                elif dest is not None:
+                    dest[:] = f
+                    v = dest
+                else:
+                    v = f.astype(np.float64 if f.dtype.kind == "f" else np.int64)
+            if dest is not None and v is not dest:
+                dest[:] = v
+            res[p.name] = v if dest is None else dest
+        return res
+
+    @staticmethod
+    def _bitfield(rows: np.ndarray, p, first: int, span: int, shift: int) -> np.ndarray:
+        acc = rows[:, first].astype(np.uint64)
+        for i in range(1, span):
+            acc = (acc << np.uint64(8)) | rows[:, first + i]
+        v = ((acc >> np.uint64(shift)) & np.uint64((1 << p.bits) - 1)).astype(np.int64)
+        if p.type == "int":
+            v = np.where(v >= (1 << (p.bits - 1)), v - (1 << p.bits), v)
+        return v
+
+    def encode_user_data(self, values: dict, n: int) -> np.ndarray:
+        """User data field (n, user_bytes) uint8 from engineering values {name: (n,) or scalar}."""
+        unknown = set(values) - set(self._by_name)
+        if unknown:
+            raise PacketError(f"{self.name}: unknown parameter(s) {sorted(unknown)}")
+        rows = np.zeros((n, self.length), dtype=np.uint8)
+        rec = rows.reshape(-1).view(self._dtype) if self._dtype.names else None
+        for p in self.parameters:
+            if p.name not in values:
+                continue
+            v = np.asarray(values[p.name])
+            if v.ndim == 0:
+                v = np.full(n, v)
+            if v.shape != (n,):
+                raise PacketError(f"{self.name}.{p.name}: expected shape ({n},), got {v.shape}")
+            raw = p.uncalibrate(v)
+            if rec is not None and p.name in self._dtype.names:
+                rec[p.name] = raw
+                continue
+            _, first, span, shift = next(b for b in self._bitfields if b[0] is p)
+            u = (raw.astype(np.int64) & ((1 << p.bits) - 1)).astype(np.uint64) << np.uint64(shift)
+            for i in range(span):
+                rows[:, first + i] |= ((u >> np.uint64(8 * (span - 1 - i))) & np.uint64(0xFF)).astype(np.uint8)
+        return rows[:, HEADER_BYTES:HEADER_BYTES + self.user_bytes]
+
+
+class Dictionary:
+    """Packet types keyed by APID, loaded from TOML (:meth:`load`, :meth:`bundled`)."""
+
+    def __init__(self, packets: list[PacketType], name: str = "", version: str = "", source: str = ""):
+        self.packets = packets
+        self.name, self.version, self.source = name, version, source
+        self.by_apid = {p.apid: p for p in packets}
+        self._by_name = {p.name: p for p in packets}
+        self.parameters = {prm.name: (p, prm) for p in packets for prm in p.parameters}
+        self.text = ""
+
+    @classmethod
+    def bundled(cls) -> "Dictionary":
+        """The housekeeping dictionary of the default satellite."""
+        return cls.load(bundled_path())
+
+    @classmethod
+    def load(cls, path) -> "Dictionary":
+        """Read and validate a TOML dictionary; errors name the file and key."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DictionaryError(f"{path}: cannot read: {exc.strerror}") from None
+        return cls.loads(text, str(path))
+
+    @classmethod
+    def loads(cls, text: str, source: str = "<string>") -> "Dictionary":
+        """Read a dictionary from TOML text; ``source`` names it in error messages."""
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise DictionaryError(f"{source}: {exc}") from None
+        d = cls.from_dict(doc, source)
+        d.text = text
+        return d
+
+    @classmethod
+    def from_dict(cls, doc: dict, source: str = "<dict>") -> "Dictionary":
+        meta = doc.get("dictionary", {})
+        packets_t = doc.get("packets")
+        if not isinstance(packets_t, list) or not packets_t:
+            raise DictionaryError(f"{source}: needs at least one [[packets]] table")
+        packets: list[PacketType] = []
+        seen_param: dict[str, str] = {}
+        for i, pt in enumerate(packets_t):
+            loc = f"{source}: packets[{i}]"
+            name = pt.get("name")
+            if not isinstance(name, str) or not name.isidentifier():
+                raise DictionaryError(f"{loc}.name: expected an identifier, got {name!r}")
+            loc = f"{loc} ({name})"
+            apid = _int(pt.get("apid"), f"{loc}.apid", 0, IDLE_APID - 1)
+            service = _int(pt.get("service"), f"{loc}.service", 0, 255)
+            subtype = _int(pt.get("subtype"), f"{loc}.subtype", 0, 255)
+            params_t = pt.get("parameters")
+            if not isinstance(params_t, list) or not params_t:
+                raise DictionaryError(f"{loc}: needs at least one [[packets.parameters]] table")
+            params, offset, used = [], 0, np.zeros(0, dtype=bool)
+            for j, t in enumerate(params_t):
+                ploc = f"{loc}.parameters[{j}]"
+                if not isinstance(t, dict):
+                    raise DictionaryError(f"{ploc}: expected a table")
+                p = _parameter(t, ploc, offset)
+                if p.name in seen_param:
+                    raise DictionaryError(f"{ploc}: parameter {p.name!r} already defined in {seen_param[p.name]}")
+                seen_param[p.name] = name
+                end = p.bit_offset + p.bits
+                if end > used.size:
+                    used = np.concatenate([used, np.zeros(end - used.size, dtype=bool)])
+                if used[p.bit_offset:end].any():
+                    raise DictionaryError(f"{ploc} ({p.name}): bits {p.bit_offset}..{end - 1} overlap another parameter")
+                used[p.bit_offset:end] = True
+                offset = end
+                params.append(p)
+            if any(q.apid == apid for q in packets):
+                raise DictionaryError(f"{loc}.apid: APID {apid:#x} already used")
+            if any(q.name == name for q in packets):
+                raise DictionaryError(f"{loc}.name: packet {name!r} already defined")
+            packets.append(PacketType(name, apid, service, subtype, params, str(pt.get("description", ""))))
+        return cls(packets, str(meta.get("name", "")), str(meta.get("version", "")), source)
+
+    def packet(self, name: str) -> PacketType:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise DictionaryError(f"{self.source}: no packet named {name!r}") from None
+
+    def parameter(self, name: str) -> tuple[PacketType, Parameter]:
+        try:
+            return self.parameters[name]
+        except KeyError:
+            raise DictionaryError(f"{self.source}: no parameter named {name!r}") from None
+
+    def decode_stream(self, data) -> tuple["Split", dict[str, dict[str, np.ndarray]]]:
+        """Split, check (length, version, CRC) and decode a byte stream of concatenated packets.
+
+        Returns the :class:`~telemetry.packets.Split` (status of every unit) and, per packet type
+        with valid packets, columns {"time_s", "seq_count", "unit_index", <parameters>} (n,) in
+        stream order, calibrated. Packets whose APID is not in the dictionary, or whose length or
+        service / subtype do not match their layout, are left out (see ``Split.status``).
+        """
+        fast = self._decode_one_type(data)
+        return fast if fast is not None else self._decode_general(data)
+
+    def _decode_general(self, data) -> tuple["Split", dict[str, dict[str, np.ndarray]]]:
+        split = split_packets(data)
+        out: dict[str, dict[str, np.ndarray]] = {}
+        parts: dict[str, list] = {}
+        for idx, rows in split.groups():
+            if rows.shape[1] < HEADER_BYTES + CRC_BYTES:
+                continue
+            h = routing_headers(rows)
+            apids = h["apid"][:1] if (h["apid"] == h["apid"][0]).all() else np.unique(h["apid"])
+            for apid in apids:
+                pt = self.by_apid.get(int(apid))
+                if pt is None or rows.shape[1] != pt.length:
+                    continue
+                sel = (h["service"] == pt.service) & (h["subtype"] == pt.subtype) & (h["sec_flag"] == 1)
+                if apids.size > 1:
+                    sel &= h["apid"] == apid
+                if sel.all():
+                    cols = pt.decode(rows)
+                    cols.update(time_s=h["time_ticks"] / 16777216.0, seq_count=h["seq_count"], unit_index=idx)
+                else:
+                    cols = pt.decode(rows[sel])
+                    cols.update(time_s=h["time_ticks"][sel] / 16777216.0, seq_count=h["seq_count"][sel],
+                                unit_index=idx[sel])
+                parts.setdefault(pt.name, []).append(cols)
+        for name, chunks in parts.items():
+            if len(chunks) == 1:
+                out[name] = chunks[0]
+                continue
+            merged = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+            order = np.argsort(merged["unit_index"], kind="stable")
+            out[name] = {k: v[order] for k, v in merged.items()}
+        return split, out
+
+    def _decode_one_type(self, data, chunk: int = 8192):
+        """decode_stream for a stream of one packet type, in one cache-sized pass per chunk
+        (CRC, header checks, decode, calibration while the chunk is in cache); None otherwise."""
+        arr = _as_bytes_array(data)
+        n = arr.size
+        if n < HEADER_BYTES + CRC_BYTES:
+            return None
+        pt = self.by_apid.get(((int(arr[0]) & 7) << 8) | int(arr[1]))
+        if pt is None or (int(arr[0]) >> 3) != 0x01 or n % pt.length or ((int(arr[4]) << 8) | int(arr[5])) + 7 != pt.length:
+            return None
+        length = pt.length
+        rows = arr.reshape(n // length, length)
+        m = rows.shape[0]
+        status = np.empty(m, dtype=np.uint8)
+        cols: dict[str, np.ndarray] = {}
+        filled = 0
+        for s in range(0, m, chunk):
+            c = rows[s:s + chunk]
+            k = c.shape[0]
+            head = np.ascontiguousarray(c[:, :HEADER_BYTES])
+            h = head.reshape(-1).view(_HEADER_DTYPE)
+            w0 = h["w0"]
+            if not ((h["length"] == length - 7).all() and (w0 == w0[0]).all() and ((head[:, 2] >> 6) == 3).all()):
+                return None                      # mixed APIDs or lengths: the general path
+            st = np.where(crc16_rows(c, chunk=chunk) == 0, OK, CRC_ERROR).astype(np.uint8)
+            status[s:s + k] = st
+            good = (st == OK) & (head[:, 7] == pt.service) & (head[:, 8] == pt.subtype)
+            sel = slice(None) if good.all() else np.flatnonzero(good)
+            if not cols:
+                cols = {p.name: np.empty(m, dtype=np.float64 if p.calibrated or p.type == "float" else np.int64)
+                        for p in pt.parameters}
+                cols.update(time_s=np.empty(m), seq_count=np.empty(m, dtype=np.int64),
+                            unit_index=np.empty(m, dtype=np.int64))
+            got = k if isinstance(sel, slice) else sel.size
+            dest = {name: v[filled:filled + got] for name, v in cols.items()}
+            pt._decode_eng(c[sel], out=dest)
+            fine = (head[sel, 17].astype(np.int64) << 16) | (head[sel, 18].astype(np.int64) << 8) | head[sel, 19]
+            np.divide((h["coarse"][sel].astype(np.int64) << 24) | fine, 16777216.0, out=dest["time_s"])
+            np.bitwise_and(h["w1"][sel], 0x3FFF, out=dest["seq_count"], casting="unsafe")
+            dest["unit_index"][:] = np.arange(s, s + k)[sel]
+            filled += got
+        split = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64), status)
+        return split, ({pt.name: {name: v[:filled] for name, v in cols.items()}} if filled else {})
+
+    def encode(self, packet: str, values: dict, *, time_s, seq_start: int = 0, seq_count=None,
+               destination: int = 0) -> np.ndarray:
+        """Packets of type ``packet`` from engineering values -> rows (n, length) uint8.
+
+        ``values`` maps parameter names to (n,) arrays or scalars; ``time_s`` (n,) Unix seconds
+        sets n; sequence counts are ``seq_start + arange(n)`` modulo 16384 unless ``seq_count``.
+        """
+        pt = self.packet(packet)
+        t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
+        n = t.size
+        user = pt.encode_user_data(values, n)
+        seq = (seq_start + np.arange(n)) if seq_count is None else seq_count
+        return encode_packets(user, apid=pt.apid, seq_count=seq, time_s=t, service=pt.service,
+                              subtype=pt.subtype, destination=destination)

@@ -1,0 +1,101 @@
+"""The generic pieces passes.py added to groundseg.events, against brute force."""
+import numpy as np
+
+from groundseg.events import (bernstein_coefficients, find_crossings, find_crossings_in,
+                              polynomial_bounds, refine_roots, refine_roots_newton)
+
+
+def _poly(c, t):
+    return sum(c[:, k, None] * t**k for k in range(c.shape[1]))
+
+
+def test_polynomial_bounds_enclose_dense_samples():
+    rng = np.random.default_rng(3)
+    c = rng.normal(size=(500, 6, 2))
+    a = rng.uniform(-1, 1, 500)
+    b = a + rng.uniform(1e-3, 2, 500)
+    lo, hi = polynomial_bounds(c, a, b)
+    t = a[:, None] + (b - a)[:, None] * np.linspace(0, 1, 401)[None]
+    v = np.stack([_poly(c[:, :, i], t) for i in range(2)], axis=-1)
+    assert np.all(v.min(axis=1) >= lo - 1e-12) and np.all(v.max(axis=1) <= hi + 1e-12)
+    # Tight for narrow intervals: the hull converges to the range (O(width^2)).
+    narrow = (b - a) < 0.05
+    assert np.all((hi - lo)[narrow] - (v.max(axis=1) - v.min(axis=1))[narrow] < 1e-2)
+    # Linear in the polynomial, and the end coefficients are the end values.
+    B = bernstein_coefficients(c[:, :, :1], a, b)[:, :, 0]
+    np.testing.assert_allclose(B[:, 0], _poly(c[:, :, 0], a[:, None])[:, 0], atol=1e-9)
+    np.testing.assert_allclose(B[:, -1], _poly(c[:, :, 0], b[:, None])[:, 0], atol=1e-9)
+
+
+def test_newton_refinement_reaches_tolerance_in_few_calls():
+    rng = np.random.default_rng(4)
+    n = 1000
+    w = rng.uniform(0.5, 2.0, n)
+    off = rng.uniform(-0.5, 0.5, n)        # brackets below hold exactly one root
+    calls = []
+
+    def f(rows, t):
+        calls.append(rows.size)
+        return np.sin(w[rows] * t) - off[rows], w[rows] * np.cos(w[rows] * t)
+
+    root = np.arcsin(off) / w
+    a, b = root - rng.uniform(0.01, 0.6, n), root + rng.uniform(0.01, 0.6, n)
+    rows = np.arange(n)
+    t = refine_roots_newton(f, rows, a, b, f(rows, a)[0], f(rows, b)[0], tol_s=1e-6)
+    assert np.abs(t - root).max() <= 1e-6
+    assert len(calls) <= 2 + 12
+    # Illinois agrees.
+    t2 = refine_roots(lambda r, x: f(r, x)[0], rows, a, b, f(rows, a)[0], f(rows, b)[0], tol_s=1e-6)
+    assert np.abs(t2 - root).max() <= 1e-6
+
+
+def test_prune_and_isolate_keep_every_zero():
+    """Three zeros inside one interval (a dip) are all found with ``isolate``; a prune that
+    proves emptiness only where it is true changes nothing."""
+    rng = np.random.default_rng(5)
+    n = 200
+    # g(t) = (t - r1)(t - r2)(t - r3) scaled: three zeros in [0, 10].
+    r = np.sort(rng.uniform(0.5, 9.5, (n, 3)), axis=1)
+    r[:, 1] = r[:, 0] + rng.uniform(0.01, 0.5, n)     # close pairs: a short dip
+    r[:, 2] = np.maximum(r[:, 2], r[:, 1] + 0.01)
+
+    def g(rows, t):
+        return (t - r[rows, 0]) * (t - r[rows, 1]) * (t - r[rows, 2])
+
+    rows = np.arange(n)
+    a, b = np.zeros(n), np.full(n, 10.0)
+    L = np.full(n, 300.0)                       # |g'| <= 3 * 10^2 on [0, 10]
+
+    def prune(rw, lo, hi, glo, ghi):
+        # Exact emptiness test: no root strictly inside.
+        inside = (r[rw] > lo[:, None]) & (r[rw] < hi[:, None])
+        return ~inside.any(axis=1)
+
+    plain = find_crossings_in(g, rows, a, b, g(rows, a), g(rows, b), L, tol_s=1e-6)
+    assert len(plain) == n                      # one zero per sign-change bracket
+    full = find_crossings_in(g, rows, a, b, g(rows, a), g(rows, b), L, tol_s=1e-6,
+                             prune=prune, isolate=lambda rw: np.ones(rw.size, bool))
+    assert len(full) == 3 * n
+    found = full.time_s.reshape(n, 3)
+    assert np.abs(found - r).max() < 1e-5
+    assert list(full.rising.reshape(n, 3)[0]) == [True, False, True]
+
+
+def test_find_crossings_unchanged_by_the_refactor():
+    rng = np.random.default_rng(6)
+    n = 50
+    amp, w, ph = rng.uniform(0.5, 2, n), rng.uniform(0.001, 0.004, n), rng.uniform(0, 6, n)
+    off = amp * rng.uniform(0.95, 1.0005, n)
+
+    def g(rows, t):
+        return amp[rows] * np.sin(w[rows] * t + ph[rows]) - off[rows]
+
+    grid = np.arange(0.0, 20000.0, 120.0)
+    rows = np.arange(n)
+    cross = find_crossings(g, grid, g(rows[:, None], grid[None]), amp * w, tol_s=1e-3)
+    fine = np.arange(0.0, grid[-1], 0.01)
+    for i in range(n):
+        s = g(np.full(fine.size, i), fine) > 0
+        ref = fine[1:][s[1:] != s[:-1]]
+        mine = cross.time_s[cross.rows == i]
+        assert mine.size == ref.size and (ref.size == 0 or np.abs(mine - ref).max() < 0.02)
