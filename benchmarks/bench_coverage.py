@@ -68,10 +68,9 @@ def _skyfield_sample(c, grid, end, cons, n_pairs, rng):
         _, events = sat.find_events(site, t0, t1, altitude_degrees=el)
         elapsed += time.perf_counter() - a
         counts.append(int(np.sum(events == 0)) + int(events.size > 0 and events[0] != 0))
-    ours = access_intervals(c, lat_all[cells], lon_all[cells], START, end,
-                            AccessConstraints(cons.max_off_nadir_deg))
-    mine = [int(np.sum((ours["point"] == i) & (ours["satellite"] == c.names[s])))
-            for i, s in enumerate(sats)]
+    ours = coverage(c, (lat_all[cells], lon_all[cells]), START, end,
+                    AccessConstraints(cons.max_off_nadir_deg), keep_intervals=True).intervals
+    mine = [int(np.sum((ours[0] == i) & (ours[1] == s))) for i, s in enumerate(sats)]
     return elapsed / n_pairs, counts, mine
 
 
