@@ -162,7 +162,7 @@ def _dask_client(args, work: float):
     from distributed import Client, LocalCluster
     if args.scheduler is not None:
         try:
-            client = Client(args.scheduler, timeout="10s")
+            client = Client(args.scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise SimulationError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
         return client, None, f"dask scheduler {args.scheduler}"

@@ -733,7 +733,7 @@ def _block_metrics(block: _CellBlock, parts, window_s: float, axis_s: np.ndarray
             has = count > 0
             mean[has] = (np.bincount(gap_cell, weights=gap, minlength=n)[has] / count[has])
             o = np.lexsort((gap, gap_cell))
-            gc, gs = gap_cell[o], gap[o]
+            gs = gap[o]
             begin = np.concatenate([[0], np.cumsum(count)[:-1]])
             cells_with = np.flatnonzero(has)
             b, m = begin[cells_with], count[cells_with]
@@ -742,7 +742,6 @@ def _block_metrics(block: _CellBlock, parts, window_s: float, axis_s: np.ndarray
             lo = np.floor(q).astype(np.int64)
             hi = np.minimum(lo + 1, m - 1)
             p95[cells_with] = gs[b + lo] + (q - lo) * (gs[b + hi] - gs[b + lo])
-            del gc
         w = block.weight[m_cell]
         so, eo = np.argsort(m_start, kind="stable"), np.argsort(m_end, kind="stable")
         ws, we = np.concatenate([[0.0], np.cumsum(w[so])]), np.concatenate([[0.0], np.cumsum(w[eo])])
@@ -984,7 +983,7 @@ def coverage(constellation, grid, start, end, constraints: AccessConstraints | N
     start64, end64 = parse_utc(start)[0], parse_utc(end)[0]
     if end64 <= start64:
         raise SimulationError(f"end {format_utc(end64)[0]} must be after start {format_utc(start64)[0]}")
-    tgrid, eph, frame = _prepare(constellation, start64, end64, step_s)
+    _, eph, frame = _prepare(constellation, start64, end64, step_s)
     if isinstance(grid, CoverageGrid):
         blocks = _grid_blocks(grid, chunk_cells)
         lat = np.concatenate([b.lat_deg for b in blocks])
@@ -1035,7 +1034,6 @@ def coverage(constellation, grid, start, end, constraints: AccessConstraints | N
         order = np.lexsort((raw[2], raw[1], raw[0]))
         result.intervals = tuple(x[order] for x in raw)
     info["elapsed_s"] = round(time.perf_counter() - t_start, 3)
-    del tgrid
     return result
 
 

@@ -284,3 +284,19 @@ def test_cli_coverage_from_scenario(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["region"]["lat_min"] == 21.5 and summary["region"]["resolution_deg"] == 0.5
     assert summary["constraints"] == {"max_off_nadir_deg": 45.0, "min_sun_elevation_deg": 10.0}
+
+
+def test_cli_scheduler_address_matches_single_process(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    argv = ["coverage", "--region=-20,20,100,130", "--resolution-deg", "2", "--start", START,
+            "--end", "2026-11-26T12:00:00Z"]
+    assert main([*argv, "--local-cluster", "0", "--output", str(tmp_path / "one")]) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        assert main([*argv, "--scheduler", cluster.scheduler_address,
+                     "--output", str(tmp_path / "two")]) == 0
+    out = capsys.readouterr().out
+    assert "dask scheduler tcp://" in out
+    assert (tmp_path / "one" / "cells.csv").read_text() == (tmp_path / "two" / "cells.csv").read_text()
+    assert main([*argv, "--scheduler", "tcp://127.0.0.1:1", "--output", str(tmp_path / "x")]) == 2
+    assert "cannot connect" in capsys.readouterr().err
