@@ -1,0 +1,232 @@
+"""Large-neighbourhood search within a time budget.
+
+Timed problems: destroy part of the plan (a time slice of one resource, a few random
+acquisitions, or the acquisitions in the way of one unscheduled task's alternative), then
+repair by greedy insertion of the freed and nearby unscheduled tasks in a noisy order; keep
+the result when it is not worse (equal moves let the search drift), otherwise undo.
+
+Selection problems (no timed alternative, e.g. SPOT5): fix the chosen value of most tasks,
+free a block of neighbouring tasks plus some random ones, and let HiGHS find the best
+completion that beats the incumbent; the block size adapts to how fast the sub-MILPs solve.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from . import _highs
+from ._schedule import State
+from .heuristic import Ordering, construct
+
+
+def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None) -> State:
+    """Improve ``state`` in place until ``time.perf_counter() >= deadline``; returns the
+    best state found (``state`` itself, restored to the best)."""
+    if p.is_selection:
+        if model is None:
+            from . import _relax
+            model = _relax.build(p)
+        return _improve_selection(p, state, model, deadline, rng)
+    return _improve_timed(p, state, ordering, deadline, rng)
+
+
+# -- timed -----------------------------------------------------------------------------------
+
+class _Index:
+    """Valid alternatives per resource sorted by earliest start, for window queries."""
+
+    def __init__(self, p):
+        self.by_res = []
+        valid = p.alt_valid & p.alt_timed
+        for r in range(p.n_resources):
+            alts = np.flatnonzero(valid & (p.alt_resource == r))
+            o = np.argsort(p.alt_earliest_s[alts], kind="stable")
+            alts = alts[o]
+            e = p.alt_earliest_s[alts]
+            lend = p.alt_latest_end_s[alts]
+            span = float(np.max(lend - e)) if alts.size else 0.0
+            self.by_res.append((alts, e, lend, p.alt_task[alts], span))
+
+    def alts_near(self, r: int, t0: float, t1: float) -> np.ndarray:
+        """Alternatives of resource ``r`` whose windows meet [t0, t1]."""
+        alts, e, lend, task, span = self.by_res[r]
+        i0 = np.searchsorted(e, t0 - span, side="left")
+        i1 = np.searchsorted(e, t1, side="right")
+        sel = np.arange(i0, i1)
+        sel = sel[lend[sel] >= t0]
+        return alts[sel]
+
+
+def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) -> State:
+    index = _Index(p)
+    best = state.snapshot()
+    best_obj = state.objective
+    tau = float(p.agility.min_transition_s)
+    med_d = float(np.median(p.alt_duration_s[p.alt_valid & p.alt_timed])) if np.any(p.alt_timed) else 10.0
+    step = med_d + tau
+    unsched_value = np.where(np.isfinite(ordering.task_score), ordering.task_score, 0.0)
+    it = 0
+    while time.perf_counter() < deadline:
+        it += 1
+        snap = state.snapshot()
+        obj0 = state.objective
+        op = rng.random()
+        first: list[int] = []
+        removed: list[int] = []
+        near: list[np.ndarray] = []
+        if op < 0.45:
+            # forced insertion of an unscheduled task
+            un = [t for t in range(p.n_tasks) if state.chosen[t] == -1 and np.isfinite(ordering.task_score[t])]
+            if not un:
+                break
+            w = unsched_value[un]
+            w = w / w.sum() if w.sum() > 0 else None
+            t = int(un[rng.choice(len(un), p=w)])
+            alts = ordering.alt_order(t)
+            a = int(alts[rng.integers(len(alts))])
+            if not p.alt_timed[a]:
+                continue
+            r = int(p.alt_resource[a])
+            t0 = state.e[a] - step
+            t1 = p.alt_latest_end_s[a] + step
+            for u in _tasks_on(state, r, t0, t1):
+                removed += state.remove_group_of(u)
+            for c in p.alt_incompat[a]:
+                for b in p.incompat[c]:
+                    u = int(p.alt_task[b])
+                    if b != a and state.chosen[u] == b:
+                        removed += state.remove_group_of(u)
+            if state.task_group[t] < 0:
+                if not state.try_insert(a):
+                    state.restore(snap)
+                    continue
+            first = [t]
+            near.append(index.alts_near(r, t0, t1))
+        elif op < 0.8:
+            # time slice of one resource
+            rs = [r for r in range(p.n_resources) if state.seq[r]]
+            if not rs:
+                break
+            r = rs[rng.integers(len(rs))]
+            i = int(rng.integers(len(state.seq[r])))
+            centre = state.seq_start[r][i]
+            half = step * rng.uniform(1.5, 6.0)
+            t0, t1 = centre - half, centre + half
+            for u in _tasks_on(state, r, t0, t1):
+                removed += state.remove_group_of(u)
+            near.append(index.alts_near(r, t0, t1))
+        else:
+            # a few random acquisitions
+            sched = state.scheduled_tasks()
+            if not sched:
+                break
+            k = min(len(sched), int(rng.integers(2, 9)))
+            for u in rng.choice(sched, size=k, replace=False):
+                a = state.chosen[int(u)]
+                if a < 0:
+                    continue
+                removed += state.remove_group_of(int(u))
+                if p.alt_timed[a]:
+                    near.append(index.alts_near(int(p.alt_resource[a]), state.e[a] - step,
+                                                p.alt_latest_end_s[a] + step))
+        # freed tasks may go anywhere; the others only gained room near the destroyed part
+        full = set(removed) | set(first)
+        restricted: dict[int, list[int]] = {}
+        for arr in near:
+            for a in arr.tolist():
+                u = state.task[a]
+                if u not in full and state.chosen[u] == -1:
+                    restricted.setdefault(u, []).append(a)
+        cand = [u for u in full if u not in first and state.chosen[u] == -1] + list(restricted)
+        noise = rng.uniform(0.0, 0.3)
+        score = ordering.task_score[cand] * rng.uniform(1 - noise, 1 + noise, size=len(cand))
+        order = [cand[j] for j in np.argsort(-score, kind="stable")]
+        rank = ordering.alt_rank
+
+        def alt_order(u):
+            if u in restricted and state.task_group[u] < 0:
+                return sorted(restricted[u], key=rank.__getitem__)
+            return ordering.alt_order(u)
+
+        for u in first + order:
+            if state.chosen[u] == -1:
+                state.insert_task(u, alt_order)
+        if state.objective >= obj0 - 1e-9:
+            if state.objective > best_obj + 1e-9:
+                best_obj = state.objective
+                best = state.snapshot()
+        else:
+            state.restore(snap)
+    if state.objective < best_obj - 1e-9:
+        state.restore(best)
+    return state
+
+
+def _tasks_on(state: State, r: int, t0: float, t1: float) -> list[int]:
+    st = state.seq_start[r]
+    from bisect import bisect_left, bisect_right
+    i0, i1 = bisect_left(st, t0), bisect_right(st, t1)
+    return [state.task[a] for a in state.seq[r][i0:i1]]
+
+
+# -- selection (sub-MILPs) ---------------------------------------------------------------------
+
+def _improve_selection(p, state: State, model, deadline: float, rng) -> State:
+    A, rlb, rub = model.rows.matrix(model.alts.size)
+    n = model.alts.size
+    col_task = p.alt_task[model.alts]
+    integrality = np.ones(n)
+    uses_memory = np.zeros(p.n_tasks, dtype=bool)
+    uses_memory[p.alt_task[model.alts[p.alt_data_gbit[model.alts] > 0]]] = True
+    memory_limited = bool(np.any(np.isfinite(p.res_capacity_gbit)))
+    size = max(20, min(p.n_tasks, 100))
+    sub_time = 2.0
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.2:
+            break
+        x = np.zeros(n)
+        for t, a in enumerate(state.chosen):
+            if a >= 0 and model.col_of[a] >= 0:
+                x[model.col_of[a]] = 1.0
+        free = np.zeros(p.n_tasks, dtype=bool)
+        start = int(rng.integers(p.n_tasks))
+        free[np.arange(start, start + size) % p.n_tasks] = True
+        free[rng.choice(p.n_tasks, size=max(1, size // 10), replace=False)] = True
+        if memory_limited:
+            # selected tasks elsewhere that hold memory: dropping them makes room
+            holders = np.flatnonzero(uses_memory & (np.asarray(state.chosen) >= 0) & ~free)
+            if holders.size:
+                k = min(holders.size, max(1, size // 4))
+                free[rng.choice(holders, size=k, replace=False)] = True
+        for g in p.groups:
+            if np.any(free[g]):
+                free[g] = True
+        fixed_col = ~free[col_task]
+        lb = np.where(fixed_col, x, 0.0)
+        ub = np.where(fixed_col, x, 1.0)
+        t_lim = min(sub_time, remaining)
+        t0 = time.perf_counter()
+        res = _highs.maximize(model.values, A, rlb, rub, lb, ub, integrality, t_lim,
+                              cutoff=state.objective + 1e-6 * max(1.0, abs(state.objective)))
+        took = time.perf_counter() - t0
+        if res.x is not None and res.objective > state.objective + 1e-9:
+            _set_selection(p, state, model, res.x)
+        if res.optimal or res.infeasible:
+            if took < 0.5 * sub_time:
+                size = min(p.n_tasks, int(size * 1.2) + 1)
+        else:
+            size = max(20, int(size * 0.85))
+    return state
+
+
+def _set_selection(p, state: State, model, x) -> None:
+    """Replace ``state``'s choices with the columns set in ``x`` (selection problems)."""
+    for t in range(p.n_tasks):
+        if state.chosen[t] >= 0:
+            state.remove_task(t)
+    for c in np.flatnonzero(x > 0.5):
+        a = int(model.alts[c])
+        state._place(a, None)
