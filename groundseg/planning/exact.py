@@ -5,12 +5,13 @@ integrality is the problem itself (clique rows from task choices and pairwise
 incompatibilities, ``<= k-1`` rows for k-tuples, group equalities, memory knapsacks).
 
 Small timed problems: the selection model plus, per resource, start times ``s_a`` and
-order binaries ``y_ab`` with big-M rows ``s_b >= s_a + d_a + tau_ab - M (1 - y_ab)``.
-``tau_ab`` is the largest transition over both windows (for attitudes linear in the start
-time the maximum sits at sample or window-end times), so every MILP plan is feasible; the
-MILP is *exact* when attitudes are constant and transitions obey the triangle inequality
-through intermediate acquisitions (checked; otherwise the result is marked not proven and
-the bound falls back to the relaxation). Memory: per resource, the level before each
+binaries ``z_ab`` ("b immediately follows a"): each chosen acquisition has at most one
+successor and one predecessor, the arcs number one less than the chosen acquisitions (one
+path), and ``s_b >= s_a + d_a + tau_ab - M (1 - z_ab)``. ``tau_ab`` is the largest
+transition over both windows (attitudes are piecewise linear in the start time, so the
+maximum of ``|droll| + |dpitch|`` sits at sample or window-end times), so every MILP plan
+is feasible; the MILP is *exact* when attitudes are constant (otherwise the result is
+marked not proven and the bound falls back to the relaxation). Memory: per resource, the level before each
 downlink and the volume each downlink drains, with an acquisition whose window overlaps a
 downlink counted before it and drainable only after it (exact when no window overlaps a
 downlink, conservative otherwise).
@@ -124,38 +125,38 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
     col_of = model.col_of
     for r in range(p.n_resources):
         alts = [int(a) for a in timed_alts if p.alt_resource[a] == r]
-        tau = {}
+        if not alts:
+            continue
+        # the chosen acquisitions of a resource form one path of "immediately followed by"
+        # arcs z_ab, along which start times increase by duration + transition
+        out_arcs = {a: [] for a in alts}
+        in_arcs = {a: [] for a in alts}
+        arcs = []
         for a, b in itertools.permutations(alts, 2):
-            if p.alt_task[a] != p.alt_task[b]:
-                tau[a, b] = _max_transition(p, a, b)
-        if exact:
-            exact = _triangle_ok(p, alts, tau)
-        for a, b in itertools.combinations(alts, 2):
             if p.alt_task[a] == p.alt_task[b]:
                 continue
-            ab = _order_status(p, a, b, tau[a, b])
-            ba = _order_status(p, b, a, tau[b, a])
-            xa, xb = int(col_of[a]), int(col_of[b])
-            if ab == "never" and ba == "never":
-                rows.add([xa, xb], [1.0, 1.0], -math.inf, 1.0)
+            tau = _max_transition(p, a, b)
+            status = _order_status(p, a, b, tau)
+            if status == "never":
                 continue
-            if ab == "always" or ba == "always":
-                continue
-            if ab == "maybe" and ba == "maybe":
-                yab = add_col(0.0, 0.0, 1.0, True)
-                yba = add_col(0.0, 0.0, 1.0, True)
-                rows.add([yab, yba, xa, xb], [1.0, 1.0, -1.0, -1.0], -1.0, math.inf)
-                rows.add([yab, xa], [1.0, -1.0], -math.inf, 0.0)
-                rows.add([yab, xb], [1.0, -1.0], -math.inf, 0.0)
-                rows.add([yba, xa], [1.0, -1.0], -math.inf, 0.0)
-                rows.add([yba, xb], [1.0, -1.0], -math.inf, 0.0)
-                rows.add([yab, yba], [1.0, 1.0], -math.inf, 1.0)
-                _precedence(p, rows, s_col, a, b, tau[a, b], [yab], 1.0)
-                _precedence(p, rows, s_col, b, a, tau[b, a], [yba], 1.0)
-            elif ab == "maybe":
-                _precedence(p, rows, s_col, a, b, tau[a, b], [xa, xb], 2.0)
-            else:
-                _precedence(p, rows, s_col, b, a, tau[b, a], [xa, xb], 2.0)
+            z = add_col(0.0, 0.0, 1.0, True)
+            arcs.append(z)
+            out_arcs[a].append(z)
+            in_arcs[b].append(z)
+            if status == "maybe":
+                _precedence(p, rows, s_col, a, b, tau, [z], 1.0)
+        for a in alts:
+            xa = int(col_of[a])
+            if out_arcs[a]:
+                rows.add(out_arcs[a] + [xa], [1.0] * len(out_arcs[a]) + [-1.0], -math.inf, 0.0)
+            if in_arcs[a]:
+                rows.add(in_arcs[a] + [xa], [1.0] * len(in_arcs[a]) + [-1.0], -math.inf, 0.0)
+        u = add_col(0.0, 0.0, 1.0, True)
+        xs = [int(col_of[a]) for a in alts]
+        # sum z = sum x - u, u = 1 iff anything is chosen on r
+        rows.add(arcs + xs + [u], [1.0] * len(arcs) + [-1.0] * len(xs) + [1.0], 0.0, 0.0)
+        rows.add(xs + [u], [1.0] * len(xs) + [-float(len(xs))], -math.inf, 0.0)
+        rows.add(xs + [u], [1.0] * len(xs) + [-1.0], 0.0, math.inf)
         exact &= _memory_model(p, r, alts, rows, col_of, add_col)
     n = len(col_obj)
     A1, rlb1, rub1 = rows.matrix(n)
@@ -190,14 +191,6 @@ def _precedence(p, rows, s_col, a, b, tau_ab, ind_cols, k):
     cols = [s_col[b], s_col[a]] + list(ind_cols)
     coefs = [1.0, -1.0] + [-big] * len(ind_cols)
     rows.add(cols, coefs, gap - big * k, math.inf)
-
-
-def _triangle_ok(p, alts, tau) -> bool:
-    for a, b, c in itertools.permutations(alts, 3):
-        if (a, b) in tau and (b, c) in tau and (a, c) in tau:
-            if tau[a, c] > tau[a, b] + p.alt_duration_s[b] + tau[b, c] + 1e-9:
-                return False
-    return True
 
 
 def _memory_model(p, r, alts, rows, col_of, add_col) -> bool:

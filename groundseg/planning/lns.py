@@ -77,20 +77,32 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) ->
         removed: list[int] = []
         near: list[np.ndarray] = []
         if op < 0.45:
-            # forced insertion of an unscheduled task
-            un = [t for t in range(p.n_tasks) if state.chosen[t] == -1 and np.isfinite(ordering.task_score[t])]
-            if not un:
-                break
-            w = unsched_value[un]
-            w = w / w.sum() if w.sum() > 0 else None
-            t = int(un[rng.choice(len(un), p=w)])
-            alts = ordering.alt_order(t)
+            # forced insertion: an unscheduled task, or a scheduled one on a better
+            # alternative; clear its way (time neighbours, forbidden partners, and if
+            # memory still blocks, the least valuable data of that memory segment)
+            un = [t for t in range(p.n_tasks)
+                  if state.chosen[t] == -1 and np.isfinite(ordering.task_score[t])]
+            if un and rng.random() < 0.75:
+                w = unsched_value[un]
+                w = w / w.sum() if w.sum() > 0 else None
+                t = int(un[rng.choice(len(un), p=w)])
+                alts = ordering.alt_order(t)
+            else:
+                sched = state.scheduled_tasks()
+                if not sched:
+                    break
+                t = int(sched[rng.integers(len(sched))])
+                cur = state.chosen[t]
+                alts = [a for a in ordering.alt_order(t) if state.value[a] > state.value[cur] + 1e-12]
+                if not alts:
+                    continue
             a = int(alts[rng.integers(len(alts))])
             if not p.alt_timed[a]:
                 continue
             r = int(p.alt_resource[a])
             t0 = state.e[a] - step
             t1 = p.alt_latest_end_s[a] + step
+            removed += state.remove_group_of(t)
             for u in _tasks_on(state, r, t0, t1):
                 removed += state.remove_group_of(u)
             for c in p.alt_incompat[a]:
@@ -100,8 +112,16 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) ->
                         removed += state.remove_group_of(u)
             if state.task_group[t] < 0:
                 if not state.try_insert(a):
-                    state.restore(snap)
-                    continue
+                    if not state.fits(a, memory=False):
+                        state.restore(snap)
+                        continue
+                    for u in _memory_victims(p, state, r, a, rng):
+                        removed += state.remove_group_of(u)
+                        if state.try_insert(a):
+                            break
+                    else:
+                        state.restore(snap)
+                        continue
             first = [t]
             near.append(index.alts_near(r, t0, t1))
         elif op < 0.8:
@@ -145,10 +165,17 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) ->
         order = [cand[j] for j in np.argsort(-score, kind="stable")]
         rank = ordering.alt_rank
 
+        by_value = rng.random() < 0.3
+        value = state.value
+
         def alt_order(u):
             if u in restricted and state.task_group[u] < 0:
-                return sorted(restricted[u], key=rank.__getitem__)
-            return ordering.alt_order(u)
+                alts = sorted(restricted[u], key=rank.__getitem__)
+            else:
+                alts = ordering.alt_order(u)
+            if by_value:
+                alts = sorted(alts, key=lambda a: -value[a])
+            return alts
 
         for u in first + order:
             if state.chosen[u] == -1:
@@ -162,6 +189,19 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) ->
     if state.objective < best_obj - 1e-9:
         state.restore(best)
     return state
+
+
+def _memory_victims(p, state: State, r: int, a: int, rng) -> list[int]:
+    """Tasks on ``r`` recorded between the downlinks around ``a``'s window, least value per
+    Gbit first (with noise)."""
+    k, ds, de, dr = state.dl[r]
+    j = int(np.searchsorted(de, state.e[a], side="right"))
+    lo = de[j - 1] if j > 0 else -np.inf
+    hi = ds[j] if j < len(ds) else np.inf
+    tasks = _tasks_on(state, r, lo, hi)
+    dens = np.array([state.value[state.chosen[u]] / max(state.data[state.chosen[u]], 1e-9) for u in tasks])
+    dens *= rng.uniform(0.8, 1.2, size=dens.size)
+    return [tasks[i] for i in np.argsort(dens, kind="stable")]
 
 
 def _tasks_on(state: State, r: int, t0: float, t1: float) -> list[int]:
@@ -204,6 +244,7 @@ def _improve_selection(p, state: State, model, deadline: float, rng) -> State:
         for g in p.groups:
             if np.any(free[g]):
                 free[g] = True
+        everything = bool(np.all(free))
         fixed_col = ~free[col_task]
         lb = np.where(fixed_col, x, 0.0)
         ub = np.where(fixed_col, x, 1.0)
@@ -215,6 +256,8 @@ def _improve_selection(p, state: State, model, deadline: float, rng) -> State:
         if res.x is not None and res.objective > state.objective + 1e-9:
             _set_selection(p, state, model, res.x)
         if res.optimal or res.infeasible:
+            if everything:
+                break  # the whole problem was the neighbourhood: nothing better exists
             if took < 0.5 * sub_time:
                 size = min(p.n_tasks, int(size * 1.2) + 1)
         else:

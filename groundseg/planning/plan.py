@@ -95,9 +95,9 @@ class Plan:
                  acquisitions: Table, downlinks: Table, timeline: Table, unscheduled: Table,
                  agility_model: dict, memory_capacity_gbit, epoch_utc=None):
         self.objective = float(objective)
-        self.upper_bound = float(max(upper_bound, objective))
+        self.upper_bound = float(upper_bound)
         if self.upper_bound > 0 and math.isfinite(self.upper_bound):
-            self.gap = (self.upper_bound - self.objective) / self.upper_bound
+            self.gap = max(0.0, (self.upper_bound - self.objective) / self.upper_bound)
         elif self.upper_bound == 0:
             self.gap = 0.0
         else:

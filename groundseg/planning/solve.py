@@ -186,9 +186,9 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
                 tau = float(p.agility._scalar(sr, sp))
             else:
                 tau = p.transition_s(prev[0], prev[1], a, s)
-            events.append((s - tau, 0, "slew_start", tid, "", sr, sp, math.nan))
-            events.append((s, 1, "imaging_on", tid, "", sr, sp, float(p.alt_data_gbit[a])))
-            events.append((s + p.alt_duration_s[a], 2, "imaging_off", tid, "", er, ep, math.nan))
+            events.append((s - tau, 3, "slew_start", tid, "", sr, sp, math.nan))
+            events.append((s, 4, "imaging_on", tid, "", sr, sp, float(p.alt_data_gbit[a])))
+            events.append((s + p.alt_duration_s[a], 0, "imaging_off", tid, "", er, ep, math.nan))
             prev = (a, s)
         k, ds, de, dr = state.dl[r]
         base = float(p.res_initial_gbit[r]) + sum(
@@ -208,8 +208,8 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
             dl["end_s"].append(float(de[j]))
             dl["drained_gbit"].append(float(drained[j]))
             dl["drain_stop_s"].append(float(stop[j]))
-            events.append((float(ds[j]), 3, "downlink_start", "", p.dl_station[kk], math.nan, math.nan, math.nan))
-            events.append((float(stop[j]), 4, "downlink_stop", "", p.dl_station[kk], math.nan, math.nan, float(drained[j])))
+            events.append((float(ds[j]), 2, "downlink_start", "", p.dl_station[kk], math.nan, math.nan, math.nan))
+            events.append((float(stop[j]), 1, "downlink_stop", "", p.dl_station[kk], math.nan, math.nan, float(drained[j])))
         events.sort(key=lambda e: (e[0], e[1]))
         for ev in events:
             add_tl(r, ev[0], ev[2], ev[3], ev[4], ev[5], ev[6], ev[7])
@@ -229,6 +229,8 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
     else:
         mem = [float(c) if math.isfinite(c) else None for c in caps]
     arr = lambda cols, names: {k: (np.asarray(v, dtype=float) if k in names else v) for k, v in cols.items()}
+    if objective - 1e-6 * max(1.0, abs(objective)) <= bound < objective:
+        bound = objective  # solver round-off; a larger shortfall is left for the verifier
     return Plan(
         objective=objective, upper_bound=bound, status=status, solver=solver,
         solve_time_s=elapsed_s,
