@@ -39,6 +39,19 @@ reported unscheduled with their ``reason_if_none`` (``no_opportunity`` unless th
 says e.g. ``sun``). Malformed input (empty task list, non-finite numbers, unknown ids)
 raises :class:`PlanningError` naming the location.
 
+Mapping imaging opportunities
+-----------------------------
+One task per target (or per strip of an area, with ``weight`` its share of the area); one
+alternative per opportunity: ``resource`` = satellite index, the window = the access
+interval, ``duration_s`` = the imaging time, the attitude at the start (and end) as a
+function of the start time (``Problem.from_columns`` takes ``(n, 2, 2)`` arrays: linear
+from the earliest to the latest start; the object API also takes ``k`` samples), the
+data volume, and ``value_factor`` for quality (e.g. off-nadir penalty). Opportunities
+removed for illumination: give the task no alternative and ``reason_if_none="sun"``.
+Stereo: one task per view, same ``group``, and an :class:`Incompatibility` for each pair
+of views that do not belong together (other satellite or pass). Downlinks: one per
+station pass (contact plan), with the link rate.
+
 Solving
 -------
 :func:`solve` (methods ``auto``, ``greedy``, ``lns``, ``milp``) returns a :class:`Plan`

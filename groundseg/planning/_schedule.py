@@ -143,6 +143,25 @@ class State:
             need = end + trans(sr - er, sp - ep)
             h = need - x
             if h <= _TOL:
+                if h_prev > 0.0 and h < -1e-6:
+                    # overshot (the transition shrinks as b starts later): regula falsi
+                    # between the last infeasible and this feasible start
+                    lo_x, lo_h, hi_x, hi_h = x_prev, h_prev, x, h
+                    for _ in range(40):
+                        m = lo_x + lo_h * (hi_x - lo_x) / (lo_h - hi_h)
+                        if not lo_x < m < hi_x:
+                            m = 0.5 * (lo_x + hi_x)
+                        sr, sp = self.start_att(b, m)
+                        hm = end + trans(sr - er, sp - ep) - m
+                        if hm <= _TOL:
+                            hi_x, hi_h = m, hm
+                            if hm > -1e-9:
+                                break
+                        else:
+                            lo_x, lo_h = m, hm
+                        if hi_x - lo_x < 1e-9:
+                            break
+                    x = hi_x
                 return x if x <= ls else ls
             x_new = need
             if h_prev > h:
@@ -167,7 +186,8 @@ class State:
         return False
 
     def find_slot(self, a: int):
-        """``(position, start_s, shifts)`` for inserting timed ``a``, or None.
+        """``(position, start_s, shifts)`` for inserting timed ``a``, or None: the
+        earliest slot that pushes nothing, else the earliest feasible slot.
 
         ``shifts``: list of (position after insertion, new start) for pushed successors.
         """
@@ -181,6 +201,7 @@ class State:
         if i_lo > 0:
             i_lo -= 1
         min_gap = self.min_trans
+        fallback = None  # the first slot that pushes others; one that does not is preferred
         for i in range(i_lo, i_hi + 1):
             if i > 0:
                 pa = seq[i - 1]
@@ -209,8 +230,11 @@ class State:
                 pa, ps = b, need
                 j += 1
             if ok:
-                return i, s, shifts
-        return None
+                if not shifts:
+                    return i, s, shifts
+                if fallback is None:
+                    fallback = (i, s, shifts)
+        return fallback
 
     def memory_ok(self, r: int, extra_untimed: float = 0.0) -> bool:
         """Memory of resource ``r`` stays within capacity with the current acquisitions
@@ -307,27 +331,30 @@ class State:
     def _repair_after_removal(self, r: int, i: int) -> None:
         """Restore transitions after removing position ``i`` of resource ``r``: the new
         neighbours are normally compatible already (transitions obey a triangle
-        inequality); otherwise push later, and drop what cannot be pushed."""
+        inequality); otherwise push later, and drop (with its group) what cannot be pushed
+        or, if pushing moved data past a downlink, what breaks the memory."""
         seq = self.seq[r]
         st = self.seq_start[r]
+        pushed = []
         while 0 < i < len(seq):
             pa, ps = seq[i - 1], st[i - 1]
             b = seq[i]
             need = self.earliest_after(pa, ps, b, st[i])
             if need <= st[i] + _TOL:
-                return
+                break
             if need == math.inf:
-                t = self.task[b]
-                self.chosen[t] = -1
-                self.selected[b] = False
-                self.objective -= self.value[b]
-                self.start[t] = math.nan
-                del seq[i]
-                del st[i]
-                continue
+                self.remove_group_of(self.task[b])
+                return
             st[i] = need
             self.start[self.task[b]] = need
+            pushed.append(self.task[b])
             i += 1
+        if pushed and self.mem[r] is not None:
+            pushed.sort(key=lambda t: self.value[self.chosen[t]])
+            while pushed and not self.memory_ok(r):
+                t = pushed.pop(0)
+                if self.chosen[t] >= 0:
+                    self.remove_group_of(t)
 
     def snapshot(self):
         return (list(self.chosen), list(self.start), list(self.selected),
@@ -348,6 +375,8 @@ class State:
     def insert_task(self, t: int, alt_order=None, memory: bool = True) -> bool:
         """Schedule task ``t`` (and, if it belongs to a group, every task of the group)
         with the first feasible alternatives in ``alt_order`` (a callable task -> list)."""
+        if self.chosen[t] >= 0:
+            return True
         g = self.task_group[t]
         order = alt_order or (lambda u: self.task_alts[u])
         if g < 0:

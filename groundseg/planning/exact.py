@@ -30,15 +30,27 @@ from ._schedule import State
 _EPS = 1e-9
 
 
-def solve_selection(p, model=None, time_limit_s: float = 10.0, cutoff=None, lb=None, ub=None):
-    """Solve the selection MILP. Returns ``(MilpResult, model)``."""
+def selection_mip(p, model=None):
+    """``(model, MipModel)``: the selection model loaded in HiGHS."""
     model = model or _relax.build(p)
     n = model.alts.size
     A, rlb, rub = model.rows.matrix(n)
-    res = _highs.maximize(model.values, A, rlb, rub,
-                          np.zeros(n) if lb is None else lb, np.ones(n) if ub is None else ub,
-                          np.ones(n), time_limit_s, cutoff=cutoff)
-    return res, model
+    return model, _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
+
+
+def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None, mip=None):
+    """Solve the selection MILP (from ``start_state`` if given). Returns
+    ``(MilpResult, model, mip)``."""
+    if mip is None:
+        model, mip = selection_mip(p, model)
+    start = None
+    if start_state is not None:
+        start = np.zeros(model.alts.size)
+        for a in start_state.chosen:
+            if a >= 0 and model.col_of[a] >= 0:
+                start[model.col_of[a]] = 1.0
+    res = mip.solve(time_limit_s, start=start)
+    return res, model, mip
 
 
 def state_from_selection(p, model, x) -> State:

@@ -20,15 +20,19 @@ from . import _highs
 from ._schedule import State
 from .heuristic import Ordering, construct
 
+_DEBUG = False
 
-def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None) -> State:
+
+def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None,
+            mip=None) -> State:
     """Improve ``state`` in place until ``time.perf_counter() >= deadline``; returns the
-    best state found (``state`` itself, restored to the best)."""
+    best state found (``state`` itself, restored to the best). For selection problems,
+    ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given."""
     if p.is_selection:
         if model is None:
             from . import _relax
             model = _relax.build(p)
-        return _improve_selection(p, state, model, deadline, rng)
+        return _improve_selection(p, state, model, deadline, rng, mip)
     return _improve_timed(p, state, ordering, deadline, rng)
 
 
@@ -213,32 +217,86 @@ def _tasks_on(state: State, r: int, t0: float, t1: float) -> list[int]:
 
 # -- selection (sub-MILPs) ---------------------------------------------------------------------
 
-def _improve_selection(p, state: State, model, deadline: float, rng) -> State:
-    A, rlb, rub = model.rows.matrix(model.alts.size)
+def _task_neighbours(p) -> list[np.ndarray]:
+    """Tasks sharing a forbidden combination with each task."""
+    nb: list[set] = [set() for _ in range(p.n_tasks)]
+    for members in p.incompat:
+        ts = {int(p.alt_task[a]) for a in members}
+        for t in ts:
+            nb[t].update(ts)
+    return [np.fromiter((u for u in s if u != t), dtype=np.int64) for t, s in enumerate(nb)]
+
+
+def _improve_selection(p, state: State, model, deadline: float, rng, mip=None) -> State:
+    """Sub-MILP LNS; ``mip``: a loaded :class:`_highs.MipModel` of ``model`` (built if None).
+
+    Neighbourhoods (picked with adaptive weights): a block of consecutive tasks (SPOT5
+    numbers photographs along the track), the forbidden-combination neighbourhood of a few
+    valuable unscheduled tasks, random tasks (with a limited memory, some scheduled tasks
+    holding memory elsewhere are freed as well), or every scheduled task plus a block of
+    unscheduled ones (drop-and-add: trades memory across the whole plan).
+    """
     n = model.alts.size
+    if mip is None:
+        A, rlb, rub = model.rows.matrix(n)
+        mip = _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
     col_task = p.alt_task[model.alts]
-    integrality = np.ones(n)
     uses_memory = np.zeros(p.n_tasks, dtype=bool)
     uses_memory[p.alt_task[model.alts[p.alt_data_gbit[model.alts] > 0]]] = True
     memory_limited = bool(np.any(np.isfinite(p.res_capacity_gbit)))
+    neighbours = _task_neighbours(p)
+    best_value = np.zeros(p.n_tasks)
+    np.maximum.at(best_value, col_task, model.values)
     size = max(20, min(p.n_tasks, 100))
     sub_time = 2.0
+    weights = np.ones(4)
     while True:
         remaining = deadline - time.perf_counter()
         if remaining < 0.2:
             break
+        chosen = np.asarray(state.chosen)
         x = np.zeros(n)
-        for t, a in enumerate(state.chosen):
-            if a >= 0 and model.col_of[a] >= 0:
-                x[model.col_of[a]] = 1.0
+        sel = chosen[chosen >= 0]
+        cols = model.col_of[sel]
+        x[cols[cols >= 0]] = 1.0
+        op = int(rng.choice(4, p=weights / weights.sum()))
         free = np.zeros(p.n_tasks, dtype=bool)
-        start = int(rng.integers(p.n_tasks))
-        free[np.arange(start, start + size) % p.n_tasks] = True
-        free[rng.choice(p.n_tasks, size=max(1, size // 10), replace=False)] = True
-        if memory_limited:
-            # selected tasks elsewhere that hold memory: dropping them makes room
-            holders = np.flatnonzero(uses_memory & (np.asarray(state.chosen) >= 0) & ~free)
+        if op == 0:
+            start = int(rng.integers(p.n_tasks))
+            free[np.arange(start, start + size) % p.n_tasks] = True
+            free[rng.choice(p.n_tasks, size=max(1, size // 10), replace=False)] = True
+        elif op == 1:
+            un = np.flatnonzero((chosen < 0) & (best_value > 0))
+            if un.size == 0:
+                weights[1] = 1e-3
+                continue
+            w = best_value[un] / best_value[un].sum()
+            frontier = list(rng.choice(un, size=min(un.size, 3), replace=False, p=w))
+            count = 0
+            while frontier and count < size:
+                t = int(frontier.pop(0))
+                if free[t]:
+                    continue
+                free[t] = True
+                count += 1
+                nb = neighbours[t]
+                if nb.size:
+                    frontier.extend(rng.permutation(nb).tolist())
+        elif op == 2:
+            free[rng.choice(p.n_tasks, size=min(p.n_tasks, size), replace=False)] = True
+        else:
+            # every scheduled task may go or change; a block of others may come in
+            free[chosen >= 0] = True
+            start = int(rng.integers(p.n_tasks))
+            free[np.arange(start, start + size) % p.n_tasks] = True
+        if memory_limited and op != 3:
+            # scheduled tasks elsewhere that hold memory: dropping them makes room; the
+            # cheap ones (value per Gbit under a tenth of the median) always
+            holders = np.flatnonzero(uses_memory & (chosen >= 0) & ~free)
             if holders.size:
+                a_h = chosen[holders]
+                density = p.alt_value[a_h] / np.maximum(p.alt_data_gbit[a_h], 1e-12)
+                free[holders[density < 0.1 * np.median(density)]] = True
                 k = min(holders.size, max(1, size // 4))
                 free[rng.choice(holders, size=k, replace=False)] = True
         for g in p.groups:
@@ -248,20 +306,28 @@ def _improve_selection(p, state: State, model, deadline: float, rng) -> State:
         fixed_col = ~free[col_task]
         lb = np.where(fixed_col, x, 0.0)
         ub = np.where(fixed_col, x, 1.0)
-        t_lim = min(sub_time, remaining)
         t0 = time.perf_counter()
-        res = _highs.maximize(model.values, A, rlb, rub, lb, ub, integrality, t_lim,
-                              cutoff=state.objective + 1e-6 * max(1.0, abs(state.objective)))
+        if mip.warm_start:
+            res = mip.solve(min(sub_time, remaining), lb=lb, ub=ub, start=x)
+        else:
+            res = mip.solve(min(sub_time, remaining), lb=lb, ub=ub,
+                            cutoff=state.objective + 1e-6 * max(1.0, abs(state.objective)))
         took = time.perf_counter() - t0
+        reward = 0.5
         if res.x is not None and res.objective > state.objective + 1e-9:
             _set_selection(p, state, model, res.x)
+            reward = 5.0
+            if _DEBUG:
+                print("   op", op, "size", size, "->", state.objective, "%.1f s" % took, res.message, flush=True)
         if res.optimal or res.infeasible:
             if everything:
                 break  # the whole problem was the neighbourhood: nothing better exists
             if took < 0.5 * sub_time:
                 size = min(p.n_tasks, int(size * 1.2) + 1)
+            reward = max(reward, 1.0)
         else:
             size = max(20, int(size * 0.85))
+        weights[op] = 0.8 * weights[op] + 0.2 * reward
     return state
 
 

@@ -67,32 +67,38 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         solver = method
     elif p.is_selection and method in ("auto", "milp"):
         state = construct(p, ordering=ordering)
-        model = _relax.build(p)
+        model, mip = exact.selection_mip(p)
         budget = deadline - time.perf_counter()
-        first = budget if method == "milp" else 0.25 * budget
-        res, model = exact.solve_selection(p, model, time_limit_s=max(first, 0.05))
+        # "auto": the MILP alone proves small instances in seconds; on hard ones the LNS
+        # (HiGHS on neighbourhoods, warm-started) makes better use of the rest
+        first = budget if method == "milp" else max(0.1 * budget, min(10.0, 0.5 * budget))
+        res, model, mip = exact.solve_selection(p, model, time_limit_s=max(first, 0.05),
+                                                start_state=state, mip=mip)
         bound = res.bound
         if res.x is not None and res.objective >= state.objective - 1e-9:
             state = exact.state_from_selection(p, model, res.x)
         proven = res.optimal
         solver = "milp"
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
-            state = improve(p, state, ordering, deadline, rng, model=model)
+            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip)
             solver = "milp+lns"
     elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
+        _check_exact_size(p)
         state = construct(p, ordering=ordering)
         model = _relax.build(p)
         budget = deadline - time.perf_counter()
-        mstate, mbound, proven = exact.solve_timed(p, time_limit_s=max(budget, 0.05), model=model)
+        share = budget if method == "milp" else 0.6 * budget
+        mstate, mbound, proven = exact.solve_timed(p, time_limit_s=max(share, 0.05), model=model)
         solver = "milp"
         if mstate is not None:
             mstate.compact()
             if mstate.objective >= state.objective - 1e-9:
                 state = mstate
-        if proven:
+        if math.isfinite(mbound):
             bound = mbound
-        elif math.isfinite(mbound):
-            bound = mbound
+        if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
+            improve(p, state, ordering, deadline, rng)
+            solver = "milp+lns"
     else:
         # the relaxation bound does not depend on the plan: compute it first, then search
         # for the rest of the budget
@@ -113,6 +119,20 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             proven = True
     elapsed = time.perf_counter() - t_start
     return build_plan(p, state, bound, "optimal" if proven else "feasible", solver, elapsed)
+
+
+#: the exact timed engine refuses problems with more order variables than this
+MAX_EXACT_ARCS = 200_000
+
+
+def _check_exact_size(p: Problem) -> None:
+    timed = p.alt_valid & p.alt_timed
+    per_res = np.bincount(p.alt_resource[timed], minlength=p.n_resources)
+    arcs = int(np.sum(per_res * (per_res - 1)))
+    if arcs > MAX_EXACT_ARCS:
+        raise PlanningError(
+            f"solve: method 'milp' on {int(timed.sum())} timed alternatives needs about {arcs} "
+            f"order variables (limit {MAX_EXACT_ARCS}); use 'auto' or 'lns'")
 
 
 def _fill(p, state: State, ordering: Ordering) -> None:
