@@ -11,16 +11,13 @@ completion that beats the incumbent; the block size adapts to how fast the sub-M
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
 from . import _highs
 from ._schedule import State
-from .heuristic import Ordering, construct
-
-_DEBUG = False
+from .heuristic import Ordering
 
 
 def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None,
@@ -317,8 +314,6 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None) -
         if res.x is not None and res.objective > state.objective + 1e-9:
             _set_selection(p, state, model, res.x)
             reward = 5.0
-            if _DEBUG:
-                print("   op", op, "size", size, "->", state.objective, "%.1f s" % took, res.message, flush=True)
         if res.optimal or res.infeasible:
             if everything:
                 break  # the whole problem was the neighbourhood: nothing better exists

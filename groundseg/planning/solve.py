@@ -34,10 +34,13 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
 
     - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
     - ``"lns"``: the heuristic, then large-neighbourhood search until the time limit.
-    - ``"milp"``: the exact engine (selection problems, or small timed problems).
-    - ``"auto"``: the MILP for selection problems (with LNS if it has not proved
-      optimality halfway through the budget); for timed problems, the exact MILP when at
-      most ``SMALL_TIMED_ALTS`` alternatives, else heuristic + LNS.
+    - ``"milp"``: the exact engine (selection problems, or small timed problems; larger
+      timed problems are refused, see ``MAX_EXACT_ARCS``).
+    - ``"auto"``: selection problems: the MILP (warm-started from the heuristic) for
+      ``max(10%, min(10 s, 50%))`` of the budget, then, unless optimality is proved, LNS
+      with HiGHS on neighbourhoods. Timed problems with at most ``SMALL_TIMED_ALTS``
+      usable alternatives: the exact MILP for 60% of the budget, then LNS if not proved;
+      larger ones: heuristic + LNS.
 
     ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.

@@ -1,4 +1,3 @@
-import math
 from itertools import combinations
 
 import numpy as np
