@@ -5,12 +5,15 @@ acquisitions, or the acquisitions in the way of one unscheduled task's alternati
 repair by greedy insertion of the freed and nearby unscheduled tasks in a noisy order; keep
 the result when it is not worse (equal moves let the search drift), otherwise undo.
 
-Selection problems (no timed alternative, e.g. SPOT5): fix the chosen value of most tasks,
-free a block of neighbouring tasks plus some random ones, and let HiGHS find the best
-completion that beats the incumbent; the block size adapts to how fast the sub-MILPs solve.
+Selection problems (no timed alternative, e.g. SPOT5): fix most tasks to their current
+choice and let HiGHS, started from the incumbent, re-optimise the rest (neighbourhoods in
+``_improve_selection``); the neighbourhood size adapts to how fast the sub-MILPs solve.
+
+Both stop at the deadline or when the objective reaches a known upper bound.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -21,16 +24,22 @@ from .heuristic import Ordering
 
 
 def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None,
-            mip=None) -> State:
+            mip=None, target: float = float("inf")) -> State:
     """Improve ``state`` in place until ``time.perf_counter() >= deadline``; returns the
     best state found (``state`` itself, restored to the best). For selection problems,
-    ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given."""
+    ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given.
+    The search stops early once the objective reaches ``target`` (an upper bound)."""
     if p.is_selection:
         if model is None:
             from . import _relax
             model = _relax.build(p)
-        return _improve_selection(p, state, model, deadline, rng, mip)
-    return _improve_timed(p, state, ordering, deadline, rng)
+        return _improve_selection(p, state, model, deadline, rng, mip, target)
+    return _improve_timed(p, state, ordering, deadline, rng, target)
+
+
+def _below(value: float, target: float) -> bool:
+    """``value`` is still short of the upper bound ``target``."""
+    return not math.isfinite(target) or value < target - 1e-9 * max(1.0, abs(target))
 
 
 # -- timed -----------------------------------------------------------------------------------
@@ -60,7 +69,8 @@ class _Index:
         return alts[sel]
 
 
-def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) -> State:
+def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
+                   target: float = float("inf")) -> State:
     index = _Index(p)
     best = state.snapshot()
     best_obj = state.objective
@@ -69,7 +79,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng) ->
     step = med_d + tau
     unsched_value = np.where(np.isfinite(ordering.task_score), ordering.task_score, 0.0)
     it = 0
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and _below(best_obj, target):
         it += 1
         snap = state.snapshot()
         obj0 = state.objective
@@ -224,7 +234,8 @@ def _task_neighbours(p) -> list[np.ndarray]:
     return [np.fromiter((u for u in s if u != t), dtype=np.int64) for t, s in enumerate(nb)]
 
 
-def _improve_selection(p, state: State, model, deadline: float, rng, mip=None) -> State:
+def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
+                       target: float = float("inf")) -> State:
     """Sub-MILP LNS; ``mip``: a loaded :class:`_highs.MipModel` of ``model`` (built if None).
 
     Neighbourhoods (picked with adaptive weights): a block of consecutive tasks (SPOT5
@@ -247,7 +258,7 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None) -
     size = max(20, min(p.n_tasks, 100))
     sub_time = 2.0
     weights = np.ones(4)
-    while True:
+    while _below(state.objective, target):
         remaining = deadline - time.perf_counter()
         if remaining < 0.2:
             break

@@ -83,7 +83,7 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         proven = res.optimal
         solver = "milp"
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
-            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip)
+            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound)
             solver = "milp+lns"
     elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
         _check_exact_size(p)
@@ -100,7 +100,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         if math.isfinite(mbound):
             bound = mbound
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
-            improve(p, state, ordering, deadline, rng)
+            bound = min(bound, exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
+            improve(p, state, ordering, deadline, rng, target=bound)
             solver = "milp+lns"
     else:
         # the relaxation bound does not depend on the plan: compute it first, then search
@@ -110,7 +111,7 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         state = construct(p, ordering=ordering)
         solver = "greedy"
         if method in ("lns", "auto"):
-            improve(p, state, ordering, deadline, rng)
+            improve(p, state, ordering, deadline, rng, target=bound)
             solver = "greedy+lns"
     _fill(p, state, ordering)
     if not proven:
