@@ -8,7 +8,21 @@ from .errors import GroundsegError
 from .timegrid import format_utc, parse_utc
 
 __all__ = ["add_output_arguments", "add_constellation_argument", "add_window_arguments",
-           "window", "constellation_from_args", "stations_from_args", "emit_table", "emit_text"]
+           "window", "constellation_from_args", "stations_from_args", "emit_table", "emit_text",
+           "scenario_plan_inputs"]
+
+#: Set by :mod:`groundseg.cli` (the only module that may import ``sims``): a function
+#: ``args -> dict`` that reads ``args.scenario`` and returns the planning inputs
+#: (constellation, targets, sensor, stations, spacecraft, start, end), the command-line
+#: options overriding the scenario.
+scenario_loader = None
+
+
+def scenario_plan_inputs(args) -> dict:
+    """Planning inputs from ``--scenario`` through :data:`scenario_loader`."""
+    if scenario_loader is None:
+        raise GroundsegError("--scenario needs the sims package, which is not installed")
+    return scenario_loader(args)
 
 
 def add_window_arguments(parser, required: bool = True) -> None:

@@ -1,0 +1,289 @@
+"""Selection model: one 0/1 column per usable alternative and rows every plan satisfies.
+
+For untimed problems (SPOT5) the rows are exact: with integrality this *is* the problem.
+For timed problems the rows relax sequencing and memory (valid for every plan), so the LP
+optimum, or a MILP dual bound, is an honest upper bound on the objective:
+
+- task rows (at most one alternative per task), grown into cliques with the pairwise
+  incompatibilities and the pairs that cannot share a resource in either order;
+- ``sum x <= k - 1`` for each forbidden k-tuple (k >= 3) not already implied by a clique;
+- group rows (all-or-nothing);
+- time rows per resource: the alternatives whose windows lie in an interval ``[t0, t1]``
+  need ``sum (duration + min transition) <= t1 - t0 + min transition``;
+- memory rows per resource: data whose windows fit between two downlinks fits in the
+  memory; data recorded before a downlink fits in the memory plus what earlier downlinks
+  can carry.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+_EPS = 1e-9
+
+
+class Rows:
+    """Sparse row builder: ``row_lb <= A x <= row_ub``."""
+
+    def __init__(self):
+        self.cols: list[np.ndarray] = []
+        self.coefs: list[np.ndarray] = []
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+
+    def add(self, cols, coefs, lb, ub):
+        self.cols.append(np.asarray(cols, dtype=np.int64).reshape(-1))
+        self.coefs.append(np.asarray(coefs, dtype=float).reshape(-1))
+        self.lb.append(lb)
+        self.ub.append(ub)
+
+    def __len__(self):
+        return len(self.lb)
+
+    def matrix(self, n_cols: int):
+        counts = np.array([c.size for c in self.cols], dtype=np.int64)
+        indptr = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        idx = np.concatenate(self.cols) if self.cols else np.zeros(0, np.int64)
+        val = np.concatenate(self.coefs) if self.coefs else np.zeros(0)
+        A = csr_matrix((val, idx, indptr), shape=(len(self.lb), n_cols))
+        A.sum_duplicates()
+        return A, np.asarray(self.lb, float), np.asarray(self.ub, float)
+
+
+class SelectionModel:
+    """Columns ``alts`` (global alternative indices), objective ``values``, rows ``rows``.
+
+    ``col_of``: global alternative -> column (or -1). ``exact``: True when, with
+    integrality, the model is the problem itself (no timed alternative)."""
+
+    def __init__(self, p, alts):
+        self.p = p
+        self.alts = np.asarray(alts, dtype=np.int64)
+        self.col_of = np.full(p.n_alts, -1, dtype=np.int64)
+        self.col_of[self.alts] = np.arange(self.alts.size)
+        self.values = p.alt_value[self.alts]
+        self.rows = Rows()
+        self.exact = not bool(np.any(p.alt_timed[self.alts]))
+
+
+def _pair_edges(p, col_of):
+    """Edges between columns that can never be chosen together (pairwise)."""
+    edges = []
+    for members in p.incompat:
+        if len(members) == 2:
+            a, b = col_of[members[0]], col_of[members[1]]
+            if a >= 0 and b >= 0:
+                edges.append((int(a), int(b)))
+    return edges
+
+
+def _timed_pair_edges(p, alts_by_res, col_of, tau_min):
+    """Pairs on one resource that fit in neither order even with the minimum transition."""
+    edges = []
+    for r, alts in alts_by_res.items():
+        if alts.size < 2:
+            continue
+        e = p.alt_earliest_s[alts]
+        ls = p.alt_latest_start_s[alts]
+        d = p.alt_duration_s[alts]
+        order = np.argsort(e, kind="stable")
+        alts, e, ls, d = alts[order], e[order], ls[order], d[order]
+        reach = ls + d + tau_min  # a conflicting partner must start before this
+        hi = np.searchsorted(e, reach, side="left")
+        task = p.alt_task[alts]
+        for i in range(alts.size):
+            j = np.arange(i + 1, hi[i])
+            if j.size == 0:
+                continue
+            # i before j impossible and j before i impossible
+            bad = (e[i] + d[i] + tau_min > ls[j] + _EPS) & (e[j] + d[j] + tau_min > ls[i] + _EPS)
+            bad &= task[j] != task[i]
+            for jj in j[bad]:
+                edges.append((int(col_of[alts[i]]), int(col_of[alts[jj]])))
+    return edges
+
+
+def _clique_cover(n_cols, cliques_seed, edges):
+    """Rows of a greedy clique cover of the seed cliques' and ``edges``' union graph.
+
+    Seeds (task alternative sets) are extended with common neighbours first; the remaining
+    uncovered edges are covered by cliques grown greedily."""
+    adj: dict[int, set[int]] = defaultdict(set)
+    for u, v in edges:
+        if u != v:
+            adj[u].add(v)
+            adj[v].add(u)
+    for seed in cliques_seed:
+        for u, v in itertools.combinations(seed, 2):
+            adj[u].add(v)
+            adj[v].add(u)
+    covered: set[tuple[int, int]] = set()
+    rows = []
+
+    def grow(clique):
+        cand = set.intersection(*(adj[u] for u in clique)) - set(clique)
+        while cand:
+            x = max(cand, key=lambda y: (len(adj[y] & cand), -y))
+            clique.append(x)
+            cand &= adj[x]
+        for a, b in itertools.combinations(clique, 2):
+            covered.add((a, b) if a < b else (b, a))
+        rows.append(clique)
+
+    for seed in cliques_seed:
+        if len(seed) >= 2:
+            grow(list(seed))
+    if edges:
+        for u in sorted(adj, key=lambda x: -len(adj[x])):
+            for v in sorted(adj[u], key=lambda x: -len(adj[x])):
+                key = (u, v) if u < v else (v, u)
+                if key in covered:
+                    continue
+                grow([u, v])
+    return rows
+
+
+def build(p, time_rows: bool = True, interval_lengths_s=None, anchor_step_s=None) -> SelectionModel:
+    """The selection model of ``p`` over its usable alternatives."""
+    alts = np.flatnonzero(p.alt_valid)
+    m = SelectionModel(p, alts)
+    col_of = m.col_of
+    seeds = []
+    for t in range(p.n_tasks):
+        cols = col_of[p.task_alts[t]]
+        cols = cols[cols >= 0]
+        if cols.size:
+            seeds.append([int(c) for c in cols])
+    edges = _pair_edges(p, col_of)
+    timed = p.alt_timed[alts]
+    tau_min = float(p.agility.min_transition_s)
+    alts_by_res = {}
+    if np.any(timed):
+        for r in range(p.n_resources):
+            sel = alts[timed & (p.alt_resource[alts] == r)]
+            if sel.size:
+                alts_by_res[r] = sel
+        edges += _timed_pair_edges(p, alts_by_res, col_of, tau_min)
+    if edges:
+        cliques = _clique_cover(alts.size, seeds, edges)
+    else:
+        cliques = [q for q in seeds if len(q) >= 2]
+    edge_set = set()
+    for q in cliques:
+        m.rows.add(q, np.ones(len(q)), -math.inf, 1.0)
+        if len(q) <= 60:
+            for a, b in itertools.combinations(q, 2):
+                edge_set.add((a, b) if a < b else (b, a))
+    for members in p.incompat:
+        if len(members) < 2:
+            c = col_of[members[0]]
+            if c >= 0:
+                m.rows.add([c], [1.0], -math.inf, 0.0)
+            continue
+        if len(members) == 2:
+            continue
+        cols = [int(col_of[a]) for a in members]
+        if any(c < 0 for c in cols):
+            continue
+        if any(((a, b) if a < b else (b, a)) in edge_set for a, b in itertools.combinations(cols, 2)):
+            continue
+        m.rows.add(cols, np.ones(len(cols)), -math.inf, len(cols) - 1.0)
+    for g in p.groups:
+        first = None
+        for t in g:
+            cols = col_of[p.task_alts[t]]
+            cols = cols[cols >= 0]
+            if first is None:
+                first = cols
+                continue
+            m.rows.add(np.concatenate([cols, first]),
+                       np.concatenate([np.ones(cols.size), -np.ones(first.size)]), 0.0, 0.0)
+    _memory_rows(p, m, alts)
+    if time_rows and alts_by_res:
+        for r, ra in alts_by_res.items():
+            _interval_rows(p, m, ra, tau_min, interval_lengths_s, anchor_step_s)
+    return m
+
+
+def _memory_rows(p, m, alts):
+    col_of = m.col_of
+    for r in range(p.n_resources):
+        cap = float(p.res_capacity_gbit[r])
+        if not math.isfinite(cap):
+            continue
+        on_r = alts[(p.alt_resource[alts] == r) & (p.alt_data_gbit[alts] > 0)]
+        if on_r.size == 0:
+            continue
+        room = cap - float(p.res_initial_gbit[r])
+        untimed = on_r[~p.alt_timed[on_r]]
+        timed = on_r[p.alt_timed[on_r]]
+        k = np.flatnonzero((p.dl_resource == r) & p.dl_usable)
+        k = k[np.argsort(p.dl_start_s[k])]
+        if k.size == 0 or timed.size == 0:
+            if k.size == 0:
+                m.rows.add(col_of[on_r], p.alt_data_gbit[on_r], -math.inf, room)
+            else:
+                m.rows.add(col_of[untimed], p.alt_data_gbit[untimed], -math.inf, room)
+            continue
+        S, E = p.dl_start_s[k], p.dl_end_s[k]
+        vol = p.dl_rate_gbit_s[k] * (E - S)
+        e, l = p.alt_earliest_s[timed], p.alt_latest_end_s[timed]
+        before = np.concatenate([[0.0], np.cumsum(vol)])
+        # data recorded before downlink j starts <= room + what downlinks before j carry
+        for j in range(k.size + 1):
+            limit = S[j] if j < k.size else math.inf
+            sel = timed[l <= limit] if j < k.size else timed
+            cols = np.concatenate([col_of[untimed], col_of[sel]])
+            data = np.concatenate([p.alt_data_gbit[untimed], p.alt_data_gbit[sel]])
+            if cols.size and data.sum() > room + before[j] + _EPS:
+                m.rows.add(cols, data, -math.inf, room + before[j])
+        # data whose windows fit between two downlinks fits in memory
+        for j in range(k.size):
+            lo = E[j]
+            hi = S[j + 1] if j + 1 < k.size else math.inf
+            sel = timed[(e >= lo) & (l <= hi)]
+            if sel.size and p.alt_data_gbit[sel].sum() > cap + _EPS:
+                m.rows.add(col_of[sel], p.alt_data_gbit[sel], -math.inf, cap)
+
+
+def _interval_rows(p, m, alts, tau_min, lengths_s=None, anchor_step_s=None):
+    """Time rows of one resource (see the module docstring)."""
+    e = p.alt_earliest_s[alts]
+    order = np.argsort(e, kind="stable")
+    alts = alts[order]
+    e = e[order]
+    l = p.alt_latest_end_s[alts]
+    w = p.alt_duration_s[alts] + tau_min
+    win = l - e
+    if lengths_s is None:
+        med = float(np.median(win)) if win.size else 0.0
+        lengths_s = sorted({max(med, 1.0) * f for f in (1.0, 1.5, 2.0, 3.0, 5.0, 8.0)})
+    max_len = max(lengths_s)
+    seen = set()
+    col = m.col_of[alts]
+    ends = np.searchsorted(e, e + max_len, side="right")
+    thin = 0.5 * float(np.median(w)) if anchor_step_s is None else anchor_step_s
+    prev_start = -math.inf
+    for i in range(alts.size):
+        if e[i] < prev_start + thin:
+            continue
+        prev_start = e[i]
+        j = np.arange(i, ends[i])
+        lj = l[j]
+        for L in list(lengths_s) + [float(win[i])]:
+            t1 = e[i] + L
+            inside = j[lj <= t1 + _EPS]
+            if inside.size < 2:
+                continue
+            if w[inside].sum() <= L + tau_min + _EPS:
+                continue
+            key = tuple(inside.tolist())
+            if key in seen:
+                continue
+            seen.add(key)
+            m.rows.add(col[inside], w[inside], -math.inf, L + tau_min)

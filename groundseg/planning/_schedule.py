@@ -1,0 +1,470 @@
+"""Mutable partial solution shared by the constructive heuristic and the LNS.
+
+Per resource the timed acquisitions are kept as a list sorted by start time. Inserting an
+alternative looks for a position whose predecessor lets it start inside its window, then
+pushes the following acquisitions later as far as the transitions require (each stays in
+its window or the insertion is refused). Untimed alternatives only touch memory.
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+
+import numpy as np
+
+from . import _memory
+
+_TOL = 1e-9
+_MAX_ITER = 60
+
+
+class State:
+    """Which alternative each task uses and when (``chosen[t] = -1`` when unscheduled)."""
+
+    def __init__(self, p):
+        self.p = p
+        nt, na, nr = p.n_tasks, p.n_alts, p.n_resources
+        self.chosen = [-1] * nt
+        self.start = [math.nan] * nt
+        self.selected = [False] * na
+        self.seq: list[list[int]] = [[] for _ in range(nr)]
+        self.seq_start: list[list[float]] = [[] for _ in range(nr)]
+        self.untimed_gbit = [0.0] * nr
+        self.objective = 0.0
+        # static columns as Python lists: scalar access is several times faster than numpy
+        self.e = p.alt_earliest_s.tolist()
+        self.ls = p.alt_latest_start_s.tolist()
+        self.d = p.alt_duration_s.tolist()
+        self.data = p.alt_data_gbit.tolist()
+        self.res = p.alt_resource.tolist()
+        self.task = p.alt_task.tolist()
+        self.value = p.alt_value.tolist()
+        self.timed = p.alt_timed.tolist()
+        self.valid = p.alt_valid.tolist()
+        self.alt_incompat = p.alt_incompat
+        self.incompat = p.incompat
+        self.task_group = p.task_group.tolist()
+        self.groups = [g.tolist() for g in p.groups]
+        self.task_alts = [a.tolist() for a in p.task_alts]
+        self.trans = p.agility._scalar
+        self.min_trans = float(p.agility.min_transition_s)
+        self.cap = p.res_capacity_gbit.tolist()
+        self.init = p.res_initial_gbit.tolist()
+        self.mem_limited = [math.isfinite(c) for c in self.cap]
+        self.check_memory = True
+        dl = []
+        for r in range(nr):
+            k = np.flatnonzero((p.dl_resource == r) & p.dl_usable)
+            k = k[np.argsort(p.dl_start_s[k], kind="stable")]
+            dl.append((k, p.dl_start_s[k], p.dl_end_s[k], p.dl_rate_gbit_s[k]))
+        self.dl = dl
+        self.mem = [_memory.Tracker(dl[r][1], dl[r][2], dl[r][3], self.cap[r])
+                    if self.mem_limited[r] else None for r in range(nr)]
+        self._init_attitudes()
+
+    def _init_attitudes(self):
+        p = self.p
+        ptr = p.att_ptr
+        counts = np.diff(ptr)
+        first = ptr[:-1]
+        self.att_multi = (counts > 2).tolist()
+        self.att_const = (counts == 1).tolist()
+        t0 = p.att_time_s[first]
+        two = counts == 2
+        second = np.where(two, first + 1, first)
+        t1 = p.att_time_s[second]
+        span = np.where(two, t1 - t0, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(span > 0, 1.0 / np.where(span > 0, span, 1.0), 0.0)
+        s0 = p.att_start_deg[first]
+        s1 = p.att_start_deg[second]
+        e0 = p.att_end_deg[first]
+        e1 = p.att_end_deg[second]
+        self.att_t0 = t0.tolist()
+        self.att_span = span.tolist()
+        self.sr0 = s0[:, 0].tolist()
+        self.sp0 = s0[:, 1].tolist()
+        self.er0 = e0[:, 0].tolist()
+        self.ep0 = e0[:, 1].tolist()
+        self.dsr = ((s1[:, 0] - s0[:, 0]) * inv).tolist()
+        self.dsp = ((s1[:, 1] - s0[:, 1]) * inv).tolist()
+        self.der = ((e1[:, 0] - e0[:, 0]) * inv).tolist()
+        self.dep = ((e1[:, 1] - e0[:, 1]) * inv).tolist()
+
+    # -- attitude and transitions ----------------------------------------------------------
+
+    def start_att(self, a: int, x: float):
+        if self.att_multi[a]:
+            return self.p.attitude_deg(a, x)
+        u = x - self.att_t0[a]
+        if u < 0.0:
+            u = 0.0
+        elif u > self.att_span[a]:
+            u = self.att_span[a]
+        return self.sr0[a] + self.dsr[a] * u, self.sp0[a] + self.dsp[a] * u
+
+    def end_att(self, a: int, x: float):
+        if self.att_multi[a]:
+            return self.p.attitude_deg(a, x, end=True)
+        u = x - self.att_t0[a]
+        if u < 0.0:
+            u = 0.0
+        elif u > self.att_span[a]:
+            u = self.att_span[a]
+        return self.er0[a] + self.der[a] * u, self.ep0[a] + self.dep[a] * u
+
+    def earliest_after(self, pa: int, ps: float, b: int, lo: float) -> float:
+        """Earliest start ``x >= lo`` of ``b`` after ``pa`` started at ``ps`` (inf if none
+        within ``b``'s window): fixed-point iteration on ``x = end + transition(x)``,
+        accelerated by secant steps (the residual is piecewise linear in ``x``)."""
+        end = ps + self.d[pa]
+        er, ep = self.end_att(pa, ps)
+        x = lo
+        if x < end + self.min_trans:
+            x = end + self.min_trans
+        ls = self.ls[b]
+        hi = ls + _TOL
+        if x > hi:
+            return math.inf
+        trans = self.trans
+        if self.att_const[b]:
+            need = end + trans(self.sr0[b] - er, self.sp0[b] - ep)
+            if need > x:
+                x = need
+            if x > hi:
+                return math.inf
+            return x if x <= ls else ls
+        x_prev = -1.0
+        h_prev = -1.0
+        for _ in range(_MAX_ITER):
+            if x > hi:
+                return math.inf
+            sr, sp = self.start_att(b, x)
+            need = end + trans(sr - er, sp - ep)
+            h = need - x
+            if h <= _TOL:
+                if h_prev > 0.0 and h < -1e-6:
+                    # overshot (the transition shrinks as b starts later): regula falsi
+                    # between the last infeasible and this feasible start
+                    lo_x, lo_h, hi_x, hi_h = x_prev, h_prev, x, h
+                    for _ in range(40):
+                        m = lo_x + lo_h * (hi_x - lo_x) / (lo_h - hi_h)
+                        if not lo_x < m < hi_x:
+                            m = 0.5 * (lo_x + hi_x)
+                        sr, sp = self.start_att(b, m)
+                        hm = end + trans(sr - er, sp - ep) - m
+                        if hm <= _TOL:
+                            hi_x, hi_h = m, hm
+                            if hm > -1e-9:
+                                break
+                        else:
+                            lo_x, lo_h = m, hm
+                        if hi_x - lo_x < 1e-9:
+                            break
+                    x = hi_x
+                return x if x <= ls else ls
+            x_new = need
+            if h_prev > h:
+                xs = x + h * (x - x_prev) / (h_prev - h)
+                if xs > x_new:
+                    x_new = xs
+            x_prev, h_prev = x, h
+            x = x_new
+        return math.inf
+
+    # -- feasibility checks ----------------------------------------------------------------
+
+    def incompatible(self, a: int) -> bool:
+        """True when choosing ``a`` would complete a forbidden combination."""
+        sel = self.selected
+        for c in self.alt_incompat[a]:
+            for b in self.incompat[c]:
+                if b != a and not sel[b]:
+                    break
+            else:
+                return True
+        return False
+
+    def find_slot(self, a: int):
+        """``(position, start_s, shifts)`` for inserting timed ``a``, or None: the
+        earliest slot that pushes nothing, else the earliest feasible slot.
+
+        ``shifts``: list of (position after insertion, new start) for pushed successors.
+        """
+        r = self.res[a]
+        seq = self.seq[r]
+        st = self.seq_start[r]
+        e = self.e[a]
+        ls = self.ls[a]
+        i_lo = bisect_left(st, e)
+        i_hi = bisect_right(st, ls)
+        if i_lo > 0:
+            i_lo -= 1
+        min_gap = self.min_trans
+        fallback = None  # the first slot that pushes others; one that does not is preferred
+        for i in range(i_lo, i_hi + 1):
+            if i > 0:
+                pa = seq[i - 1]
+                if st[i - 1] + self.d[pa] + min_gap > ls + _TOL:
+                    break
+                s = self.earliest_after(pa, st[i - 1], a, e)
+                if s == math.inf:
+                    continue
+            else:
+                s = e
+            shifts = []
+            pa, ps = a, s
+            j = i
+            ok = True
+            n = len(seq)
+            while j < n:
+                b = seq[j]
+                sb = st[j]
+                need = self.earliest_after(pa, ps, b, sb)
+                if need <= sb + _TOL and need != math.inf:
+                    break
+                if need == math.inf:
+                    ok = False
+                    break
+                shifts.append((j + 1, need))
+                pa, ps = b, need
+                j += 1
+            if ok:
+                if not shifts:
+                    return i, s, shifts
+                if fallback is None:
+                    fallback = (i, s, shifts)
+        return fallback
+
+    def memory_ok(self, r: int, extra_untimed: float = 0.0) -> bool:
+        """Memory of resource ``r`` stays within capacity with the current acquisitions
+        and ``extra_untimed`` more Gbit on board from the epoch."""
+        tr = self.mem[r]
+        if tr is None or not self.check_memory:
+            return True
+        base = self.init[r] + self.untimed_gbit[r] + extra_untimed
+        return tr.check(base, self.seq[r], self.seq_start[r], self.d, self.data)
+
+    # -- mutation --------------------------------------------------------------------------
+
+    def _place(self, a: int, slot) -> None:
+        t = self.task[a]
+        self.chosen[t] = a
+        self.selected[a] = True
+        self.objective += self.value[a]
+        r = self.res[a]
+        if slot is None:
+            self.untimed_gbit[r] += self.data[a]
+            self._touch(r, -math.inf)
+            return
+        i, s, shifts = slot
+        self._touch(r, s)
+        self.seq[r].insert(i, a)
+        self.seq_start[r].insert(i, s)
+        self.start[t] = s
+        st = self.seq_start[r]
+        seq = self.seq[r]
+        for j, x in shifts:
+            st[j] = x
+            self.start[self.task[seq[j]]] = x
+
+    def try_insert(self, a: int, memory: bool = True) -> bool:
+        """Insert alternative ``a`` (task not yet scheduled, groups ignored) if feasible."""
+        if not self.valid[a] or self.chosen[self.task[a]] != -1:
+            return False
+        if self.alt_incompat[a] and self.incompatible(a):
+            return False
+        r = self.res[a]
+        if self.timed[a]:
+            slot = self.find_slot(a)
+            if slot is None:
+                return False
+            if memory and self.mem_limited[r] and (self.data[a] > 0 or slot[2]):
+                if not self._memory_ok_slot(r, a, slot):
+                    return False
+            self._place(a, slot)
+            return True
+        if memory and self.mem_limited[r] and self.data[a] > 0:
+            if not self.memory_ok(r, extra_untimed=self.data[a]):
+                return False
+        self._place(a, None)
+        return True
+
+    def fits(self, a: int, memory: bool = True) -> bool:
+        """Could ``a`` be inserted now (groups ignored)? Nothing is changed."""
+        if not self.valid[a] or self.chosen[self.task[a]] != -1:
+            return False
+        if self.alt_incompat[a] and self.incompatible(a):
+            return False
+        r = self.res[a]
+        if self.timed[a]:
+            slot = self.find_slot(a)
+            if slot is None:
+                return False
+            if memory and self.mem_limited[r] and (self.data[a] > 0 or slot[2]):
+                return self._memory_ok_slot(r, a, slot)
+            return True
+        if memory and self.mem_limited[r] and self.data[a] > 0:
+            return self.memory_ok(r, extra_untimed=self.data[a])
+        return True
+
+    def remove_task(self, t: int) -> None:
+        a = self.chosen[t]
+        if a < 0:
+            return
+        self.chosen[t] = -1
+        self.selected[a] = False
+        self.objective -= self.value[a]
+        r = self.res[a]
+        if not self.timed[a]:
+            self.untimed_gbit[r] -= self.data[a]
+            self._touch(r, -math.inf)
+            return
+        self.start[t] = math.nan
+        seq = self.seq[r]
+        i = seq.index(a)
+        self._touch(r, self.seq_start[r][i])
+        del seq[i]
+        del self.seq_start[r][i]
+        self._repair_after_removal(r, i)
+
+    def _repair_after_removal(self, r: int, i: int) -> None:
+        """Restore transitions after removing position ``i`` of resource ``r``: the new
+        neighbours are normally compatible already (transitions obey a triangle
+        inequality); otherwise push later, and drop (with its group) what cannot be pushed
+        or, if pushing moved data past a downlink, what breaks the memory."""
+        seq = self.seq[r]
+        st = self.seq_start[r]
+        pushed = []
+        while 0 < i < len(seq):
+            pa, ps = seq[i - 1], st[i - 1]
+            b = seq[i]
+            need = self.earliest_after(pa, ps, b, st[i])
+            if need <= st[i] + _TOL:
+                break
+            if need == math.inf:
+                self.remove_group_of(self.task[b])
+                return
+            st[i] = need
+            self.start[self.task[b]] = need
+            pushed.append(self.task[b])
+            i += 1
+        if pushed and self.mem[r] is not None:
+            pushed.sort(key=lambda t: self.value[self.chosen[t]])
+            while pushed and not self.memory_ok(r):
+                t = pushed.pop(0)
+                if self.chosen[t] >= 0:
+                    self.remove_group_of(t)
+
+    def snapshot(self):
+        return (list(self.chosen), list(self.start), list(self.selected),
+                [list(s) for s in self.seq], [list(s) for s in self.seq_start],
+                list(self.untimed_gbit), self.objective,
+                [None if tr is None else list(tr.ck) for tr in self.mem])
+
+    def restore(self, snap) -> None:
+        (self.chosen, self.start, self.selected, seq, seq_start, self.untimed_gbit,
+         self.objective) = (list(snap[0]), list(snap[1]), list(snap[2]),
+                            [list(s) for s in snap[3]], [list(s) for s in snap[4]],
+                            list(snap[5]), snap[6])
+        self.seq, self.seq_start = seq, seq_start
+        for tr, ck in zip(self.mem, snap[7]):
+            if tr is not None:
+                tr.ck = list(ck)
+
+    def insert_task(self, t: int, alt_order=None, memory: bool = True) -> bool:
+        """Schedule task ``t`` (and, if it belongs to a group, every task of the group)
+        with the first feasible alternatives in ``alt_order`` (a callable task -> list)."""
+        if self.chosen[t] >= 0:
+            return True
+        g = self.task_group[t]
+        order = alt_order or (lambda u: self.task_alts[u])
+        if g < 0:
+            for a in order(t):
+                if self.try_insert(a, memory):
+                    return True
+            return False
+        members = [u for u in self.groups[g] if self.chosen[u] == -1]
+        if not members:
+            return False
+        snap = self.snapshot()
+        for u in members:
+            for a in order(u):
+                if self.try_insert(a, memory):
+                    break
+            else:
+                self.restore(snap)
+                return False
+        return True
+
+    def remove_group_of(self, t: int) -> list[int]:
+        """Remove task ``t`` and the rest of its group; returns the removed tasks."""
+        g = self.task_group[t]
+        tasks = [t] if g < 0 else list(self.groups[g])
+        out = []
+        for u in tasks:
+            if self.chosen[u] >= 0:
+                self.remove_task(u)
+                out.append(u)
+        return out
+
+    def compact(self) -> None:
+        """Move every timed acquisition as early as its predecessor allows (keeps the order;
+        a resource is left untouched if its compacted form would break a window)."""
+        for r in range(len(self.seq)):
+            seq, st = self.seq[r], self.seq_start[r]
+            if not seq:
+                continue
+            new = [0.0] * len(seq)
+            ok = True
+            for j, a in enumerate(seq):
+                if j == 0:
+                    x = self.e[a]
+                else:
+                    x = self.earliest_after(seq[j - 1], new[j - 1], a, self.e[a])
+                if x == math.inf:
+                    ok = False
+                    break
+                new[j] = x
+            if ok and all(new[j] <= new[j + 1] for j in range(len(new) - 1)):
+                if self.mem_limited[r] and not self.memory_ok_starts(r, new):
+                    continue
+                self._touch(r, -math.inf)
+                self.seq_start[r] = new
+                for a, x in zip(seq, new):
+                    self.start[self.task[a]] = x
+
+    def _memory_ok_slot(self, r: int, a: int, slot) -> bool:
+        tr = self.mem[r]
+        if tr is None or not self.check_memory:
+            return True
+        i, s, shifts = slot
+        seq = self.seq[r]
+        st = self.seq_start[r]
+        base = self.init[r] + self.untimed_gbit[r]
+        if tr.S and tr.ck[-1] is None and tr.S[-1] > s:
+            tr.check(base, seq, st, self.d, self.data, t_first=math.inf, record_all=True)
+        seq2 = seq[:i] + [a] + seq[i:]
+        st2 = st[:i] + [s] + st[i:]
+        t_last = s + self.d[a]
+        for j, x in shifts:
+            st2[j] = x
+            end = x + self.d[seq2[j]]
+            if end > t_last:
+                t_last = end
+        return tr.check(base, seq2, st2, self.d, self.data, t_first=s, t_last=t_last)
+
+    def memory_ok_starts(self, r: int, starts) -> bool:
+        tr = self.mem[r]
+        if tr is None:
+            return True
+        base = self.init[r] + self.untimed_gbit[r]
+        return tr.check(base, self.seq[r], starts, self.d, self.data)
+
+    def _touch(self, r: int, t: float) -> None:
+        tr = self.mem[r]
+        if tr is not None:
+            tr.invalidate_after(t)
+
+    def scheduled_tasks(self) -> list[int]:
+        return [t for t, a in enumerate(self.chosen) if a >= 0]

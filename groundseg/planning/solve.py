@@ -1,0 +1,284 @@
+"""Solver entry point: run the engines, bound the result, build the :class:`Plan`."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from . import _memory, _relax, exact
+from ._schedule import State
+from .errors import PlanningError
+from .heuristic import Ordering, construct
+from .lns import improve
+from .model import Problem
+from .plan import Plan, Table
+
+__all__ = ["solve", "upper_bound", "METHODS"]
+
+METHODS = ("auto", "greedy", "lns", "milp")
+#: timed problems with at most this many usable alternatives go to the exact MILP in "auto"
+SMALL_TIMED_ALTS = 40
+
+
+def upper_bound(problem: Problem, time_limit_s: float = 10.0, integer: bool = False) -> float:
+    """An upper bound on the objective of every plan of ``problem``: the LP relaxation of
+    the selection model (with ``integer``, the dual bound of its MILP within the time
+    limit; exact for selection problems)."""
+    return exact.relaxation_bound(problem, time_limit_s=time_limit_s, integer=integer)
+
+
+def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, seed: int = 0,
+          bound_time_s: float | None = None) -> Plan:
+    """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
+
+    - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
+    - ``"lns"``: the heuristic, then large-neighbourhood search until the time limit.
+    - ``"milp"``: the exact engine (selection problems, or small timed problems; larger
+      timed problems are refused, see ``MAX_EXACT_ARCS``).
+    - ``"auto"``: selection problems: the MILP (warm-started from the heuristic) for
+      ``max(10%, min(10 s, 50%))`` of the budget, then, unless optimality is proved, LNS
+      with HiGHS on neighbourhoods. Timed problems with at most ``SMALL_TIMED_ALTS``
+      usable alternatives: the exact MILP for 60% of the budget, then LNS if not proved;
+      larger ones: heuristic + LNS.
+
+    ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
+    Every plan carries ``objective``, ``upper_bound`` and ``gap``.
+    """
+    if not isinstance(problem, Problem):
+        raise PlanningError(f"solve: expected a Problem, got {type(problem).__name__}")
+    if method not in METHODS:
+        raise PlanningError(f"solve: unknown method {method!r} (expected one of {', '.join(METHODS)})")
+    if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0 and math.isfinite(time_limit_s)):
+        raise PlanningError(f"solve: time_limit_s must be a positive number, got {time_limit_s!r}")
+    t_start = time.perf_counter()
+    deadline = t_start + float(time_limit_s)
+    rng = np.random.default_rng(seed)
+    p = problem
+    n_valid = int(np.sum(p.alt_valid))
+    ordering = Ordering(p)
+    model = None
+    proven = False
+    bound = math.inf
+    if bound_time_s is None:
+        bound_time_s = max(0.5, 0.2 * time_limit_s)
+
+    if n_valid == 0:
+        state = State(p)
+        bound = 0.0
+        proven = True
+        solver = method
+    elif p.is_selection and method in ("auto", "milp"):
+        state = construct(p, ordering=ordering)
+        model, mip = exact.selection_mip(p)
+        budget = deadline - time.perf_counter()
+        # "auto": the MILP alone proves small instances in seconds; on hard ones the LNS
+        # (HiGHS on neighbourhoods, warm-started) makes better use of the rest
+        first = budget if method == "milp" else max(0.1 * budget, min(10.0, 0.5 * budget))
+        res, model, mip = exact.solve_selection(p, model, time_limit_s=max(first, 0.05),
+                                                start_state=state, mip=mip)
+        bound = res.bound
+        if res.x is not None and res.objective >= state.objective - 1e-9:
+            state = exact.state_from_selection(p, model, res.x)
+        proven = res.optimal
+        solver = "milp"
+        if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
+            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound)
+            solver = "milp+lns"
+    elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
+        _check_exact_size(p)
+        state = construct(p, ordering=ordering)
+        model = _relax.build(p)
+        budget = deadline - time.perf_counter()
+        share = budget if method == "milp" else 0.6 * budget
+        mstate, mbound, proven = exact.solve_timed(p, time_limit_s=max(share, 0.05), model=model)
+        solver = "milp"
+        if mstate is not None:
+            mstate.compact()
+            if mstate.objective >= state.objective - 1e-9:
+                state = mstate
+        if math.isfinite(mbound):
+            bound = mbound
+        if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
+            bound = min(bound, exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
+            improve(p, state, ordering, deadline, rng, target=bound)
+            solver = "milp+lns"
+    else:
+        # the relaxation bound does not depend on the plan: compute it first, then search
+        # for the rest of the budget
+        model = _relax.build(p)
+        bound = exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        state = construct(p, ordering=ordering)
+        solver = "greedy"
+        if method in ("lns", "auto"):
+            improve(p, state, ordering, deadline, rng, target=bound)
+            solver = "greedy+lns"
+    _fill(p, state, ordering)
+    if not proven:
+        if not math.isfinite(bound):
+            if model is None:
+                model = _relax.build(p)
+            bound = exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        if abs(bound - state.objective) <= 1e-9 * max(1.0, abs(bound)):
+            proven = True
+    elapsed = time.perf_counter() - t_start
+    return build_plan(p, state, bound, "optimal" if proven else "feasible", solver, elapsed)
+
+
+#: the exact timed engine refuses problems with more order variables than this
+MAX_EXACT_ARCS = 200_000
+
+
+def _check_exact_size(p: Problem) -> None:
+    timed = p.alt_valid & p.alt_timed
+    per_res = np.bincount(p.alt_resource[timed], minlength=p.n_resources)
+    arcs = int(np.sum(per_res * (per_res - 1)))
+    if arcs > MAX_EXACT_ARCS:
+        raise PlanningError(
+            f"solve: method 'milp' on {int(timed.sum())} timed alternatives needs about {arcs} "
+            f"order variables (limit {MAX_EXACT_ARCS}); use 'auto' or 'lns'")
+
+
+def _fill(p, state: State, ordering: Ordering) -> None:
+    """Insert every task that still fits (the searches leave none on purpose, but MILP
+    time limits can)."""
+    for t in ordering.task_order():
+        if state.chosen[t] == -1:
+            state.insert_task(t, ordering.alt_order)
+
+
+# -- plan construction ---------------------------------------------------------------------
+
+def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
+               elapsed_s: float) -> Plan:
+    """The :class:`Plan` of ``state`` (acquisitions, downlinks, timeline, unscheduled)."""
+    acq = {k: [] for k in ("target", "alternative", "label", "resource", "resource_name",
+                           "start_s", "end_s", "value", "data_gbit", "start_roll_deg",
+                           "start_pitch_deg", "end_roll_deg", "end_pitch_deg")}
+    tl = {k: [] for k in ("resource", "resource_name", "time_s", "event", "target", "station",
+                          "roll_deg", "pitch_deg", "data_gbit")}
+    dl = {k: [] for k in ("downlink", "resource", "resource_name", "station", "start_s",
+                          "end_s", "drained_gbit", "drain_stop_s")}
+    objective = 0.0
+
+    def add_acq(a, s):
+        nonlocal objective
+        t = int(p.alt_task[a])
+        r = int(p.alt_resource[a])
+        acq["target"].append(p.task_id[t])
+        acq["alternative"].append(int(p.alt_local[a]))
+        acq["label"].append(p.alt_label[a])
+        acq["resource"].append(r)
+        acq["resource_name"].append(p.res_name[r])
+        timed = not math.isnan(s)
+        acq["start_s"].append(float(s) if timed else math.nan)
+        acq["end_s"].append(float(s + p.alt_duration_s[a]) if timed else math.nan)
+        acq["value"].append(float(p.alt_value[a]))
+        acq["data_gbit"].append(float(p.alt_data_gbit[a]))
+        sr, sp = p.attitude_deg(a, s if timed else 0.0)
+        er, ep = p.attitude_deg(a, s if timed else 0.0, end=True)
+        acq["start_roll_deg"].append(sr)
+        acq["start_pitch_deg"].append(sp)
+        acq["end_roll_deg"].append(er)
+        acq["end_pitch_deg"].append(ep)
+        objective += float(p.alt_value[a])
+
+    def add_tl(r, time_s, event, target="", station="", roll=math.nan, pitch=math.nan, data=math.nan):
+        tl["resource"].append(r)
+        tl["resource_name"].append(p.res_name[r])
+        tl["time_s"].append(float(time_s))
+        tl["event"].append(event)
+        tl["target"].append(target)
+        tl["station"].append(station)
+        tl["roll_deg"].append(roll)
+        tl["pitch_deg"].append(pitch)
+        tl["data_gbit"].append(data)
+
+    for r in range(p.n_resources):
+        for t, a in enumerate(state.chosen):
+            if a >= 0 and p.alt_resource[a] == r and not p.alt_timed[a]:
+                add_acq(a, math.nan)
+        seq, st = state.seq[r], state.seq_start[r]
+        events = []
+        prev = None
+        for a, s in zip(seq, st):
+            add_acq(a, s)
+            tid = p.task_id[int(p.alt_task[a])]
+            sr, sp = p.attitude_deg(a, s)
+            er, ep = p.attitude_deg(a, s, end=True)
+            if prev is None:
+                tau = float(p.agility._scalar(sr, sp))
+            else:
+                tau = p.transition_s(prev[0], prev[1], a, s)
+            events.append((s - tau, 3, "slew_start", tid, "", sr, sp, math.nan))
+            events.append((s, 4, "imaging_on", tid, "", sr, sp, float(p.alt_data_gbit[a])))
+            events.append((s + p.alt_duration_s[a], 0, "imaging_off", tid, "", er, ep, math.nan))
+            prev = (a, s)
+        k, ds, de, dr = state.dl[r]
+        base = float(p.res_initial_gbit[r]) + sum(
+            float(p.alt_data_gbit[a]) for a in state.chosen if a >= 0 and p.alt_resource[a] == r and not p.alt_timed[a])
+        _, drained, stop, _ = _memory.simulate(
+            base, st, [s + p.alt_duration_s[a] for a, s in zip(seq, st)],
+            [p.alt_data_gbit[a] for a in seq], ds, de, dr, float(p.res_capacity_gbit[r]),
+            stop_at_violation=False)
+        for j, kk in enumerate(k.tolist()):
+            if drained[j] <= 1e-12:
+                continue
+            dl["downlink"].append(kk)
+            dl["resource"].append(r)
+            dl["resource_name"].append(p.res_name[r])
+            dl["station"].append(p.dl_station[kk])
+            dl["start_s"].append(float(ds[j]))
+            dl["end_s"].append(float(de[j]))
+            dl["drained_gbit"].append(float(drained[j]))
+            dl["drain_stop_s"].append(float(stop[j]))
+            events.append((float(ds[j]), 2, "downlink_start", "", p.dl_station[kk], math.nan, math.nan, math.nan))
+            events.append((float(stop[j]), 1, "downlink_stop", "", p.dl_station[kk], math.nan, math.nan, float(drained[j])))
+        events.sort(key=lambda e: (e[0], e[1]))
+        for ev in events:
+            add_tl(r, ev[0], ev[2], ev[3], ev[4], ev[5], ev[6], ev[7])
+
+    uns = {"target": [], "reason": [], "detail": []}
+    for t in range(p.n_tasks):
+        if state.chosen[t] >= 0:
+            continue
+        reason, detail = _reason(p, state, t)
+        uns["target"].append(p.task_id[t])
+        uns["reason"].append(reason)
+        uns["detail"].append(detail)
+
+    caps = p.res_capacity_gbit
+    if np.all(caps == caps[0]):
+        mem = float(caps[0]) if math.isfinite(caps[0]) else None
+    else:
+        mem = [float(c) if math.isfinite(c) else None for c in caps]
+    arr = lambda cols, names: {k: (np.asarray(v, dtype=float) if k in names else v) for k, v in cols.items()}
+    if objective - 1e-6 * max(1.0, abs(objective)) <= bound < objective:
+        bound = objective  # solver round-off; a larger shortfall is left for the verifier
+    return Plan(
+        objective=objective, upper_bound=bound, status=status, solver=solver,
+        solve_time_s=elapsed_s,
+        acquisitions=Table(arr(acq, {"start_s", "end_s", "value", "data_gbit", "start_roll_deg",
+                                     "start_pitch_deg", "end_roll_deg", "end_pitch_deg"})),
+        downlinks=Table(arr(dl, {"start_s", "end_s", "drained_gbit", "drain_stop_s"})),
+        timeline=Table(arr(tl, {"time_s", "roll_deg", "pitch_deg", "data_gbit"})),
+        unscheduled=Table(uns),
+        agility_model=p.agility.to_dict(), memory_capacity_gbit=mem, epoch_utc=p.epoch_utc)
+
+
+def _reason(p: Problem, state: State, t: int) -> tuple[str, str]:
+    alts = p.task_alts[t]
+    valid = [int(a) for a in alts if p.alt_valid[a]]
+    if not valid:
+        if len(alts) == 0:
+            return p.task_reason[t], "no alternative"
+        issues = "; ".join(sorted({p.alt_issue[a] for a in alts if p.alt_issue[a]}))
+        return p.task_reason[t], issues
+    if any(state.fits(a) for a in valid):
+        g = p.groups[p.task_group[t]] if p.task_group[t] >= 0 else []
+        others = [p.task_id[u] for u in g if u != t]
+        return "group", f"fits alone but not together with {others}"
+    if any(state.fits(a, memory=False) for a in valid):
+        return "memory", f"{len(valid)} alternatives: each would overflow the on-board memory"
+    return "conflict", (f"{len(valid)} alternatives: each overlaps scheduled acquisitions, "
+                        "needs a transition that does not fit, or completes a forbidden combination")

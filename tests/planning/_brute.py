@@ -1,0 +1,97 @@
+"""Brute-force references for small problems, written from the model's definition only
+(no solver code): enumerate every choice of alternatives, every order per resource."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+
+def piecewise_s(droll, dpitch):
+    g = abs(droll) + abs(dpitch)
+    if g <= 10:
+        return 11.66
+    if g <= 30:
+        return 5 + g / 1.5
+    if g <= 60:
+        return 10 + g / 2
+    if g <= 90:
+        return 16 + g / 2.5
+    return 22 + g / 3
+
+
+def _sequence_ok(p, alts, tau):
+    """Some order of ``alts`` (constant attitudes) fits their windows (earliest starts)."""
+    for order in itertools.permutations(alts):
+        t_free = -math.inf
+        prev = None
+        ok = True
+        for a in order:
+            s = p.alt_earliest_s[a]
+            if prev is not None:
+                s = max(s, t_free + tau(prev, a))
+            if s > p.alt_latest_start_s[a] + 1e-9:
+                ok = False
+                break
+            t_free = s + p.alt_duration_s[a]
+            prev = a
+        if ok:
+            return True
+    return False
+
+
+def _memory_ok(p, r, alts):
+    """Memory when no window meets a downlink: each acquisition's segment is fixed."""
+    cap = p.res_capacity_gbit[r]
+    if not math.isfinite(cap):
+        return True
+    level = p.res_initial_gbit[r] + sum(p.alt_data_gbit[a] for a in alts if not p.alt_timed[a])
+    timed = [a for a in alts if p.alt_timed[a]]
+    ks = sorted(np.flatnonzero((p.dl_resource == r) & p.dl_usable), key=lambda k: p.dl_start_s[k])
+    done = set()
+    for k in ks:
+        seg = [a for a in timed if a not in done and p.alt_latest_end_s[a] <= p.dl_start_s[k]]
+        level += sum(p.alt_data_gbit[a] for a in seg)
+        done.update(seg)
+        if level > cap + 1e-9:
+            return False
+        level -= min(level, p.dl_rate_gbit_s[k] * (p.dl_end_s[k] - p.dl_start_s[k]))
+    level += sum(p.alt_data_gbit[a] for a in timed if a not in done)
+    return level <= cap + 1e-9
+
+
+def brute_optimum(p, transition=piecewise_s):
+    """Best objective of ``p`` (constant attitudes, no window meeting a downlink)."""
+    def tau(a, b):
+        r0, p0 = p.att_end_deg[p.att_ptr[a]]
+        r1, p1 = p.att_start_deg[p.att_ptr[b]]
+        return transition(r1 - r0, p1 - p0)
+
+    options = []
+    for t in range(p.n_tasks):
+        options.append([None] + [int(a) for a in p.task_alts[t] if p.alt_valid[a]])
+    best = 0.0
+    cache = {}
+    for choice in itertools.product(*options):
+        chosen = [a for a in choice if a is not None]
+        value = sum(p.alt_value[a] for a in chosen)
+        if value <= best + 1e-12:
+            continue
+        sel = set(chosen)
+        if any(all(a in sel for a in m) for m in p.incompat):
+            continue
+        if any(len({choice[t] is None for t in g}) > 1 for g in p.groups):
+            continue
+        ok = True
+        for r in range(p.n_resources):
+            on_r = tuple(sorted(a for a in chosen if p.alt_resource[a] == r))
+            if on_r not in cache:
+                timed = [a for a in on_r if p.alt_timed[a]]
+                cache[on_r] = _sequence_ok(p, timed, tau) and _memory_ok(p, r, on_r)
+            if not cache[on_r]:
+                ok = False
+                break
+        if ok:
+            best = value
+    return best

@@ -1,0 +1,231 @@
+"""Imaging plans checked by an independent checker.
+
+The checker recomputes every acquisition with skyfield (satellite states from the TLEs,
+target positions from wgs84) and astropy (the Sun): off-nadir within the target's limit,
+the Sun above its minimum, nadir rotated by the reported roll / pitch points at the target.
+It re-derives per-satellite non-overlap and slew times with its own piecewise formula,
+memory bounds from the acquisitions and downlinks, and that every downlink lies inside a
+real pass of that satellite over that station (skyfield elevation above the mask).
+"""
+import json
+
+import numpy as np
+import pytest
+from skyfield.api import EarthSatellite, wgs84
+
+from groundseg import Constellation, bundled_stations
+from groundseg.access import Sensor, find_opportunities
+from groundseg.contacts import plan_contacts
+from groundseg.passes import passes_from_ephemeris
+from groundseg.planning import verify_plan
+from groundseg.planning.imaging import ImagingSpacecraft, plan_imaging
+from groundseg.targets import bundled_targets, parse_targets_csv
+from groundseg.timegrid import TimeGrid, parse_utc, timescale
+
+START, END = "2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z"
+
+
+def _piecewise(g):
+    if g <= 10:
+        return 11.66
+    if g <= 30:
+        return 5 + g / 1.5
+    if g <= 60:
+        return 10 + g / 2
+    if g <= 90:
+        return 16 + g / 2.5
+    return 22 + g / 3
+
+
+def _seconds(iso):
+    return (parse_utc(iso)[0] - parse_utc(START)[0]) / np.timedelta64(1, "s")
+
+
+@pytest.fixture(scope="module")
+def planned():
+    c = Constellation.formosat8(START)
+    targets = bundled_targets()
+    stations = bundled_stations()
+    eph = c.propagate(TimeGrid.range(START, END, 60.0))
+    opp = find_opportunities(eph, targets, sensor=Sensor())
+    contacts = plan_contacts(passes_from_ephemeris(eph, stations), stations, satellite_exclusive=True)
+    sc = ImagingSpacecraft(memory_capacity_gbit=15.0)   # two scenes: memory binds
+    result = plan_imaging(opp, contacts, spacecraft=sc, time_limit_s=4.0, method="lns")
+    return c, targets, stations, opp, result, sc
+
+
+def test_model_level_verifier_accepts_the_plan(planned):
+    *_, result, _ = planned
+    assert verify_plan(result.problem, result.plan) == []
+    d = json.loads(result.to_json())
+    assert d["acquisitions"] and d["downlinks"]
+    assert 0 <= d["gap"] < 1 and d["objective"] <= d["upper_bound"] + 1e-9
+    keys = ["satellite", "norad_id", "target", "start_utc", "end_utc", "roll_start_deg",
+            "pitch_start_deg", "roll_end_deg", "pitch_end_deg", "off_nadir_deg",
+            "sun_elevation_deg", "data_gbit", "weight"]
+    assert list(d["acquisitions"][0])[:len(keys)] == keys
+    assert list(d["downlinks"][0])[:6] == ["satellite", "norad_id", "station", "start_utc",
+                                            "end_utc", "data_gbit"]
+    assert all(set(u) >= {"target", "reason"} for u in d["unscheduled"])
+
+
+def test_geometry_of_every_acquisition_with_skyfield_and_astropy(planned):
+    from astropy import units as u
+    from astropy.coordinates import AltAz, EarthLocation, get_sun
+    from astropy.time import Time
+    c, targets, stations, opp, result, sc = planned
+    ts = timescale()
+    sats = {r.name: EarthSatellite(*r.tle, r.name, ts) for r in c.records}
+    acq = result.to_dict()["acquisitions"]
+    oc = opp.columns
+    worst_point = 0.0
+    for a in acq:
+        row = np.flatnonzero((oc["target"] == a["target"]) & (oc["satellite"] == a["satellite"]))
+        assert row.size, a
+        i_t = int(oc["target_index"][row[0]])
+        limit = float(targets.max_off_nadir_deg[i_t])
+        min_sun = float(targets.min_sun_elevation_deg[i_t])
+        for when, roll, pitch, key in (("start_utc", a["roll_start_deg"], a["pitch_start_deg"], "start"),
+                                       ("end_utc", a["roll_end_deg"], a["pitch_end_deg"], "end")):
+            lat = float(oc[f"aim_{key}_latitude_deg"][row[0]])
+            lon = float(oc[f"aim_{key}_longitude_deg"][row[0]])
+            alt_m = float(targets.altitude_m[i_t])
+            t = ts.utc(*_ymdhms(a[when]))
+            sat = sats[a["satellite"]].at(t)
+            r, v = sat.position.km, sat.velocity.km_per_s
+            p = wgs84.latlon(lat, lon, alt_m).at(t).position.km
+            los = (p - r) / np.linalg.norm(p - r)
+            z = -r / np.linalg.norm(r)
+            off = np.degrees(np.arccos(np.clip(los @ z, -1, 1)))
+            assert off <= limit + 1e-3, (a, off)
+            x = v - (v @ z) * z
+            x /= np.linalg.norm(x)
+            y = np.cross(z, x)
+            ph, th = np.radians(roll), np.radians(pitch)
+            boresight = (np.cos(ph) * np.sin(th)) * x + np.sin(ph) * y + (np.cos(ph) * np.cos(th)) * z
+            err = np.degrees(np.arccos(np.clip(boresight @ los, -1, 1))) * 3600
+            worst_point = max(worst_point, err)
+            loc = EarthLocation.from_geodetic(lon * u.deg, lat * u.deg, alt_m * u.m)
+            at = Time(a[when].replace("Z", ""), scale="utc")
+            sun_alt = get_sun(at).transform_to(AltAz(obstime=at, location=loc)).alt.deg
+            assert sun_alt >= min_sun - 0.01, (a, sun_alt)
+    assert worst_point < 5.0     # arcsec
+
+
+def _ymdhms(iso):
+    d = parse_utc(iso)[0].astype("datetime64[us]").item()
+    return d.year, d.month, d.day, d.hour, d.minute, d.second + d.microsecond / 1e6
+
+
+def test_slews_and_overlaps_per_satellite(planned):
+    *_, result, _ = planned
+    acq = result.to_dict()["acquisitions"]
+    by_sat = {}
+    for a in acq:
+        by_sat.setdefault(a["satellite"], []).append(a)
+    for items in by_sat.values():
+        items.sort(key=lambda a: a["start_utc"])
+        for prev, nxt in zip(items, items[1:]):
+            g = abs(nxt["roll_start_deg"] - prev["roll_end_deg"]) + \
+                abs(nxt["pitch_start_deg"] - prev["pitch_end_deg"])
+            gap = _seconds(nxt["start_utc"]) - _seconds(prev["end_utc"])
+            assert gap >= _piecewise(g) - 2e-3, (prev["target"], nxt["target"], gap, _piecewise(g))
+
+
+def test_memory_bounds_from_acquisitions_and_downlinks(planned):
+    *_, result, sc = planned
+    d = result.to_dict()
+    rate = {s.name: (s.downlink_rate_mbps or sc.downlink_rate_mbps) / 1000 for s in bundled_stations()}
+    for sat in {a["satellite"] for a in d["acquisitions"]}:
+        acq = [a for a in d["acquisitions"] if a["satellite"] == sat]
+        dls = [x for x in d["downlinks"] if x["satellite"] == sat]
+        for x in dls:
+            span = _seconds(x["drain_stop_utc"]) - _seconds(x["start_utc"])
+            assert x["data_gbit"] <= min(rate[x["station"]], sc.downlink_rate_mbps / 1000) * span + 1e-6
+            assert _seconds(x["drain_stop_utc"]) <= _seconds(x["end_utc"]) + 1e-3
+        events = sorted({_seconds(a["start_utc"]) for a in acq} | {_seconds(a["end_utc"]) for a in acq}
+                        | {_seconds(x["drain_stop_utc"]) for x in dls})
+        for t in events:
+            reserved = sum(a["data_gbit"] for a in acq if _seconds(a["start_utc"]) <= t + 1e-6)
+            # The least that can have come down by t, given each drain ended at drain_stop.
+            least = sum(max(0.0, x["data_gbit"] - rate[x["station"]] *
+                            max(0.0, _seconds(x["drain_stop_utc"]) - t)) for x in dls
+                        if _seconds(x["start_utc"]) <= t)
+            assert reserved - least <= sc.memory_capacity_gbit + 1e-6, (sat, t)
+        for x in dls:
+            t = _seconds(x["drain_stop_utc"])
+            ended = sum(a["data_gbit"] for a in acq if _seconds(a["end_utc"]) <= t + 1e-6)
+            drained = sum(y["data_gbit"] for y in dls if _seconds(y["drain_stop_utc"]) <= t + 1e-6)
+            assert drained <= ended + 1e-6, (sat, x)
+
+
+def test_downlinks_lie_inside_real_passes(planned):
+    c, targets, stations, opp, result, sc = planned
+    ts = timescale()
+    sats = {r.name: EarthSatellite(*r.tle, r.name, ts) for r in c.records}
+    st = {s.name: s for s in stations}
+    for x in result.to_dict()["downlinks"]:
+        s = st[x["station"]]
+        site = wgs84.latlon(s.latitude_deg, s.longitude_deg, s.altitude_m)
+        t0, t1 = _seconds(x["start_utc"]) + 0.01, _seconds(x["end_utc"]) - 0.01
+        secs = np.linspace(t0, t1, 25)
+        t = ts.utc(2026, 11, 26, 0, 0, secs)
+        alt, az, _ = (sats[x["satellite"]] - site).at(t).altaz()
+        required = np.full(secs.shape, s.min_elevation_deg)
+        if s.mask:
+            m = np.array(sorted(s.mask))
+            xp = np.concatenate([m[-1:, 0] - 360, m[:, 0], m[:1, 0] + 360])
+            fp = np.concatenate([m[-1:, 1], m[:, 1], m[:1, 1]])
+            required = np.maximum(required, np.interp(az.degrees % 360, xp, fp))
+        assert np.all(alt.degrees >= required - 1e-3), x
+
+
+def test_memory_binds_in_the_fixture(planned):
+    *_, result, sc = planned
+    d = result.to_dict()
+    peak = max(x["data_gbit"] for x in d["downlinks"])
+    assert peak > sc.memory_capacity_gbit * 0.5
+    assert any(u["reason"] == "memory" for u in d["unscheduled"]) or \
+        sum(a["data_gbit"] for a in d["acquisitions"]) > sc.memory_capacity_gbit
+
+
+def test_stereo_pairs_share_a_pass_and_look_both_ways():
+    c = Constellation.formosat8(START)
+    targets = parse_targets_csv(
+        "id,latitude_deg,longitude_deg,altitude_m,priority,min_sun_elevation_deg,max_off_nadir_deg,mode\n"
+        "yushan,23.47,120.96,3952,9,10,30,stereo\n"
+        "taroko,24.16,121.62,500,8,10,30,stereo\n"
+        "alishan,23.51,120.80,2200,7,10,30,stereo\n"
+        "taipei,25.04,121.56,10,1,10,30,mono\n", "s.csv")
+    eph = c.propagate(TimeGrid.range(START, END, 60.0))
+    sc = ImagingSpacecraft()
+    result = plan_imaging(find_opportunities(eph, targets), None, spacecraft=sc, time_limit_s=2.0)
+    assert verify_plan(result.problem, result.plan) == []
+    acq = result.to_dict()["acquisitions"]
+    parts = {}
+    for a in acq:
+        if a["part"] in ("fore", "aft"):
+            parts.setdefault(a["target"], {})[a["part"]] = a
+    assert len(parts) >= 2
+    for name, pair in parts.items():
+        assert set(pair) == {"fore", "aft"}, name        # all or nothing
+        f, b = pair["fore"], pair["aft"]
+        assert f["satellite"] == b["satellite"]
+        assert abs(_seconds(f["start_utc"]) - _seconds(b["start_utc"])) < 600
+        assert min(f["pitch_start_deg"], f["pitch_end_deg"]) >= sc.stereo_pitch_deg - 1e-3
+        assert max(b["pitch_start_deg"], b["pitch_end_deg"]) <= -sc.stereo_pitch_deg + 1e-3
+
+
+def test_targets_without_opportunity_keep_their_reason():
+    c = Constellation.formosat8(START)
+    # Antarctica in (southern) summer is sunlit but never under a 10:30 pass near the pole
+    # with a 5 deg limit; the Arctic in November is dark.
+    targets = parse_targets_csv(
+        "id,latitude_deg,longitude_deg,altitude_m,priority,min_sun_elevation_deg,max_off_nadir_deg,mode\n"
+        "taipei,25.04,121.56,10,5,10,30,mono\n"
+        "arctic,80.0,20.0,0,1,10,30,mono\n", "t.csv")
+    eph = c.propagate(TimeGrid.range(START, END, 60.0))
+    opp = find_opportunities(eph, targets)
+    result = plan_imaging(opp, None, time_limit_s=1.0)
+    un = {u["target"]: u["reason"] for u in result.to_dict()["unscheduled"]}
+    assert un.get("arctic") == "sun"
