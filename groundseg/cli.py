@@ -46,7 +46,10 @@ def _registrations():
     """Functions that each add their subcommands to the parser."""
     from . import _cli_orbits, _cli_passes, _cli_planning
     import telemetry.cli  # telemetry subcommands
-    from sims.cli import register as _sims  # coverage, scenario (simulation: sims/)
+    from sims.cli import register as _sims  # coverage, scenario, sim, demo (simulation: sims/)
+    from sims.planning_inputs import plan_inputs_from_args  # groundseg plan --scenario FILE
+    from . import _cli_common
+    _cli_common.scenario_loader = plan_inputs_from_args
     return [_cli_orbits.register, _cli_planning.register, telemetry.cli.register,
             _cli_passes.register, _sims]  # passes, track, contacts
 

@@ -1,4 +1,4 @@
-"""Subcommands of the simulation package: ``coverage`` and ``scenario``.
+"""Subcommands of the simulation package: ``coverage``, ``scenario``, ``sim run``, ``demo``.
 
 ``groundseg/cli.py`` calls :func:`register`. Bad input raises
 :class:`~sims.errors.SimulationError` (or a groundseg error), which the main command turns
@@ -21,7 +21,7 @@ _AUTO_CLUSTER_WORK = 2_000_000
 
 
 def register(sub) -> None:
-    """Add ``coverage`` and ``scenario`` to ``sub`` (an argparse subparsers object)."""
+    """Add ``coverage``, ``scenario``, ``sim`` and ``demo`` to ``sub`` (argparse subparsers)."""
     p = sub.add_parser(
         "coverage", help="coverage and revisit over a grid of ground cells",
         description="Access intervals of every grid cell and satellite under off-nadir and Sun "
@@ -65,6 +65,103 @@ def register(sub) -> None:
     s.add_argument("--format", choices=("text", "json"), default="text")
     s.set_defaults(func=_scenario)
 
+    d = sub.add_parser(
+        "demo", help="the bundled scenario end to end: passes, plan, simulation, telemetry, pictures",
+        description="Runs the bundled FORMOSAT-8-like scenario for 24 h end to end: passes, "
+                    "contact plan, imaging plan, simulation of power, memory and attitude, "
+                    "housekeeping telemetry (with injected faults) streamed over ZeroMQ to an "
+                    "in-process operations platform and its archive, coverage over Taiwan and "
+                    "pictures, then prints a summary. DIR holds passes.csv, contacts.csv, "
+                    "plan.json, timeline.csv, events.csv, telemetry.sqlite, summary.json, "
+                    "coverage_cells.csv and ground_tracks.png, pass_gantt.png, "
+                    "plan_timeline.png, memory_battery.png, revisit_map.png.")
+    d.add_argument("--output", default="groundseg-demo", metavar="DIR",
+                   help="output directory (default ./groundseg-demo)")
+    d.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="simulate only the first H hours (default: the scenario's 24)")
+    _run_options(d, time_limit=10.0)
+    d.set_defaults(func=_demo)
+
+    sim = sub.add_parser("sim", help="simulation runs",
+                         description="Simulation runs of a scenario.")
+    simsub = sim.add_subparsers(dest="sim_command", metavar="COMMAND")
+    simsub.required = True
+    r = simsub.add_parser(
+        "run", help="run a scenario end to end",
+        description="Like 'groundseg demo' for any scenario: passes, contacts, imaging plan, "
+                    "simulation, housekeeping telemetry to an in-process platform (or to "
+                    "--publish ENDPOINT), pictures; a coverage run only if the scenario has a "
+                    "[coverage] region. Writes the files of 'demo' into DIR.")
+    r.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file ('bundled' for formosat8)")
+    r.add_argument("--output", default=None, metavar="DIR",
+                   help="output directory (default ./groundseg-sim-<scenario name>)")
+    _run_options(r, time_limit=10.0)
+    r.set_defaults(func=_sim_run)
+
+
+def _run_options(p, time_limit: float) -> None:
+    p.add_argument("--realtime", type=float, default=None, metavar="FACTOR",
+                   help="send telemetry at FACTOR times real time, 0 < FACTOR <= 1e6 "
+                        "(default: as fast as possible)")
+    p.add_argument("--publish", default=None, metavar="ENDPOINT",
+                   help="send telemetry to a platform listening at ENDPOINT (e.g. "
+                        "tcp://127.0.0.1:5555, see 'groundseg telemetry platform') instead of "
+                        "the in-process one; that platform keeps the archive")
+    p.add_argument("--time-limit", type=float, default=time_limit, metavar="S",
+                   help=f"planner time budget in seconds (default {time_limit:g})")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the planner's search")
+    p.add_argument("--no-telemetry", action="store_true", help="skip the telemetry stream")
+    p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
+
+
+def _demo(args) -> int:
+    from .scenario import bundled_scenario
+    scenario = bundled_scenario()
+    if args.hours is not None:
+        import dataclasses
+        if not 0 < args.hours <= scenario.window.duration_s / 3600.0:
+            raise SimulationError(f"--hours must be in (0, {scenario.window.duration_s / 3600:g}], "
+                                  f"got {args.hours:g}")
+        end = scenario.window.start + np.timedelta64(int(round(args.hours * 3600e9)), "ns")
+        scenario = dataclasses.replace(scenario, window=dataclasses.replace(scenario.window, end=end))
+    return _execute(scenario, args.output, args)
+
+
+def _sim_run(args) -> int:
+    scenario = _load_scenario(args.scenario)
+    out = args.output or f"groundseg-sim-{_slug(scenario.name)}"
+    return _execute(scenario, out, args)
+
+
+def _slug(name: str) -> str:
+    import re
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "scenario"
+
+
+def _execute(scenario, output, args) -> int:
+    from .link import MAX_REALTIME_FACTOR
+    from .pipeline import human_summary, run_scenario
+    if args.realtime is not None and not 0 < args.realtime <= MAX_REALTIME_FACTOR:
+        raise SimulationError(f"--realtime must be in (0, {MAX_REALTIME_FACTOR:g}], got {args.realtime:g}")
+    if not args.time_limit > 0:
+        raise SimulationError(f"--time-limit must be positive, got {args.time_limit:g}")
+    if args.publish is not None and not (args.publish.startswith(("tcp://", "ipc://"))
+                                         and len(args.publish) > 6):
+        raise SimulationError(f"--publish {args.publish!r}: expected tcp://HOST:PORT or ipc://PATH")
+    if args.realtime is not None and args.no_telemetry:
+        raise SimulationError("--realtime paces the telemetry stream: drop --no-telemetry")
+    if args.publish is not None and args.no_telemetry:
+        raise SimulationError("--publish sends the telemetry stream: drop --no-telemetry")
+
+    def log(line):
+        print(f"groundseg: {line}", file=sys.stderr, flush=True)
+    run = run_scenario(scenario, output, time_limit_s=args.time_limit, seed=args.seed,
+                       telemetry=not args.no_telemetry, publish=args.publish,
+                       realtime=args.realtime, plots=not args.no_pictures, log=log)
+    print(human_summary(run))
+    print(f"output in {output}")
+    return 0
+
 
 def _load_scenario(path):
     from .scenario import bundled_scenario, load_scenario
@@ -84,7 +181,7 @@ def _coverage(args) -> int:
     if args.start is None:
         if scenario is None:
             raise SimulationError("--start and --end are required (or a --scenario with a window)")
-        start, end = scenario.window.start, scenario.window.end
+        start, end = scenario.coverage_window()
     else:
         start, end = window(args)
     region = args.region
@@ -202,7 +299,10 @@ def _scenario(args) -> int:
         f"memory   {sc['memory_capacity_gbit']:g} Gbit; downlink {sc['downlink_rate_mbps']:g} Mbit/s",
         f"power    array {sc['solar_array_power_w']:g} W, battery {sc['battery_capacity_wh']:g} Wh, "
         "loads " + ", ".join(f"{k} {v:g} W" for k, v in sc["loads_w"].items()),
-        f"agility  {sc['agility']['model']}, {sc['agility']['max_rate_deg_s']:g} deg/s",
+        "agility  " + ", ".join(f"{k} {v}" for k, v in sc["agility"].items()),
+        f"faults   {len(d['faults'])}: " + ", ".join(
+            f"{f['kind']} on {f['satellite']} ({f['parameter']})" for f in d["faults"])
+        if d["faults"] else None,
     ]
     print("\n".join(line for line in lines if line is not None))
     return 0

@@ -162,9 +162,12 @@ def pass_gantt(path, station, satellite, aos, los, *, title: str = "Passes per s
     return _save(fig, path)
 
 
-def plan_timeline(path, satellite, start, end, kind, *, title: str = "Plan per satellite") -> Path:
+def plan_timeline(path, satellite, start, end, kind, *, rows=None,
+                  title: str = "Plan per satellite") -> Path:
     """One row per satellite, a bar per activity ``(satellite, start, end, kind)``, coloured
-    by kind (e.g. imaging, downlink, slew). All arrays ``(n_activity,)``."""
+    by kind (e.g. imaging, downlink, slew). All arrays ``(n_activity,)``; later bars are
+    drawn over earlier ones. ``rows``: the satellites to show, in order (default: those
+    with an activity)."""
     import matplotlib.dates as mdates
     from matplotlib.patches import Patch
     plt = _pyplot()
@@ -173,7 +176,10 @@ def plan_timeline(path, satellite, start, end, kind, *, title: str = "Plan per s
     t0, t1 = _times(start), _times(end)
     if not (satellite.size == kind.size == t0.size == t1.size):
         raise SimulationError("plan timeline: satellite, start, end and kind must have one length")
-    sats = list(dict.fromkeys(satellite.tolist()))
+    sats = list(dict.fromkeys(satellite.tolist())) if rows is None else list(rows)
+    missing = set(satellite.tolist()) - set(sats)
+    if missing:
+        raise SimulationError(f"plan timeline: satellites not in rows: {sorted(missing)[:3]}")
     kinds = list(dict.fromkeys(kind.tolist()))
     preset = {"imaging": "tab:green", "acquisition": "tab:green", "downlink": "tab:blue",
               "slew": "tab:orange", "idle": "0.8", "contact": "tab:blue"}

@@ -37,8 +37,9 @@ file. Every error is a :class:`~sims.errors.ScenarioError` reading
     [spacecraft]                       # sims.spacecraft.SpacecraftModel
     swath_km = 10.0                    # > 0
     field_of_regard_deg = 45.0         # largest off-nadir angle, (0, 90)
-    gsd_m = 1.0                        # optional
+    gsd_m = 1.0                        # optional: GSD at nadir (default 1)
     min_sun_elevation_deg = 10.0       # optional, at the target
+    scene_duration_s = 10.0            # optional: one point-target image (default 10)
     memory_capacity_gbit = 512.0       # > 0
     initial_memory_gbit = 0.0          # default 0, <= capacity
     image_data_rate_gbit_s = 0.6       # while imaging; or image_volume_gbit + image_duration_s
@@ -48,18 +49,33 @@ file. Every error is a :class:`~sims.errors.ScenarioError` reading
     initial_charge_fraction = 1.0      # [0, 1], default 1
     min_charge_fraction = 0.3          # [0, 1], default 0 (the depth-of-discharge limit)
     charge_efficiency = 0.92           # (0, 1], default 1
-    [spacecraft.agility]
-    model = "rate_accel"               # "rate_accel" | "constant_rate"
-    max_rate_deg_s = 1.5
-    max_accel_deg_s2 = 0.3             # rate_accel only
-    settle_s = 8.0                     # default 0
-    [spacecraft.loads_w]               # every mode: idle, imaging, downlink, slew
+    [spacecraft.agility]               # optional; the planner's models (groundseg.planning.agility)
+    model = "piecewise"                # default: Liu et al. 2017, no parameters; or
+    # model = "rate_acceleration"      #   per axis bang-coast-bang, then settling:
+    # rate_deg_s = 1.5                 #   largest rate (required)
+    # accel_deg_s2 = 0.3               #   acceleration (required)
+    # settle_s = 8.0                   #   default 0
+    [spacecraft.loads_w]               # every mode: idle, imaging, downlink, slew (each >= idle)
     idle = 90.0
+
+    [telemetry]                        # optional: the housekeeping the runner emits
+    hk_period_s = 10.0                 # a multiple of window.step_s (default: the step)
+    seed = 0                           # sensor noise
+
+    [[faults]]                         # optional, any number (sims.faults)
+    kind = "battery_cell_drop"         # | "wheel_overspeed" | "stuck_temperature"
+    satellite = "FS8-3"                # name or NORAD id
+    start = 2026-11-26T01:00:00Z       # or start_s = 3600 (seconds after the window start)
+    duration_s = 600                   # optional (default: to the end of the window)
+    cells_lost = 1                     # battery_cell_drop: 1..7
+    # wheel_overspeed: wheel = 1..4, speed_rpm = 7000, ramp_s = 60
+    # stuck_temperature: sensor = "battery_temp" | "obc_temp" | "payload_temp"
 
     [coverage]                         # optional defaults for `groundseg coverage --scenario`
     region_deg = [21.5, 25.5, 119.0, 122.5]   # lat_min, lat_max, lon_min, lon_max
     resolution_deg = 0.1
     step_s = 60.0
+    duration_h = 168.0                 # optional: coverage window (default: the window's)
 
 Use :func:`load_scenario` (a file) or :func:`bundled_scenario` (``formosat8``).
 """
@@ -80,9 +96,10 @@ from groundseg.stations import Station, bundled_stations, load_stations, station
 from groundseg.timegrid import TimeGrid, format_utc, parse_utc
 
 from .errors import ScenarioError, SimulationError
-from .spacecraft import AGILITY_MODELS, MODES, AgilityModel, SpacecraftModel
+from .faults import BATTERY_CELLS, FAULT_KINDS, TEMPERATURE_SENSORS, Fault
+from .spacecraft import AGILITY_MODELS, MODES, SpacecraftModel
 
-__all__ = ["Scenario", "Window", "SatelliteGroup", "TargetsSpec", "CoverageDefaults",
+__all__ = ["Scenario", "Window", "SatelliteGroup", "TargetsSpec", "CoverageDefaults", "TelemetrySpec",
            "load_scenario", "parse_scenario", "bundled_scenario", "bundled_scenario_path",
            "BUNDLED_SCENARIOS", "BUNDLED_TARGETS"]
 
@@ -322,11 +339,21 @@ class TargetsSpec:
 
 @dataclass(frozen=True)
 class CoverageDefaults:
-    """``[coverage]``: region ``(lat_min, lat_max, lon_min, lon_max)`` deg, resolution, step."""
+    """``[coverage]``: region ``(lat_min, lat_max, lon_min, lon_max)`` deg, resolution, step,
+    and the length of the coverage window from the scenario's start (None: the window)."""
 
     region_deg: tuple[float, float, float, float] | None = None
     resolution_deg: float | None = None
     step_s: float | None = None
+    duration_h: float | None = None
+
+
+@dataclass(frozen=True)
+class TelemetrySpec:
+    """``[telemetry]``: housekeeping every ``hk_period_s`` (a multiple of the step), noise seed."""
+
+    hk_period_s: float
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -343,6 +370,8 @@ class Scenario:
     targets: TargetsSpec
     spacecraft: SpacecraftModel
     coverage: CoverageDefaults
+    telemetry: TelemetrySpec | None = None
+    faults: tuple[Fault, ...] = ()
 
     def station(self, name: str) -> Station:
         for s in self.stations:
@@ -360,6 +389,14 @@ class Scenario:
 
     def time_grid(self) -> TimeGrid:
         return self.window.time_grid()
+
+    def coverage_window(self) -> tuple:
+        """(start, end) of coverage runs: the window start plus ``[coverage] duration_h``,
+        else the window."""
+        hours = self.coverage.duration_h
+        if hours is None:
+            return self.window.start, self.window.end
+        return self.window.start, self.window.start + np.timedelta64(int(round(hours * 3600e9)), "ns")
 
     def load_targets(self):
         """The scenario's targets; columns a target leaves empty take the spacecraft's
@@ -392,8 +429,16 @@ class Scenario:
             "spacecraft": self.spacecraft.to_dict(),
             "coverage": {"region_deg": list(self.coverage.region_deg) if self.coverage.region_deg else None,
                          "resolution_deg": self.coverage.resolution_deg,
-                         "step_s": self.coverage.step_s},
+                         "step_s": self.coverage.step_s, "duration_h": self.coverage.duration_h},
+            "telemetry": {"hk_period_s": self.hk_period_s,
+                          "seed": self.telemetry.seed if self.telemetry else 0},
+            "faults": [f.to_dict() for f in self.faults],
         }
+
+    @property
+    def hk_period_s(self) -> float:
+        """Housekeeping period: ``[telemetry] hk_period_s``, else the window step."""
+        return self.telemetry.hk_period_s if self.telemetry else self.window.step_s
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -444,11 +489,14 @@ def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scen
     targets = _targets(root.child("targets", "file"), base_dir, source)
     spacecraft = _spacecraft(root.child("spacecraft", "the spacecraft model", required=True))
     coverage = _coverage(root.child("coverage", "region_deg, resolution_deg, step_s"))
-    root.finish(["scenario", "window", "satellites", "stations", "targets", "spacecraft", "coverage"])
+    telemetry = _telemetry(root.child("telemetry", "hk_period_s, seed"), window)
+    faults = _faults(root, window, constellation)
+    root.finish(["scenario", "window", "satellites", "stations", "targets", "spacecraft", "coverage",
+                 "telemetry", "faults"])
     return Scenario(name=name, description=description, source=source, window=window,
                     satellite_groups=tuple(groups), constellation=constellation,
                     stations=tuple(stations), targets=targets, spacecraft=spacecraft,
-                    coverage=coverage)
+                    coverage=coverage, telemetry=telemetry, faults=tuple(faults))
 
 
 def _window(node: _Node) -> Window:
@@ -635,6 +683,8 @@ def _spacecraft(node: _Node) -> SpacecraftModel:
         field_of_regard_deg=n("field_of_regard_deg", "largest off-nadir angle in degrees",
                               required=True, lo=0, lo_open=True, hi=90, hi_open=True),
         gsd_m=n("gsd_m", "ground sample distance in metres", lo=0, lo_open=True),
+        scene_duration_s=n("scene_duration_s", "length of one point-target image, s", default=10.0,
+                           lo=0, lo_open=True),
         min_sun_elevation_deg=n("min_sun_elevation_deg", "Sun elevation at the target",
                                 lo=-90, hi=90),
         memory_capacity_gbit=n("memory_capacity_gbit", "on-board memory in Gbit", required=True,
@@ -669,9 +719,13 @@ def _spacecraft(node: _Node) -> SpacecraftModel:
     if kw["initial_memory_gbit"] > kw["memory_capacity_gbit"]:
         raise node.error(f"{kw['initial_memory_gbit']:g} exceeds memory_capacity_gbit "
                          f"{kw['memory_capacity_gbit']:g}", "initial_memory_gbit")
-    kw["agility"] = _agility(node.child("agility", "slew model", required=True))
+    kw["agility"] = _agility(node.child("agility", "slew model"))
     loads = node.child("loads_w", f"power per mode: {', '.join(MODES)}", required=True)
     kw["loads_w"] = {m: loads.number(m, f"load in mode {m}, W", required=True, lo=0) for m in MODES}
+    for m in MODES[1:]:
+        if kw["loads_w"][m] < kw["loads_w"]["idle"]:
+            raise loads.error(f"{kw['loads_w'][m]:g} W is below idle {kw['loads_w']['idle']:g} W "
+                              "(every mode adds equipment to the idle platform)", m)
     loads.finish()
     node.finish()
     try:
@@ -680,25 +734,113 @@ def _spacecraft(node: _Node) -> SpacecraftModel:
         raise node.error(str(exc), here=True) from None
 
 
-def _agility(node: _Node) -> AgilityModel:
-    model = node.string("model", f"one of {', '.join(AGILITY_MODELS)}", required=True)
+def _agility(node: _Node | None):
+    """The planner's agility model (:mod:`groundseg.planning.agility`); default piecewise."""
+    from groundseg.planning.agility import PiecewiseAgility, RateAccelerationAgility
+    if node is None:
+        return PiecewiseAgility()
+    model = node.string("model", f"one of {', '.join(AGILITY_MODELS)}", default="piecewise")
     if model not in AGILITY_MODELS:
         raise node.error(f"unknown agility model {model!r} (known: {', '.join(AGILITY_MODELS)})",
                          "model")
-    needs = AGILITY_MODELS[model]
-    kw = dict(
-        model=model,
-        max_rate_deg_s=node.number("max_rate_deg_s", "largest slew rate, deg/s", required=True,
-                                   lo=0, lo_open=True),
-        settle_s=node.number("settle_s", "settling time after a slew, s", default=0.0, lo=0),
-    )
-    if "max_accel_deg_s2" in needs:
-        kw["max_accel_deg_s2"] = node.number("max_accel_deg_s2", "largest slew acceleration, deg/s2",
-                                             required=True, lo=0, lo_open=True)
-    else:
-        kw["max_accel_deg_s2"] = None
-    node.finish(set(needs) | {"model"})
-    return AgilityModel(**kw)
+    if model == "piecewise":
+        strays = [k for k in node.data if k != "model"]
+        if strays:
+            raise node.error("unknown key (the piecewise model of Liu et al. 2017 takes no "
+                             "parameters; rate_deg_s / accel_deg_s2 / settle_s belong to "
+                             "model = \"rate_acceleration\")", strays[0])
+        return PiecewiseAgility()
+    rate = node.number("rate_deg_s", "largest slew rate per axis, deg/s", required=True, lo=0,
+                       lo_open=True)
+    accel = node.number("accel_deg_s2", "slew acceleration per axis, deg/s2", required=True, lo=0,
+                        lo_open=True)
+    settle = node.number("settle_s", "settling time after a slew, s", default=0.0, lo=0)
+    node.finish(set(AGILITY_MODELS[model]) | {"model"})
+    return RateAccelerationAgility(rate_deg_s=rate, accel_deg_s2=accel, settle_s=settle)
+
+
+def _telemetry(node: _Node | None, window: Window) -> TelemetrySpec | None:
+    if node is None:
+        return None
+    period = node.number("hk_period_s", "housekeeping period, s", default=window.step_s, lo=0,
+                         lo_open=True)
+    ratio = period / window.step_s
+    if abs(ratio - round(ratio)) > 1e-9 * max(1.0, ratio) or round(ratio) < 1:
+        raise node.error(f"{period:g} s is not a whole multiple of window.step_s "
+                         f"{window.step_s:g} s", "hk_period_s")
+    seed = node.integer("seed", "sensor noise seed", default=0, lo=0)
+    node.finish()
+    return TelemetrySpec(float(round(ratio) * window.step_s), int(seed))
+
+
+def _faults(root: _Node, window: Window, constellation: Constellation) -> list[Fault]:
+    if not root.has("faults"):
+        return []
+    raw = root.raw("faults")
+    if not isinstance(raw, list):
+        raise root.error("must be an array of tables ([[faults]])", "faults")
+    names = list(constellation.names)
+    ids = [int(i) for i in constellation.norad_ids]
+    out = []
+    for i, entry in enumerate(raw):
+        node = _Node(entry, root.source, f"faults[{i}]")
+        kind = node.string("kind", f"one of {', '.join(FAULT_KINDS)}", required=True)
+        if kind not in FAULT_KINDS:
+            raise node.error(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})", "kind")
+        sat = node.raw("satellite")
+        node.known.add("satellite")
+        if sat is None:
+            raise node.missing("satellite", "satellite name or NORAD id")
+        if isinstance(sat, bool) or not isinstance(sat, (str, int)):
+            raise node.error(f"must be a satellite name or NORAD id, got {_kind(sat)} {sat!r}",
+                             "satellite")
+        if isinstance(sat, int) or (isinstance(sat, str) and sat.strip().isdigit()
+                                    and sat.strip() not in names):
+            index = ids.index(int(sat)) if int(sat) in ids else None
+        else:
+            index = names.index(sat.strip()) if sat.strip() in names else None
+        if index is None:
+            shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+            raise node.error(f"unknown satellite {sat!r} (have: {shown})", "satellite")
+        start = node.time("start", "fault start, UTC")
+        offset = node.number("start_s", "fault start, seconds after the window start")
+        if (start is None) == (offset is None):
+            raise node.error("give exactly one of start (UTC) and start_s (seconds after the "
+                             "window start)", here=True)
+        if start is not None:
+            offset = float((start - window.start) / np.timedelta64(1, "ns")) / 1e9
+            where, shown = "start", format_utc(start)[0]
+        else:
+            where, shown = "start_s", f"{offset:g} s"
+        if offset < 0 or offset >= window.duration_s:
+            raise node.error(f"{shown} is outside the window {format_utc(window.start)[0]} .. "
+                             f"{format_utc(window.end)[0]} ({window.duration_s:g} s)", where)
+        duration = node.number("duration_s", "fault length, s", lo=0, lo_open=True)
+        params = {}
+        for key, default in FAULT_KINDS[kind].items():
+            if key == "sensor":
+                value = node.string(key, "temperature sensor", default=default)
+                if value not in TEMPERATURE_SENSORS:
+                    raise node.error(f"unknown sensor {value!r} (known: "
+                                     f"{', '.join(TEMPERATURE_SENSORS)})", key)
+            elif key == "cells_lost":
+                value = node.integer(key, "cells lost", default=default, lo=1)
+                if value >= BATTERY_CELLS:
+                    raise node.error(f"{value} must be < {BATTERY_CELLS} (cells in the string)", key)
+            elif key == "wheel":
+                value = node.integer(key, "reaction wheel 1..4", default=default, lo=1)
+                if value > 4:
+                    raise node.error(f"{value} must be 1..4 (reaction wheels)", key)
+            elif key == "ramp_s":
+                value = node.number(key, "time to reach the runaway speed, s", default=default,
+                                    lo=0, lo_open=True)
+            else:
+                value = node.number(key, "runaway wheel speed, rpm", default=default)
+            params[key] = value
+        node.finish({"kind", "satellite", "start", "start_s", "duration_s", *FAULT_KINDS[kind]})
+        out.append(Fault(kind, names[index], index, offset,
+                         None if duration is None else offset + duration, params))
+    return out
 
 
 def _coverage(node: _Node | None) -> CoverageDefaults:
@@ -716,5 +858,7 @@ def _coverage(node: _Node | None) -> CoverageDefaults:
         region = (lat0, lat1, lon0, lon1)
     res = node.number("resolution_deg", "grid resolution in degrees", lo=0, lo_open=True, hi=90)
     step = node.number("step_s", "coverage search grid step, s", lo=0, lo_open=True)
+    hours = node.number("duration_h", "coverage window from the scenario start, h", lo=0,
+                        lo_open=True)
     node.finish()
-    return CoverageDefaults(region, res, step)
+    return CoverageDefaults(region, res, step, hours)

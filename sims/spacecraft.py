@@ -4,7 +4,15 @@ Vectorised over satellites: state arrays are ``(n_sat,)``. A runner calls :meth:
 once per time step with, for every satellite, the mode ``(n_sat,)`` (int codes :data:`IDLE`,
 :data:`IMAGING`, :data:`DOWNLINK`, :data:`SLEW`), the visible fraction of the solar disc
 ``(n_sat,)`` (:func:`groundseg.sun.sunlit_fraction`: 1 in sunlight, 0 in umbra) and the
-downlink rate it has this step ``(n_sat,)`` Mbit/s (0 out of contact).
+downlink rate it has this step ``(n_sat,)`` Mbit/s (0 out of contact). Optionally the
+transmitter state ``transmitting`` ``(n_sat,)`` (default: mode == DOWNLINK), so a satellite
+can downlink while it images or slews, and ``image_end`` ``(n_sat,)`` (default: every step):
+whether the image being recorded is complete at the end of the step.
+
+Loads: ``loads_w[mode]``, plus the transmitter's share ``loads_w["downlink"] -
+loads_w["idle"]`` while transmitting in another mode than DOWNLINK (every mode's load is at
+least the idle load: a mode adds equipment to the idle platform). So the demand is always
+``idle + (imaging - idle)[imaging] + (slew - idle)[slewing] + (downlink - idle)[transmitting]``.
 
 Energy: joules inside, Wh at the edges. Per step of ``dt`` seconds and per satellite::
 
@@ -25,10 +33,12 @@ Energy: joules inside, Wh at the edges. Per step of ``dt`` seconds and per satel
 Memory: integer bits inside (exact bookkeeping), Gbit (1e9 bit) at the edges. Per step::
 
     offered   = image data rate * dt while IMAGING      (whole bits; the fraction of a bit
-    drain cap = downlink rate * dt while DOWNLINK        carries over to the next step)
-    drained   = min(stored, drain cap)                   (first: data on board goes down)
+    drain cap = downlink rate * dt while transmitting    carries over to the next step)
+    drained   = min(stored - pending, drain cap)         (first: complete images go down)
     accepted  = min(offered, capacity - stored)          (then the new data, if it fits)
     rejected  = offered - accepted                       (lost: memory full)
+    pending   = pending + accepted, or 0 at image_end    (the image being recorded cannot
+                                                          be downlinked before it is complete)
 
     ledger, exactly:  final = initial + accepted - drained,  offered = accepted + rejected
 """
@@ -38,18 +48,21 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from groundseg.planning.agility import PiecewiseAgility
+
 from .errors import SimulationError
 
 __all__ = [
     "MODES", "IDLE", "IMAGING", "DOWNLINK", "SLEW", "AGILITY_MODELS",
-    "AgilityModel", "SpacecraftModel", "PowerModel", "MemoryModel", "Fleet", "FleetHistory",
+    "SpacecraftModel", "PowerModel", "MemoryModel", "Fleet", "FleetHistory",
 ]
 
 MODES = ("idle", "imaging", "downlink", "slew")
 IDLE, IMAGING, DOWNLINK, SLEW = range(4)
+#: Agility models of :mod:`groundseg.planning.agility` a scenario can name, and their keys.
 AGILITY_MODELS = {
-    "constant_rate": ("max_rate_deg_s", "settle_s"),
-    "rate_accel": ("max_rate_deg_s", "max_accel_deg_s2", "settle_s"),
+    "piecewise": (),
+    "rate_acceleration": ("rate_deg_s", "accel_deg_s2", "settle_s"),
 }
 _J_PER_WH = 3600.0
 _BIT_PER_GBIT = 1e9
@@ -57,49 +70,13 @@ _BIT_PER_MBIT = 1e6
 
 
 @dataclass(frozen=True)
-class AgilityModel:
-    """Attitude slew time as a function of the slew angle.
-
-    ``constant_rate``: ``settle_s + angle / max_rate_deg_s``.
-    ``rate_accel``: accelerate at ``max_accel_deg_s2`` up to ``max_rate_deg_s``, coast,
-    decelerate (a triangular profile when the angle is too short to reach the rate), then
-    ``settle_s``. A zero angle takes zero time.
-    """
-
-    model: str = "rate_accel"
-    max_rate_deg_s: float = 1.0
-    max_accel_deg_s2: float | None = 0.2
-    settle_s: float = 0.0
-
-    def __post_init__(self):
-        if self.model not in AGILITY_MODELS:
-            raise SimulationError(f"model: unknown agility model {self.model!r} "
-                                  f"(known: {', '.join(AGILITY_MODELS)})")
-        _positive(self.max_rate_deg_s, "max_rate_deg_s")
-        if self.model == "rate_accel":
-            if self.max_accel_deg_s2 is None:
-                raise SimulationError("max_accel_deg_s2: missing (needed by model 'rate_accel')")
-            _positive(self.max_accel_deg_s2, "max_accel_deg_s2")
-        _non_negative(self.settle_s, "settle_s")
-
-    def slew_time_s(self, angle_deg) -> np.ndarray:
-        """Seconds to slew by ``angle_deg`` (any shape; sign ignored)."""
-        a = np.abs(np.asarray(angle_deg, dtype=float))
-        w = self.max_rate_deg_s
-        if self.model == "constant_rate":
-            t = a / w
-        else:
-            acc = self.max_accel_deg_s2
-            t = np.where(a <= w * w / acc, 2.0 * np.sqrt(a / acc), a / w + w / acc)
-        return np.where(a > 0, t + self.settle_s, 0.0)
-
-
-@dataclass(frozen=True)
 class SpacecraftModel:
     """One spacecraft design; every satellite of a scenario shares it. Units in the names.
 
     Imaging: ``swath_km``, ``field_of_regard_deg`` (largest off-nadir angle), ``gsd_m``,
-    ``min_sun_elevation_deg`` (at the target), ``agility``. Data: ``memory_capacity_gbit``,
+    ``min_sun_elevation_deg`` (at the target), ``scene_duration_s`` (one point-target
+    image), ``agility`` (a :mod:`groundseg.planning.agility` model: the planner and the
+    simulation share it). Data: ``memory_capacity_gbit``,
     ``initial_memory_gbit``, ``image_data_rate_gbit_s`` (while imaging),
     ``downlink_rate_mbps`` (the transmitter; a pass runs at the lower of it and the
     station's rate). Power: ``solar_array_power_w`` (in full sunlight, averaged over the
@@ -116,13 +93,14 @@ class SpacecraftModel:
     solar_array_power_w: float
     battery_capacity_wh: float
     loads_w: dict
-    agility: AgilityModel = field(default_factory=AgilityModel)
+    agility: object = field(default_factory=PiecewiseAgility)
     gsd_m: float | None = None
     min_sun_elevation_deg: float | None = None
     initial_memory_gbit: float = 0.0
     initial_charge_fraction: float = 1.0
     min_charge_fraction: float = 0.0
     charge_efficiency: float = 1.0
+    scene_duration_s: float = 10.0
 
     def __post_init__(self):
         _positive(self.swath_km, "swath_km")
@@ -155,6 +133,14 @@ class SpacecraftModel:
             raise SimulationError(f"loads_w.{unknown[0]}: unknown mode (modes: {', '.join(MODES)})")
         for m in MODES:
             _non_negative(self.loads_w[m], f"loads_w.{m}")
+        for m in MODES[1:]:
+            if self.loads_w[m] < self.loads_w["idle"]:
+                raise SimulationError(f"loads_w.{m}: {self.loads_w[m]} W is below loads_w.idle "
+                                      f"{self.loads_w['idle']} W (a mode adds to the idle platform)")
+        _positive(self.scene_duration_s, "scene_duration_s")
+        if not hasattr(self.agility, "transition_time_s"):
+            raise SimulationError(f"agility: {self.agility!r} is not an agility model of "
+                                  "groundseg.planning.agility")
 
     @property
     def loads_vector_w(self) -> np.ndarray:
@@ -164,7 +150,7 @@ class SpacecraftModel:
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "agility"}
         out["loads_w"] = dict(self.loads_w)
-        out["agility"] = {f.name: getattr(self.agility, f.name) for f in fields(self.agility)}
+        out["agility"] = self.agility.to_dict()
         return out
 
 
@@ -213,8 +199,11 @@ class PowerModel:
         self.generated_j, self.demand_j, self.losses_j = zeros(), zeros(), zeros()
         self.spilled_j, self.unserved_j = zeros(), zeros()
 
-    def step(self, dt_s: float, mode, sunlit_fraction) -> np.ndarray:
-        """Advance by ``dt_s`` seconds; returns the energy unserved this step, J ``(n_sat,)``."""
+    def step(self, dt_s: float, mode, sunlit_fraction, transmitting=None) -> np.ndarray:
+        """Advance by ``dt_s`` seconds; returns the energy unserved this step, J ``(n_sat,)``.
+
+        ``transmitting`` ``(n_sat,)`` bool (default: mode == DOWNLINK) adds the transmitter's
+        share ``loads[DOWNLINK] - loads[IDLE]`` in the other modes."""
         if not dt_s > 0:
             raise SimulationError(f"time step must be positive, got {dt_s} s")
         mode = _mode_array(mode, self.n_sat)
@@ -222,7 +211,13 @@ class PowerModel:
         if np.any(~np.isfinite(f) | (f < 0) | (f > 1)):
             raise SimulationError("sunlit fraction must be in [0, 1]")
         generated = self.array_power_w * f * dt_s
-        demand = self.loads_w[np.arange(self.n_sat), mode] * dt_s
+        rows = np.arange(self.n_sat)
+        power = self.loads_w[rows, mode]
+        if transmitting is not None:
+            tx = np.broadcast_to(np.asarray(transmitting, dtype=bool), (self.n_sat,))
+            power = power + np.where(tx & (mode != DOWNLINK),
+                                     self.loads_w[rows, DOWNLINK] - self.loads_w[rows, IDLE], 0.0)
+        demand = power * dt_s
         net = generated - demand
         q = self.charge_j
         charging = net >= 0
@@ -269,7 +264,8 @@ class MemoryModel:
     """On-board memory of ``n_sat`` satellites in whole bits, with the data ledger.
 
     Ledger arrays (int64 bits, ``(n_sat,)``): ``initial_bit``, ``offered_bit``,
-    ``accepted_bit``, ``rejected_bit``, ``drained_bit``, ``drain_capacity_bit``.
+    ``accepted_bit``, ``rejected_bit``, ``drained_bit``, ``drain_capacity_bit``;
+    ``pending_bit``: the part of ``stored_bit`` recorded by images still in progress.
     """
 
     def __init__(self, n_sat: int, capacity_gbit, *, initial_gbit=0.0):
@@ -281,24 +277,29 @@ class MemoryModel:
                 np.any(self.stored_bit > self.capacity_bit):
             raise SimulationError("memory: need capacity > 0 and 0 <= initial volume <= capacity")
         self.initial_bit = self.stored_bit.copy()
+        self.pending_bit = np.zeros(shape, dtype=np.int64)
         zeros = lambda: np.zeros(shape, dtype=np.int64)  # noqa: E731
         self.offered_bit, self.accepted_bit, self.rejected_bit = zeros(), zeros(), zeros()
         self.drained_bit, self.drain_capacity_bit = zeros(), zeros()
 
-    def step(self, fill_bit, drain_bit) -> tuple[np.ndarray, np.ndarray]:
-        """Drain up to ``drain_bit``, then store up to ``fill_bit`` (int ``(n_sat,)`` each).
-
-        Returns (drained, rejected) bits this step.
-        """
+    def step(self, fill_bit, drain_bit, image_end=None) -> tuple[np.ndarray, np.ndarray]:
+        """Drain up to ``drain_bit`` of the complete images, then store up to ``fill_bit``
+        (int ``(n_sat,)`` each). ``image_end`` ``(n_sat,)`` bool: the image being recorded is
+        complete after this step (default: always). Returns (drained, rejected) bits."""
         fill = np.broadcast_to(np.asarray(fill_bit, dtype=np.int64), (self.n_sat,))
         drain = np.broadcast_to(np.asarray(drain_bit, dtype=np.int64), (self.n_sat,))
         if np.any(fill < 0) or np.any(drain < 0):
             raise SimulationError("memory: fill and drain volumes must not be negative")
-        drained = np.minimum(self.stored_bit, drain)
+        drained = np.minimum(self.stored_bit - self.pending_bit, drain)
         stored = self.stored_bit - drained
         accepted = np.minimum(fill, self.capacity_bit - stored)
         rejected = fill - accepted
         self.stored_bit = stored + accepted
+        if image_end is None:
+            self.pending_bit = np.zeros_like(self.pending_bit)
+        else:
+            done = np.broadcast_to(np.asarray(image_end, dtype=bool), (self.n_sat,))
+            self.pending_bit = np.where(done, 0, self.pending_bit + accepted)
         self.offered_bit += fill
         self.accepted_bit += accepted
         self.rejected_bit += rejected
@@ -367,24 +368,33 @@ class Fleet:
         self._image_clock = _BitClock(n_sat)
         self._downlink_clock = _BitClock(n_sat)
 
-    def step(self, dt_s: float, mode, sunlit_fraction, downlink_rate_mbps=None):
+    def step(self, dt_s: float, mode, sunlit_fraction, downlink_rate_mbps=None, *,
+             transmitting=None, image_end=None):
         """One step. ``mode``, ``sunlit_fraction``, ``downlink_rate_mbps``: ``(n_sat,)``
-        (``downlink_rate_mbps`` None: the transmitter rate while in DOWNLINK mode).
+        (``downlink_rate_mbps`` None: the transmitter rate). ``transmitting`` ``(n_sat,)``
+        bool: the transmitter is on (default: mode == DOWNLINK); data drains only then.
+        ``image_end`` ``(n_sat,)`` bool: the image being recorded is complete after the step
+        (default: always); a satellite not imaging in a step has no image in progress.
 
         Returns (unserved J, drained bit, rejected bit), each ``(n_sat,)``.
         """
         mode = _mode_array(mode, self.n_sat)
-        unserved = self.power.step(dt_s, mode, sunlit_fraction)
+        unserved = self.power.step(dt_s, mode, sunlit_fraction, transmitting)
         if downlink_rate_mbps is None:
             rate = np.full(self.n_sat, self.model.downlink_rate_mbps)
         else:
             rate = np.broadcast_to(np.asarray(downlink_rate_mbps, dtype=float), (self.n_sat,))
             if np.any(~np.isfinite(rate) | (rate < 0)):
                 raise SimulationError("downlink rates must be finite and >= 0 Mbit/s")
+        tx = mode == DOWNLINK if transmitting is None else \
+            np.broadcast_to(np.asarray(transmitting, dtype=bool), (self.n_sat,))
+        imaging = mode == IMAGING
+        # a satellite that does not image has no image in progress
+        self.memory.pending_bit = np.where(imaging, self.memory.pending_bit, 0)
         fill = self._image_clock.bits(self.model.image_data_rate_gbit_s * _BIT_PER_GBIT, dt_s,
-                                      mode == IMAGING)
-        drain = self._downlink_clock.bits(rate * _BIT_PER_MBIT, dt_s, mode == DOWNLINK)
-        drained, rejected = self.memory.step(fill, drain)
+                                      imaging)
+        drain = self._downlink_clock.bits(rate * _BIT_PER_MBIT, dt_s, tx)
+        drained, rejected = self.memory.step(fill, drain, image_end)
         return unserved, drained, rejected
 
     def run(self, dt_s: float, modes, sunlit_fraction, downlink_rate_mbps=None) -> FleetHistory:

@@ -55,8 +55,9 @@ GOOD = textwrap.dedent("""
     solar_array_power_w = 250
     battery_capacity_wh = 400
     [spacecraft.agility]
-    model = "constant_rate"
-    max_rate_deg_s = 1.0
+    model = "rate_acceleration"
+    rate_deg_s = 1.0
+    accel_deg_s2 = 0.5
     [spacecraft.loads_w]
     idle = 80
     imaging = 200
@@ -113,7 +114,8 @@ def test_custom_scenario_groups_stations_and_volume(tmp_path):
     assert s.downlink_rate_mbps("Hsinchu") == 200.0      # min(station 300, transmitter 200)
     assert s.window.time_grid().seconds[-1] == 6 * 3600
     d = s.to_dict()
-    assert d["satellite_groups"][1]["total"] == 6 and d["spacecraft"]["agility"]["model"] == "constant_rate"
+    assert d["satellite_groups"][1]["total"] == 6 and d["spacecraft"]["agility"] == {
+        "model": "rate_acceleration", "rate_deg_s": 1.0, "accel_deg_s2": 0.5, "settle_s": 0.0}
 
 
 def test_file_satellites_relative_and_select(tmp_path):
@@ -152,9 +154,16 @@ BAD = [
      ["spacecraft.downlink_rate_gbps", "unknown key", "did you mean 'downlink_rate_mbps'"]),
     ('use = ["Hsinchu", "Svalbard"]', 'use = ["Hsinchu", "Atlantis"]',
      ["stations.use", "unknown station 'Atlantis'"]),
-    ('model = "constant_rate"', 'model = "magic"', ["spacecraft.agility.model", "unknown agility model"]),
-    ('model = "constant_rate"', 'model = "rate_accel"',
-     ["spacecraft.agility.max_accel_deg_s2", "missing"]),
+    ('model = "rate_acceleration"', 'model = "magic"',
+     ["spacecraft.agility.model", "unknown agility model", "piecewise, rate_acceleration"]),
+    ('model = "rate_acceleration"', 'model = "rate_accel"', ["spacecraft.agility.model", "unknown"]),
+    ("accel_deg_s2 = 0.5", "", ["spacecraft.agility.accel_deg_s2", "missing"]),
+    ("rate_deg_s = 1.0", "max_rate_deg_s = 1.0",
+     ["spacecraft.agility.rate_deg_s", "missing", "found 'max_rate_deg_s'"]),
+    ("accel_deg_s2 = 0.5", "accel_deg_s2 = -0.5", ["spacecraft.agility.accel_deg_s2", "must be > 0"]),
+    ('model = "rate_acceleration"', 'model = "piecewise"',
+     ["spacecraft.agility.rate_deg_s", "unknown key", "takes no parameters"]),
+    ("downlink = 150", "downlink = 50", ["spacecraft.loads_w.downlink", "below idle 80 W"]),
     ("slew = 120", "", ["spacecraft.loads_w.slew", "missing"]),
     ("slew = 120", "slew = 120\nsafe = 30", ["spacecraft.loads_w.safe", "unknown key"]),
     ("duration_h = 6", "duration_h = 6\nend = 2026-11-27T00:00:00Z", ["window", "exactly one"]),
@@ -197,13 +206,18 @@ def test_missing_sections_and_files(tmp_path):
     with pytest.raises(ScenarioError, match="no such scenario file"):
         load_scenario(tmp_path / "nope.toml")
     text = textwrap.dedent(GOOD)
-    for section in ("[spacecraft.agility]", "[window]"):
+
+    def cut(section):
+        """Drop the section header and its keys up to the next header."""
         head, _, rest = text.partition(section)
-        # drop the section header and its keys up to the next header
         body = rest.split("\n[", 1)
-        cut = head + ("\n[" + body[1] if len(body) > 1 else "")
-        with pytest.raises(ScenarioError, match=r"(spacecraft\.agility|window): missing \(table"):
-            parse_scenario(cut, source="x.toml")
+        return head + ("\n[" + body[1] if len(body) > 1 else "")
+    with pytest.raises(ScenarioError, match=r"window: missing \(table"):
+        parse_scenario(cut("[window]"), source="x.toml")
+    # [spacecraft.agility] is optional: the planner's default, the piecewise model
+    from groundseg.planning.agility import PiecewiseAgility
+    s = parse_scenario(cut("[spacecraft.agility]"), source="x.toml", base_dir=tmp_path)
+    assert isinstance(s.spacecraft.agility, PiecewiseAgility)
     with pytest.raises(ScenarioError, match=r"satellites\[0\]\.path: file .* does not exist"):
         parse_scenario(text.replace('kind = "sso"', 'kind = "file"\npath = "none.tle"', 1)
                        .replace("count = 4\n", "", 1), source="x.toml", base_dir=tmp_path)

@@ -6,8 +6,10 @@ from groundseg.orbits import Constellation
 from groundseg.sun import sun_position_km, sunlit_fraction
 from groundseg.timegrid import TimeGrid
 from sims.errors import SimulationError
-from sims.spacecraft import (DOWNLINK, IDLE, IMAGING, MODES, SLEW, AgilityModel, Fleet,
-                             MemoryModel, PowerModel, SpacecraftModel)
+from groundseg.planning.agility import RateAccelerationAgility
+from sims.schedule import slew_profile
+from sims.spacecraft import (DOWNLINK, IDLE, IMAGING, MODES, SLEW, Fleet, MemoryModel,
+                             PowerModel, SpacecraftModel)
 
 STEP_S = 60.0
 WEEK_STEPS = 7 * 1440
@@ -185,13 +187,43 @@ def _reference_slew_time(angle, rate, accel):
     return hi
 
 
-def test_agility_models_against_kinematics():
-    a = AgilityModel("rate_accel", max_rate_deg_s=1.5, max_accel_deg_s2=0.3, settle_s=8.0)
+def test_rate_acceleration_agility_and_slew_profile_against_kinematics():
+    """The planner's bang-coast-bang model (the one a scenario's rate_acceleration maps to)
+    and the runner's per-axis attitude profile agree with direct time-stepping."""
+    a = RateAccelerationAgility(rate_deg_s=1.5, accel_deg_s2=0.3, settle_s=8.0)
     for angle in (0.5, 3.0, 7.5, 20.0, 45.0):   # triangular below 7.5 deg, trapezoidal above
         ref = _reference_slew_time(angle, 1.5, 0.3)
-        assert a.slew_time_s(angle) - 8.0 == pytest.approx(ref, abs=1e-4)
-    assert a.slew_time_s(0.0) == 0.0 and a.slew_time_s(-20.0) == a.slew_time_s(20.0)
-    c = AgilityModel("constant_rate", max_rate_deg_s=2.0, max_accel_deg_s2=None, settle_s=1.0)
-    assert np.allclose(c.slew_time_s([0.0, 10.0]), [0.0, 6.0])
-    with pytest.raises(SimulationError, match="unknown agility model"):
-        AgilityModel("teleport")
+        T = float(a.transition_time_s([0.0, 0.0], [angle, 0.0]))
+        assert T - 8.0 == pytest.approx(ref, abs=1e-4)
+        # the profile: reaches the angle at the axis time, rate <= 1.5, |accel| <= 0.3
+        tau = np.linspace(0.0, T, 20001)
+        r, p, rr, pr = slew_profile(a, angle, -0.4 * angle, T, tau)
+        assert r[-1] == pytest.approx(angle, abs=1e-9) and p[-1] == pytest.approx(-0.4 * angle, abs=1e-9)
+        i_done = np.searchsorted(tau, ref + 1e-9)
+        assert np.all(r[i_done:] == pytest.approx(angle, abs=1e-9))    # still while it settles
+        assert np.max(np.abs(rr)) <= 1.5 + 1e-12
+        acc = np.diff(rr) / np.diff(tau)
+        assert np.max(np.abs(acc)) <= 0.3 * (1 + 1e-6) + 1e-9
+        # the integral of the rate is the angle (trapezoid rule on a fine grid)
+        assert np.sum(0.5 * (rr[1:] + rr[:-1]) * np.diff(tau)) == pytest.approx(angle, rel=1e-6)
+    assert float(a.transition_time_s([3.0, 4.0], [3.0, 4.0])) == 8.0
+
+
+def test_transmitter_share_and_pending_images():
+    """A satellite downlinking while it images pays both shares; an image in progress is not
+    drained before it is complete."""
+    model = _model(initial_memory_gbit=1.0, initial_charge_fraction=0.5, charge_efficiency=1.0)
+    fleet = Fleet(model, 2)
+    fleet.step(10.0, [IMAGING, IMAGING], [0.0, 0.0], [310.5, 310.5],
+               transmitting=[True, False], image_end=[False, False])
+    L = model.loads_w
+    drawn = fleet.power.demand_j / 10.0
+    assert drawn[0] == pytest.approx(L["imaging"] + L["downlink"] - L["idle"])
+    assert drawn[1] == pytest.approx(L["imaging"])
+    # satellite 0 drained the 1 Gbit on board, not the image being recorded
+    assert fleet.memory.drained_bit[0] == 1_000_000_000
+    assert fleet.memory.pending_bit[0] == round(0.6123e9 * 10)
+    fleet.step(10.0, [IDLE, IDLE], [0.0, 0.0], [310.5, 310.5], transmitting=[True, False])
+    assert fleet.memory.drained_bit[0] == 1_000_000_000 + 3_105_000_000    # now drainable, at 310.5 Mbit/s
+    with pytest.raises(SimulationError, match="below loads_w.idle"):
+        _model(loads_w={"idle": 90.0, "imaging": 230.0, "downlink": 85.0, "slew": 150.0})
