@@ -125,7 +125,10 @@ def simulate(scenario, ephemeris, passes, contacts, imaging_plan) -> Simulation:
         bad = sorted({scenario.constellation.names[i] for i in np.flatnonzero(~np.isfinite(pos).all(axis=(1, 2)))})
         raise SimulationError(f"propagation failed in the window for {', '.join(bad)} "
                               "(decayed or bad elements): cannot simulate them")
-    sun = sunlit_fraction(pos, sun_position_km(times, "teme"))          # (n_sat, n_t)
+    # The Sun on the planning grid, interpolated (it moves ~1 deg a day: nano-radians)
+    sun_eph = sun_position_km(ephemeris.times, "teme")
+    sun_km = np.stack([np.interp(t, eph_t, sun_eph[:, i]) for i in range(3)], axis=-1)
+    sun = sunlit_fraction(pos, sun_km)                                   # (n_sat, n_t)
     schedule = build_schedule(imaging_plan, contacts, n_sat, T, window.step_s)
 
     # Sub-steps: grid instants and activity boundaries.
@@ -153,19 +156,9 @@ def simulate(scenario, ephemeris, passes, contacts, imaging_plan) -> Simulation:
     charge = np.empty((n_t, n_sat))
     memory = np.empty((n_t, n_sat))
     charge[0], memory[0] = fleet.charge_wh, fleet.memory_gbit
-    drained = np.zeros((a1.size, n_sat), dtype=np.int64)
-    accepted = np.zeros((a1.size, n_sat), dtype=np.int64)
-    k = 1
-    mem = fleet.memory
-    for j in range(a1.size):
-        before = mem.accepted_bit.copy()
-        _, d, _ = fleet.step(float(dt[j]), mode[:, j], sun_mid[:, j], rate[:, j],
-                             transmitting=tx[:, j], image_end=image_end[:, j])
-        drained[j] = d
-        accepted[j] = mem.accepted_bit - before
-        if grid_end[j]:
-            charge[k], memory[k] = fleet.charge_wh, fleet.memory_gbit
-            k += 1
+    out = fleet.run_steps(dt, mode.T, sun_mid.T, rate.T, tx.T, image_end.T, record=grid_end)
+    charge[1:], memory[1:] = out["charge_wh"], out["memory_gbit"]
+    drained, accepted = out["drained_bit"], out["accepted_bit"]
 
     n_acq = schedule.acquisitions["sat"].size
     n_tx = schedule.transmissions["sat"].size

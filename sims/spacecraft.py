@@ -397,6 +397,96 @@ class Fleet:
         drained, rejected = self.memory.step(fill, drain, image_end)
         return unserved, drained, rejected
 
+    def run_steps(self, dt_s, mode, sunlit_fraction, downlink_rate_mbps, transmitting, image_end,
+                  record=None) -> dict:
+        """Many :meth:`step` calls at once, with the same results (the inputs are validated
+        once and only the sequential part, battery and memory levels, runs step by step).
+
+        ``dt_s`` ``(n,)``; ``mode``, ``sunlit_fraction``, ``downlink_rate_mbps``,
+        ``transmitting``, ``image_end`` ``(n, n_sat)``; ``record`` ``(n,)`` bool: keep the
+        state after these steps. Returns ``drained_bit``, ``accepted_bit``, ``unserved_j``
+        ``(n, n_sat)`` and ``charge_wh``, ``memory_gbit`` ``(n_record, n_sat)``.
+        """
+        dt = np.asarray(dt_s, dtype=float)
+        n, k = dt.size, self.n_sat
+        shape = (n, k)
+        if dt.ndim != 1 or np.any(~(dt > 0)):
+            raise SimulationError("time steps must be positive")
+        mode = np.asarray(mode)
+        if mode.shape != shape:
+            raise SimulationError(f"modes: expected shape {shape}, got {mode.shape}")
+        _mode_array(mode.reshape(-1), mode.size)
+        f = np.broadcast_to(np.asarray(sunlit_fraction, dtype=float), shape)
+        if np.any(~np.isfinite(f) | (f < 0) | (f > 1)):
+            raise SimulationError("sunlit fraction must be in [0, 1]")
+        rate = np.broadcast_to(np.asarray(downlink_rate_mbps, dtype=float), shape)
+        if np.any(~np.isfinite(rate) | (rate < 0)):
+            raise SimulationError("downlink rates must be finite and >= 0 Mbit/s")
+        tx = np.broadcast_to(np.asarray(transmitting, dtype=bool), shape)
+        end = np.broadcast_to(np.asarray(image_end, dtype=bool), shape)
+        record = np.zeros(n, dtype=bool) if record is None else np.asarray(record, dtype=bool)
+        pw, mem = self.power, self.memory
+        cols = np.arange(k)
+        power = pw.loads_w[cols, mode] + np.where(
+            tx & (mode != DOWNLINK), pw.loads_w[cols, DOWNLINK] - pw.loads_w[cols, IDLE], 0.0)
+        dtc = dt[:, None]
+        generated = pw.array_power_w * f * dtc
+        demand = power * dtc
+        net = generated - demand
+        charging = net >= 0
+        eta = pw.efficiency
+        into = np.where(charging, net * eta, 0.0)
+        draw = np.where(charging, 0.0, -net)
+        imaging = mode == IMAGING
+        img_rate = self.model.image_data_rate_gbit_s * _BIT_PER_GBIT * dtc
+        dl_rate = rate * _BIT_PER_MBIT * dtc
+        stored_j = np.empty(shape)
+        supplied = np.empty(shape)
+        drained = np.empty(shape, dtype=np.int64)
+        accepted = np.empty(shape, dtype=np.int64)
+        fills = np.empty(shape, dtype=np.int64)
+        drains = np.empty(shape, dtype=np.int64)
+        n_rec = int(record.sum())
+        charge_wh = np.empty((n_rec, k))
+        memory_gbit = np.empty((n_rec, k))
+        q, cap_j = pw.charge_j, pw.capacity_j
+        m, pend, cap_bit = mem.stored_bit, mem.pending_bit, mem.capacity_bit
+        ci, cd = self._image_clock, self._downlink_clock
+        r = 0
+        for j in range(n):
+            st = np.minimum(into[j], cap_j - q)
+            su = np.minimum(draw[j], q)
+            q = np.clip(q + st - su, 0.0, cap_j)
+            stored_j[j], supplied[j] = st, su
+            fill = ci.bits(img_rate[j], 1.0, imaging[j])
+            drain = cd.bits(dl_rate[j], 1.0, tx[j])
+            pend = np.where(imaging[j], pend, 0)
+            d = np.minimum(m - pend, drain)
+            a = np.minimum(fill, cap_bit - (m - d))
+            m = m - d + a
+            pend = np.where(end[j], 0, pend + a)
+            drained[j], accepted[j], fills[j], drains[j] = d, a, fill, drain
+            if record[j]:
+                charge_wh[r] = q / _J_PER_WH
+                memory_gbit[r] = m / _BIT_PER_GBIT
+                r += 1
+        pw.charge_j = q
+        used = stored_j / eta
+        unserved = draw - supplied
+        pw.generated_j += generated.sum(axis=0)
+        pw.demand_j += demand.sum(axis=0)
+        pw.losses_j += (used - stored_j).sum(axis=0)
+        pw.spilled_j += np.where(charging, net - used, 0.0).sum(axis=0)
+        pw.unserved_j += unserved.sum(axis=0)
+        mem.stored_bit, mem.pending_bit = m, pend
+        mem.offered_bit += fills.sum(axis=0)
+        mem.accepted_bit += accepted.sum(axis=0)
+        mem.rejected_bit += (fills - accepted).sum(axis=0)
+        mem.drained_bit += drained.sum(axis=0)
+        mem.drain_capacity_bit += drains.sum(axis=0)
+        return {"drained_bit": drained, "accepted_bit": accepted, "unserved_j": unserved,
+                "charge_wh": charge_wh, "memory_gbit": memory_gbit}
+
     def run(self, dt_s: float, modes, sunlit_fraction, downlink_rate_mbps=None) -> FleetHistory:
         """Step through ``modes`` and ``sunlit_fraction`` ``(n_step, n_sat)`` (and rates, same
         shape, or None), recording the history."""

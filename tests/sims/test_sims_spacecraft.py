@@ -227,3 +227,35 @@ def test_transmitter_share_and_pending_images():
     assert fleet.memory.drained_bit[0] == 1_000_000_000 + 3_105_000_000    # now drainable, at 310.5 Mbit/s
     with pytest.raises(SimulationError, match="below loads_w.idle"):
         _model(loads_w={"idle": 90.0, "imaging": 230.0, "downlink": 85.0, "slew": 150.0})
+
+
+def test_run_steps_equals_step_by_step(week):
+    """The runner's batch stepping gives the very bits and (to rounding) joules of step()."""
+    modes, sun, rates = week
+    rng = np.random.default_rng(3)
+    n = 3000
+    dt = rng.uniform(0.2, 90.0, n)
+    tx = (modes[:n] == DOWNLINK) | (rng.random((n, 4)) < 0.2)
+    end = rng.random((n, 4)) < 0.3
+    model = _model(memory_capacity_gbit=25.0)
+    a, b = Fleet(model, 4), Fleet(model, 4)
+    record = rng.random(n) < 0.5
+    out = a.run_steps(dt, modes[:n], sun[:n], rates[:n], tx, end, record=record)
+    charge, memory, drained = [], [], []
+    for j in range(n):
+        _, d, _ = b.step(dt[j], modes[j], sun[j], rates[j], transmitting=tx[j], image_end=end[j])
+        drained.append(d)
+        if record[j]:
+            charge.append(b.charge_wh.copy())
+            memory.append(b.memory_gbit.copy())
+    assert np.array_equal(out["drained_bit"], np.array(drained))
+    assert np.array_equal(out["memory_gbit"], np.array(memory))
+    assert np.allclose(out["charge_wh"], np.array(charge), rtol=0, atol=1e-9)
+    for name in ("offered_bit", "accepted_bit", "rejected_bit", "drained_bit", "stored_bit"):
+        assert np.array_equal(getattr(a.memory, name), getattr(b.memory, name)), name
+    assert np.all(a.memory.rejected_bit > 0) and np.any(a.power.spilled_j > 1.0)
+    for name in ("generated_j", "demand_j", "losses_j", "spilled_j", "unserved_j", "charge_j"):
+        assert np.allclose(getattr(a.power, name), getattr(b.power, name), rtol=1e-12, atol=1e-6), name
+    assert np.all(a.memory.balance_error_bit() == 0) and np.max(np.abs(a.power.balance_error_j())) < 1e-3
+    with pytest.raises(SimulationError, match="sunlit fraction"):
+        a.run_steps(dt[:2], modes[:2], np.full((2, 4), 2.0), rates[:2], tx[:2], end[:2])
