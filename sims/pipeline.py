@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,7 +222,7 @@ def _pictures(run: ScenarioRun, out: Path) -> None:
     if sel.size:
         run.files["pass_gantt.png"] = plots.pass_gantt(
             out / "pass_gantt.png", p.station[sel], p.satellite[sel], p.aos_utc[sel], p.los_utc[sel],
-            title=f"Scheduled contacts per station, of {len(p)} passes")
+            title="Scheduled contacts per station")
     act = sim.schedule.activities()
     if act["sat"].size:
         # long activities first, so the short images are drawn on top
@@ -392,7 +391,3 @@ def human_summary(run: ScenarioRun) -> str:
     lines.append(f"wrote     {len(s['files'])} files in {s['timings_s']['total']:.1f} s: "
                  + ", ".join(s["files"]))
     return "\n".join(lines)
-
-
-def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)

@@ -47,7 +47,6 @@ from .spacecraft import DOWNLINK, IDLE, IMAGING, SLEW, Fleet
 __all__ = ["Simulation", "simulate", "housekeeping_state", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = ("time_utc", "time_s", "satellite", "event", "detail")
-_J_PER_WH = 3600.0
 
 
 @dataclass

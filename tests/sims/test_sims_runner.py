@@ -8,7 +8,6 @@ import pytest
 
 from groundseg.access import find_opportunities
 from groundseg.contacts import plan_contacts
-from groundseg.earth import GroundPoints
 from groundseg.passes import passes_from_ephemeris
 from groundseg.planning.imaging import plan_imaging
 from groundseg.sun import sun_position_km, sunlit_fraction
