@@ -17,8 +17,8 @@ start:
   (and after the last one); otherwise it holds the last attitude, as the planner assumed.
   A slew that the exact attitudes make longer than the gap is flagged ``late``.
 - **transmitting**: each downlink the plan uses (``drained_gbit > 0``), from the pass's
-  AOS until the plan's ``drain_stop`` rounded up to the next step (capped at the LOS), at
-  the pass rate ``min(station, transmitter)``.
+  AOS until the plan's ``drain_stop`` rounded up to the next step (capped at the LOS and
+  at the satellite's next pass), at the pass rate ``min(station, transmitter)``.
 - **contacts**: every pass the contact plan schedules (the station tracks the satellite;
   telemetry reports the downlink chain ``ARMED`` outside transmissions).
 
@@ -279,6 +279,11 @@ def build_schedule(imaging_plan, contacts, n_sat: int, window_s: float, step_s: 
     stop = np.asarray(dl["drain_stop_s"], dtype=float) if k else np.zeros(0)
     tx_end = np.minimum(pass_end, np.ceil(stop / step_s - 1e-9) * step_s)
     tx_end = np.maximum(tx_end, np.minimum(stop, pass_end))
+    sat_tx = np.asarray(dl["resource"], dtype=np.int64) if k else np.zeros(0, np.int64)
+    for sat in np.unique(sat_tx):                  # never into the satellite's next pass
+        idx_s = np.flatnonzero(sat_tx == sat)
+        idx_s = idx_s[np.argsort(start[idx_s])]
+        tx_end[idx_s[:-1]] = np.minimum(tx_end[idx_s[:-1]], start[idx_s[1:]])
     tx = {"sat": np.asarray(dl["resource"], dtype=np.int64) if k else np.zeros(0, np.int64),
           "station": np.array([str(x) for x in dl["station"]], dtype=object) if k else np.zeros(0, object),
           "start_s": np.clip(start, 0.0, window_s), "end_s": np.clip(tx_end, 0.0, window_s),
