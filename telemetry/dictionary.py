@@ -32,6 +32,7 @@ like an ADC); parameters left out are sent as raw 0.
 from __future__ import annotations
 
 import tomllib
+from collections import deque
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -39,8 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DictionaryError, PacketError
-from .packets import (_HEADER_DTYPE, CRC_BYTES, CRC_ERROR, HEADER_BYTES, IDLE_APID, OK, Split, _as_bytes_array,
+from .packets import (_HEADER_DTYPE, _crc16_rows, _pool, CRC_BYTES, CRC_ERROR, HEADER_BYTES, IDLE_APID, OK, Split, _as_bytes_array,
                       chunked_columns, crc16_rows, encode_packets, routing_headers, split_packets)
+
+PARALLEL_ROWS = 131072      # streams of this many packets or more are decoded on two threads
 
 __all__ = ["SEVERITIES", "Parameter", "PacketType", "Dictionary", "bundled_path"]
 
@@ -514,9 +517,13 @@ class Dictionary:
             out[name] = {k: v[order] for k, v in merged.items()}
         return split, out
 
-    def _decode_one_type(self, data, chunk: int = 8192):
-        """decode_stream for a stream of one packet type, in one cache-sized pass per chunk
-        (CRC, header checks, decode, calibration while the chunk is in cache); None otherwise."""
+    def _decode_one_type(self, data, chunk: int = 32768):
+        """decode_stream for a stream of one packet type; None otherwise.
+
+        Two passes over cache-sized chunks, on two threads from 131,072 rows up: the CRC of every
+        row, and header checks, decode and calibration of every row; each thread takes the other's
+        remaining chunks when its own are done. Rows that fail are dropped afterwards.
+        """
         arr = _as_bytes_array(data)
         n = arr.size
         if n < HEADER_BYTES + CRC_BYTES:
@@ -528,35 +535,64 @@ class Dictionary:
         rows = arr.reshape(n // length, length)
         m = rows.shape[0]
         status = np.empty(m, dtype=np.uint8)
-        cols: dict[str, np.ndarray] = {}
-        filled = 0
-        for s in range(0, m, chunk):
+        good = np.empty(m, dtype=bool)
+        cols = {p.name: np.empty(m, dtype=np.float64 if p.calibrated or p.type == "float" else np.int64)
+                for p in pt.parameters}
+        cols.update(time_s=np.empty(m), seq_count=np.empty(m, dtype=np.int64))
+        w0 = (int(arr[0]) << 8) | int(arr[1])
+
+        crc_todo, dec_todo = deque(range(0, m, chunk)), deque(range(0, m, chunk))
+
+        def crc(s: int) -> bool:
+            status[s:s + chunk] = np.where(_crc16_rows(rows[s:s + chunk], chunk) == 0, OK, CRC_ERROR)
+            return True
+
+        def decode(s: int) -> bool:
+            # every row is decoded; rows that fail the CRC or the header checks are dropped afterwards
             c = rows[s:s + chunk]
-            k = c.shape[0]
             head = np.ascontiguousarray(c[:, :HEADER_BYTES])
             h = head.reshape(-1).view(_HEADER_DTYPE)
-            w0 = h["w0"]
-            if not ((h["length"] == length - 7).all() and (w0 == w0[0]).all() and ((head[:, 2] >> 6) == 3).all()):
-                return None                      # mixed APIDs or lengths: the general path
-            st = np.where(crc16_rows(c, chunk=chunk) == 0, OK, CRC_ERROR).astype(np.uint8)
-            status[s:s + k] = st
-            good = (st == OK) & (head[:, 7] == pt.service) & (head[:, 8] == pt.subtype)
-            sel = slice(None) if good.all() else np.flatnonzero(good)
-            if not cols:
-                cols = {p.name: np.empty(m, dtype=np.float64 if p.calibrated or p.type == "float" else np.int64)
-                        for p in pt.parameters}
-                cols.update(time_s=np.empty(m), seq_count=np.empty(m, dtype=np.int64),
-                            unit_index=np.empty(m, dtype=np.int64))
-            got = k if isinstance(sel, slice) else sel.size
-            dest = {name: v[filled:filled + got] for name, v in cols.items()}
-            pt._decode_eng(c[sel], out=dest)
-            fine = (head[sel, 17].astype(np.int64) << 16) | (head[sel, 18].astype(np.int64) << 8) | head[sel, 19]
-            np.divide((h["coarse"][sel].astype(np.int64) << 24) | fine, 16777216.0, out=dest["time_s"])
-            np.bitwise_and(h["w1"][sel], 0x3FFF, out=dest["seq_count"], casting="unsafe")
-            dest["unit_index"][:] = np.arange(s, s + k)[sel]
-            filled += got
+            if not ((h["length"] == length - 7).all() and (h["w0"] == w0).all() and ((head[:, 2] >> 6) == 3).all()):
+                return False                     # mixed APIDs or lengths: the general path
+            e = s + c.shape[0]
+            good[s:e] = (head[:, 7] == pt.service) & (head[:, 8] == pt.subtype)
+            dest = {name: v[s:e] for name, v in cols.items()}
+            pt._decode_eng(c, out=dest)
+            fine = (head[:, 17].astype(np.int64) << 16) | (head[:, 18].astype(np.int64) << 8) | head[:, 19]
+            np.divide((h["coarse"].astype(np.int64) << 24) | fine, 16777216.0, out=dest["time_s"])
+            np.bitwise_and(h["w1"], 0x3FFF, out=dest["seq_count"], casting="unsafe")
+            return True
+
+        def drain(first, first_take, then, then_take) -> bool:
+            # the CRC thread and the decoding thread each help the other once their own queue is empty
+            for fn, take in ((first, first_take), (then, then_take)):
+                while True:
+                    try:
+                        s = take()
+                    except IndexError:
+                        break
+                    if not fn(s):
+                        crc_todo.clear(), dec_todo.clear()
+                        return False
+            return True
+        if m >= PARALLEL_ROWS:
+            other = _pool().submit(drain, crc, crc_todo.popleft, decode, dec_todo.pop)
+            ok = drain(decode, dec_todo.popleft, crc, crc_todo.pop)
+            ok = other.result() and ok
+        else:
+            ok = drain(crc, crc_todo.popleft, decode, dec_todo.popleft)
+        good &= status == OK
+        if not ok:
+            return None
+        if good.all():
+            cols["unit_index"] = np.arange(m, dtype=np.int64)
+        else:
+            keep = np.flatnonzero(good)
+            cols = {name: v[keep] for name, v in cols.items()}
+            cols["unit_index"] = keep
+        filled = cols["time_s"].size
         split = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64), status)
-        return split, ({pt.name: {name: v[:filled] for name, v in cols.items()}} if filled else {})
+        return split, ({pt.name: cols} if filled else {})
 
     def encode(self, packet: str, values: dict, *, time_s, seq_start: int = 0, seq_count=None,
                destination: int = 0) -> np.ndarray:

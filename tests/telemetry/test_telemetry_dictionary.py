@@ -150,10 +150,11 @@ def test_decode_stream_mixed_types_and_garbage(hk_dict):
     assert cols["EVENT"]["event_id"].tolist() == [1, 2] and cols["EVENT"]["event_data"].tolist() == [7, 8]
 
 
-def test_one_type_fast_path_equals_general_path(hk_dict):
-    rows = hk_rows(hk_dict, 20000)
+@pytest.mark.parametrize("n", [20000, 140000])    # 140,000: the two-thread path
+def test_one_type_fast_path_equals_general_path(hk_dict, n):
+    rows = hk_rows(hk_dict, n)
     rng = np.random.default_rng(1)
-    for i in rng.choice(20000, 30, replace=False):
+    for i in rng.choice(n, 30, replace=False):
         rows[i, rng.integers(6, 66)] ^= 1 << int(rng.integers(0, 8))   # CRC errors, never the length
     rows[77, 7] = 5                                                      # wrong service: left out
     rows[77, -2:] = np.frombuffer(int(__import__("binascii").crc_hqx(rows[77, :-2].tobytes(), 0xFFFF))
