@@ -50,7 +50,8 @@ def test_gcrs_matches_skyfield(world):
 
 
 def test_itrs_matches_astropy_within_50_m(world):
-    """Astropy applies IERS polar motion and its own UT1; we ignore polar motion (< ~15 m)."""
+    """Both apply GMST-1982 with UT1 and polar motion from the same IERS file (astropy-iers-data);
+    what remains is interpolation of UT1 and the pole between the daily IERS values."""
     from astropy import units as u
     from astropy.coordinates import ITRS, TEME, CartesianDifferential, CartesianRepresentation
     from astropy.time import Time
@@ -63,7 +64,8 @@ def test_itrs_matches_astropy_within_50_m(world):
         teme = TEME(rep, obstime=t)
         a = teme.transform_to(ITRS(obstime=t)).cartesian.xyz.to_value(u.km).T
         worst = max(worst, np.abs(a - r[i]).max())
-    assert worst < 0.005   # same IERS data: only model differences remain (spec: 50 m)
+    print(f"max TEME->ITRS difference from astropy: {worst * 1e3:.3g} m")
+    assert worst < 1e-4   # 0.1 m (spec: 50 m); without polar motion it would be up to ~15 m
 
 
 def test_hermite_interpolation_is_sub_metre_at_60_s(world):
