@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from groundseg.planning import read_spot5, solve, spot5_solution, verify_plan, write_spot5_solution  # noqa: E402
+from tests.planning.spot5_check import check_solution  # noqa: E402  (the tests' independent checker)
 
 # Bensana et al. (1999), Table 1; True = proved optimal there. With the capacity applied
 # exactly as the files give it, 124242 is optimal for 1504 (the table's 124243 used another
@@ -37,39 +38,6 @@ BEST_KNOWN = {
     "1021": (176246, False), "1502": (61158, True), "1504": (124243, False),
     "1506": (168247, False),
 }
-
-
-def check_solution(spot_path: str, pairs) -> float:
-    """Weight of the ``(id, value)`` pairs; raises AssertionError on any violation."""
-    with open(spot_path) as f:
-        rows = [ln.split() for ln in f if ln.strip()]
-    n = int(rows[0][0])
-    weight, domain = {}, {}
-    for r in rows[1:1 + n]:
-        k = int(r[2])
-        weight[int(r[0])] = int(r[1])
-        domain[int(r[0])] = {int(r[3 + 2 * j]): float(r[4 + 2 * j]) for j in range(k)}
-    m = int(rows[1 + n][0])
-    cons = rows[2 + n:2 + n + m]
-    capacity = None
-    if cons and len(cons[-1]) == 1:
-        capacity = float(cons[-1][0])
-        cons = cons[:-1]
-    sol = {}
-    for vid, val in pairs:
-        assert vid in domain and val in domain[vid], f"{vid} {val} not in the domain"
-        assert vid not in sol, f"{vid} taken twice"
-        sol[vid] = val
-    for c in cons:
-        a = int(c[0])
-        vs = [int(x) for x in c[1:1 + a]]
-        ts = [int(x) for x in c[1 + a:]]
-        for q in range(0, len(ts), a):
-            assert not all(sol.get(v) == t for v, t in zip(vs, ts[q:q + a])), f"constraint {c[:1 + a]} violated"
-    if capacity is not None:
-        used = sum(domain[v][x] for v, x in sol.items())
-        assert used <= capacity, f"capacity {used} > {capacity}"
-    return float(sum(weight[v] for v in sol))
 
 
 def reference_milp(spot_path: str, time_limit_s: float):

@@ -5,47 +5,14 @@ import pytest
 
 from groundseg.planning import PlanningError, read_spot5, solve, spot5_solution, verify_plan, write_spot5_solution
 
+from .spot5_check import check_solution
+
 SPOT5_DIR = "/work/shared/benchmarks/spot5"
 # Bensana et al. (1999), Table 1 (as listed in the benchmark README); all proved optimal
 KNOWN_OPTIMA = {"8": 10, "54": 70, "29": 12032, "404": 49, "503": 9096, "42": 108067,
                 "505": 13100, "412": 16102, "1502": 61158}
 
 needs_data = pytest.mark.skipif(not os.path.isdir(SPOT5_DIR), reason="SPOT5 files not available")
-
-
-def check_solution(spot_path, lines):
-    """Independent checker: returns the weight of the ``id value`` lines, or raises."""
-    with open(spot_path) as f:
-        rows = [ln.split() for ln in f if ln.strip()]
-    n = int(rows[0][0])
-    weight, domain = {}, {}
-    for r in rows[1:1 + n]:
-        k = int(r[2])
-        weight[int(r[0])] = int(r[1])
-        domain[int(r[0])] = {int(r[3 + 2 * j]): float(r[4 + 2 * j]) for j in range(k)}
-    m = int(rows[1 + n][0])
-    cons = rows[2 + n:2 + n + m]
-    capacity = None
-    if cons and len(cons[-1]) == 1:
-        capacity = float(cons[-1][0])
-        cons = cons[:-1]
-    sol = {}
-    for ln in lines:
-        vid, val = (int(x) for x in ln.split())
-        assert vid in domain and val in domain[vid], f"bad pair {vid} {val}"
-        assert vid not in sol, f"{vid} twice"
-        sol[vid] = val
-    for c in cons:
-        a = int(c[0])
-        vs = [int(x) for x in c[1:1 + a]]
-        ts = [int(x) for x in c[1 + a:]]
-        for q in range(0, len(ts), a):
-            if all(sol.get(v) == t for v, t in zip(vs, ts[q:q + a])):
-                raise AssertionError(f"constraint {c[:1 + a]} violated by {ts[q:q + a]}")
-    if capacity is not None:
-        used = sum(domain[v][x] for v, x in sol.items())
-        assert used <= capacity, f"capacity {used} > {capacity}"
-    return sum(weight[v] for v in sol)
 
 
 @needs_data
