@@ -263,10 +263,17 @@ def revisit_map(path, latitude_deg, longitude_deg, values, *, resolution_deg=Non
     grid[np.searchsorted(ulat, lat), np.searchsorted(ulon, lon)] = v
     import matplotlib
     cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="0.75")
-    span_lon = lon_edges[-1] - lon_edges[0]
-    span_lat = lat_edges[-1] - lat_edges[0]
-    width = 11.0
-    height = max(3.5, min(8.5, width * span_lat / max(span_lon, 1e-9) + 1.0))
+    if region is not None:
+        lat0, lat1, lon0, lon1 = region
+    else:
+        lat0, lat1, lon0, lon1 = lat_edges[0], lat_edges[-1], lon_edges[0], lon_edges[-1]
+    span_lon, span_lat = lon1 - lon0, lat1 - lat0
+    y_scale = 1.0 if span_lon >= 60 else 1.0 / max(np.cos(np.radians(np.mean(lat))), 0.2)
+    ratio = span_lat * y_scale / max(span_lon, 1e-9)       # height / width of the map itself
+    if ratio <= 0.7:
+        width, height = 11.0, max(3.5, 8.6 * ratio + 1.4)
+    else:                                                   # tall region: narrow figure, no margins
+        width, height = max(5.0, 7.0 / ratio + 2.6), 8.5
     fig, ax = plt.subplots(figsize=(width, height))
     _draw_outline(ax)
     mesh = ax.pcolormesh(lon_edges, lat_edges, np.ma.masked_invalid(grid), cmap=cmap,
@@ -274,19 +281,15 @@ def revisit_map(path, latitude_deg, longitude_deg, values, *, resolution_deg=Non
     for _, olon, olat in world_outline():
         ax.plot(olon, olat, color="black", linewidth=0.7, zorder=3)
     fig.colorbar(mesh, ax=ax, label=label, fraction=0.035, pad=0.02)
-    if region is not None:
-        lat0, lat1, lon0, lon1 = region
-    else:
-        lat0, lat1, lon0, lon1 = lat_edges[0], lat_edges[-1], lon_edges[0], lon_edges[-1]
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
-    ax.set_aspect("equal" if span_lon >= 60 else 1.0 / max(np.cos(np.radians(np.mean(lat))), 0.2))
+    ax.set_aspect(y_scale)
     ax.set_xlabel("longitude (deg)")
     ax.set_ylabel("latitude (deg)")
     finite = v[np.isfinite(v)]
     stats = f"cells {v.size}, with value {finite.size}"
     if finite.size:
         stats += f", median {np.median(finite):.2f}, max {finite.max():.2f}"
-    ax.set_title(f"{title}  ({stats}; grey: none; outline approximate)", fontsize=10)
+    ax.set_title(f"{title}\n({stats}; grey: none; outline approximate)", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
