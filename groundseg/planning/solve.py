@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from . import _memory, _relax, exact
+from . import _memory, _pass, _relax, exact
 from ._schedule import State
 from .errors import PlanningError
 from .heuristic import Ordering, construct
@@ -111,6 +111,13 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         state = construct(p, ordering=ordering)
         solver = "greedy"
         if method in ("lns", "auto"):
+            # the pass-by-pass sequence search usually starts far better than the greedy
+            now = time.perf_counter()
+            by_pass = State(p)
+            _pass.construct_by_pass(p, by_pass, now + 0.3 * (deadline - now))
+            construct(p, by_pass, ordering)
+            if by_pass.objective > state.objective:
+                state = by_pass
             improve(p, state, ordering, deadline, rng, target=bound)
             solver = "greedy+lns"
     _fill(p, state, ordering)
