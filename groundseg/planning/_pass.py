@@ -4,7 +4,8 @@ A label search over sequences: a label is ``(value, start, alternative, tasks us
 extending it by ``b`` starts ``b`` as early as the transition allows
 (:meth:`State.earliest_after`). Labels are expanded in order of start time and, per last
 alternative, only a few labels survive: those not dominated (an earlier start and at least
-the value). Lookahead is limited to ``horizon_s`` after the end of the last acquisition.
+the value). Lookahead is limited to ``horizon_s`` after the end of the last acquisition
+(plus the next three candidates).
 A heuristic (bounded fronts, earliest starts), used by the LNS and the constructive start.
 """
 from __future__ import annotations
@@ -94,7 +95,8 @@ def best_sequence(state, r: int, cands, t0: float, t1: float, value=None,
         end = x + d[a]
         lo = end + min_gap
         j0 = bisect_left(ce, lo - span)
-        j1 = bisect_right(ce, end + horizon_s)
+        # the next few candidates are always tried, however far (sparse passes)
+        j1 = max(bisect_right(ce, end + horizon_s), min(len(cands), bisect_right(ce, lo) + 3))
         for j in range(j0, j1):
             b = cands[j]
             if ls[b] < lo - _TOL or mask & bit[task[b]]:

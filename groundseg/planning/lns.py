@@ -3,7 +3,9 @@
 Timed problems: destroy part of the plan (a time slice of one resource, a few random
 acquisitions, or the acquisitions in the way of one unscheduled task's alternative), then
 repair by greedy insertion of the freed and nearby unscheduled tasks in a noisy order; keep
-the result when it is not worse (equal moves let the search drift), otherwise undo.
+the result when it is not worse (equal moves let the search drift), otherwise undo. One
+time-slice neighbourhood is first re-filled by the pass search of ``_pass`` (best sequence
+of the slice, values with noise) before the greedy repair.
 
 Selection problems (no timed alternative, e.g. SPOT5): fix most tasks to their current
 choice and let HiGHS, started from the incumbent, re-optimise the rest (neighbourhoods in

@@ -33,14 +33,16 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
 
     - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
-    - ``"lns"``: the heuristic, then large-neighbourhood search until the time limit.
+    - ``"lns"``: the better of the heuristic and the pass-by-pass sequence search, then
+      large-neighbourhood search until the time limit.
     - ``"milp"``: the exact engine (selection problems, or small timed problems; larger
       timed problems are refused, see ``MAX_EXACT_ARCS``).
     - ``"auto"``: selection problems: the MILP (warm-started from the heuristic) for
       ``max(10%, min(10 s, 50%))`` of the budget, then, unless optimality is proved, LNS
       with HiGHS on neighbourhoods. Timed problems with at most ``SMALL_TIMED_ALTS``
       usable alternatives: the exact MILP for 60% of the budget, then LNS if not proved;
-      larger ones: heuristic + LNS.
+      larger ones: the better of the heuristic and a pass-by-pass sequence search (at
+      most 30% of the budget), then LNS.
 
     ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
