@@ -167,10 +167,11 @@ def test_memory_bounds_from_acquisitions_and_downlinks(planned):
             assert reserved - most_drained(s0) <= sc.memory_capacity_gbit + 1e-6, (sat, s0)
             checked += 1
         reported = 0.0
+        rounding = 0.5e-6 * (len(acq) + len(dls))  # plan.json volumes have 6 decimals
         for t0, t1, r, v in sorted(dls):
             assert v <= r * (t1 - t0) + 1e-6
             reported += v
-            assert reported <= most_drained(t1) + 1e-6, (sat, t1)
+            assert reported <= most_drained(t1) + 1e-6 + rounding, (sat, t1)
     assert checked > 0
 
 

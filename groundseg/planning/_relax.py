@@ -9,7 +9,13 @@ optimum, or a MILP dual bound, is an honest upper bound on the objective:
 - ``sum x <= k - 1`` for each forbidden k-tuple (k >= 3) not already implied by a clique;
 - group rows (all-or-nothing);
 - time rows per resource: the alternatives whose windows lie in an interval ``[t0, t1]``
-  need ``sum (duration + min transition) <= t1 - t0 + min transition``;
+  need ``sum (duration + min transition) <= t1 - t0 + min transition``. Why: the chosen
+  ones among them run one after the other on the resource inside ``[t0, t1]``; ``n`` of
+  them take their durations plus ``n - 1`` transitions, each at least the agility model's
+  ``min_transition_s``, so ``sum d + (n - 1) tau_min <= t1 - t0``. This holds for every
+  ``t0 <= t1``, so any set of such rows keeps the LP a relaxation: a fixed family is built
+  here and ``separate_time_rows`` adds the ones an LP optimum violates (cutting planes);
+  the LP optimum over valid rows bounds every plan whatever rows were picked;
 - memory rows per resource: data whose windows fit between two downlinks fits in the
   memory; data recorded before a downlink fits in the memory plus what earlier downlinks
   can carry.
@@ -287,3 +293,46 @@ def _interval_rows(p, m, alts, tau_min, lengths_s=None, anchor_step_s=None):
                 continue
             seen.add(key)
             m.rows.add(col[inside], w[inside], -math.inf, L + tau_min)
+
+
+def separate_time_rows(p, m, x, tol: float = 1e-6, horizon_s: float = 1800.0) -> int:
+    """Add to ``m`` the time rows (same family as ``_interval_rows``: alternatives of one
+    resource whose windows lie in ``[t0, t1]``) that the LP point ``x`` (n_cols,) violates
+    by more than ``tol``: per resource and per anchor ``t0`` = an earliest start, the most
+    violated ``t1`` = a latest end within ``horizon_s``. Returns the number of rows added."""
+    tau = float(p.agility.min_transition_s)
+    alts = m.alts[p.alt_timed[m.alts]]
+    added = 0
+    for r in np.unique(p.alt_resource[alts]):
+        ra = alts[p.alt_resource[alts] == r]
+        ra = ra[np.argsort(p.alt_earliest_s[ra], kind="stable")]
+        col = m.col_of[ra]
+        xv = x[col]
+        if not np.any(xv > tol):
+            continue
+        e, l = p.alt_earliest_s[ra], p.alt_latest_end_s[ra]
+        w = p.alt_duration_s[ra] + tau
+        wx = w * xv
+        lo = np.searchsorted(e, e, side="left")
+        hi = np.searchsorted(e, e + horizon_s, side="right")
+        seen = set()
+        for i in range(ra.size):
+            if xv[i] <= tol or lo[i] != i and i > 0 and e[i - 1] == e[i]:
+                continue
+            j = np.arange(lo[i], hi[i])
+            j = j[l[j] <= e[i] + horizon_s]
+            o = np.argsort(l[j], kind="stable")
+            j = j[o]
+            viol = np.cumsum(wx[j]) - (l[j] - e[i] + tau)
+            k = int(np.argmax(viol))
+            if viol[k] <= tol:
+                continue
+            # every alternative ending by l[j[k]] (ties included) is inside
+            inside = j[l[j] <= l[j[k]] + _EPS]
+            key = (i, inside.size)
+            if key in seen or inside.size < 2:
+                continue
+            seen.add(key)
+            m.rows.add(col[inside], w[inside], -math.inf, float(l[j[k]] - e[i]) + tau)
+            added += 1
+    return added

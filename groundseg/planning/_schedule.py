@@ -80,6 +80,10 @@ class State:
         s1 = p.att_start_deg[second]
         e0 = p.att_end_deg[first]
         e1 = p.att_end_deg[second]
+        self.mptr = ptr.tolist()
+        self.mt = p.att_time_s.tolist()
+        self.msr, self.msp = p.att_start_deg[:, 0].tolist(), p.att_start_deg[:, 1].tolist()
+        self.mer, self.mep = p.att_end_deg[:, 0].tolist(), p.att_end_deg[:, 1].tolist()
         self.att_t0 = t0.tolist()
         self.att_span = span.tolist()
         self.sr0 = s0[:, 0].tolist()
@@ -93,9 +97,22 @@ class State:
 
     # -- attitude and transitions ----------------------------------------------------------
 
+    def _multi_att(self, a: int, x: float, r: list, q: list):
+        """Piecewise-linear attitude of ``a`` (more than two samples) at start time ``x``
+        from the flat sample lists ``r``, ``q`` (roll, pitch); held constant outside."""
+        t = self.mt
+        i0, i1 = self.mptr[a], self.mptr[a + 1] - 1
+        if x <= t[i0]:
+            return r[i0], q[i0]
+        if x >= t[i1]:
+            return r[i1], q[i1]
+        i = bisect_right(t, x, i0, i1) - 1
+        f = (x - t[i]) / (t[i + 1] - t[i])
+        return r[i] + (r[i + 1] - r[i]) * f, q[i] + (q[i + 1] - q[i]) * f
+
     def start_att(self, a: int, x: float):
         if self.att_multi[a]:
-            return self.p.attitude_deg(a, x)
+            return self._multi_att(a, x, self.msr, self.msp)
         u = x - self.att_t0[a]
         if u < 0.0:
             u = 0.0
@@ -105,7 +122,7 @@ class State:
 
     def end_att(self, a: int, x: float):
         if self.att_multi[a]:
-            return self.p.attitude_deg(a, x, end=True)
+            return self._multi_att(a, x, self.mer, self.mep)
         u = x - self.att_t0[a]
         if u < 0.0:
             u = 0.0

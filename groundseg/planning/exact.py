@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -63,18 +64,40 @@ def state_from_selection(p, model, x) -> State:
 def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = False) -> float:
     """Upper bound on any plan's objective: LP (or, with ``integer``, MILP dual bound) of
     the selection model; if the solver gives no bound in time, the sum over tasks of their
-    best usable alternative's value."""
+    best usable alternative's value. Timed problems: for up to half the time, the LP is
+    re-solved with the time rows its optimum violates (``_relax.separate_time_rows``,
+    added to ``model``); every LP solved to optimality on valid rows is a bound."""
     model = model or _relax.build(p)
     n = model.alts.size
     if n == 0:
         return 0.0
-    trivial = trivial_bound(p)
+    bound = trivial_bound(p)
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
+    added = 1
+    if not model.exact:
+        for _ in range(50):
+            A, rlb, rub = model.rows.matrix(n)
+            res = _highs.maximize(model.values, A, rlb, rub, np.zeros(n), np.ones(n),
+                                  np.zeros(n), max(deadline - time.perf_counter(), 0.05))
+            if not res.optimal or res.x is None or not np.isfinite(res.bound):
+                break
+            bound = min(bound, res.bound)
+            added = 0
+            if time.perf_counter() > t0 + 0.5 * time_limit_s:
+                break
+            added = _relax.separate_time_rows(p, model, res.x)
+            if added == 0:
+                break
+    if not integer and added == 0:
+        return bound
     A, rlb, rub = model.rows.matrix(n)
     res = _highs.maximize(model.values, A, rlb, rub, np.zeros(n), np.ones(n),
-                          np.ones(n) if integer else np.zeros(n), time_limit_s)
+                          np.ones(n) if integer else np.zeros(n),
+                          max(deadline - time.perf_counter(), 0.05))
     if (not integer and not res.optimal) or not np.isfinite(res.bound):
-        return trivial
-    return min(res.bound, trivial)
+        return bound
+    return min(res.bound, bound)
 
 
 def trivial_bound(p) -> float:

@@ -3,7 +3,9 @@
 Timed problems: destroy part of the plan (a time slice of one resource, a few random
 acquisitions, or the acquisitions in the way of one unscheduled task's alternative), then
 repair by greedy insertion of the freed and nearby unscheduled tasks in a noisy order; keep
-the result when it is not worse (equal moves let the search drift), otherwise undo.
+the result when it is not worse (equal moves let the search drift), otherwise undo. One
+time-slice neighbourhood is first re-filled by the pass search of ``_pass`` (best sequence
+of the slice, values with noise) before the greedy repair.
 
 Selection problems (no timed alternative, e.g. SPOT5): fix most tasks to their current
 choice and let HiGHS, started from the incumbent, re-optimise the rest (neighbourhoods in
@@ -18,7 +20,7 @@ import time
 
 import numpy as np
 
-from . import _highs
+from . import _highs, _pass
 from ._schedule import State
 from .heuristic import Ordering
 
@@ -77,6 +79,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
     tau = float(p.agility.min_transition_s)
     med_d = float(np.median(p.alt_duration_s[p.alt_valid & p.alt_timed])) if np.any(p.alt_timed) else 10.0
     step = med_d + tau
+    dp_share, dp_front = 0.25, 4
     unsched_value = np.where(np.isfinite(ordering.task_score), ordering.task_score, 0.0)
     it = 0
     while time.perf_counter() < deadline and _below(best_obj, target):
@@ -87,7 +90,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
         first: list[int] = []
         removed: list[int] = []
         near: list[np.ndarray] = []
-        if op < 0.45:
+        if op < 0.35:
             # forced insertion: an unscheduled task, or a scheduled one on a better
             # alternative; clear its way (time neighbours, forbidden partners, and if
             # memory still blocks, the least valuable data of that memory segment)
@@ -135,6 +138,31 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
                         continue
             first = [t]
             near.append(index.alts_near(r, t0, t1))
+        elif op < 0.35 + dp_share:
+            # time slice of one resource re-filled by the pass search, then greedy
+            rs = [r for r in range(p.n_resources) if index.by_res[r][0].size]
+            if not rs:
+                break
+            r = rs[rng.integers(len(rs))]
+            alts_r = index.by_res[r][0]
+            a = int(alts_r[rng.integers(alts_r.size)])
+            centre = rng.uniform(state.e[a], p.alt_latest_end_s[a])
+            half = step * rng.uniform(2.0, 8.0)
+            t0, t1 = centre - half, centre + half
+            for u in _tasks_on(state, r, t0, t1):
+                removed += state.remove_group_of(u)
+            near.append(index.alts_near(r, t0, t1))
+            cands = [b for b in near[-1].tolist() if state.chosen[state.task[b]] == -1]
+            noise = rng.uniform(0.0, 0.2) if rng.random() < 0.5 else 0.0
+            val = state.value
+            if noise:
+                f = rng.uniform(1 - noise, 1 + noise, size=len(cands)).tolist()
+                val = dict(zip(cands, (state.value[b] * x for b, x in zip(cands, f))))
+            items = _pass.best_sequence(state, r, cands, t0, t1, value=val, front=dp_front)
+            if not _pass.place_sequence(state, r, items, t0, t1) or not state.memory_ok(r):
+                state.restore(snap)
+                continue
+            _pass.drop_partial_groups(state)
         elif op < 0.8:
             # time slice of one resource
             rs = [r for r in range(p.n_resources) if state.seq[r]]

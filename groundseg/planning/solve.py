@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from . import _memory, _relax, exact
+from . import _memory, _pass, _relax, exact
 from ._schedule import State
 from .errors import PlanningError
 from .heuristic import Ordering, construct
@@ -33,14 +33,16 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
 
     - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
-    - ``"lns"``: the heuristic, then large-neighbourhood search until the time limit.
+    - ``"lns"``: the better of the heuristic and the pass-by-pass sequence search, then
+      large-neighbourhood search until the time limit.
     - ``"milp"``: the exact engine (selection problems, or small timed problems; larger
       timed problems are refused, see ``MAX_EXACT_ARCS``).
     - ``"auto"``: selection problems: the MILP (warm-started from the heuristic) for
       ``max(10%, min(10 s, 50%))`` of the budget, then, unless optimality is proved, LNS
       with HiGHS on neighbourhoods. Timed problems with at most ``SMALL_TIMED_ALTS``
       usable alternatives: the exact MILP for 60% of the budget, then LNS if not proved;
-      larger ones: heuristic + LNS.
+      larger ones: the better of the heuristic and a pass-by-pass sequence search (at
+      most 30% of the budget), then LNS.
 
     ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
@@ -111,6 +113,13 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         state = construct(p, ordering=ordering)
         solver = "greedy"
         if method in ("lns", "auto"):
+            # the pass-by-pass sequence search usually starts far better than the greedy
+            now = time.perf_counter()
+            by_pass = State(p)
+            _pass.construct_by_pass(p, by_pass, now + 0.3 * (deadline - now))
+            construct(p, by_pass, ordering)
+            if by_pass.objective > state.objective:
+                state = by_pass
             improve(p, state, ordering, deadline, rng, target=bound)
             solver = "greedy+lns"
     _fill(p, state, ordering)
