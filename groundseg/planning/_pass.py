@@ -15,6 +15,8 @@ import math
 import time
 from bisect import bisect_left, bisect_right
 
+import numpy as np
+
 _TOL = 1e-9
 
 
@@ -142,7 +144,6 @@ def place_sequence(state, r: int, items, t0: float, t1: float) -> bool:
 def passes(p, gap_s: float = 300.0) -> list[tuple[int, float, float]]:
     """``(resource, t0, t1)`` per pass, in time order: the valid timed alternatives of a
     resource split where no window covers ``gap_s`` seconds."""
-    import numpy as np
     out = []
     ok = p.alt_valid & p.alt_timed
     for r in range(p.n_resources):
@@ -176,12 +177,10 @@ def construct_by_pass(p, state, deadline: float, front: int = 6) -> None:
     for r, t0, t1 in passes(p):
         if time.perf_counter() >= deadline:
             break
-        seq, st = state.seq[r], state.seq_start[r]
         i0, i1 = _window(state, r, t0, t1)
         if i0 != i1:
             continue
         if r not in alts_of:
-            import numpy as np
             alts_of[r] = np.flatnonzero(ok & (p.alt_resource == r)).tolist()
         cands = [a for a in alts_of[r] if t0 <= state.e[a] <= t1
                  and state.chosen[state.task[a]] == -1]
