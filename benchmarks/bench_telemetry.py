@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import telemetry.dictionary as dictionary_module  # noqa: E402
+import telemetry.packets as packets_module  # noqa: E402
 from telemetry.dictionary import Dictionary  # noqa: E402
 from telemetry.publisher import _block  # noqa: E402
 from telemetry.server import PlatformServer  # noqa: E402
@@ -70,11 +70,11 @@ def bench_decode(n: int, repeat: int) -> dict:
     t_ref, ref = _best(lambda: pkt.load(io.BytesIO(data)), repeat)
     t_ours, (split, cols) = _best(lambda: d.decode_stream(data), repeat)
     t_nocrc, _ = _best(lambda: hk.decode(rows), repeat)
-    threshold, dictionary_module.PARALLEL_ROWS = dictionary_module.PARALLEL_ROWS, 1 << 62
+    threshold, packets_module.PARALLEL_ROWS = packets_module.PARALLEL_ROWS, 1 << 62
     try:
         t_one, _ = _best(lambda: d.decode_stream(data), repeat)
     finally:
-        dictionary_module.PARALLEL_ROWS = threshold
+        packets_module.PARALLEL_ROWS = threshold
     assert split.counts()["ok"] == n and cols["HK"]["battery_voltage"].size == n
     raw = hk.decode_raw(rows[:1000])
     for p in hk.parameters:

@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DictionaryError, PacketError
-from .packets import (_HEADER_DTYPE, _crc16_rows, _pool, CRC_BYTES, CRC_ERROR, HEADER_BYTES, IDLE_APID, OK, Split, _as_bytes_array,
-                      chunked_columns, crc16_rows, encode_packets, routing_headers, split_packets)
-
-PARALLEL_ROWS = 131072      # streams of this many packets or more are decoded on two threads
+from . import packets as _packets
+from .packets import (_HEADER_DTYPE, CRC_BYTES, CRC_ERROR, HEADER_BYTES, IDLE_APID, OK, Split, _as_bytes_array,
+                      _crc16_rows, _pool, chunked_columns, crc16_rows, encode_packets, routing_headers,
+                      split_packets)
 
 __all__ = ["SEVERITIES", "Parameter", "PacketType", "Dictionary", "bundled_path"]
 
@@ -520,7 +520,7 @@ class Dictionary:
     def _decode_one_type(self, data, chunk: int = 32768):
         """decode_stream for a stream of one packet type; None otherwise.
 
-        Two passes over cache-sized chunks, on two threads from 131,072 rows up: the CRC of every
+        Two passes over cache-sized chunks, on two threads from ``PARALLEL_ROWS`` rows up: the CRC of every
         row, and header checks, decode and calibration of every row; each thread takes the other's
         remaining chunks when its own are done. Rows that fail are dropped afterwards.
         """
@@ -575,24 +575,23 @@ class Dictionary:
                         crc_todo.clear(), dec_todo.clear()
                         return False
             return True
-        if m >= PARALLEL_ROWS:
+        if m >= _packets.PARALLEL_ROWS:
             other = _pool().submit(drain, crc, crc_todo.popleft, decode, dec_todo.pop)
             ok = drain(decode, dec_todo.popleft, crc, crc_todo.pop)
             ok = other.result() and ok
         else:
             ok = drain(crc, crc_todo.popleft, decode, dec_todo.popleft)
-        good &= status == OK
         if not ok:
             return None
+        good &= status == OK
         if good.all():
             cols["unit_index"] = np.arange(m, dtype=np.int64)
         else:
             keep = np.flatnonzero(good)
             cols = {name: v[keep] for name, v in cols.items()}
             cols["unit_index"] = keep
-        filled = cols["time_s"].size
         split = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64), status)
-        return split, ({pt.name: cols} if filled else {})
+        return split, ({pt.name: cols} if cols["time_s"].size else {})
 
     def encode(self, packet: str, values: dict, *, time_s, seq_start: int = 0, seq_count=None,
                destination: int = 0) -> np.ndarray:

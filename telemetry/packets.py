@@ -79,7 +79,7 @@ def crc16(data: bytes | bytearray | memoryview, init: int = 0xFFFF) -> int:
 
 
 _POOL: ThreadPoolExecutor | None = None
-_PARALLEL_ROWS = 131072
+PARALLEL_ROWS = 131072      # batches of this many packets or more are checked / decoded on two threads
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -94,14 +94,14 @@ def crc16_rows(rows: np.ndarray, *, chunk: int = 16384) -> np.ndarray:
     """CRC-16/CCITT-FALSE of every row of ``rows`` (n, L) uint8 -> (n,) uint16.
 
     Table-driven 16 bits at a time, vectorised across rows, in cache-sized chunks; from
-    131,072 rows up, the chunks are shared between two threads (NumPy's take and xor release
+    ``PARALLEL_ROWS`` rows up, the chunks are shared between two threads (NumPy's take and xor release
     the GIL).
     """
     rows = np.asarray(rows, dtype=np.uint8)
     if rows.ndim != 2:
         raise PacketError(f"rows must be 2-D (n, length), got shape {rows.shape}")
     n = rows.shape[0]
-    if n < _PARALLEL_ROWS:
+    if n < PARALLEL_ROWS:
         return _crc16_rows(rows, chunk)
     half = (n // 2 // chunk + 1) * chunk
     out = np.empty(n, dtype=np.uint16)

@@ -99,7 +99,8 @@ class State:
 
     def _multi_att(self, a: int, x: float, r: list, q: list):
         """Piecewise-linear attitude of ``a`` (more than two samples) at start time ``x``
-        from the flat sample lists ``r``, ``q`` (roll, pitch); held constant outside."""
+        from the flat sample lists ``r``, ``q`` (roll, pitch); held constant outside.
+        ``Problem.attitude_deg`` in plain Python: np.interp per call dominated the search."""
         t = self.mt
         i0, i1 = self.mptr[a], self.mptr[a + 1] - 1
         if x <= t[i0]:

@@ -67,3 +67,24 @@ def test_time_varying_attitudes_yield_feasible_earliest_starts():
         s = starts[j] - 1e-3
         if s >= p.alt_earliest_s[b]:
             assert s < starts[j - 1] + p.alt_duration_s[a] + p.transition_s(a, starts[j - 1], b, s)
+
+
+def test_state_attitudes_equal_the_problems_interpolation():
+    """The State's plain-Python lookup of sampled attitudes against Problem.attitude_deg."""
+    rng = np.random.default_rng(3)
+    tasks = []
+    for t in range(6):
+        k = int(rng.integers(2, 10))
+        e = float(rng.uniform(0, 100))
+        start = [(float(r), float(q)) for r, q in rng.uniform(-40, 40, (k, 2))]
+        end = [(float(r), float(q)) for r, q in rng.uniform(-40, 40, (k, 2))]
+        times = np.sort(rng.uniform(e, e + 110, k)).tolist()
+        tasks.append(Task(t, 1.0, [Alternative(earliest_start_s=e, latest_end_s=e + 120, duration_s=10,
+                                               start_attitude_deg=start, end_attitude_deg=end,
+                                               attitude_times_s=times)]))
+    p = Problem(tasks)
+    st = State(p)
+    for a in range(p.n_alts):
+        for x in rng.uniform(p.alt_earliest_s[a] - 20, p.alt_latest_end_s[a] + 20, 50):
+            assert st.start_att(a, x) == pytest.approx(p.attitude_deg(a, x), abs=1e-9)
+            assert st.end_att(a, x) == pytest.approx(p.attitude_deg(a, x, end=True), abs=1e-9)
