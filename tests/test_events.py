@@ -1,7 +1,8 @@
 """The vectorised crossing finder against brute-force dense sampling."""
 import numpy as np
 
-from groundseg.events import find_crossings, refine_roots
+from groundseg.events import find_crossings
+from groundseg.roots import refine_roots
 
 
 def _family(rng, n):
