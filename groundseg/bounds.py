@@ -109,7 +109,7 @@ def off_nadir_limit_rad(radius_km, point_radius_km, off_nadir_rad):
     of the nadir of a satellite at ``radius_km``, and in view (arrays broadcast)."""
     x = radius_km * np.sin(off_nadir_rad) / point_radius_km
     with np.errstate(invalid="ignore"):
-        return np.where(x < 1.0, np.arcsin(np.minimum(x, 1.0)) - off_nadir_rad,
+        return np.where(x < 1.0, 0.5 * np.pi - off_nadir_rad - np.arccos(np.minimum(x, 1.0)),
                         np.arccos(np.minimum(point_radius_km / radius_km, 1.0)))
 
 
@@ -125,6 +125,10 @@ class OffNadirBound:
 
     def __init__(self, off_nadir_rad):
         self.off_nadir_rad = off_nadir_rad
+
+    def __getitem__(self, index) -> "OffNadirBound":
+        """The bound of the points ``index`` (for a bound given per point)."""
+        return OffNadirBound(np.asarray(self.off_nadir_rad)[index])
 
     def limit_rad(self, radius_km, point_radius_km):
         return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad)

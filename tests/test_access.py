@@ -428,11 +428,11 @@ def test_grazing_windows_are_found():
 def test_sun_between_samples_matches_the_full_computation(world):
     """The Sun carried between its 10 min samples by the Earth's rotation, against
     groundseg.sun evaluated at every instant (itself checked against astropy in test_sun)."""
-    from groundseg.access import _Geometry
+    from groundseg.imaging_geometry import ImagingGeometry
     from groundseg.sun import sun_position_km
     c, targets, eph, opp = world
     t = np.random.default_rng(0).uniform(0, 86400, 500)
-    u = _Geometry(eph).sun_unit(t, np.zeros((t.size, 3)))
+    u = ImagingGeometry(eph).sun_unit(t, np.zeros((t.size, 3)))
     ref = sun_position_km(TimeGrid.from_seconds(EPOCH, t), "itrs")
     assert _angle(u, ref).max() < 0.1 * ARCSEC
 
