@@ -98,7 +98,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     pt_idx = np.flatnonzero(targets.kind == "point")
     pt_km = targets.take(pt_idx).points().ecef_km if pt_idx.size else np.zeros((0, 3))
     st = strip_columns(geo, targets, sensor.swath_km)
-    n_pt, n_st = pt_idx.size, len(st["target"])
+    n_pt = pt_idx.size
     aim_target = np.concatenate([pt_idx, st["target"], st["target"]]).astype(np.int64)
     aims = np.concatenate([pt_km, st["start"], st["end"]])
     eta = np.radians(targets.max_off_nadir_deg[aim_target])

@@ -104,10 +104,14 @@ def elevation_limit_rad(radius_km, point_radius_km, elevation_rad):
                              -1.0, 1.0)) - elevation_rad
 
 
-def off_nadir_limit_rad(radius_km, point_radius_km, off_nadir_rad):
+def off_nadir_limit_rad(radius_km, point_radius_km, off_nadir_rad, horizon: bool = True):
     """The largest psi at which a point at ``point_radius_km`` lies within ``off_nadir_rad``
-    of the nadir of a satellite at ``radius_km``, and in view (arrays broadcast)."""
+    of the nadir of a satellite at ``radius_km``, and in view (arrays broadcast).
+    ``horizon=False`` promises ``r sin(eta) < R`` everywhere (the field of regard stops
+    short of the horizon) and skips that branch."""
     x = radius_km * np.sin(off_nadir_rad) / point_radius_km
+    if not horizon:
+        return 0.5 * np.pi - off_nadir_rad - np.arccos(x)
     with np.errstate(invalid="ignore"):
         return np.where(x < 1.0, 0.5 * np.pi - off_nadir_rad - np.arccos(np.minimum(x, 1.0)),
                         np.arccos(np.minimum(point_radius_km / radius_km, 1.0)))
@@ -130,11 +134,11 @@ class OffNadirBound:
         """The bound of the points ``index`` (for a bound given per point)."""
         return OffNadirBound(np.asarray(self.off_nadir_rad)[index])
 
-    def limit_rad(self, radius_km, point_radius_km):
-        return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad)
+    def limit_rad(self, radius_km, point_radius_km, horizon: bool = True):
+        return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad, horizon)
 
-    def margin_rad(self, radius_km, point_radius_km, psi_rad):
-        return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad) - psi_rad
+    def margin_rad(self, radius_km, point_radius_km, psi_rad, horizon: bool = True):
+        return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad, horizon) - psi_rad
 
     def slope_rad_km(self, r_lo_km, r_hi_km, point_lo_km, point_hi_km):
         """max |d limit / d r| over the box of satellite radii ``[r_lo, r_hi]`` and point radii
