@@ -25,9 +25,9 @@ import numpy as np
 
 from .access_search import access_windows, min_off_nadir_time
 from .earth import ecef_to_geodetic
-from .errors import GroundsegError
+from .errors import GroundsegError, positive_number
 from .imaging_geometry import ImagingGeometry, geodetic_up, look_angles, track_heading
-from .orbits import Ephemeris
+from .orbits import Constellation, Ephemeris
 from .strips import strip_columns, strip_windows
 from .table import Table
 from .targets import TargetError, Targets
@@ -80,14 +80,18 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     polygons; polygons are cut into strips ``sensor.swath_km`` wide). Returns
     :class:`Opportunities`; targets without any are listed in its ``unscheduled`` table.
     """
+    if not isinstance(sensor, Sensor):
+        raise GroundsegError(f"sensor must be a groundseg.access.Sensor, got {type(sensor).__name__}")
+    tol_s = positive_number(tol_s, "time tolerance tol_s")
     if isinstance(source, Ephemeris):
         eph = source
+    elif not isinstance(source, Constellation):
+        raise GroundsegError(f"source must be an Ephemeris or a Constellation, got "
+                             f"{type(source).__name__}")
     else:
         if start is None or end is None:
             raise GroundsegError("give start and end to propagate a constellation")
-        if not step_s > 0:
-            raise GroundsegError(f"step must be positive, got {step_s} s")
-        eph = source.propagate(TimeGrid.range(start, end, step_s))
+        eph = source.propagate(TimeGrid.range(start, end, positive_number(step_s, "step")))
     if not isinstance(targets, Targets):
         raise TargetError("targets must be a groundseg.targets.Targets (see load_targets)")
     geo = ImagingGeometry(eph)
@@ -189,14 +193,27 @@ def access_intervals(ephemeris: Ephemeris, points_ecef_km, max_off_nadir_deg,
     Returns ``(satellite, point, start_s, end_s)`` arrays ``(m,)``, seconds from the first
     grid time, sorted by point, satellite, start; windows are clipped to the grid.
     """
-    geo = ImagingGeometry(ephemeris)
-    pts = np.asarray(points_ecef_km, dtype=float).reshape(-1, 3)
-    n = len(pts)
-    eta = np.radians(np.broadcast_to(np.asarray(max_off_nadir_deg, dtype=float), (n,)))
-    sun = np.radians(np.broadcast_to(np.asarray(min_sun_elevation_deg, dtype=float), (n,)))
+    geo = _geometry(ephemeris)
+    tol_s = positive_number(tol_s, "time tolerance tol_s")
+    try:
+        pts = np.asarray(points_ecef_km, dtype=float)
+        if pts.shape[-1:] != (3,):
+            raise ValueError(f"points have shape {pts.shape}, not (n_point, 3)")
+        pts = pts.reshape(-1, 3)
+        n = len(pts)
+        eta = np.radians(np.broadcast_to(np.asarray(max_off_nadir_deg, dtype=float), (n,)))
+        sun = np.radians(np.broadcast_to(np.asarray(min_sun_elevation_deg, dtype=float), (n,)))
+    except (TypeError, ValueError) as exc:
+        raise GroundsegError(f"access_intervals: {exc}") from None
     iv = access_windows(geo, pts, eta, sun, tol_s)
     order = np.lexsort((iv.start_s, iv.sat, iv.point))
     return iv.sat[order], iv.point[order], iv.start_s[order], iv.end_s[order]
+
+
+def _geometry(ephemeris) -> ImagingGeometry:
+    if not isinstance(ephemeris, Ephemeris):
+        raise GroundsegError(f"expected an Ephemeris, got {type(ephemeris).__name__}")
+    return ImagingGeometry(ephemeris)
 
 
 def pointing(ephemeris: Ephemeris, satellites, seconds, points_ecef_km) -> dict:
@@ -207,20 +224,27 @@ def pointing(ephemeris: Ephemeris, satellites, seconds, points_ecef_km) -> dict:
     ``roll_deg``, ``pitch_deg``, ``off_nadir_deg``, ``range_km``. Roll / pitch as in the
     module docstring.
     """
-    geo = ephemeris if isinstance(ephemeris, ImagingGeometry) else ImagingGeometry(ephemeris)
-    pts = np.asarray(points_ecef_km, dtype=float)
-    sat, t = np.broadcast_arrays(np.asarray(satellites, dtype=np.int64),
-                                 np.asarray(seconds, dtype=float))
-    m = max(sat.size, pts.reshape(-1, 3).shape[0])
-    sat = np.broadcast_to(sat.reshape(-1), (m,)) if sat.size == 1 else sat.reshape(-1)
-    t = np.broadcast_to(t.reshape(-1), (m,)) if t.size == 1 else t.reshape(-1)
-    pts = np.broadcast_to(pts.reshape(-1, 3), (m, 3))
+    geo = ephemeris if isinstance(ephemeris, ImagingGeometry) else _geometry(ephemeris)
+    try:
+        pts = np.asarray(points_ecef_km, dtype=float)
+        sat, t = np.broadcast_arrays(np.asarray(satellites, dtype=np.int64),
+                                     np.asarray(seconds, dtype=float))
+        m = max(sat.size, pts.reshape(-1, 3).shape[0])
+        sat = np.broadcast_to(sat.reshape(-1), (m,)) if sat.size == 1 else sat.reshape(-1)
+        t = np.broadcast_to(t.reshape(-1), (m,)) if t.size == 1 else t.reshape(-1)
+        pts = np.broadcast_to(pts.reshape(-1, 3), (m, 3))
+    except (TypeError, ValueError) as exc:
+        raise GroundsegError(f"pointing: satellites, seconds and points must broadcast to one "
+                             f"length ({exc})") from None
+    if sat.size and not (0 <= sat.min() and sat.max() < geo.n_sat):
+        raise GroundsegError(f"pointing: satellite indices must be in 0..{geo.n_sat - 1}")
     r, v = geo.state(sat, t)
     roll, pitch, off, rng, _ = look_angles(r, v, pts)
     return {"roll_deg": np.degrees(roll), "pitch_deg": np.degrees(pitch),
             "off_nadir_deg": np.degrees(off), "range_km": rng}
 
 
+@dataclass(eq=False)
 class Opportunities:
     """Imaging opportunities as columns ``(m,)`` (see :data:`OPPORTUNITY_COLUMNS`).
 
@@ -246,17 +270,17 @@ class Opportunities:
                 "aim_start_latitude_deg": ".6f", "aim_start_longitude_deg": ".6f",
                 "aim_end_latitude_deg": ".6f", "aim_end_longitude_deg": ".6f"}
 
-    def __init__(self, columns: dict, aim_start_km, aim_end_km, geometry: ImagingGeometry,
-                 targets: Targets, unscheduled: Table, sensor: Sensor):
-        self.columns = columns
-        self.aim_start_km = aim_start_km
-        self.aim_end_km = aim_end_km
-        self._geo = geometry
-        self.targets = targets
-        self.unscheduled = unscheduled
-        self.sensor = sensor
-        self.ephemeris = geometry.ephemeris
-        self.epoch = geometry.ephemeris.times.datetime64()[0]
+    columns: dict
+    aim_start_km: np.ndarray
+    aim_end_km: np.ndarray
+    geometry: ImagingGeometry
+    targets: Targets
+    unscheduled: Table
+    sensor: Sensor
+
+    def __post_init__(self):
+        self.ephemeris = self.geometry.ephemeris
+        self.epoch = self.geometry.ephemeris.times.datetime64()[0]
 
     def __len__(self) -> int:
         return len(self.columns["start_s"])
@@ -284,6 +308,17 @@ class Opportunities:
         ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
         return format_utc(self.epoch + ns.astype("timedelta64[ns]"))
 
+    def _rows(self, rows) -> np.ndarray:
+        """Row numbers ``(m,)``, checked."""
+        try:
+            rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError):
+            raise GroundsegError(f"rows must be integers, got {rows!r}") from None
+        if rows.size and not (-len(self) <= rows.min() and rows.max() < len(self)):
+            raise GroundsegError(f"row numbers must be below {len(self)}, the number of "
+                                 f"opportunities")
+        return rows
+
     def attitude(self, rows, start_s, end_s) -> dict:
         """Roll / pitch / off-nadir (deg) at the start and end of acquisitions of
         opportunities ``rows`` running from ``start_s`` to ``end_s`` (all ``(m,)``).
@@ -292,12 +327,15 @@ class Opportunities:
         same point for point targets). Keys ``roll_start_deg``, ``pitch_start_deg``,
         ``off_nadir_start_deg``, ``roll_end_deg``, ``pitch_end_deg``, ``off_nadir_end_deg``.
         """
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        start_s = np.broadcast_to(np.asarray(start_s, dtype=float), rows.shape)
-        end_s = np.broadcast_to(np.asarray(end_s, dtype=float), rows.shape)
+        rows = self._rows(rows)
+        try:
+            start_s = np.broadcast_to(np.asarray(start_s, dtype=float), rows.shape)
+            end_s = np.broadcast_to(np.asarray(end_s, dtype=float), rows.shape)
+        except (TypeError, ValueError) as exc:
+            raise GroundsegError(f"attitude: {exc}") from None
         sat = self.columns["satellite_index"][rows]
-        a = pointing(self._geo, sat, start_s, self.aim_start_km[rows])
-        b = pointing(self._geo, sat, end_s, self.aim_end_km[rows])
+        a = pointing(self.geometry, sat, start_s, self.aim_start_km[rows])
+        b = pointing(self.geometry, sat, end_s, self.aim_end_km[rows])
         return {"roll_start_deg": a["roll_deg"], "pitch_start_deg": a["pitch_deg"],
                 "off_nadir_start_deg": a["off_nadir_deg"], "roll_end_deg": b["roll_deg"],
                 "pitch_end_deg": b["pitch_deg"], "off_nadir_end_deg": b["off_nadir_deg"]}
@@ -310,7 +348,7 @@ class Opportunities:
         ``(start_times_s (m, k), start_deg (m, k, 2), end_deg (m, k, 2))`` with
         ``(roll, pitch)`` pairs: the sampled form the planner's alternatives take.
         """
-        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        rows = np.arange(len(self)) if rows is None else self._rows(rows)
         c = self.columns
         lo = c["start_s"][rows]
         hi = np.maximum(c["end_s"][rows] - c["duration_s"][rows], lo)

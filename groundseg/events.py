@@ -43,106 +43,6 @@ class Crossings:
         return self.rows.size
 
 
-def find_crossings(fn: Fn, grid_s, values, rate_bound, *, rows=None, tol_s: float = 1e-3,
-                   lo_s=None, hi_s=None) -> Crossings:
-    """Every zero crossing of many continuous series, none missed.
-
-    ``grid_s``: sample times ``(n_time,)``; ``values``: g at those samples ``(n_series, n_time)``
-    (NaN where unknown: such intervals are skipped); ``rate_bound``: L, a bound on |dg/dt|,
-    scalar or ``(n_series,)``; ``fn(rows, t)`` evaluates g for series ``rows`` at times ``t``
-    (both ``(m,)``, e.g. on Hermite-interpolated states). ``rows`` maps the rows of ``values``
-    to the series ids passed to ``fn`` (default ``arange``).
-    Returns :class:`Crossings` with series ids, times and direction.
-    """
-    grid_s = np.asarray(grid_s, dtype=float)
-    values = np.asarray(values, dtype=float)
-    n_series = values.shape[0]
-    ids = np.arange(n_series) if rows is None else np.asarray(rows)
-    rate = np.broadcast_to(np.asarray(rate_bound, dtype=float), (n_series,))
-    g0, g1 = values[:, :-1], values[:, 1:]
-    h = np.diff(grid_s)[None, :]
-    with np.errstate(invalid="ignore"):
-        cand = (np.abs(g0) + np.abs(g1) <= rate[:, None] * h) | (g0 * g1 <= 0)
-    cand &= np.isfinite(g0) & np.isfinite(g1)
-    r, k = np.nonzero(cand)
-    return find_crossings_in(fn, ids[r], grid_s[k], grid_s[k + 1], g0[r, k], g1[r, k], rate[r],
-                             tol_s=tol_s, lo_s=lo_s, hi_s=hi_s)
-
-
-def find_crossings_in(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3,
-                      lo_s=None, hi_s=None, prune=None, refine=None, isolate=None) -> Crossings:
-    """Every zero crossing inside given intervals, none missed (the test of the module docstring).
-
-    The lower-level half of :func:`find_crossings` for callers that pick their own candidate
-    intervals: ``rows`` (series ids passed to ``fn``), ``a``, ``b`` (interval ends, s),
-    ``ga``, ``gb`` (g at those ends) and ``rate_bound`` (a bound on |dg/dt| valid inside each
-    interval; scalar or per interval), all ``(m,)``. Intervals of one series may touch but
-    should not overlap.
-
-    Options: ``prune(rows, a, b, ga, gb)`` returns a boolean ``(m,)`` that is True only where
-    the interval provably holds no zero (a sharper test than the Lipschitz one, e.g. from
-    polynomial bounds); it is asked about every interval without a sign change before that
-    interval is split. ``refine(rows, a, b, ga, gb)`` replaces
-    :func:`groundseg.roots.refine_roots` (Illinois) for the
-    final brackets (e.g. :func:`groundseg.roots.refine_roots_newton` when the derivative
-    is at hand).
-    A bracket (a sign change) is taken to hold one zero; ``isolate(rows)`` returns True for
-    series where it may hold three or more: the parts of those brackets beside each refined
-    root (``tol_s`` away from it) are searched again, until no new zero appears.
-
-    Returns :class:`Crossings`; a zero on an end shared by two intervals is reported once.
-    """
-    r = np.asarray(rows)
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    ga = np.asarray(ga, dtype=float)
-    gb = np.asarray(gb, dtype=float)
-    L = np.broadcast_to(np.asarray(rate_bound, dtype=float), a.shape)
-
-    found = []
-    while r.size:
-        r, a, b, ga, gb, L = bracket(fn, r, a, b, ga, gb, L, tol_s=tol_s, prune=prune)
-        if r.size == 0:
-            break
-        t = refine_roots(fn, r, a, b, ga, gb, tol_s=tol_s) if refine is None else \
-            np.asarray(refine(r, a, b, ga, gb), dtype=float)
-        found.append((r, t, np.where(ga != gb, gb > ga, ga <= 0)))
-        if isolate is None:
-            break
-        sel = np.flatnonzero(np.asarray(isolate(r), dtype=bool))
-        # Search again beside each root: [a, t - tol] and [t + tol, b].
-        t_lo, t_hi = t[sel] - tol_s, t[sel] + tol_s
-        left = t_lo > a[sel]
-        right = t_hi < b[sel]
-        il, ir = sel[left], sel[right]
-        g_lo = fn(r[il], t_lo[left]) if il.size else np.zeros(0)
-        g_hi = fn(r[ir], t_hi[right]) if ir.size else np.zeros(0)
-        r = np.concatenate([r[il], r[ir]])
-        a, b = np.concatenate([a[il], t_hi[right]]), np.concatenate([t_lo[left], b[ir]])
-        ga, gb = np.concatenate([ga[il], g_hi]), np.concatenate([g_lo, gb[ir]])
-        L = np.concatenate([L[il], L[ir]])
-
-    if not found:
-        empty = np.zeros(0)
-        return Crossings(np.zeros(0, dtype=np.int64), empty, np.zeros(0, dtype=bool))
-    r, t, rising = (np.concatenate(x) for x in zip(*found))
-    if lo_s is not None or hi_s is not None:
-        inside = np.ones(t.shape, dtype=bool)
-        if lo_s is not None:
-            inside &= t >= lo_s
-        if hi_s is not None:
-            inside &= t <= hi_s
-        r, t, rising = r[inside], t[inside], rising[inside]
-    out = Crossings(r, t, rising)
-    # A zero sitting exactly on a shared sample end appears in two adjacent brackets.
-    if out.rows.size > 1:
-        dup = np.zeros(out.rows.size, dtype=bool)
-        dup[1:] = (out.rows[1:] == out.rows[:-1]) & (np.abs(np.diff(out.time_s)) <= tol_s) & \
-                  (out.rising[1:] == out.rising[:-1])
-        out = Crossings(out.rows[~dup], out.time_s[~dup], out.rising[~dup])
-    return out
-
-
 def bracket(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3, prune=None):
     """Split intervals until each shows a sign change or is proved empty (module docstring).
 
@@ -192,6 +92,100 @@ def bracket(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3, prun
 def _pairs(x, y):
     """``[x0, y0, x1, y1, ...]``."""
     return np.stack([x, y], axis=1).ravel()
+
+
+def find_crossings(fn: Fn, grid_s, values, rate_bound, *, rows=None, tol_s: float = 1e-3,
+                   lo_s=None, hi_s=None) -> Crossings:
+    """Every zero crossing of many continuous series, none missed.
+
+    ``grid_s``: sample times ``(n_time,)``; ``values``: g at those samples ``(n_series, n_time)``
+    (NaN where unknown: such intervals are skipped); ``rate_bound``: L, a bound on |dg/dt|,
+    scalar or ``(n_series,)``; ``fn(rows, t)`` evaluates g for series ``rows`` at times ``t``
+    (both ``(m,)``, e.g. on Hermite-interpolated states). ``rows`` maps the rows of ``values``
+    to the series ids passed to ``fn`` (default ``arange``).
+    Returns :class:`Crossings` with series ids, times and direction.
+    """
+    grid_s = np.asarray(grid_s, dtype=float)
+    values = np.asarray(values, dtype=float)
+    n_series = values.shape[0]
+    ids = np.arange(n_series) if rows is None else np.asarray(rows)
+    rate = np.broadcast_to(np.asarray(rate_bound, dtype=float), (n_series,))
+    g0, g1 = values[:, :-1], values[:, 1:]
+    h = np.diff(grid_s)[None, :]
+    with np.errstate(invalid="ignore"):
+        cand = (np.abs(g0) + np.abs(g1) <= rate[:, None] * h) | (g0 * g1 <= 0)
+    cand &= np.isfinite(g0) & np.isfinite(g1)
+    r, k = np.nonzero(cand)
+    return find_crossings_in(fn, ids[r], grid_s[k], grid_s[k + 1], g0[r, k], g1[r, k], rate[r],
+                             tol_s=tol_s, lo_s=lo_s, hi_s=hi_s)
+
+
+def find_crossings_in(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3,
+                      lo_s=None, hi_s=None, prune=None, refine=None, isolate=None) -> Crossings:
+    """Every zero crossing inside given intervals, none missed (the test of the module docstring).
+
+    The lower-level half of :func:`find_crossings` for callers that pick their own candidate
+    intervals: ``rows`` (series ids passed to ``fn``), ``a``, ``b`` (interval ends, s),
+    ``ga``, ``gb`` (g at those ends) and ``rate_bound`` (a bound on |dg/dt| valid inside each
+    interval; scalar or per interval), all ``(m,)``. Intervals of one series may touch but
+    should not overlap.
+
+    Options: ``prune(rows, a, b, ga, gb)`` returns a boolean ``(m,)`` that is True only where
+    the interval provably holds no zero (a sharper test than the Lipschitz one, e.g. from
+    polynomial bounds); it is asked about every interval without a sign change before that
+    interval is split. ``refine(rows, a, b, ga, gb)`` replaces
+    :func:`groundseg.roots.refine_roots` (Illinois) for the
+    final brackets (e.g. :func:`groundseg.roots.refine_roots_newton` when the derivative
+    is at hand).
+    A bracket (a sign change) is taken to hold one zero; ``isolate(rows)`` returns True for
+    series where it may hold three or more: the parts of those brackets beside each refined
+    root (``tol_s`` away from it) are searched again, until no new zero appears.
+
+    Returns :class:`Crossings`; a zero on an end shared by two intervals is reported once.
+    """
+    r, L = np.asarray(rows), rate_bound
+    found = []
+    while r.size:
+        r, a, b, ga, gb, L = bracket(fn, r, a, b, ga, gb, L, tol_s=tol_s, prune=prune)
+        if r.size == 0:
+            break
+        t = refine_roots(fn, r, a, b, ga, gb, tol_s=tol_s) if refine is None else \
+            np.asarray(refine(r, a, b, ga, gb), dtype=float)
+        found.append((r, t, np.where(ga != gb, gb > ga, ga <= 0)))
+        if isolate is None:
+            break
+        sel = np.flatnonzero(np.asarray(isolate(r), dtype=bool))
+        # Search again beside each root: [a, t - tol] and [t + tol, b].
+        t_lo, t_hi = t[sel] - tol_s, t[sel] + tol_s
+        left = t_lo > a[sel]
+        right = t_hi < b[sel]
+        il, ir = sel[left], sel[right]
+        g_lo = fn(r[il], t_lo[left]) if il.size else np.zeros(0)
+        g_hi = fn(r[ir], t_hi[right]) if ir.size else np.zeros(0)
+        r = np.concatenate([r[il], r[ir]])
+        a, b = np.concatenate([a[il], t_hi[right]]), np.concatenate([t_lo[left], b[ir]])
+        ga, gb = np.concatenate([ga[il], g_hi]), np.concatenate([g_lo, gb[ir]])
+        L = np.concatenate([L[il], L[ir]])
+
+    if not found:
+        empty = np.zeros(0)
+        return Crossings(np.zeros(0, dtype=np.int64), empty, np.zeros(0, dtype=bool))
+    r, t, rising = (np.concatenate(x) for x in zip(*found))
+    if lo_s is not None or hi_s is not None:
+        inside = np.ones(t.shape, dtype=bool)
+        if lo_s is not None:
+            inside &= t >= lo_s
+        if hi_s is not None:
+            inside &= t <= hi_s
+        r, t, rising = r[inside], t[inside], rising[inside]
+    out = Crossings(r, t, rising)
+    # A zero sitting exactly on a shared sample end appears in two adjacent brackets.
+    if out.rows.size > 1:
+        dup = np.zeros(out.rows.size, dtype=bool)
+        dup[1:] = (out.rows[1:] == out.rows[:-1]) & (np.abs(np.diff(out.time_s)) <= tol_s) & \
+                  (out.rising[1:] == out.rising[:-1])
+        out = Crossings(out.rows[~dup], out.time_s[~dup], out.rising[~dup])
+    return out
 
 
 class Windows(NamedTuple):

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from sgp4.api import SatrecArray
 
-from .errors import GroundsegError
+from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
 from .orbits import SGP4_ERRORS, Constellation, Ephemeris
 from .pass_search import DATA_EDGE, WINDOW_EDGE, PassGeometry, chunk_passes
@@ -104,8 +104,11 @@ class PassTable:
 
     def take(self, index) -> "PassTable":
         """Rows selected by an index array or boolean mask."""
-        return PassTable({k: getattr(self, k)[index] for k in self._ARRAYS}, self.problems,
-                         self.start, self.end, self.stats)
+        try:
+            cols = {k: getattr(self, k)[index] for k in self._ARRAYS}
+        except IndexError as exc:
+            raise GroundsegError(f"pass rows: {exc}") from None
+        return PassTable(cols, self.problems, self.start, self.end, self.stats)
 
     def select(self, satellite=None, station=None) -> "PassTable":
         """Rows of one satellite (name or NORAD id) and / or one station (name)."""
@@ -180,6 +183,11 @@ def _run(satrecs, names, norad_ids, states, times: TimeGrid, stations, *, tol_s,
 
     Chunks of satellites are independent; ``workers`` threads take them in turn (NumPy and
     the root finders release the GIL for most of the work; SGP4 itself does not)."""
+    tol_s = positive_number(tol_s, "time tolerance tol_s")
+    if chunk_size is not None:
+        chunk_size = _count(chunk_size, "chunk_size")
+    if workers is not None:
+        workers = _count(workers, "workers")
     sites = Horizons(stations)
     n_sat = len(satrecs)
     n_t = len(times)
@@ -233,6 +241,12 @@ def _run(satrecs, names, norad_ids, states, times: TimeGrid, stations, *, tol_s,
     parts = [p for p, _ in results]
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return _assemble(cols, names, norad_ids, stations, times, problems, stats)
+
+
+def _count(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise GroundsegError(f"{name} must be a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats) -> PassTable:
@@ -307,7 +321,10 @@ def predict_passes(constellation: Constellation, stations, start, end, *,
         raise GroundsegError("constellation is empty")
     stations = prepare_stations(stations, min_elevation_deg)
     t0, t1 = _window(start, end)
-    step = default_step_s(constellation) if step_s is None else float(step_s)
+    try:
+        step = default_step_s(constellation) if step_s is None else float(step_s)
+    except (TypeError, ValueError):
+        step = float("nan")
     if not 0 < step <= 600:
         raise GroundsegError(f"grid step must be in (0, 600] s, got {step_s}")
     times = TimeGrid.range(t0, t1, step)
@@ -333,6 +350,8 @@ def passes_from_ephemeris(ephemeris: Ephemeris, stations, *, min_elevation_deg=N
     The ephemeris grid must be increasing with steps of at most 240 s (the interpolation's
     accuracy); the window is its first to last time.
     """
+    if not isinstance(ephemeris, Ephemeris):
+        raise GroundsegError(f"expected an Ephemeris, got {type(ephemeris).__name__}")
     stations = prepare_stations(stations, min_elevation_deg)
     times = ephemeris.times
     grid = times.seconds

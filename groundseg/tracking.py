@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import GroundsegError
+from .errors import GroundsegError, positive_number
 from .horizon import prepare_stations
 from .orbits import Constellation, teme_to_itrs
 from .stations import Station, station_points
@@ -45,10 +45,16 @@ def pointing_table(constellation: Constellation, satellite, station: Station, st
     received - carrier (both empty without ``frequency_hz``), ``keyhole`` (true where
     elevation >= ``keyhole_elevation_deg``).
     """
-    if not step_s > 0:
-        raise GroundsegError(f"step must be positive, got {step_s}")
-    if frequency_hz is not None and not (np.isfinite(frequency_hz) and frequency_hz > 0):
-        raise GroundsegError(f"carrier frequency must be positive, got {frequency_hz}")
+    step_s = positive_number(step_s, "step")
+    if frequency_hz is not None:
+        frequency_hz = positive_number(frequency_hz, "carrier frequency")
+    try:
+        keyhole_elevation_deg = float(keyhole_elevation_deg)
+    except (TypeError, ValueError):
+        raise GroundsegError(f"keyhole elevation must be a number of degrees, "
+                             f"got {keyhole_elevation_deg!r}") from None
+    if not isinstance(constellation, Constellation):
+        raise GroundsegError(f"expected a Constellation, got {type(constellation).__name__}")
     station = prepare_stations([station])[0]
     idx = constellation.index(satellite)
     times = _rows(start, end, step_s)
