@@ -59,7 +59,7 @@ def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3) -
     radius = np.sqrt(_dot(aim_km, aim_km))
     unit = aim_km / radius[:, None]
     eta = np.minimum(eta_max, np.arcsin(np.clip(radius / max(r_top, 1.0), 0, 1)) - _LIMB_MARGIN_RAD)
-    bound = OffNadirBound(np.maximum(eta, 1e-6))
+    bound = OffNadirBound(np.maximum(eta, 1e-6))     # short of the horizon everywhere
     grid = geo.grid_s
     with np.errstate(invalid="ignore"):
         rhat = geo.r / geo.rn[..., None]                               # NaN where failed
@@ -79,7 +79,7 @@ def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3) -
         if cos_psi is None:
             cos_psi = _dot(rhat[sat, kk], unit[pt])
         return bound[pt].margin_rad(geo.rn[sat, kk], radius[pt],
-                                    np.arccos(np.clip(cos_psi, -1, 1)))
+                                    np.arccos(np.clip(cos_psi, -1, 1)), horizon=False)
 
     def interval_margin(pt, sat, kk):
         hk, sub, R, u = h[kk], bound[pt], radius[pt], unit[pt]
@@ -87,7 +87,8 @@ def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3) -
         def g(rows, tau):
             r, _ = geo.state_at(sat[rows], kk[rows], tau, hk[rows])
             rn = np.sqrt(_dot(r, r))
-            return sub[rows].margin_rad(rn, R[rows], np.arccos(np.clip(_dot(r, u[rows]) / rn, -1, 1)))
+            return sub[rows].margin_rad(rn, R[rows], np.arccos(np.clip(_dot(r, u[rows]) / rn, -1, 1)),
+                                        horizon=False)
         return g
 
     rate = geo.psi_rate[s] + geo.rdot_max[s] * bound[p].slope_rad_km(

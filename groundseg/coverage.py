@@ -44,6 +44,7 @@ from .visibility import angle_windows, condition_windows, dense_hits, reach_rad
 __all__ = ["CoverageFrame", "SatelliteBlock", "CellBlock", "block_intervals"]
 
 _RASTER_MARGIN_RAD = 1e-5
+_BATCH_ROWS = 1 << 13              # candidate intervals searched together (memory touched)
 _MAX_ROTATION_RAD = 0.05           # GMST step the Taylor series in _interval_margin covers
 # Bounds on the geocentric radius of any cell (the polar radius; the equator + 10 km), so
 # the rate bounds depend on the satellite only and results on no chunking.
@@ -286,7 +287,7 @@ def _off_nadir_intervals(frame: CoverageFrame, sats: SatelliteBlock, block: Cell
 
     return angle_windows(c, s, k, sample_margin(c, s, k, cos_psi), geo.rate[s], frame.grid_s,
                          sample_margin, _interval_margin(geo, cells, bound, frame),
-                         geo.valid_end_s, tol_s)
+                         geo.valid_end_s, tol_s, batch_rows=_BATCH_ROWS)
 
 
 def _sun_filter(frame: CoverageFrame, cells: _Cells, min_el_deg: float, tol_s: float, c, s, t0, t1):

@@ -43,15 +43,16 @@ class Crossings:
         return self.rows.size
 
 
-def bracket(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3, prune=None):
+def bracket(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3, prune=None,
+            ordered: bool = True):
     """Split intervals until each shows a sign change or is proved empty (module docstring).
 
     ``rows`` (series ids passed to ``fn``), ``a``, ``b`` (interval ends), ``ga``, ``gb`` (g
     there) and ``rate_bound`` (L, scalar or per interval): all ``(m,)``. ``prune(rows, a, b,
     ga, gb)``: optional sharper test, True where an interval without a sign change provably
     holds no zero; asked before each split. Returns the brackets ``(rows, a, b, ga, gb,
-    rate)``, each ``(k,)``, in time order inside each interval; when the input intervals are
-    sorted by row and start, so are the brackets.
+    rate)``, each ``(k,)``; with ``ordered``, sorted by row and start when the input
+    intervals are (otherwise in no particular order).
     """
     r = np.asarray(rows)
     a = np.asarray(a, dtype=float)
@@ -83,7 +84,7 @@ def bracket(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3, prun
         e = np.zeros(0)
         return np.zeros(0, dtype=np.asarray(rows).dtype), e, e, e, e, e
     r, a, b, ga, gb, L = (np.concatenate(x) for x in zip(*rounds))
-    if len(rounds) > 1:                       # merge the rounds (each in order)
+    if ordered and len(rounds) > 1:           # merge the rounds (each in order)
         o = np.lexsort((a, r))
         r, a, b, ga, gb, L = r[o], a[o], b[o], ga[o], gb[o], L[o]
     return r, a, b, ga, gb, L
@@ -146,7 +147,8 @@ def find_crossings_in(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 
     r, L = np.asarray(rows), rate_bound
     found = []
     while r.size:
-        r, a, b, ga, gb, L = bracket(fn, r, a, b, ga, gb, L, tol_s=tol_s, prune=prune)
+        r, a, b, ga, gb, L = bracket(fn, r, a, b, ga, gb, L, tol_s=tol_s, prune=prune,
+                                     ordered=False)
         if r.size == 0:
             break
         t = refine_roots(fn, r, a, b, ga, gb, tol_s=tol_s) if refine is None else \
@@ -207,41 +209,46 @@ def windows(keys, time_s, rising, *, opens_s=None, closes_s=None) -> Windows:
     """The windows between crossing events of many series.
 
     ``keys`` (int), ``time_s``, ``rising`` (True where the condition starts to hold): the
-    events, ``(m,)``, in any order. Per key, in time order (a rise before a set at one time),
-    a run of events in one direction (a zero found twice) counts once: its first rise, its
-    last set. A set before any rise opens at ``opens_s(keys)`` (the condition held from the
-    start), a rise never set closes at ``closes_s(keys)``; without those functions such
-    events are left unmatched.
+    events, ``(m,)``, in any order (events of one key at one time keep their given order:
+    list a series' start before its crossings). Per key, in time order, a run of events in
+    one direction (a zero found twice) counts once: its first rise, its last set. A set
+    before any rise opens at ``opens_s(keys)`` (the condition held from the start), a rise
+    never set closes at ``closes_s(keys)``; without those functions such events are left
+    unmatched.
     """
     k = np.asarray(keys, dtype=np.int64)
     t = np.asarray(time_s, dtype=float)
     up = np.asarray(rising, dtype=bool)
-    order = np.lexsort((~up, t, k))
+    order = np.lexsort((t, k))
     k, t, up = k[order], t[order], up[order]
-    same_key = k[1:] == k[:-1]
     same_prev = np.zeros(k.size, dtype=bool)
-    same_prev[1:] = same_key & (up[1:] == up[:-1])
+    same_prev[1:] = (k[1:] == k[:-1]) & (up[1:] == up[:-1])
     same_next = np.zeros(k.size, dtype=bool)
     same_next[:-1] = same_prev[1:]
     kept = np.where(up, ~same_prev, ~same_next)
     order, k, t, up = order[kept], k[kept], t[kept], up[kept]
+    # Now rises and sets alternate per key. A window per anchor event: a rise (closed by the
+    # next event of its key, or at closes_s) or a leading set (opened at opens_s).
     n = k.size
     next_same = np.zeros(n, dtype=bool)
     next_same[:-1] = k[1:] == k[:-1]
     first = np.ones(n, dtype=bool)
     first[1:] = k[1:] != k[:-1]
-    i_pair = np.flatnonzero(up & next_same)            # a rise and its set
-    i_open = np.flatnonzero(up & ~next_same) if closes_s is not None else np.zeros(0, np.int64)
-    i_head = np.flatnonzero(~up & first) if opens_s is not None else np.zeros(0, np.int64)
-    key = np.concatenate([k[i_pair], k[i_open], k[i_head]])
-    start = np.concatenate([t[i_pair], t[i_open], opens_s(k[i_head]) if i_head.size else []])
-    end = np.concatenate([t[i_pair + 1], closes_s(k[i_open]) if i_open.size else [], t[i_head]])
-    start_event = np.concatenate([order[i_pair], order[i_open],
-                                  np.full(i_head.size, -1, dtype=np.int64)])
-    end_event = np.concatenate([order[i_pair + 1], np.full(i_open.size, -1, dtype=np.int64),
-                                order[i_head]])
+    is_pair = up & next_same
+    is_open = up & ~next_same & (closes_s is not None)
+    is_head = ~up & first & (opens_s is not None)
+    i = np.flatnonzero(is_pair | is_open | is_head)          # in (key, start) order
+    nxt = np.minimum(i + 1, max(n - 1, 0))
+    opened, closed, head = is_open[i], is_pair[i], is_head[i]
+    key, start, end, start_event, end_event = k[i], t[i], t[nxt], order[i], order[nxt]
+    if np.any(head):
+        end[head], end_event[head] = start[head], start_event[head]
+        start[head], start_event[head] = opens_s(key[head]), -1
+    if np.any(opened):
+        end[opened], end_event[opened] = closes_s(key[opened]), -1
+    unmatched = n - 2 * int(closed.sum()) - int(opened.sum()) - int(head.sum())
+    out = Windows(key, start, end, start_event, end_event, unmatched)
     good = end >= start
-    o = np.lexsort((start[good], key[good]))
-    unmatched = n - 2 * i_pair.size - i_open.size - i_head.size
-    return Windows(key[good][o], start[good][o].astype(float), end[good][o].astype(float),
-                   start_event[good][o], end_event[good][o], int(unmatched))
+    if not np.all(good):
+        out = Windows(*(x[good] for x in out[:5]), unmatched)
+    return out

@@ -266,7 +266,8 @@ def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate
     samples of the Sun; ``U_start``, ``mean_rate``: see :mod:`groundseg.revolutions`."""
     valid = (status == 0) & np.all(np.isfinite(geo.r), axis=-1)
     bounds = orbit_bounds(geo.r, geo.v, float(geo.h.max()))
-    near, rows = _candidate_rows(geo, valid, bounds)
+    near, k, s, j = _candidate_rows(geo, valid, bounds)
+    rows = _Rows(geo, k, s, j)                  # once the prefilter's big arrays are freed
     cross = _crossings(rows, bounds, tol_s)
     n_j = len(geo.sites)
     ev = _edge_events(geo, valid, near)
@@ -289,7 +290,7 @@ def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate
 
 def _candidate_rows(geo: PassGeometry, valid, bounds: OrbitBounds):
     """The prefilter of the module docstring: ``near`` (bool ``(n_time, n_sat, n_site)``: psi
-    within reach at a sample, where valid) and the rows to examine."""
+    within reach at a sample, where valid) and the rows to examine, ``(k, s, j)`` sorted."""
     sites = geo.sites
     h_max = float(geo.h.max())
     psi_rate = bounds.angle_rate_rad_s
@@ -310,7 +311,7 @@ def _candidate_rows(geo: PassGeometry, valid, bounds: OrbitBounds):
     psi_sum = np.arccos(np.clip(cos_psi[kk, ss, jj], -1, 1)) + \
         np.arccos(np.clip(cos_psi[kk + 1, ss, jj], -1, 1))
     keep = psi_sum - psi_rate[ss] * geo.h[kk] <= 2 * lam[ss, jj]
-    return near, _Rows(geo, kk[keep], ss[keep], jj[keep])
+    return near, kk[keep], ss[keep], jj[keep]
 
 
 def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s):

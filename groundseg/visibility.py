@@ -37,7 +37,6 @@ __all__ = ["reach_rad", "dense_hits", "angle_windows", "interval_crossings", "co
 
 _DENSE_ELEMENTS = 6_000_000        # point x sample products per chunk (memory)
 _FLOAT32_MARGIN = 1e-5             # widening of the float32 cosine threshold (rounding < 1e-6)
-_BATCH_ROWS = 1 << 13              # candidate intervals searched together (memory touched)
 _TIME_SCALE_S = 1000.0             # time unit of condition_windows: tolerance independent of batch
 
 
@@ -71,13 +70,13 @@ def dense_hits(point_unit, sat_unit, cos_reach):
         with np.errstate(invalid="ignore"):
             near = (p32[c0:c1] @ sat32).reshape(c1 - c0, n_sat, n_time) >= \
                 threshold[c0:c1, :, None]
-        p, s, k = np.nonzero(near)
+        p, s, k = np.unravel_index(np.flatnonzero(near), near.shape)
         out.append((p + c0, s, k))
     return tuple(np.concatenate(x).astype(np.int64) for x in zip(*out))
 
 
 def angle_windows(point, sat, k, g, rate_rad_s, grid_s, sample_margin, interval_margin,
-                  valid_end_s, tol_s: float):
+                  valid_end_s, tol_s: float, batch_rows: int | None = None):
     """Windows in which the margin is >= 0, for every pair with a hit.
 
     ``point``, ``sat``, ``k``: the hits (unique, any order); ``g``: the margin there;
@@ -86,6 +85,8 @@ def angle_windows(point, sat, k, g, rate_rad_s, grid_s, sample_margin, interval_
     sat, k)`` returns ``fn(rows, tau)``, g on those grid intervals at fraction ``tau``.
     ``valid_end_s``: ``(n_sat,)``, where windows still open close (the window's end or the
     last sample before propagation fails). A pair inside at the first sample opens there.
+    ``batch_rows``: candidate intervals searched together (default all; each is searched on
+    its own, so batches change nothing but the memory a step touches).
     Returns ``(point, sat, start_s, end_s)`` ``(n,)``, sorted by point, satellite, start.
     """
     n_time = grid_s.size
@@ -108,11 +109,10 @@ def angle_windows(point, sat, k, g, rate_rad_s, grid_s, sample_margin, interval_
     with np.errstate(invalid="ignore"):
         cand = (np.abs(g0) + np.abs(g1) <= rate) | (g0 * g1 <= 0)
     prow, pk, g0, g1, rate = prow[cand], pk[cand], g0[cand], g1[cand], rate[cand]
-    # In batches of rows (every row is searched on its own, so batching changes nothing
-    # but the memory a step touches).
     out = []
-    for b0 in range(0, prow.size, _BATCH_ROWS):
-        sl = slice(b0, b0 + _BATCH_ROWS)
+    batch = batch_rows or max(prow.size, 1)
+    for b0 in range(0, prow.size, batch):
+        sl = slice(b0, b0 + batch)
         fn = interval_margin(point[prow[sl]], sat[prow[sl]], pk[sl])
         r_b, tau_b, rise_b = interval_crossings(fn, g0[sl], g1[sl], rate[sl],
                                                 tol_s / float(h.max()))
