@@ -1,12 +1,9 @@
 """Subcommands ``passes``, ``track`` and ``contacts`` (pass prediction and contact plans)."""
 from __future__ import annotations
 
-import sys
-
-from ._cli_common import (add_constellation_argument, add_output_arguments,
-                          add_window_arguments, constellation_from_args, emit_table, emit_text,
-                          stations_from_args, window)
-from .errors import GroundsegError
+from ..errors import GroundsegError
+from . import options
+from .output import emit_table, note, warn
 
 
 def register(sub) -> None:
@@ -21,7 +18,7 @@ def register(sub) -> None:
     _common(p)
     p.add_argument("--all-columns", action="store_true",
                    help="also write orbit_number and status")
-    add_output_arguments(p)
+    options.add_output(p)
     p.set_defaults(func=_passes)
 
     t = sub.add_parser(
@@ -34,13 +31,12 @@ def register(sub) -> None:
     _common(t)
     t.add_argument("--satellite", required=True, metavar="NAME_OR_ID")
     t.add_argument("--station", required=True, metavar="NAME")
-    t.add_argument("--step", type=float, default=1.0, metavar="SECONDS",
-                   help="table cadence (default 1)")
+    options.add_step(t, 1.0, "table cadence (default 1)")
     t.add_argument("--frequency-hz", type=float, metavar="F",
                    help="downlink carrier for the Doppler columns")
     t.add_argument("--keyhole-elevation", type=float, default=85.0, metavar="DEG",
                    help="flag rows at or above this elevation (default 85)")
-    add_output_arguments(t)
+    options.add_output(t)
     t.set_defaults(func=_track)
 
     c = sub.add_parser(
@@ -62,34 +58,32 @@ def register(sub) -> None:
     c.add_argument("--optimality", action="store_true",
                    help="also report, on stderr, the greedy plan's quality per priority against "
                         "the exact optimum (MILP, HiGHS; LP bound above 4000 passes)")
-    add_output_arguments(c)
+    options.add_output(c)
     c.set_defaults(func=_contacts)
 
 
 def _common(p) -> None:
-    add_constellation_argument(p)
-    p.add_argument("--stations", metavar="FILE",
-                   help="stations CSV (name,latitude_deg,longitude_deg,altitude_m"
-                        "[,min_elevation_deg]) or TOML (also masks, antennas); default: bundled")
-    add_window_arguments(p)
+    options.add_constellation(p)
+    options.add_stations(p)
+    options.add_window(p)
     p.add_argument("--min-elevation", type=float, metavar="DEG",
                    help="minimum elevation for every station, in [-5, 90] (masks still apply)")
 
 
 def _predict(args, constellation=None, stations=None):
-    from .passes import predict_passes
-    start, end = window(args)
-    constellation = constellation or constellation_from_args(args, start)
-    stations = stations or stations_from_args(args)
+    from ..passes import predict_passes
+    start, end = options.window(args)
+    constellation = constellation or options.constellation(args, start)
+    stations = stations or options.stations(args)
     passes = predict_passes(constellation, stations, start, end,
                             min_elevation_deg=args.min_elevation)
     for line in passes.problems:
-        print(f"groundseg: warning: {line}", file=sys.stderr)
+        warn(line)
     return constellation, stations, passes
 
 
 def _passes(args) -> int:
-    from .passes import PASS_COLUMNS, PASS_CSV_COLUMNS
+    from ..passes import PASS_COLUMNS, PASS_CSV_COLUMNS
     _, _, passes = _predict(args)
     emit_table(passes.table(PASS_COLUMNS if args.all_columns else PASS_CSV_COLUMNS), args)
     return 0
@@ -98,14 +92,13 @@ def _passes(args) -> int:
 def _track(args) -> int:
     import numpy as np
 
-    from .passes import POINTING_COLUMNS, pointing_table
-    from .table import Table
-    if not args.step > 0:
-        raise GroundsegError(f"--step must be positive, got {args.step}")
-    start, end = window(args)
-    constellation = constellation_from_args(args, start)
+    from ..passes import POINTING_COLUMNS, pointing_table
+    from ..table import Table
+    options.step(args)
+    start, end = options.window(args)
+    constellation = options.constellation(args, start)
     index = constellation.index(args.satellite)
-    stations = stations_from_args(args)
+    stations = options.stations(args)
     names = [s.name for s in stations]
     if args.station not in names:
         raise GroundsegError(f"unknown station {args.station!r} (have: {', '.join(names)})")
@@ -128,14 +121,13 @@ def _track(args) -> int:
         else:
             cols[name] = np.zeros(0)
     if not parts:
-        print(f"groundseg: warning: no pass of {one.names[0]} over {station.name} in the window",
-              file=sys.stderr)
+        warn(f"no pass of {one.names[0]} over {station.name} in the window")
     emit_table(Table(cols, formats), args)
     return 0
 
 
 def _contacts(args) -> int:
-    from .contacts import load_priorities, plan_contacts
+    from ..contacts import load_priorities, plan_contacts
     priorities = load_priorities(args.priorities) if args.priorities else {}
     for item in args.priority:
         name, sep, value = item.rpartition("=")
@@ -151,14 +143,13 @@ def _contacts(args) -> int:
                          satellite_exclusive=args.satellite_exclusive)
     summary = plan.summary()
     why = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("scheduled", "dropped") and v)
-    print(f"groundseg: contacts: {summary['scheduled']} scheduled, {summary['dropped']} dropped"
-          + (f" ({why})" if why else ""), file=sys.stderr)
+    note(f"contacts: {summary['scheduled']} scheduled, {summary['dropped']} dropped"
+         + (f" ({why})" if why else ""))
     if args.optimality:
         opt = plan.optimality()
         for row in opt.records():
-            print(f"groundseg: contacts: priority {row['priority']}: greedy quality "
-                  f"{row['greedy_quality']:.1f} of {row['method']} best {row['best_quality']:.1f} "
-                  f"({100 * row['ratio']:.2f} %)", file=sys.stderr)
-    text = plan.to_json() if args.format == "json" else plan.to_csv()
-    emit_text(text, args.output)
+            note(f"contacts: priority {row['priority']}: greedy quality "
+                 f"{row['greedy_quality']:.1f} of {row['method']} best {row['best_quality']:.1f} "
+                 f"({100 * row['ratio']:.2f} %)")
+    emit_table(plan, args)
     return 0
