@@ -66,8 +66,8 @@ def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: f
     from .timegrid import TimeGrid
 
     for name, value in (("step_s", step_s), ("time_limit_s", time_limit_s)):
-        if not value > 0:
-            raise GroundsegError(f"{name} must be positive, got {value:g}")
+        if not (isinstance(value, (int, float)) and value > 0):
+            raise GroundsegError(f"{name} must be a positive number, got {value!r}")
     eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
     passes = passes_from_ephemeris(eph, inputs.stations)
     result = MissionPlan(eph, passes, plan_contacts(passes, inputs.stations, satellite_exclusive=True),

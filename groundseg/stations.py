@@ -177,6 +177,8 @@ def parse_stations_toml(text: str, source: str = "<string>") -> list[Station]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StationError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise StationError(f"{source}: TOML nested too deeply") from None
     entries = data.get("station")
     if not isinstance(entries, list) or not entries:
         raise StationError(f"{source}: no [[station]] tables")

@@ -87,7 +87,7 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
     from .planning_inputs import plan_inputs
     from .runner import simulate
 
-    if not time_limit_s > 0:
+    if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
         raise SimulationError(f"planner time limit must be positive, got {time_limit_s}")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

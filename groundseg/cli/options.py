@@ -5,6 +5,8 @@ core objects and raise :class:`~groundseg.errors.GroundsegError` naming the opti
 """
 from __future__ import annotations
 
+import math
+
 from ..errors import GroundsegError
 from ..timegrid import format_utc, parse_utc
 from .output import warn
@@ -85,8 +87,11 @@ def positive(option: str, value: float) -> float:
 
 
 def step(args, default: float = DEFAULT_STEP_S) -> float:
-    """``--step`` (``default`` when not given), positive."""
-    return positive("--step", default if args.step is None else args.step)
+    """``--step`` (``default`` when not given), positive and finite."""
+    value = positive("--step", default if args.step is None else args.step)
+    if not math.isfinite(value):
+        raise GroundsegError(f"--step must be finite, got {value:g}")
+    return value
 
 
 def window(args) -> tuple:

@@ -94,8 +94,11 @@ def _track(args) -> int:
 
     from ..passes import POINTING_COLUMNS, pointing_table
     from ..table import Table
-    options.step(args)
+    from ..timegrid import MAX_INSTANTS
+    step_s = options.step(args)
     start, end = options.window(args)
+    if (end - start) / np.timedelta64(1, "s") / step_s > MAX_INSTANTS:
+        raise GroundsegError(f"--step {step_s:g} gives more than {MAX_INSTANTS:,} rows in the window")
     constellation = options.constellation(args, start)
     index = constellation.index(args.satellite)
     stations = options.stations(args)

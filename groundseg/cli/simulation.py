@@ -157,20 +157,20 @@ def _coverage(args) -> int:
     start, end = options.window_or(args, scenario.coverage_window if scenario else _no_window)
     region, resolution, off_nadir, sun = (args.region, args.resolution_deg, args.max_off_nadir,
                                           args.min_sun_elevation)
-    step_s = args.step
+    step_s = options.DEFAULT_STEP_S
     if scenario is not None:
         cov, model = scenario.coverage, scenario.spacecraft
         if region is None and cov.region_deg is not None:
             region = ",".join(f"{x:g}" for x in cov.region_deg)
         resolution = resolution if resolution is not None else cov.resolution_deg
-        step_s = step_s if step_s is not None else cov.step_s
+        step_s = cov.step_s or step_s
         off_nadir = model.field_of_regard_deg if off_nadir is None else off_nadir
         sun = model.min_sun_elevation_deg if sun is None else sun
     if region is None:
         raise SimulationError("--region is required (LAT_MIN,LAT_MAX,LON_MIN,LON_MAX or 'globe')")
     if resolution is None:
         raise SimulationError("--resolution-deg is required")
-    step_s = options.positive("--step", 60.0 if step_s is None else step_s)
+    step_s = options.step(args, step_s)
     grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
         else CoverageGrid.parse(region, resolution)
     constellation = (options.constellation(args, start) if args.tle or scenario is None
