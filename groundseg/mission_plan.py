@@ -9,7 +9,16 @@ station at a time, finds every imaging opportunity and plans acquisitions and do
                                           \\--> Opportunities -------------+--> ImagingPlan
 
 What the inputs come from (command-line options, a scenario file) is the caller's business:
-:class:`MissionInputs` is the plain bundle.
+:class:`MissionInputs` is the plain bundle. Six hours of the bundled constellation, stations
+and Taiwan targets, planned by the greedy heuristic:
+
+>>> from groundseg import Constellation, Sensor, bundled_stations, bundled_targets
+>>> start, end = "2026-11-26T00:00:00Z", "2026-11-26T06:00:00Z"
+>>> inputs = MissionInputs(Constellation.formosat8(start), bundled_targets(), bundled_stations(),
+...                        Sensor(), None, start, end)
+>>> result = plan_mission(inputs, time_limit_s=1.0, method="greedy")
+>>> len(result.passes), len(result.opportunities), len(result.plan.acquisitions) > 0
+(96, 331, True)
 """
 from __future__ import annotations
 
@@ -26,7 +35,7 @@ class MissionInputs:
     :class:`~groundseg.targets.Targets`, the :class:`~groundseg.stations.Station` list, the
     :class:`~groundseg.access.Sensor`, the planner's
     :class:`~groundseg.planning.imaging.ImagingSpacecraft` (None: its defaults) and the window
-    ``start`` / ``end`` (``numpy.datetime64``)."""
+    ``start`` / ``end`` (UTC: ``numpy.datetime64``, ISO 8601 text, ``datetime``)."""
 
     constellation: object
     targets: object

@@ -100,7 +100,12 @@ def _to_datetime64_ns(value) -> np.ndarray:
 
 
 def parse_utc(value) -> np.ndarray:
-    """UTC instants -> ``datetime64[ns]`` array, shape ``(n,)``."""
+    """UTC instants -> ``datetime64[ns]`` array, shape ``(n,)``.
+
+    >>> parse_utc(["2026-11-26T08:00:00+08:00", "2026-11-26"])
+    array(['2026-11-26T00:00:00.000000000', '2026-11-26T00:00:00.000000000'],
+          dtype='datetime64[ns]')
+    """
     return _to_datetime64_ns(value)
 
 
@@ -118,7 +123,11 @@ def _datetime64_from_jd(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
 
 
 def format_utc(t, unit: str = "ms") -> list[str]:
-    """``datetime64`` array -> ISO 8601 strings with a ``Z`` (rounded to ``unit``)."""
+    """``datetime64`` array -> ISO 8601 strings with a ``Z`` (rounded to ``unit``).
+
+    >>> format_utc(np.datetime64("2026-11-26T00:00:00.9996"))
+    ['2026-11-26T00:00:01.000Z']
+    """
     try:
         t = np.atleast_1d(np.asarray(t, dtype="datetime64[ns]"))
         step = np.timedelta64(1, unit).astype("timedelta64[ns]").astype(np.int64)
@@ -168,6 +177,10 @@ class TimeGrid:
         """Evenly spaced instants from ``start`` to ``end`` every ``step_s`` seconds.
 
         The last instant is ``end`` itself when ``include_end`` (even if the last step is short).
+
+        >>> grid = TimeGrid.range("2026-11-26T00:00:00Z", "2026-11-26T00:02:30Z", 60.0)
+        >>> grid.shape, grid.iso()[-2:]
+        ((4,), ['2026-11-26T00:02:00.000Z', '2026-11-26T00:02:30.000Z'])
         """
         t0 = _to_datetime64_ns(start)[0]
         t1 = _to_datetime64_ns(end)[0]

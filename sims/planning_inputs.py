@@ -62,7 +62,15 @@ def plan_inputs(scenario, *, start=None, end=None, constellation=None, stations=
                 targets_path=None, max_off_nadir_deg=None, min_sun_elevation_deg=None):
     """The scenario as :class:`~groundseg.mission_plan.MissionInputs`; each argument given
     replaces the scenario's: the window, the constellation, the stations, a targets file (read
-    with the scenario's target defaults) and the two target limits."""
+    with the scenario's target defaults) and the two target limits.
+
+    >>> from sims.scenario import bundled_scenario
+    >>> inputs = plan_inputs(bundled_scenario(), max_off_nadir_deg=25.0)
+    >>> len(inputs.constellation), len(inputs.targets), [s.name for s in inputs.stations][:3]
+    (8, 110, ['Hsinchu', 'Taoyuan', 'Tainan'])
+    >>> sorted(set(inputs.targets.max_off_nadir_deg.tolist()))   # one target gives its own
+    [25.0, 40.0]
+    """
     from groundseg.mission_plan import MissionInputs
     from groundseg.targets import load_targets
     sc = scenario.spacecraft
