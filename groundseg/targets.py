@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .documents import parse_document
 from .earth import (WGS84_A_KM, WGS84_E2, GroundPoints, ecef_to_geodetic, enu_basis,
                     geodetic_to_ecef)
 from .errors import GroundsegError
@@ -601,12 +602,7 @@ def _positions(coords, depth, where):
 def parse_targets_geojson(text: str, source: str = "<string>",
                           defaults: TargetDefaults = TargetDefaults()) -> Targets:
     """Point and polygon targets from GeoJSON text (see the module docstring)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TargetError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise TargetError(f"{source}: invalid JSON: nested too deeply") from None
+    data = parse_document(text, source, TargetError, "JSON")
     if isinstance(data, dict) and data.get("type") == "Feature":
         features = [data]
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":

@@ -83,13 +83,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from groundseg.documents import parse_document
 from groundseg.errors import GroundsegError
 from groundseg.orbits import Constellation
 from groundseg.stations import Station, bundled_stations, load_stations, station_from_mapping
@@ -468,12 +468,7 @@ def load_scenario(path) -> Scenario:
 
 def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scenario:
     """A scenario from TOML text; relative paths resolve against ``base_dir``."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: TOML syntax: {exc}") from None
-    except RecursionError:
-        raise ScenarioError(f"{source}: TOML syntax: nested too deeply") from None
+    data = parse_document(text, source, ScenarioError, "TOML")
     base_dir = Path(base_dir)
     root = _Node(data, source, "")
     meta = root.child("scenario", "name and description")

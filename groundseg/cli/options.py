@@ -5,6 +5,8 @@ core objects and raise :class:`~groundseg.errors.GroundsegError` naming the opti
 """
 from __future__ import annotations
 
+import argparse
+import inspect
 import math
 
 from ..errors import GroundsegError
@@ -12,6 +14,17 @@ from ..timegrid import format_utc, parse_utc
 from .output import warn
 
 DEFAULT_STEP_S = 60.0
+
+
+def command(sub, name: str, func, help: str, description: str | None = None):
+    """Subcommand ``name`` of ``sub`` that runs ``func(args)`` (None: it has subcommands);
+    ``--help`` shows ``help`` in the list and ``description`` (default: ``func``'s docstring,
+    line breaks kept) on its page."""
+    p = sub.add_parser(name, help=help, description=description or inspect.cleandoc(func.__doc__),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    if func is not None:
+        p.set_defaults(func=func)
+    return p
 
 
 def add_window(p, required: bool = True) -> None:

@@ -9,20 +9,16 @@ _CATALOG_FORMATS = ("tle", "omm-json", "omm-csv", "omm-xml")
 
 def register(sub) -> None:
     """Add the orbit-core subcommands to ``sub`` (an argparse subparsers object)."""
-    p = sub.add_parser("ephemeris", help="propagate satellites over a time grid",
-                       description="Propagate every satellite (SGP4) over a time grid and write "
-                                   "TEME, ITRS or geodetic states.")
+    p = options.command(sub, "ephemeris", _ephemeris, "propagate satellites over a time grid")
     options.add_constellation(p)
     options.add_window(p)
     options.add_step(p, options.DEFAULT_STEP_S, "grid step (default 60)")
     p.add_argument("--frame", choices=("teme", "itrs", "geodetic"), default="teme")
     options.add_satellites(p)
     options.add_output(p)
-    p.set_defaults(func=_ephemeris)
 
-    p = sub.add_parser("constellation", help="write a synthetic constellation as TLE / OMM",
-                       description="Generate a synthetic constellation from elements and write "
-                                   "it as TLE or OMM.")
+    p = options.command(sub, "constellation", None, "write a synthetic constellation as TLE / OMM",
+                        "Generate a synthetic constellation from elements and write it as TLE or OMM.")
     kinds = p.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
     w = kinds.add_parser("walker", help="Walker delta i:T/P/F")
@@ -49,6 +45,8 @@ def register(sub) -> None:
 
 
 def _ephemeris(args) -> int:
+    """Propagate every satellite (SGP4) over a time grid and write TEME, ITRS or geodetic
+    states."""
     from ..timegrid import TimeGrid
     start, end = options.window(args)
     step_s = options.step(args)

@@ -7,59 +7,38 @@ from .output import emit_table, note, warn
 
 
 def register(sub) -> None:
-    """Add the pass subcommands to ``sub`` (an argparse subparsers object)."""
-    p = sub.add_parser(
-        "passes", help="every pass of every satellite over every station",
-        description="Predict every pass of every satellite over every station in the window "
-                    "(AOS, TCA, LOS to 1 ms; horizon masks from a TOML station file). CSV "
-                    "columns: satellite,norad_id,station,aos_utc,tca_utc,los_utc,duration_s,"
-                    "max_elevation_deg,aos_azimuth_deg,tca_azimuth_deg,los_azimuth_deg,"
-                    "sunlit_at_tca,truncated (none|start|end|both); rows ordered by AOS.")
+    """Add ``passes``, ``track`` and ``contacts`` to ``sub`` (an argparse subparsers object)."""
+    p = options.command(sub, "passes", _passes, "every pass of every satellite over every station")
     _common(p)
-    p.add_argument("--all-columns", action="store_true",
-                   help="also write orbit_number and status")
+    p.add_argument("--all-columns", action="store_true", help="also write orbit_number and status")
     options.add_output(p)
-    p.set_defaults(func=_passes)
 
-    t = sub.add_parser(
-        "track", help="antenna pointing table for one satellite over one station",
-        description="Pointing table (azimuth, elevation, range, range rate, Doppler) every "
-                    "--step seconds through each pass of one satellite over one station in "
-                    "the window. Columns: pass,time_utc,azimuth_deg,azimuth_unwrapped_deg,"
-                    "elevation_deg,range_km,range_rate_km_s,azimuth_rate_deg_s,"
-                    "elevation_rate_deg_s,received_frequency_hz,doppler_shift_hz,keyhole.")
-    _common(t)
-    t.add_argument("--satellite", required=True, metavar="NAME_OR_ID")
-    t.add_argument("--station", required=True, metavar="NAME")
-    options.add_step(t, 1.0, "table cadence (default 1)")
-    t.add_argument("--frequency-hz", type=float, metavar="F",
+    p = options.command(sub, "track", _track,
+                        "antenna pointing table for one satellite over one station")
+    _common(p)
+    p.add_argument("--satellite", required=True, metavar="NAME_OR_ID")
+    p.add_argument("--station", required=True, metavar="NAME")
+    options.add_step(p, 1.0, "table cadence (default 1)")
+    p.add_argument("--frequency-hz", type=float, metavar="F",
                    help="downlink carrier for the Doppler columns")
-    t.add_argument("--keyhole-elevation", type=float, default=85.0, metavar="DEG",
+    p.add_argument("--keyhole-elevation", type=float, default=85.0, metavar="DEG",
                    help="flag rows at or above this elevation (default 85)")
-    options.add_output(t)
-    t.set_defaults(func=_track)
+    options.add_output(p)
 
-    c = sub.add_parser(
-        "contacts", help="contact plan: which passes each station's antennas track",
-        description="Predict passes, then choose what each station's antennas track by "
-                    "satellite priority (1 most important) and pass quality, with the "
-                    "station's set-up time between tracks. Columns: station,antenna,satellite,"
-                    "norad_id,priority,aos_utc,tca_utc,los_utc,duration_s,max_elevation_deg,"
-                    "quality,status (scheduled|dropped),reason (too_short|satellite_busy|"
-                    "below_priority|antenna_busy|setup_time),conflicts_with.")
-    _common(c)
-    c.add_argument("--priorities", metavar="FILE", help="CSV with header satellite,priority")
-    c.add_argument("--priority", action="append", default=[], metavar="SAT=N",
+    p = options.command(sub, "contacts", _contacts,
+                        "contact plan: which passes each station's antennas track")
+    _common(p)
+    p.add_argument("--priorities", metavar="FILE", help="CSV with header satellite,priority")
+    p.add_argument("--priority", action="append", default=[], metavar="SAT=N",
                    help="priority of one satellite (repeatable; 1 is the most important)")
-    c.add_argument("--min-duration", type=float, default=0.0, metavar="SECONDS",
+    p.add_argument("--min-duration", type=float, default=0.0, metavar="SECONDS",
                    help="drop passes shorter than this")
-    c.add_argument("--satellite-exclusive", action="store_true",
+    p.add_argument("--satellite-exclusive", action="store_true",
                    help="a satellite talks to one station at a time")
-    c.add_argument("--optimality", action="store_true",
+    p.add_argument("--optimality", action="store_true",
                    help="also report, on stderr, the greedy plan's quality per priority against "
                         "the exact optimum (MILP, HiGHS; LP bound above 4000 passes)")
-    options.add_output(c)
-    c.set_defaults(func=_contacts)
+    options.add_output(p)
 
 
 def _common(p) -> None:
@@ -83,6 +62,11 @@ def _predict(args, constellation=None, stations=None):
 
 
 def _passes(args) -> int:
+    """Predict every pass of every satellite over every station in the window (AOS, TCA, LOS
+    to 1 ms; horizon masks from a TOML station file); rows ordered by AOS. CSV columns:
+    satellite,norad_id,station,aos_utc,tca_utc,los_utc,duration_s,max_elevation_deg,
+    aos_azimuth_deg,tca_azimuth_deg,los_azimuth_deg,sunlit_at_tca,
+    truncated (none|start|end|both)."""
     from ..passes import PASS_COLUMNS, PASS_CSV_COLUMNS
     _, _, passes = _predict(args)
     emit_table(passes.table(PASS_COLUMNS if args.all_columns else PASS_CSV_COLUMNS), args)
@@ -90,6 +74,10 @@ def _passes(args) -> int:
 
 
 def _track(args) -> int:
+    """Pointing table (azimuth, elevation, range, range rate, Doppler) every --step seconds
+    through each pass of one satellite over one station in the window. Columns:
+    pass,time_utc,azimuth_deg,azimuth_unwrapped_deg,elevation_deg,range_km,range_rate_km_s,
+    azimuth_rate_deg_s,elevation_rate_deg_s,received_frequency_hz,doppler_shift_hz,keyhole."""
     import numpy as np
 
     from ..passes import POINTING_COLUMNS, pointing_table
@@ -130,6 +118,11 @@ def _track(args) -> int:
 
 
 def _contacts(args) -> int:
+    """Predict passes, then choose what each station's antennas track by satellite priority
+    (1 most important) and pass quality, with the station's set-up time between tracks.
+    Columns: station,antenna,satellite,norad_id,priority,aos_utc,tca_utc,los_utc,duration_s,
+    max_elevation_deg,quality,status (scheduled|dropped),
+    reason (too_short|satellite_busy|below_priority|antenna_busy|setup_time),conflicts_with."""
     from ..contacts import load_priorities, plan_contacts
     priorities = load_priorities(args.priorities) if args.priorities else {}
     for item in args.priority:

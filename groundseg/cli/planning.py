@@ -19,25 +19,13 @@ _MAX_PLAN_STEP_S = 240.0
 
 def register(sub) -> None:
     """Add ``access`` and ``plan`` to ``sub`` (an argparse subparsers object)."""
-    p = sub.add_parser(
-        "access", help="imaging opportunities of satellites over targets",
-        description="Every window in which a satellite can image a target: off-nadir angle "
-                    "within the target's limit and the Sun high enough above it. Polygons are "
-                    "cut into strips one swath wide along the ground track. CSV columns: "
-                    "satellite,norad_id,target,start_utc,end_utc,best_utc,min_off_nadir_deg,"
-                    "sun_elevation_deg,gsd_m. Targets without an opportunity are reported on "
-                    "standard error (and with --unscheduled in a file).")
+    p = options.command(sub, "access", _access, "imaging opportunities of satellites over targets")
     _imaging_options(p)
     p.add_argument("--unscheduled", metavar="PATH",
                    help="write targets without opportunity (target,reason,detail) as CSV here")
     options.add_output(p)
-    p.set_defaults(func=_access)
 
-    p = sub.add_parser(
-        "plan", help="plan imaging and downlinks for the constellation",
-        description="Imaging opportunities, passes and a contact plan, then an agile-satellite "
-                    "schedule (slew times, memory, downlinks) with its objective, an upper "
-                    "bound and the gap. Writes DIR/plan.json and DIR/timeline.csv.")
+    p = options.command(sub, "plan", _plan, "plan imaging and downlinks for the constellation")
     p.add_argument("--scenario", metavar="FILE",
                    help="scenario TOML (constellation, stations, targets, spacecraft, window); "
                         "the other options override it")
@@ -48,7 +36,6 @@ def register(sub) -> None:
                    help="solver (default auto: heuristic + large-neighbourhood search, or an "
                         "exact MILP for small problems)")
     p.add_argument("--output", required=True, metavar="DIR", help="directory for plan.json and timeline.csv")
-    p.set_defaults(func=_plan)
 
 
 def _imaging_options(p, window_required: bool = True) -> None:
@@ -105,6 +92,11 @@ def _satellites(args, constellation):
 
 
 def _access(args) -> int:
+    """Every window in which a satellite can image a target: off-nadir angle within the
+    target's limit and the Sun high enough above it. Polygons are cut into strips one swath
+    wide along the ground track. CSV columns: satellite,norad_id,target,start_utc,end_utc,
+    best_utc,min_off_nadir_deg,sun_elevation_deg,gsd_m. Targets without an opportunity are
+    reported on standard error (and with --unscheduled in a file)."""
     from ..access import ACCESS_COLUMNS, find_opportunities
     from ..timegrid import TimeGrid
     inputs = _imaging_inputs(args)
@@ -127,6 +119,9 @@ def _access(args) -> int:
 
 
 def _plan(args) -> int:
+    """Imaging opportunities, passes and a contact plan, then an agile-satellite schedule
+    (slew times, memory, downlinks) with its objective, an upper bound and the gap. Writes
+    DIR/plan.json and DIR/timeline.csv."""
     from ..mission_plan import plan_mission
 
     options.positive("--time-limit", args.time_limit)

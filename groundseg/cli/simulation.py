@@ -20,14 +20,7 @@ _AUTO_CLUSTER_WORK = 2_000_000
 
 def register(sub) -> None:
     """Add ``coverage``, ``scenario``, ``sim`` and ``demo`` to ``sub`` (argparse subparsers)."""
-    p = sub.add_parser(
-        "coverage", help="coverage and revisit over a grid of ground cells",
-        description="Access intervals of every grid cell and satellite under off-nadir and Sun "
-                    "constraints (a complete search: no access longer than 0.1 s is missed), "
-                    "then per-cell revisit statistics. Writes DIR/cells.csv "
-                    "(latitude_deg,longitude_deg,accesses,mean_revisit_h,max_revisit_h,"
-                    "p95_revisit_h,first_access_utc) and DIR/summary.json. Give negative "
-                    "region values with '=': --region=-90,90,-180,180.")
+    p = options.command(sub, "coverage", _coverage, "coverage and revisit over a grid of ground cells")
     src = p.add_mutually_exclusive_group()
     options.add_constellation(src)
     src.add_argument("--scenario", metavar="FILE",
@@ -48,48 +41,27 @@ def register(sub) -> None:
                             "CPU for large jobs, in process otherwise")
     options.add_step(p, None, "propagation grid of the search (default: the scenario's, else 60)")
     p.add_argument("--output", required=True, metavar="DIR", help="output directory")
-    p.set_defaults(func=_coverage)
 
-    s = sub.add_parser("scenario", help="validate a scenario and show what it resolves to",
-                       description="Load and validate a scenario file (default: the bundled "
-                                   "formosat8) and print its satellites, stations and "
-                                   "spacecraft model.")
-    s.add_argument("file", nargs="?", metavar="SCENARIO", help="scenario TOML file")
-    s.add_argument("--format", choices=("text", "json"), default="text")
-    s.set_defaults(func=_scenario)
+    p = options.command(sub, "scenario", _scenario, "validate a scenario and show what it resolves to")
+    p.add_argument("file", nargs="?", metavar="SCENARIO", help="scenario TOML file")
+    p.add_argument("--format", choices=("text", "json"), default="text")
 
-    d = sub.add_parser(
-        "demo", help="the bundled scenario end to end: passes, plan, simulation, telemetry, pictures",
-        description="Runs the bundled FORMOSAT-8-like scenario for 24 h end to end: passes, "
-                    "contact plan, imaging plan, simulation of power, memory and attitude, "
-                    "housekeeping telemetry (with injected faults) streamed over ZeroMQ to an "
-                    "in-process operations platform and its archive, coverage over Taiwan and "
-                    "pictures, then prints a summary. DIR holds passes.csv, contacts.csv, "
-                    "plan.json, timeline.csv, events.csv, telemetry.sqlite, summary.json, "
-                    "coverage_cells.csv and ground_tracks.png, pass_gantt.png, "
-                    "plan_timeline.png, memory_battery.png, revisit_map.png.")
-    d.add_argument("--output", default="groundseg-demo", metavar="DIR",
+    p = options.command(sub, "demo", _demo,
+                        "the bundled scenario end to end: passes, plan, simulation, telemetry, pictures")
+    p.add_argument("--output", default="groundseg-demo", metavar="DIR",
                    help="output directory (default ./groundseg-demo)")
-    d.add_argument("--hours", type=float, default=None, metavar="H",
+    p.add_argument("--hours", type=float, default=None, metavar="H",
                    help="simulate only the first H hours (default: the scenario's 24)")
-    _run_options(d, time_limit=10.0)
-    d.set_defaults(func=_demo)
+    _run_options(p, time_limit=10.0)
 
-    sim = sub.add_parser("sim", help="simulation runs",
-                         description="Simulation runs of a scenario.")
+    sim = options.command(sub, "sim", None, "simulation runs", "Simulation runs of a scenario.")
     simsub = sim.add_subparsers(dest="sim_command", metavar="COMMAND")
     simsub.required = True
-    r = simsub.add_parser(
-        "run", help="run a scenario end to end",
-        description="Like 'groundseg demo' for any scenario: passes, contacts, imaging plan, "
-                    "simulation, housekeeping telemetry to an in-process platform (or to "
-                    "--publish ENDPOINT), pictures; a coverage run only if the scenario has a "
-                    "[coverage] region. Writes the files of 'demo' into DIR.")
-    r.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file ('bundled' for formosat8)")
-    r.add_argument("--output", default=None, metavar="DIR",
+    p = options.command(simsub, "run", _sim_run, "run a scenario end to end")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file ('bundled' for formosat8)")
+    p.add_argument("--output", default=None, metavar="DIR",
                    help="output directory (default ./groundseg-sim-<scenario name>)")
-    _run_options(r, time_limit=10.0)
-    r.set_defaults(func=_sim_run)
+    _run_options(p, time_limit=10.0)
 
 
 def _run_options(p, time_limit: float) -> None:
@@ -106,6 +78,13 @@ def _run_options(p, time_limit: float) -> None:
 
 
 def _demo(args) -> int:
+    """Runs the bundled FORMOSAT-8-like scenario for 24 h end to end: passes, contact plan,
+    imaging plan, simulation of power, memory and attitude, housekeeping telemetry (with
+    injected faults) streamed over ZeroMQ to an in-process operations platform and its
+    archive, coverage over Taiwan and pictures, then prints a summary. DIR holds passes.csv,
+    contacts.csv, plan.json, timeline.csv, events.csv, telemetry.sqlite, summary.json,
+    coverage_cells.csv and ground_tracks.png, pass_gantt.png, plan_timeline.png,
+    memory_battery.png, revisit_map.png."""
     scenario = options.scenario(None)
     if args.hours is not None:
         import dataclasses
@@ -118,6 +97,10 @@ def _demo(args) -> int:
 
 
 def _sim_run(args) -> int:
+    """Like 'groundseg demo' for any scenario: passes, contacts, imaging plan, simulation,
+    housekeeping telemetry to an in-process platform (or to --publish ENDPOINT), pictures; a
+    coverage run only if the scenario has a [coverage] region. Writes the files of 'demo'
+    into DIR."""
     scenario = options.scenario(args.scenario)
     out = args.output or f"groundseg-sim-{_slug(scenario.name)}"
     return _execute(scenario, out, args)
@@ -150,6 +133,11 @@ def _execute(scenario, output, args) -> int:
 
 
 def _coverage(args) -> int:
+    """Access intervals of every grid cell and satellite under off-nadir and Sun constraints
+    (a complete search: no access longer than 0.1 s is missed), then per-cell revisit
+    statistics. Writes DIR/cells.csv (latitude_deg,longitude_deg,accesses,mean_revisit_h,
+    max_revisit_h,p95_revisit_h,first_access_utc) and DIR/summary.json. Give negative region
+    values with '=': --region=-90,90,-180,180."""
     from groundseg.timegrid import format_utc
     from sims.coverage import AccessConstraints, CoverageGrid, coverage
 
@@ -241,6 +229,8 @@ def _have_dask() -> bool:
 
 
 def _scenario(args) -> int:
+    """Load and validate a scenario file (default: the bundled formosat8) and print its
+    satellites, stations and spacecraft model."""
     scenario = options.scenario(args.file)
     d = scenario.to_dict()
     if args.format == "json":
