@@ -79,7 +79,8 @@ def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: f
             raise GroundsegError(f"{name} must be a positive number, got {value!r}")
     eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
     passes = passes_from_ephemeris(eph, inputs.stations)
-    result = MissionPlan(eph, passes, plan_contacts(passes, inputs.stations, satellite_exclusive=True),
+    contacts = plan_contacts(passes, inputs.stations, satellite_exclusive=True)
+    result = MissionPlan(eph, passes, contacts,
                          find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
     if on_geometry is not None:
         on_geometry(result)

@@ -110,10 +110,9 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
         say(f"geometry: {len(m.passes)} passes, {int(m.contacts.scheduled.sum())} contacts, "
             f"{len(m.opportunities)} imaging opportunities; planning ({time_limit_s:g} s limit) ...")
 
-    w = scenario.window
-    mission = plan_mission(plan_inputs(scenario), step_s=min(PLANNING_STEP_S, max(w.duration_s, 1.0)),
-                           time_limit_s=time_limit_s, method=method, seed=seed,
-                           on_geometry=geometry_done)
+    step_s = min(PLANNING_STEP_S, max(scenario.window.duration_s, 1.0))
+    mission = plan_mission(plan_inputs(scenario), step_s=step_s, time_limit_s=time_limit_s,
+                           method=method, seed=seed, on_geometry=geometry_done)
     lap("planning")
     run.ephemeris, run.passes, run.contacts = mission.ephemeris, mission.passes, mission.contacts
     run.opportunities, run.plan = mission.opportunities, mission.plan

@@ -122,7 +122,8 @@ def window(args) -> tuple:
 def window_or(args, fallback) -> tuple:
     """:func:`window`, or ``fallback()`` (a scenario's window) when neither option is given."""
     if (args.start is None) != (args.end is None):
-        raise GroundsegError("give both --start and --end, or neither (with --scenario: the scenario's window)")
+        raise GroundsegError("give both --start and --end, or neither "
+                             "(with --scenario: the scenario's window)")
     return window(args) if args.start is not None else fallback()
 
 

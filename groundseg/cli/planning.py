@@ -58,13 +58,8 @@ def _imaging_inputs(args, stations=None):
     from ..mission_plan import MissionInputs
     from ..targets import TargetDefaults, bundled_targets, load_targets
     start, end = options.window(args)
-    base = TargetDefaults()
-    defaults = TargetDefaults(
-        priority=base.priority,
-        min_sun_elevation_deg=(base.min_sun_elevation_deg if args.min_sun_elevation is None
-                               else args.min_sun_elevation),
-        max_off_nadir_deg=base.max_off_nadir_deg if args.max_off_nadir is None else args.max_off_nadir,
-        mode=base.mode)
+    limits = {"min_sun_elevation_deg": args.min_sun_elevation, "max_off_nadir_deg": args.max_off_nadir}
+    defaults = TargetDefaults(**{k: v for k, v in limits.items() if v is not None})
     targets = load_targets(args.targets, defaults) if args.targets else bundled_targets(defaults)
     constellation = _satellites(args, options.constellation(args, start))
     sensor = Sensor(gsd_nadir_m=args.gsd_nadir_m, swath_km=args.swath_km,
@@ -100,7 +95,8 @@ def _access(args) -> int:
     from ..access import ACCESS_COLUMNS, find_opportunities
     from ..timegrid import TimeGrid
     inputs = _imaging_inputs(args)
-    eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, options.step(args)))
+    grid = TimeGrid.range(inputs.start, inputs.end, options.step(args))
+    eph = inputs.constellation.propagate(grid)
     for line in eph.errors():
         warn(line)
     opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
