@@ -24,7 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .access import find_opportunities
+from .contacts import plan_contacts
 from .errors import GroundsegError
+from .passes import passes_from_ephemeris
+from .planning.imaging import ImagingSpacecraft, plan_imaging
+from .timegrid import TimeGrid
 
 __all__ = ["MissionInputs", "MissionPlan", "plan_mission"]
 
@@ -68,12 +73,6 @@ def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: f
     None): for a progress line, warnings about satellites that failed to propagate (their states
     are NaN, so they have no pass and no opportunity), or to stop by raising.
     """
-    from .access import find_opportunities
-    from .contacts import plan_contacts
-    from .passes import passes_from_ephemeris
-    from .planning.imaging import ImagingSpacecraft, plan_imaging
-    from .timegrid import TimeGrid
-
     for name, value in (("step_s", step_s), ("time_limit_s", time_limit_s)):
         if not (isinstance(value, (int, float)) and value > 0):
             raise GroundsegError(f"{name} must be a positive number, got {value!r}")
