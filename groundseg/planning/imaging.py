@@ -40,7 +40,7 @@ from ..earth import GroundPoints, ecef_to_geodetic
 from ..errors import GroundsegError
 from ..sun import solar_elevation_rad
 from ..timegrid import TimeGrid, format_utc
-from .agility import PiecewiseAgility
+from .agility import PiecewiseAgility, as_transition_model, model_dict, scalar_transition
 from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
 from .plan import Plan
 from .solve import solve
@@ -76,21 +76,23 @@ class ImagingSpacecraft:
 
 
 class _MarginAgility:
-    """An agility model plus a constant margin on every transition."""
+    """A transition model plus a constant margin on every transition."""
 
     def __init__(self, base, margin_s: float):
-        self.base, self.margin_s = base, float(margin_s)
-        self.name = base.name
-        self.min_transition_s = base.min_transition_s + self.margin_s
+        self.base, self.margin_s = as_transition_model(base), float(margin_s)
+        self.min_transition_s = float(self.base.min_transition_s) + self.margin_s
+        self.time_dependent = bool(getattr(self.base, "time_dependent", False))
 
-    def transition_time_s(self, from_deg, to_deg):
-        return self.base.transition_time_s(from_deg, to_deg) + self.margin_s
+    def transition_time_s(self, from_deg, to_deg, from_time_s=None, to_time_s=None):
+        return np.asarray(self.base.transition_time_s(from_deg, to_deg, from_time_s, to_time_s),
+                          dtype=float) + self.margin_s
 
-    def _scalar(self, droll, dpitch):
-        return self.base._scalar(droll, dpitch) + self.margin_s
+    def _scalar_transition(self):
+        one, m = scalar_transition(self.base), self.margin_s
+        return lambda fr, fp, tr, tp, t0, t1: one(fr, fp, tr, tp, t0, t1) + m
 
     def to_dict(self):
-        return self.base.to_dict()
+        return model_dict(self.base)
 
 
 @dataclass

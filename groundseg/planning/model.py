@@ -13,7 +13,7 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from .agility import PiecewiseAgility
+from .agility import as_transition_model, scalar_transition
 from .errors import PlanningError
 
 __all__ = ["Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem"]
@@ -474,11 +474,9 @@ class Problem:
             for a in members:
                 self.alt_incompat[a].append(idx)
 
-        if agility is None:
-            agility = PiecewiseAgility()
-        if not (hasattr(agility, "transition_time_s") and hasattr(agility, "_scalar")):
-            raise PlanningError(f"agility: not an agility model: {agility!r}")
-        self.agility = agility
+        self.agility = as_transition_model(agility)
+        self._transition = scalar_transition(self.agility)
+        self._check_transition_model()
         self.epoch_utc = epoch_utc
 
     def _alt_where(self, a: int) -> str:
@@ -509,7 +507,30 @@ class Problem:
         the start of ``alt_to`` (started at ``start_to_s``)."""
         r0, p0 = self.attitude_deg(alt_from, start_from_s, end=True)
         r1, p1 = self.attitude_deg(alt_to, start_to_s)
-        return float(self.agility._scalar(r1 - r0, p1 - p0))
+        end_s = start_from_s + float(self.alt_duration_s[alt_from])
+        return self._transition(r0, p0, r1, p1, end_s, start_to_s)
+
+    def _check_transition_model(self) -> None:
+        """Evaluate the transition model on the attitude samples of the timed alternatives
+        (all pairs on up to 64 samples): finite values, none below ``min_transition_s``."""
+        timed = np.flatnonzero(self.alt_timed & self.alt_valid)
+        if timed.size == 0:
+            return
+        samples = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed[:64]]))[:64]
+        t = np.where(np.isfinite(self.att_time_s[samples]), self.att_time_s[samples], 0.0)
+        try:
+            tau = np.asarray(self.agility.transition_time_s(
+                self.att_end_deg[samples][:, None, :], self.att_start_deg[samples][None, :, :],
+                t[:, None], t[None, :]), dtype=float)
+        except Exception as exc:  # a user model failing on valid input
+            raise PlanningError(f"agility: the transition model failed: {exc}") from None
+        if tau.shape != (samples.size, samples.size) or not np.all(np.isfinite(tau)):
+            raise PlanningError(f"agility: the transition model returned {tau.shape} values "
+                                f"(expected {(samples.size, samples.size)}, finite) on the problem's attitudes")
+        low = float(tau.min())
+        if low < float(self.agility.min_transition_s) - 1e-9:
+            raise PlanningError(f"agility: a transition of {low:g} s is below the model's "
+                                f"min_transition_s {self.agility.min_transition_s:g}")
 
     def alternative_id(self, alt: int) -> tuple:
         """``(task_id, alternative_index)`` of global alternative ``alt``."""

@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 
-from . import _memory, _pass, _relax, exact
-from ._schedule import State
+from . import _memory, _selection, _sequence_search, milp
+from ._search_state import State
+from .agility import model_dict
 from .errors import PlanningError
-from .heuristic import Ordering, construct
+from .greedy import Ordering, construct
 from .lns import improve
 from .model import Problem
 from .plan import Plan, Table
@@ -25,7 +26,7 @@ def upper_bound(problem: Problem, time_limit_s: float = 10.0, integer: bool = Fa
     """An upper bound on the objective of every plan of ``problem``: the LP relaxation of
     the selection model (with ``integer``, the dual bound of its MILP within the time
     limit; exact for selection problems)."""
-    return exact.relaxation_bound(problem, time_limit_s=time_limit_s, integer=integer)
+    return milp.relaxation_bound(problem, time_limit_s=time_limit_s, integer=integer)
 
 
 def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, seed: int = 0,
@@ -72,16 +73,16 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         solver = method
     elif p.is_selection and method in ("auto", "milp"):
         state = construct(p, ordering=ordering)
-        model, mip = exact.selection_mip(p)
+        model, mip = milp.selection_mip(p)
         budget = deadline - time.perf_counter()
         # "auto": the MILP alone proves small instances in seconds; on hard ones the LNS
         # (HiGHS on neighbourhoods, warm-started) makes better use of the rest
         first = budget if method == "milp" else max(0.1 * budget, min(10.0, 0.5 * budget))
-        res, model, mip = exact.solve_selection(p, model, time_limit_s=max(first, 0.05),
+        res, model, mip = milp.solve_selection(p, model, time_limit_s=max(first, 0.05),
                                                 start_state=state, mip=mip)
         bound = res.bound
         if res.x is not None and res.objective >= state.objective - 1e-9:
-            state = exact.state_from_selection(p, model, res.x)
+            state = milp.state_from_selection(p, model, res.x)
         proven = res.optimal
         solver = "milp"
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
@@ -90,10 +91,10 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
         _check_exact_size(p)
         state = construct(p, ordering=ordering)
-        model = _relax.build(p)
+        model = _selection.build(p)
         budget = deadline - time.perf_counter()
         share = budget if method == "milp" else 0.6 * budget
-        mstate, mbound, proven = exact.solve_timed(p, time_limit_s=max(share, 0.05), model=model)
+        mstate, mbound, proven = milp.solve_timed(p, time_limit_s=max(share, 0.05), model=model)
         solver = "milp"
         if mstate is not None:
             mstate.compact()
@@ -102,21 +103,21 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         if math.isfinite(mbound):
             bound = mbound
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
-            bound = min(bound, exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
+            bound = min(bound, milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
             improve(p, state, ordering, deadline, rng, target=bound)
             solver = "milp+lns"
     else:
         # the relaxation bound does not depend on the plan: compute it first, then search
         # for the rest of the budget
-        model = _relax.build(p)
-        bound = exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        model = _selection.build(p)
+        bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
         state = construct(p, ordering=ordering)
         solver = "greedy"
         if method in ("lns", "auto"):
             # the pass-by-pass sequence search usually starts far better than the greedy
             now = time.perf_counter()
             by_pass = State(p)
-            _pass.construct_by_pass(p, by_pass, now + 0.3 * (deadline - now))
+            _sequence_search.construct_by_pass(p, by_pass, now + 0.3 * (deadline - now))
             construct(p, by_pass, ordering)
             if by_pass.objective > state.objective:
                 state = by_pass
@@ -126,8 +127,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     if not proven:
         if not math.isfinite(bound):
             if model is None:
-                model = _relax.build(p)
-            bound = exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+                model = _selection.build(p)
+            bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
         if abs(bound - state.objective) <= 1e-9 * max(1.0, abs(bound)):
             proven = True
     elapsed = time.perf_counter() - t_start
@@ -216,7 +217,9 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
             sr, sp = p.attitude_deg(a, s)
             er, ep = p.attitude_deg(a, s, end=True)
             if prev is None:
-                tau = float(p.agility._scalar(sr, sp))
+                tau = p._transition(0.0, 0.0, sr, sp, s, s)
+                if not math.isfinite(tau):  # a table model without nadir
+                    tau = float(p.agility.min_transition_s)
             else:
                 tau = p.transition_s(prev[0], prev[1], a, s)
             events.append((s - tau, 3, "slew_start", tid, "", sr, sp, math.nan))
@@ -272,7 +275,7 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
         downlinks=Table(arr(dl, {"start_s", "end_s", "drained_gbit", "drain_stop_s"})),
         timeline=Table(arr(tl, {"time_s", "roll_deg", "pitch_deg", "data_gbit"})),
         unscheduled=Table(uns),
-        agility_model=p.agility.to_dict(), memory_capacity_gbit=mem, epoch_utc=p.epoch_utc)
+        agility_model=model_dict(p.agility), memory_capacity_gbit=mem, epoch_utc=p.epoch_utc)
 
 
 def _reason(p: Problem, state: State, t: int) -> tuple[str, str]:

@@ -84,9 +84,10 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
         d = p.alt_duration_s[al]
         end_att = np.array([_att(p, a, x, True) for x, a in timed])
         start_att = np.array([_att(p, a, x, False) for x, a in timed])
-        tau = np.asarray(p.agility.transition_time_s(end_att[:-1], start_att[1:]))
+        tau = np.asarray(p.agility.transition_time_s(end_att[:-1], start_att[1:],
+                                                     s[:-1] + d[:-1], s[1:]), dtype=float)
         slack = s[1:] - (s[:-1] + d[:-1] + tau)
-        for k in np.flatnonzero(slack < -tol_s):
+        for k in np.flatnonzero(~(slack >= -tol_s)):  # NaN (no transition) fails too
             ta = p.task_id[p.alt_task[al[k]]]
             tb = p.task_id[p.alt_task[al[k + 1]]]
             bad.append(f"resource {r}: {tb!r} starts at {s[k + 1]:.6f}, before the end of {ta!r} "

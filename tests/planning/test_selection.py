@@ -58,17 +58,6 @@ def test_reasons_for_selection_problems():
     assert reasons == {"B": "conflict", "C": "memory"}
 
 
-def test_without_the_hiGHS_binding_milp_fallback_gives_the_same_optimum(monkeypatch):
-    from groundseg.planning import _highs
-    p = random_selection(7, n=9)
-    best = brute_optimum(p)
-    monkeypatch.setattr(_highs, "_hcore", None)
-    plan = solve(p, method="milp", time_limit_s=10)
-    assert plan.objective == pytest.approx(best) and plan.status == "optimal"
-    lns = solve(p, method="lns", time_limit_s=0.5, seed=1)
-    assert lns.objective <= best + 1e-9 and verify_plan(p, lns) == []
-
-
 def test_nothing_to_schedule():
     p = Problem([Task("A", 1.0, []), Task("B", 2.0, [], reason_if_none="sun")])
     for method in ("auto", "greedy", "lns", "milp"):

@@ -32,11 +32,11 @@ class State:
         self.untimed_gbit = [0.0] * nr
         self.objective = 0.0
         # static columns as Python lists: scalar access is several times faster than numpy
-        self.e = p.alt_earliest_s.tolist()
-        self.ls = p.alt_latest_start_s.tolist()
-        self.d = p.alt_duration_s.tolist()
-        self.data = p.alt_data_gbit.tolist()
-        self.res = p.alt_resource.tolist()
+        self.earliest_s = p.alt_earliest_s.tolist()
+        self.latest_start_s = p.alt_latest_start_s.tolist()
+        self.duration_s = p.alt_duration_s.tolist()
+        self.data_gbit = p.alt_data_gbit.tolist()
+        self.resource = p.alt_resource.tolist()
         self.task = p.alt_task.tolist()
         self.value = p.alt_value.tolist()
         self.timed = p.alt_timed.tolist()
@@ -46,11 +46,11 @@ class State:
         self.task_group = p.task_group.tolist()
         self.groups = [g.tolist() for g in p.groups]
         self.task_alts = [a.tolist() for a in p.task_alts]
-        self.trans = p.agility._scalar
-        self.min_trans = float(p.agility.min_transition_s)
-        self.cap = p.res_capacity_gbit.tolist()
-        self.init = p.res_initial_gbit.tolist()
-        self.mem_limited = [math.isfinite(c) for c in self.cap]
+        self.transition = p._transition
+        self.min_transition_s = float(p.agility.min_transition_s)
+        self.capacity_gbit = p.res_capacity_gbit.tolist()
+        self.initial_gbit = p.res_initial_gbit.tolist()
+        self.mem_limited = [math.isfinite(c) for c in self.capacity_gbit]
         self.check_memory = True
         dl = []
         for r in range(nr):
@@ -58,7 +58,7 @@ class State:
             k = k[np.argsort(p.dl_start_s[k], kind="stable")]
             dl.append((k, p.dl_start_s[k], p.dl_end_s[k], p.dl_rate_gbit_s[k]))
         self.dl = dl
-        self.mem = [_memory.Tracker(dl[r][1], dl[r][2], dl[r][3], self.cap[r])
+        self.mem = [_memory.Tracker(dl[r][1], dl[r][2], dl[r][3], self.capacity_gbit[r])
                     if self.mem_limited[r] else None for r in range(nr)]
         self._init_attitudes()
 
@@ -80,20 +80,20 @@ class State:
         s1 = p.att_start_deg[second]
         e0 = p.att_end_deg[first]
         e1 = p.att_end_deg[second]
-        self.mptr = ptr.tolist()
-        self.mt = p.att_time_s.tolist()
-        self.msr, self.msp = p.att_start_deg[:, 0].tolist(), p.att_start_deg[:, 1].tolist()
-        self.mer, self.mep = p.att_end_deg[:, 0].tolist(), p.att_end_deg[:, 1].tolist()
-        self.att_t0 = t0.tolist()
-        self.att_span = span.tolist()
-        self.sr0 = s0[:, 0].tolist()
-        self.sp0 = s0[:, 1].tolist()
-        self.er0 = e0[:, 0].tolist()
-        self.ep0 = e0[:, 1].tolist()
-        self.dsr = ((s1[:, 0] - s0[:, 0]) * inv).tolist()
-        self.dsp = ((s1[:, 1] - s0[:, 1]) * inv).tolist()
-        self.der = ((e1[:, 0] - e0[:, 0]) * inv).tolist()
-        self.dep = ((e1[:, 1] - e0[:, 1]) * inv).tolist()
+        self.sample_ptr = ptr.tolist()
+        self.sample_time_s = p.att_time_s.tolist()
+        self.sample_start_roll_deg, self.sample_start_pitch_deg = p.att_start_deg[:, 0].tolist(), p.att_start_deg[:, 1].tolist()
+        self.sample_end_roll_deg, self.sample_end_pitch_deg = p.att_end_deg[:, 0].tolist(), p.att_end_deg[:, 1].tolist()
+        self.att_time0_s = t0.tolist()
+        self.att_span_s = span.tolist()
+        self.start_roll0_deg = s0[:, 0].tolist()
+        self.start_pitch0_deg = s0[:, 1].tolist()
+        self.end_roll0_deg = e0[:, 0].tolist()
+        self.end_pitch0_deg = e0[:, 1].tolist()
+        self.start_roll_rate_deg_s = ((s1[:, 0] - s0[:, 0]) * inv).tolist()
+        self.start_pitch_rate_deg_s = ((s1[:, 1] - s0[:, 1]) * inv).tolist()
+        self.end_roll_rate_deg_s = ((e1[:, 0] - e0[:, 0]) * inv).tolist()
+        self.end_pitch_rate_deg_s = ((e1[:, 1] - e0[:, 1]) * inv).tolist()
 
     # -- attitude and transitions ----------------------------------------------------------
 
@@ -101,8 +101,8 @@ class State:
         """Piecewise-linear attitude of ``a`` (more than two samples) at start time ``x``
         from the flat sample lists ``r``, ``q`` (roll, pitch); held constant outside.
         ``Problem.attitude_deg`` in plain Python: np.interp per call dominated the search."""
-        t = self.mt
-        i0, i1 = self.mptr[a], self.mptr[a + 1] - 1
+        t = self.sample_time_s
+        i0, i1 = self.sample_ptr[a], self.sample_ptr[a + 1] - 1
         if x <= t[i0]:
             return r[i0], q[i0]
         if x >= t[i1]:
@@ -113,40 +113,40 @@ class State:
 
     def start_att(self, a: int, x: float):
         if self.att_multi[a]:
-            return self._multi_att(a, x, self.msr, self.msp)
-        u = x - self.att_t0[a]
+            return self._multi_att(a, x, self.sample_start_roll_deg, self.sample_start_pitch_deg)
+        u = x - self.att_time0_s[a]
         if u < 0.0:
             u = 0.0
-        elif u > self.att_span[a]:
-            u = self.att_span[a]
-        return self.sr0[a] + self.dsr[a] * u, self.sp0[a] + self.dsp[a] * u
+        elif u > self.att_span_s[a]:
+            u = self.att_span_s[a]
+        return self.start_roll0_deg[a] + self.start_roll_rate_deg_s[a] * u, self.start_pitch0_deg[a] + self.start_pitch_rate_deg_s[a] * u
 
     def end_att(self, a: int, x: float):
         if self.att_multi[a]:
-            return self._multi_att(a, x, self.mer, self.mep)
-        u = x - self.att_t0[a]
+            return self._multi_att(a, x, self.sample_end_roll_deg, self.sample_end_pitch_deg)
+        u = x - self.att_time0_s[a]
         if u < 0.0:
             u = 0.0
-        elif u > self.att_span[a]:
-            u = self.att_span[a]
-        return self.er0[a] + self.der[a] * u, self.ep0[a] + self.dep[a] * u
+        elif u > self.att_span_s[a]:
+            u = self.att_span_s[a]
+        return self.end_roll0_deg[a] + self.end_roll_rate_deg_s[a] * u, self.end_pitch0_deg[a] + self.end_pitch_rate_deg_s[a] * u
 
     def earliest_after(self, pa: int, ps: float, b: int, lo: float) -> float:
         """Earliest start ``x >= lo`` of ``b`` after ``pa`` started at ``ps`` (inf if none
         within ``b``'s window): fixed-point iteration on ``x = end + transition(x)``,
         accelerated by secant steps (the residual is piecewise linear in ``x``)."""
-        end = ps + self.d[pa]
+        end = ps + self.duration_s[pa]
         er, ep = self.end_att(pa, ps)
         x = lo
-        if x < end + self.min_trans:
-            x = end + self.min_trans
-        ls = self.ls[b]
+        if x < end + self.min_transition_s:
+            x = end + self.min_transition_s
+        ls = self.latest_start_s[b]
         hi = ls + _TOL
         if x > hi:
             return math.inf
-        trans = self.trans
+        trans = self.transition
         if self.att_const[b]:
-            need = end + trans(self.sr0[b] - er, self.sp0[b] - ep)
+            need = end + trans(er, ep, self.start_roll0_deg[b], self.start_pitch0_deg[b], end, x)
             if need > x:
                 x = need
             if x > hi:
@@ -158,7 +158,7 @@ class State:
             if x > hi:
                 return math.inf
             sr, sp = self.start_att(b, x)
-            need = end + trans(sr - er, sp - ep)
+            need = end + trans(er, ep, sr, sp, end, x)
             h = need - x
             if h <= _TOL:
                 if h_prev > 0.0 and h < -1e-6:
@@ -170,7 +170,7 @@ class State:
                         if not lo_x < m < hi_x:
                             m = 0.5 * (lo_x + hi_x)
                         sr, sp = self.start_att(b, m)
-                        hm = end + trans(sr - er, sp - ep) - m
+                        hm = end + trans(er, ep, sr, sp, end, m) - m
                         if hm <= _TOL:
                             hi_x, hi_h = m, hm
                             if hm > -1e-9:
@@ -209,21 +209,21 @@ class State:
 
         ``shifts``: list of (position after insertion, new start) for pushed successors.
         """
-        r = self.res[a]
+        r = self.resource[a]
         seq = self.seq[r]
         st = self.seq_start[r]
-        e = self.e[a]
-        ls = self.ls[a]
+        e = self.earliest_s[a]
+        ls = self.latest_start_s[a]
         i_lo = bisect_left(st, e)
         i_hi = bisect_right(st, ls)
         if i_lo > 0:
             i_lo -= 1
-        min_gap = self.min_trans
+        min_gap = self.min_transition_s
         fallback = None  # the first slot that pushes others; one that does not is preferred
         for i in range(i_lo, i_hi + 1):
             if i > 0:
                 pa = seq[i - 1]
-                if st[i - 1] + self.d[pa] + min_gap > ls + _TOL:
+                if st[i - 1] + self.duration_s[pa] + min_gap > ls + _TOL:
                     break
                 s = self.earliest_after(pa, st[i - 1], a, e)
                 if s == math.inf:
@@ -260,8 +260,8 @@ class State:
         tr = self.mem[r]
         if tr is None or not self.check_memory:
             return True
-        base = self.init[r] + self.untimed_gbit[r] + extra_untimed
-        return tr.check(base, self.seq[r], self.seq_start[r], self.d, self.data)
+        base = self.initial_gbit[r] + self.untimed_gbit[r] + extra_untimed
+        return tr.check(base, self.seq[r], self.seq_start[r], self.duration_s, self.data_gbit)
 
     # -- mutation --------------------------------------------------------------------------
 
@@ -270,9 +270,9 @@ class State:
         self.chosen[t] = a
         self.selected[a] = True
         self.objective += self.value[a]
-        r = self.res[a]
+        r = self.resource[a]
         if slot is None:
-            self.untimed_gbit[r] += self.data[a]
+            self.untimed_gbit[r] += self.data_gbit[a]
             self._touch(r, -math.inf)
             return
         i, s, shifts = slot
@@ -292,18 +292,18 @@ class State:
             return False
         if self.alt_incompat[a] and self.incompatible(a):
             return False
-        r = self.res[a]
+        r = self.resource[a]
         if self.timed[a]:
             slot = self.find_slot(a)
             if slot is None:
                 return False
-            if memory and self.mem_limited[r] and (self.data[a] > 0 or slot[2]):
+            if memory and self.mem_limited[r] and (self.data_gbit[a] > 0 or slot[2]):
                 if not self._memory_ok_slot(r, a, slot):
                     return False
             self._place(a, slot)
             return True
-        if memory and self.mem_limited[r] and self.data[a] > 0:
-            if not self.memory_ok(r, extra_untimed=self.data[a]):
+        if memory and self.mem_limited[r] and self.data_gbit[a] > 0:
+            if not self.memory_ok(r, extra_untimed=self.data_gbit[a]):
                 return False
         self._place(a, None)
         return True
@@ -314,16 +314,16 @@ class State:
             return False
         if self.alt_incompat[a] and self.incompatible(a):
             return False
-        r = self.res[a]
+        r = self.resource[a]
         if self.timed[a]:
             slot = self.find_slot(a)
             if slot is None:
                 return False
-            if memory and self.mem_limited[r] and (self.data[a] > 0 or slot[2]):
+            if memory and self.mem_limited[r] and (self.data_gbit[a] > 0 or slot[2]):
                 return self._memory_ok_slot(r, a, slot)
             return True
-        if memory and self.mem_limited[r] and self.data[a] > 0:
-            return self.memory_ok(r, extra_untimed=self.data[a])
+        if memory and self.mem_limited[r] and self.data_gbit[a] > 0:
+            return self.memory_ok(r, extra_untimed=self.data_gbit[a])
         return True
 
     def remove_task(self, t: int) -> None:
@@ -333,9 +333,9 @@ class State:
         self.chosen[t] = -1
         self.selected[a] = False
         self.objective -= self.value[a]
-        r = self.res[a]
+        r = self.resource[a]
         if not self.timed[a]:
-            self.untimed_gbit[r] -= self.data[a]
+            self.untimed_gbit[r] -= self.data_gbit[a]
             self._touch(r, -math.inf)
             return
         self.start[t] = math.nan
@@ -437,9 +437,9 @@ class State:
             ok = True
             for j, a in enumerate(seq):
                 if j == 0:
-                    x = self.e[a]
+                    x = self.earliest_s[a]
                 else:
-                    x = self.earliest_after(seq[j - 1], new[j - 1], a, self.e[a])
+                    x = self.earliest_after(seq[j - 1], new[j - 1], a, self.earliest_s[a])
                 if x == math.inf:
                     ok = False
                     break
@@ -459,25 +459,25 @@ class State:
         i, s, shifts = slot
         seq = self.seq[r]
         st = self.seq_start[r]
-        base = self.init[r] + self.untimed_gbit[r]
+        base = self.initial_gbit[r] + self.untimed_gbit[r]
         if tr.S and tr.ck[-1] is None and tr.S[-1] > s:
-            tr.check(base, seq, st, self.d, self.data, t_first=math.inf, record_all=True)
+            tr.check(base, seq, st, self.duration_s, self.data_gbit, t_first=math.inf, record_all=True)
         seq2 = seq[:i] + [a] + seq[i:]
         st2 = st[:i] + [s] + st[i:]
-        t_last = s + self.d[a]
+        t_last = s + self.duration_s[a]
         for j, x in shifts:
             st2[j] = x
-            end = x + self.d[seq2[j]]
+            end = x + self.duration_s[seq2[j]]
             if end > t_last:
                 t_last = end
-        return tr.check(base, seq2, st2, self.d, self.data, t_first=s, t_last=t_last)
+        return tr.check(base, seq2, st2, self.duration_s, self.data_gbit, t_first=s, t_last=t_last)
 
     def memory_ok_starts(self, r: int, starts) -> bool:
         tr = self.mem[r]
         if tr is None:
             return True
-        base = self.init[r] + self.untimed_gbit[r]
-        return tr.check(base, self.seq[r], starts, self.d, self.data)
+        base = self.initial_gbit[r] + self.untimed_gbit[r]
+        return tr.check(base, self.seq[r], starts, self.duration_s, self.data_gbit)
 
     def _touch(self, r: int, t: float) -> None:
         tr = self.mem[r]

@@ -1,6 +1,6 @@
-"""Exact engines on HiGHS (``scipy.optimize.milp``).
+"""Exact engines on HiGHS (through ``_highs``).
 
-Selection problems (no timed alternative): the selection model of ``_relax`` with
+Selection problems (no timed alternative): the selection model of ``_selection`` with
 integrality is the problem itself (clique rows from task choices and pairwise
 incompatibilities, ``<= k-1`` rows for k-tuples, group equalities, memory knapsacks).
 
@@ -25,15 +25,15 @@ import time
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from . import _highs, _relax
-from ._schedule import State
+from . import _highs, _selection, _sequence_search
+from ._search_state import State
 
 _EPS = 1e-9
 
 
 def selection_mip(p, model=None):
     """``(model, MipModel)``: the selection model loaded in HiGHS."""
-    model = model or _relax.build(p)
+    model = model or _selection.build(p)
     n = model.alts.size
     A, rlb, rub = model.rows.matrix(n)
     return model, _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
@@ -65,9 +65,9 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
     """Upper bound on any plan's objective: LP (or, with ``integer``, MILP dual bound) of
     the selection model; if the solver gives no bound in time, the sum over tasks of their
     best usable alternative's value. Timed problems: for up to half the time, the LP is
-    re-solved with the time rows its optimum violates (``_relax.separate_time_rows``,
+    re-solved with the time rows its optimum violates (``_selection.separate_time_rows``,
     added to ``model``); every LP solved to optimality on valid rows is a bound."""
-    model = model or _relax.build(p)
+    model = model or _selection.build(p)
     n = model.alts.size
     if n == 0:
         return 0.0
@@ -86,7 +86,7 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
             added = 0
             if time.perf_counter() > t0 + 0.5 * time_limit_s:
                 break
-            added = _relax.separate_time_rows(p, model, res.x)
+            added = _selection.separate_time_rows(p, model, res.x)
             if added == 0:
                 break
     if not integer and added == 0:
@@ -124,7 +124,8 @@ def _max_transition(p, a, b) -> float:
     tb = _corner_times(p, b)
     ea = np.array([p.attitude_deg(a, x, end=True) for x in ta])
     sb = np.array([p.attitude_deg(b, x) for x in tb])
-    tt = p.agility.transition_time_s(ea[:, None, :], sb[None, :, :])
+    tt = p.agility.transition_time_s(ea[:, None, :], sb[None, :, :],
+                                     (ta + p.alt_duration_s[a])[:, None], tb[None, :])
     return float(np.max(tt))
 
 
@@ -134,10 +135,10 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
     Returns ``(state or None, bound, proven)``: ``proven`` when the MILP is exact for
     ``p`` (see the module docstring) and solved to optimality.
     """
-    model = model or _relax.build(p)
+    model = model or _selection.build(p)
     n_sel = model.alts.size
     A0, rlb0, rub0 = model.rows.matrix(n_sel)
-    rows = _relax.Rows()
+    rows = _selection.Rows()
     col_obj = list(model.values)
     col_lb = [0.0] * n_sel
     col_ub = [1.0] * n_sel
@@ -152,8 +153,8 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
         return len(col_obj) - 1
 
     timed_alts = model.alts[p.alt_timed[model.alts]]
-    if np.any(np.diff(p.att_ptr)[timed_alts] > 1):
-        exact = False
+    if np.any(np.diff(p.att_ptr)[timed_alts] > 1) or getattr(p.agility, "time_dependent", False):
+        exact = False  # the largest transition over corner times may not be the largest
     s_col = {}
     for a in timed_alts:
         s_col[int(a)] = add_col(0.0, float(p.alt_earliest_s[a]), float(p.alt_latest_start_s[a]), False)
@@ -277,12 +278,20 @@ def _memory_model(p, r, alts, rows, col_of, add_col) -> bool:
 
 
 def _load(p, state: State, chosen, starts) -> None:
-    """Put a MILP solution into ``state`` (timed alternatives sorted by start)."""
+    """Put a MILP solution into ``state`` (timed alternatives sorted by start), each at
+    its MILP start or as early as its placed predecessor allows with the model's own
+    transition (the MILP's transition bound is exact only for corner maxima); what no
+    longer fits is left out with its group."""
     for a in sorted(chosen, key=lambda a: starts.get(a, -math.inf)):
-        if a in starts:
-            r = int(p.alt_resource[a])
-            s = starts[a]
-            s = min(max(s, state.e[a]), state.ls[a])
-            state._place(a, (len(state.seq[r]), s, []))
-        else:
+        if a not in starts:
             state._place(a, None)
+            continue
+        r = int(p.alt_resource[a])
+        s = min(max(starts[a], state.earliest_s[a]), state.latest_start_s[a])
+        if state.seq[r]:
+            x = state.earliest_after(state.seq[r][-1], state.seq_start[r][-1], a, s)
+            if x == math.inf:
+                continue
+            s = max(s, x)
+        state._place(a, (len(state.seq[r]), s, []))
+    _sequence_search.drop_partial_groups(state)

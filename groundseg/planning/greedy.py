@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._schedule import State
+from ._search_state import State
 
 
 def crowding(p) -> np.ndarray:
