@@ -118,8 +118,8 @@ class MipModel:
         else:
             dual = info.mip_dual_bound
             bound = -float(dual) if np.isfinite(dual) and abs(dual) < _INF else math.inf
-            if optimal:
-                bound = max(obj, bound) if math.isfinite(bound) else obj
+            if optimal:  # a dual bound above the optimum by round-off only is the optimum
+                bound = obj if not math.isfinite(bound) or bound <= obj + 1e-9 * max(1.0, abs(obj)) else bound
         if infeasible and cutoff is not None:
             bound = float(cutoff)
         return MilpResult(x, obj, bound, optimal, infeasible, int(status),

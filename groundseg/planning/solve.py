@@ -265,7 +265,8 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
     else:
         mem = [float(c) if math.isfinite(c) else None for c in caps]
     arr = lambda cols, names: {k: (np.asarray(v, dtype=float) if k in names else v) for k, v in cols.items()}
-    if objective - 1e-6 * max(1.0, abs(objective)) <= bound < objective:
+    if objective - 1e-6 * max(1.0, abs(objective)) <= bound < objective \
+            or objective <= bound <= objective + 1e-9 * max(1.0, abs(objective)):
         bound = objective  # solver round-off; a larger shortfall is left for the verifier
     return Plan(
         objective=objective, upper_bound=bound, status=status, solver=solver,
