@@ -74,18 +74,24 @@ Example::
     plan = solve(Problem(tasks), time_limit_s=2)
     print(plan.summary()); plan.to_json("plan.json"); plan.timeline_csv("timeline.csv")
 """
-from .agility import PiecewiseAgility, RateAccelerationAgility, agility_from_dict
+from .agility import (PiecewiseAgility, RateAccelerationAgility, TransitionFunction,
+                      TransitionMatrix, TransitionModel, agility_from_dict)
 from .errors import PlanningError
 from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
 from .plan import Plan, Table
+from .requests import PiecewiseLinear, Request
 from .solve import METHODS, solve, upper_bound
 from .spot5 import Spot5Instance, read_spot5, spot5_solution, write_spot5_solution
 from .verify import verify_plan
+from .imaging import ImagingPlan, ImagingSpacecraft, imaging_problem, plan_imaging  # noqa: E402
 
 __all__ = [
     "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem",
-    "PiecewiseAgility", "RateAccelerationAgility", "agility_from_dict",
+    "Request", "PiecewiseLinear",
+    "TransitionModel", "PiecewiseAgility", "RateAccelerationAgility", "TransitionFunction",
+    "TransitionMatrix", "agility_from_dict",
     "Plan", "Table", "solve", "upper_bound", "METHODS", "verify_plan",
     "Spot5Instance", "read_spot5", "spot5_solution", "write_spot5_solution",
+    "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging",
     "PlanningError",
 ]

@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 import numpy as np
 
 from . import _memory
+from .requests import task_nominal_value
 
 _TOL = 1e-9
 _MAX_ITER = 60
@@ -38,7 +39,15 @@ class State:
         self.data_gbit = p.alt_data_gbit.tolist()
         self.resource = p.alt_resource.tolist()
         self.task = p.alt_task.tolist()
-        self.value = p.alt_value.tolist()
+        # ``gain``: what choosing an alternative earns directly; ``value``: the ranking value
+        # of the heuristics (plus its task's share of its request's total value)
+        self.gain = p.alt_value.tolist()
+        self.value = (p.alt_value + task_nominal_value(p)[p.alt_task]).tolist()
+        self.task_request = p.task_request.tolist()
+        self.task_share = p.task_share.tolist()
+        self.curves = list(p.request_curve)
+        self.req_fraction = [0.0] * len(self.curves)
+        self.req_value = [0.0] * len(self.curves)
         self.timed = p.alt_timed.tolist()
         self.valid = p.alt_valid.tolist()
         self.alt_incompat = p.alt_incompat
@@ -269,7 +278,10 @@ class State:
         t = self.task[a]
         self.chosen[t] = a
         self.selected[a] = True
-        self.objective += self.value[a]
+        self.objective += self.gain[a]
+        q = self.task_request[t]
+        if q >= 0:
+            self._cover(q, self.task_share[t])
         r = self.resource[a]
         if slot is None:
             self.untimed_gbit[r] += self.data_gbit[a]
@@ -332,7 +344,10 @@ class State:
             return
         self.chosen[t] = -1
         self.selected[a] = False
-        self.objective -= self.value[a]
+        self.objective -= self.gain[a]
+        q = self.task_request[t]
+        if q >= 0:
+            self._cover(q, -self.task_share[t])
         r = self.resource[a]
         if not self.timed[a]:
             self.untimed_gbit[r] -= self.data_gbit[a]
@@ -374,11 +389,29 @@ class State:
                 if self.chosen[t] >= 0:
                     self.remove_group_of(t)
 
+    def _cover(self, q: int, share: float) -> None:
+        """Request ``q`` gains ``share`` of coverage (or loses it): the objective changes by
+        the exact change of the request's value."""
+        f = self.req_fraction[q] + share
+        f = 0.0 if f < 1e-12 else min(f, 1.0)
+        self.req_fraction[q] = f
+        v = self.curves[q](f)
+        self.objective += v - self.req_value[q]
+        self.req_value[q] = v
+
+    def request_gain(self, t: int) -> float:
+        """Exact change of the objective's request part if task ``t`` were added."""
+        q = self.task_request[t]
+        if q < 0:
+            return 0.0
+        return self.curves[q](self.req_fraction[q] + self.task_share[t]) - self.req_value[q]
+
     def snapshot(self):
         return (list(self.chosen), list(self.start), list(self.selected),
                 [list(s) for s in self.seq], [list(s) for s in self.seq_start],
                 list(self.untimed_gbit), self.objective,
-                [None if tr is None else list(tr.ck) for tr in self.mem])
+                [None if tr is None else list(tr.ck) for tr in self.mem],
+                list(self.req_fraction), list(self.req_value))
 
     def restore(self, snap) -> None:
         (self.chosen, self.start, self.selected, seq, seq_start, self.untimed_gbit,
@@ -389,6 +422,7 @@ class State:
         for tr, ck in zip(self.mem, snap[7]):
             if tr is not None:
                 tr.ck = list(ck)
+        self.req_fraction, self.req_value = list(snap[8]), list(snap[9])
 
     def insert_task(self, t: int, alt_order=None, memory: bool = True) -> bool:
         """Schedule task ``t`` (and, if it belongs to a group, every task of the group)

@@ -26,17 +26,19 @@ from .greedy import Ordering
 
 
 def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None,
-            mip=None, target: float = float("inf")) -> State:
-    """Improve ``state`` in place until ``time.perf_counter() >= deadline``; returns the
+            mip=None, target: float = float("inf"), iterations: int | None = None) -> State:
+    """Improve ``state`` in place until ``time.perf_counter() >= deadline`` or after
+    ``iterations`` destroy-and-repair steps (sub-MILPs for selection problems); returns the
     best state found (``state`` itself, restored to the best). For selection problems,
     ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given.
     The search stops early once the objective reaches ``target`` (an upper bound)."""
+    limit = math.inf if iterations is None else int(iterations)
     if p.is_selection:
         if model is None:
             from . import _selection
             model = _selection.build(p)
-        return _improve_selection(p, state, model, deadline, rng, mip, target)
-    return _improve_timed(p, state, ordering, deadline, rng, target)
+        return _improve_selection(p, state, model, deadline, rng, mip, target, limit)
+    return _improve_timed(p, state, ordering, deadline, rng, target, limit)
 
 
 def _below(value: float, target: float) -> bool:
@@ -72,7 +74,7 @@ class _Index:
 
 
 def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
-                   target: float = float("inf")) -> State:
+                   target: float = float("inf"), limit: float = math.inf) -> State:
     index = _Index(p)
     best = state.snapshot()
     best_obj = state.objective
@@ -82,7 +84,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
     dp_share, dp_front = 0.25, 4
     unsched_value = np.where(np.isfinite(ordering.task_score), ordering.task_score, 0.0)
     it = 0
-    while time.perf_counter() < deadline and _below(best_obj, target):
+    while it < limit and time.perf_counter() < deadline and _below(best_obj, target):
         it += 1
         snap = state.snapshot()
         obj0 = state.objective
@@ -263,7 +265,7 @@ def _task_neighbours(p) -> list[np.ndarray]:
 
 
 def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
-                       target: float = float("inf")) -> State:
+                       target: float = float("inf"), limit: float = math.inf) -> State:
     """Sub-MILP LNS; ``mip``: a loaded :class:`_highs.MipModel` of ``model`` (built if None).
 
     Neighbourhoods (picked with adaptive weights): a block of consecutive tasks (SPOT5
@@ -274,27 +276,26 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
     """
     n = model.alts.size
     if mip is None:
-        A, rlb, rub = model.rows.matrix(n)
-        mip = _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
+        A, rlb, rub = model.rows.matrix(model.n_cols)
+        mip = _highs.MipModel(model.values, A, rlb, rub, model.lb, model.ub, model.integrality)
     col_task = p.alt_task[model.alts]
     uses_memory = np.zeros(p.n_tasks, dtype=bool)
     uses_memory[p.alt_task[model.alts[p.alt_data_gbit[model.alts] > 0]]] = True
     memory_limited = bool(np.any(np.isfinite(p.res_capacity_gbit)))
     neighbours = _task_neighbours(p)
     best_value = np.zeros(p.n_tasks)
-    np.maximum.at(best_value, col_task, model.values)
+    np.maximum.at(best_value, col_task, model.values[:n])
     size = max(20, min(p.n_tasks, 100))
     sub_time = 2.0
     weights = np.ones(4)
-    while _below(state.objective, target):
+    it = 0
+    while it < limit and _below(state.objective, target):
+        it += 1
         remaining = deadline - time.perf_counter()
         if remaining < 0.2:
             break
         chosen = np.asarray(state.chosen)
-        x = np.zeros(n)
-        sel = chosen[chosen >= 0]
-        cols = model.col_of[sel]
-        x[cols[cols >= 0]] = 1.0
+        x = model.point(chosen)
         op = int(rng.choice(4, p=weights / weights.sum()))
         free = np.zeros(p.n_tasks, dtype=bool)
         if op == 0:
@@ -339,9 +340,9 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
             if np.any(free[g]):
                 free[g] = True
         everything = bool(np.all(free))
-        fixed_col = ~free[col_task]
-        lb = np.where(fixed_col, x, 0.0)
-        ub = np.where(fixed_col, x, 1.0)
+        fixed_col = np.concatenate([~free[col_task], np.zeros(model.n_cols - n, bool)])
+        lb = np.where(fixed_col, x, model.lb)
+        ub = np.where(fixed_col, x, model.ub)
         t0 = time.perf_counter()
         res = mip.solve(min(sub_time, remaining), lb=lb, ub=ub, start=x)
         took = time.perf_counter() - t0
@@ -366,6 +367,6 @@ def _set_selection(p, state: State, model, x) -> None:
     for t in range(p.n_tasks):
         if state.chosen[t] >= 0:
             state.remove_task(t)
-    for c in np.flatnonzero(x > 0.5):
+    for c in np.flatnonzero(x[:model.alts.size] > 0.5):
         a = int(model.alts[c])
         state._place(a, None)

@@ -34,9 +34,8 @@ _EPS = 1e-9
 def selection_mip(p, model=None):
     """``(model, MipModel)``: the selection model loaded in HiGHS."""
     model = model or _selection.build(p)
-    n = model.alts.size
-    A, rlb, rub = model.rows.matrix(n)
-    return model, _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
+    A, rlb, rub = model.rows.matrix(model.n_cols)
+    return model, _highs.MipModel(model.values, A, rlb, rub, model.lb, model.ub, model.integrality)
 
 
 def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None, mip=None):
@@ -44,19 +43,14 @@ def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None,
     ``(MilpResult, model, mip)``."""
     if mip is None:
         model, mip = selection_mip(p, model)
-    start = None
-    if start_state is not None:
-        start = np.zeros(model.alts.size)
-        for a in start_state.chosen:
-            if a >= 0 and model.col_of[a] >= 0:
-                start[model.col_of[a]] = 1.0
+    start = None if start_state is None else model.point(start_state.chosen)
     res = mip.solve(time_limit_s, start=start)
     return res, model, mip
 
 
 def state_from_selection(p, model, x) -> State:
     state = State(p)
-    for c in np.flatnonzero(x > 0.5):
+    for c in np.flatnonzero(x[:model.alts.size] > 0.5):
         state._place(int(model.alts[c]), None)
     return state
 
@@ -68,8 +62,8 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
     re-solved with the time rows its optimum violates (``_selection.separate_time_rows``,
     added to ``model``); every LP solved to optimality on valid rows is a bound."""
     model = model or _selection.build(p)
-    n = model.alts.size
-    if n == 0:
+    n = model.n_cols
+    if model.alts.size == 0:
         return 0.0
     bound = trivial_bound(p)
     t0 = time.perf_counter()
@@ -78,7 +72,7 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
     if not model.exact:
         for _ in range(50):
             A, rlb, rub = model.rows.matrix(n)
-            res = _highs.maximize(model.values, A, rlb, rub, np.zeros(n), np.ones(n),
+            res = _highs.maximize(model.values, A, rlb, rub, model.lb, model.ub,
                                   np.zeros(n), max(deadline - time.perf_counter(), 0.05))
             if not res.optimal or res.x is None or not np.isfinite(res.bound):
                 break
@@ -92,8 +86,8 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
     if not integer and added == 0:
         return bound
     A, rlb, rub = model.rows.matrix(n)
-    res = _highs.maximize(model.values, A, rlb, rub, np.zeros(n), np.ones(n),
-                          np.ones(n) if integer else np.zeros(n),
+    res = _highs.maximize(model.values, A, rlb, rub, model.lb, model.ub,
+                          model.integrality if integer else np.zeros(n),
                           max(deadline - time.perf_counter(), 0.05))
     if (not integer and not res.optimal) or not np.isfinite(res.bound):
         return bound
@@ -101,11 +95,12 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
 
 
 def trivial_bound(p) -> float:
-    """Sum over tasks of the best value among their usable alternatives."""
+    """Sum over tasks of the best value among their usable alternatives, plus every
+    request complete."""
     best = np.zeros(p.n_tasks)
     valid = np.flatnonzero(p.alt_valid)
     np.maximum.at(best, p.alt_task[valid], p.alt_value[valid])
-    return float(best.sum())
+    return float(best.sum()) + float(sum(c.total for c in p.request_curve))
 
 
 # -- small timed problems ------------------------------------------------------------------------
@@ -136,13 +131,13 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
     ``p`` (see the module docstring) and solved to optimality.
     """
     model = model or _selection.build(p)
-    n_sel = model.alts.size
+    n_sel = model.n_cols
     A0, rlb0, rub0 = model.rows.matrix(n_sel)
     rows = _selection.Rows()
     col_obj = list(model.values)
-    col_lb = [0.0] * n_sel
-    col_ub = [1.0] * n_sel
-    col_int = [1.0] * n_sel
+    col_lb = list(model.lb)
+    col_ub = list(model.ub)
+    col_int = list(model.integrality)
     exact = True
 
     def add_col(obj, lo, hi, integer):
@@ -205,7 +200,7 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
     if res.x is None:
         return None, (res.bound if exact else math.inf), False
     state = State(p)
-    chosen = [int(model.alts[c]) for c in np.flatnonzero(res.x[:n_sel] > 0.5)]
+    chosen = [int(model.alts[c]) for c in np.flatnonzero(res.x[:model.alts.size] > 0.5)]
     starts = {a: float(res.x[s_col[a]]) for a in chosen if a in s_col}
     _load(p, state, chosen, starts)
     return state, (res.bound if exact else math.inf), bool(exact and res.optimal)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .agility import as_transition_model, scalar_transition
 from .errors import PlanningError
+from .requests import Request, request_columns, same_alternative_pairs
 
 __all__ = ["Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem"]
 
@@ -130,12 +131,19 @@ class Problem:
 
     Incompatibilities: ``incompat`` (list of tuples of global alternative indices) and
     ``alt_incompat`` (for each alternative, the incompatibility indices it belongs to).
+
+    Requests (:mod:`~groundseg.planning.requests`): ``request_id``, ``request_curve``
+    (:class:`PiecewiseLinear`), ``request_tasks`` (int arrays), ``task_request`` (n_tasks,)
+    int, -1 = none, ``task_share`` (n_tasks,). ``same_alternative_groups`` (constructor):
+    ``True`` (every group) or group keys whose members must take the same alternative index
+    (a stereo pair imaged in one direction); added as incompatible pairs.
     """
 
     def __init__(self, tasks: Sequence[Task], resources: Sequence[Resource] | None = None,
                  downlinks: Sequence[Downlink] = (),
                  incompatibilities: Sequence[Incompatibility] = (),
-                 agility=None, epoch_utc: str | None = None):
+                 agility=None, epoch_utc: str | None = None, requests: Sequence[Request] = (),
+                 same_alternative_groups=False):
         if not isinstance(tasks, (list, tuple)):
             tasks = list(tasks)
         if len(tasks) == 0:
@@ -214,7 +222,8 @@ class Problem:
             att_s=np.concatenate(att_s) if att_s else np.zeros((0, 2)),
             att_e=np.concatenate(att_e) if att_e else np.zeros((0, 2)),
             resources=resources, downlinks=downlinks, incompat=incompat,
-            agility=agility, epoch_utc=epoch_utc)
+            agility=agility, epoch_utc=epoch_utc, requests=requests,
+            same_alternative_groups=same_alternative_groups)
 
     @classmethod
     def from_columns(cls, *, task_ids, task_weights, alt_task, task_groups=None,
@@ -222,7 +231,8 @@ class Problem:
                      alt_latest_end_s=None, alt_duration_s=None, alt_start_attitude_deg=None,
                      alt_end_attitude_deg=None, alt_data_gbit=None, alt_value_factor=None,
                      alt_label=None, resources=None, downlinks=(), incompatibilities=(),
-                     agility=None, epoch_utc=None) -> "Problem":
+                     agility=None, epoch_utc=None, requests=(),
+                     same_alternative_groups=False) -> "Problem":
         """Problem from column arrays (fast path for large instances).
 
         ``task_ids`` (n_tasks,), ``task_weights`` (n_tasks,), ``task_groups`` (n_tasks,)
@@ -234,7 +244,8 @@ class Problem:
         or ``(n_alts, 2, 2)`` linear in the start time (``[:, 0]`` at the earliest start,
         ``[:, 1]`` at the latest start); end defaults to start. ``incompatibilities``:
         tuples of alternative indices. ``downlinks``: :class:`Downlink` objects or a dict of
-        columns ``resource, start_s, end_s, rate_gbit_s[, station]``.
+        columns ``resource, start_s, end_s, rate_gbit_s[, station]``. ``requests`` and
+        ``same_alternative_groups``: as for the constructor.
         """
         n_tasks = len(task_ids)
         if n_tasks == 0:
@@ -299,7 +310,8 @@ class Problem:
             att_ptr=att_ptr, att_t=att_t, att_s=att_s, att_e=att_e,
             resources=resources, downlinks=downlinks,
             incompat=[tuple(int(i) for i in t) for t in incompatibilities],
-            agility=agility, epoch_utc=epoch_utc)
+            agility=agility, epoch_utc=epoch_utc, requests=requests,
+            same_alternative_groups=same_alternative_groups)
         return obj
 
     # -- construction -------------------------------------------------------------------
@@ -307,7 +319,7 @@ class Problem:
     def _init_columns(self, *, task_ids, task_weights, task_groups, task_reasons, alt_task,
                       alt_resource, alt_e, alt_l, alt_d, alt_data, alt_vf, alt_label,
                       att_ptr, att_t, att_s, att_e, resources, downlinks, incompat,
-                      agility, epoch_utc):
+                      agility, epoch_utc, requests=(), same_alternative_groups=False):
         n_tasks = len(task_ids)
         seen = {}
         for i, tid in enumerate(task_ids):
@@ -454,7 +466,20 @@ class Problem:
         self.dl_usable = _usable_downlinks(self.dl_resource, self.dl_start_s, self.dl_end_s,
                                            self.dl_rate_gbit_s)
 
-        # incompatibilities
+        # requests, then incompatibilities (with the same-alternative pairs of groups)
+        (self.request_id, self.request_curve, self.request_tasks, self.task_request,
+         self.task_share) = request_columns(requests, self.task_index, n_tasks)
+        if same_alternative_groups is True:
+            same = range(len(self.groups))
+        elif same_alternative_groups is False or same_alternative_groups is None:
+            same = []
+        else:
+            try:
+                same = [self.group_key.index(g) for g in same_alternative_groups]
+            except (TypeError, ValueError):
+                raise PlanningError(f"same_alternative_groups: {same_alternative_groups!r} names "
+                                    "a group no task has") from None
+        incompat = list(incompat) + same_alternative_pairs(self, same)
         self.incompat: list[tuple[int, ...]] = []
         self.alt_incompat: list[list[int]] = [[] for _ in range(n)]
         for k, members in enumerate(incompat):

@@ -14,6 +14,7 @@ from .greedy import Ordering, construct
 from .lns import improve
 from .model import Problem
 from .plan import Plan, Table
+from .requests import covered_fractions
 
 __all__ = ["solve", "upper_bound", "METHODS"]
 
@@ -30,7 +31,7 @@ def upper_bound(problem: Problem, time_limit_s: float = 10.0, integer: bool = Fa
 
 
 def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, seed: int = 0,
-          bound_time_s: float | None = None) -> Plan:
+          bound_time_s: float | None = None, iterations: int | None = None) -> Plan:
     """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
 
     - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
@@ -46,6 +47,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
       most 30% of the budget), then LNS.
 
     ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
+    ``iterations``: the large-neighbourhood search stops after this many steps (the time
+    limit still caps it): the same plan for a seed on any machine load, as tests need.
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
     """
     if not isinstance(problem, Problem):
@@ -54,6 +57,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         raise PlanningError(f"solve: unknown method {method!r} (expected one of {', '.join(METHODS)})")
     if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0 and math.isfinite(time_limit_s)):
         raise PlanningError(f"solve: time_limit_s must be a positive number, got {time_limit_s!r}")
+    if iterations is not None and not (isinstance(iterations, (int, np.integer)) and iterations >= 0):
+        raise PlanningError(f"solve: iterations must be an integer >= 0, got {iterations!r}")
     t_start = time.perf_counter()
     deadline = t_start + float(time_limit_s)
     rng = np.random.default_rng(seed)
@@ -86,7 +91,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         proven = res.optimal
         solver = "milp"
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
-            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound)
+            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound,
+                            iterations=iterations)
             solver = "milp+lns"
     elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
         _check_exact_size(p)
@@ -104,7 +110,7 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             bound = mbound
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
             bound = min(bound, milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
-            improve(p, state, ordering, deadline, rng, target=bound)
+            improve(p, state, ordering, deadline, rng, target=bound, iterations=iterations)
             solver = "milp+lns"
     else:
         # the relaxation bound does not depend on the plan: compute it first, then search
@@ -117,11 +123,12 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             # the pass-by-pass sequence search usually starts far better than the greedy
             now = time.perf_counter()
             by_pass = State(p)
-            _sequence_search.construct_by_pass(p, by_pass, now + 0.3 * (deadline - now))
+            share = 0.3 if iterations is None else 1.0  # with a step budget: run to completion
+            _sequence_search.construct_by_pass(p, by_pass, now + share * (deadline - now))
             construct(p, by_pass, ordering)
             if by_pass.objective > state.objective:
                 state = by_pass
-            improve(p, state, ordering, deadline, rng, target=bound)
+            improve(p, state, ordering, deadline, rng, target=bound, iterations=iterations)
             solver = "greedy+lns"
     _fill(p, state, ordering)
     if not proven:
@@ -259,6 +266,17 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
         uns["reason"].append(reason)
         uns["detail"].append(detail)
 
+    req = {"request": list(p.request_id), "covered_fraction": [], "value": [], "tasks": [],
+           "scheduled": []}
+    f = covered_fractions(p, [t for t, a in enumerate(state.chosen) if a >= 0])
+    for q, curve in enumerate(p.request_curve):
+        members = p.request_tasks[q]
+        req["covered_fraction"].append(float(f[q]))
+        req["value"].append(float(curve(f[q])))
+        req["tasks"].append(int(members.size))
+        req["scheduled"].append(int(sum(1 for u in members if state.chosen[u] >= 0)))
+    objective += float(sum(req["value"]))
+
     caps = p.res_capacity_gbit
     if np.all(caps == caps[0]):
         mem = float(caps[0]) if math.isfinite(caps[0]) else None
@@ -276,6 +294,7 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
         downlinks=Table(arr(dl, {"start_s", "end_s", "drained_gbit", "drain_stop_s"})),
         timeline=Table(arr(tl, {"time_s", "roll_deg", "pitch_deg", "data_gbit"})),
         unscheduled=Table(uns),
+        requests=Table(arr(req, {"covered_fraction", "value"})),
         agility_model=model_dict(p.agility), memory_capacity_gbit=mem, epoch_utc=p.epoch_utc)
 
 

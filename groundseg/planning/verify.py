@@ -68,6 +68,7 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
             bad.append(f"acquisitions[{i}] {tid!r}: untimed alternative with a start time")
         value += float(p.task_weight[t]) * float(p.alt_value_factor[a])
 
+    value += _requests_value(p, chosen)
     if abs(value - plan.objective) > 1e-9 * max(1.0, abs(value)):
         bad.append(f"objective {plan.objective} but the acquisitions are worth {value}")
     if plan.upper_bound < plan.objective - 1e-9 * max(1.0, abs(plan.objective)):
@@ -103,6 +104,16 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
 
     bad += _verify_memory(p, plan, chosen, starts, tol_gbit, tol_s)
     return bad
+
+
+def _requests_value(p: Problem, chosen: dict) -> float:
+    """Sum over requests of their curve (interpolated here) at the covered fraction."""
+    total = 0.0
+    for q, members in enumerate(p.request_tasks):
+        f = min(1.0, float(sum(p.task_share[t] for t in members if t in chosen)))
+        curve = p.request_curve[q]
+        total += float(np.interp(f, curve.fractions, curve.values))
+    return total
 
 
 def _verify_memory(p, plan, chosen, starts, tol_gbit, tol_s) -> list[str]:
