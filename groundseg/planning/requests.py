@@ -2,7 +2,8 @@
 
 A :class:`Request` gathers tasks (the strips of a polygon, the two views of a stereo pair)
 and is worth ``value(f)`` where ``f`` is the covered fraction: the sum of the ``shares`` of
-its scheduled tasks (shares are normalised to sum to 1). ``value`` is a
+its scheduled tasks (each task's fraction of the request; they sum to at most 1, less
+when part of the area has no task). ``value`` is a
 :class:`PiecewiseLinear` curve on ``[0, 1]`` with ``value(0) = 0``, nondecreasing: convex
 (little for a sliver, most for a nearly complete area), concave (saturation) or neither.
 A task belongs to at most one request; its own ``weight * value_factor`` is still earned
@@ -88,7 +89,8 @@ class PiecewiseLinear:
 @dataclass(frozen=True, eq=False)
 class Request:
     """Tasks ``tasks`` (ids) valued together by ``value`` of their covered fraction;
-    ``shares`` (default equal) are each task's part of the request, normalised to sum 1."""
+    ``shares``: each task's fraction of the request (default ``1 / len(tasks)``), summing to
+    at most 1."""
 
     id: str | int
     tasks: Sequence
@@ -123,12 +125,15 @@ def request_columns(requests, task_index: dict, n_tasks: int):
             if task_request[t] >= 0 or t in idx:
                 raise PlanningError(f"{where} {req.id!r}: task {tid!r} is already in a request")
             idx.append(t)
-        shares = np.ones(len(idx)) if req.shares is None else np.asarray(req.shares, dtype=float).reshape(-1)
-        if shares.size != len(idx) or not np.all(np.isfinite(shares)) or np.any(shares <= 0):
-            raise PlanningError(f"{where} {req.id!r}.shares: expected {len(idx)} finite numbers > 0")
+        shares = np.full(len(idx), 1.0 / len(idx)) if req.shares is None else \
+            np.asarray(req.shares, dtype=float).reshape(-1)
+        if shares.size != len(idx) or not np.all(np.isfinite(shares)) or np.any(shares <= 0) \
+                or shares.sum() > 1.0 + 1e-9:
+            raise PlanningError(f"{where} {req.id!r}.shares: expected {len(idx)} finite numbers > 0 "
+                                "summing to at most 1")
         idx_arr = np.asarray(idx, dtype=np.int64)
         task_request[idx_arr] = len(ids)
-        task_share[idx_arr] = shares / shares.sum()
+        task_share[idx_arr] = shares
         ids.append(req.id)
         curves.append(req.value)
         members.append(idx_arr)
