@@ -399,10 +399,11 @@ class ImagingPlan:
 def plan_imaging(opportunities: Opportunities, contacts=None, *,
                  spacecraft: ImagingSpacecraft = ImagingSpacecraft(), time_limit_s: float = 20.0,
                  method: str = "auto", seed: int = 0,
-                 area_value: PiecewiseLinear | None = None) -> ImagingPlan:
+                 area_value: PiecewiseLinear | None = None, iterations: int | None = None) -> ImagingPlan:
     """Plan acquisitions and downlinks for ``opportunities`` with the scheduled passes of
     ``contacts`` (a ContactPlan, or None). Returns an :class:`ImagingPlan`. ``area_value``:
-    the polygons' value curve of the covered fraction (default linear)."""
+    the polygons' value curve of the covered fraction (default linear). ``iterations``: a
+    step budget for the search (see :func:`~groundseg.planning.solve`)."""
     problem, index_of = imaging_problem(opportunities, contacts, spacecraft, area_value)
-    plan = solve(problem, method=method, time_limit_s=time_limit_s, seed=seed)
+    plan = solve(problem, method=method, time_limit_s=time_limit_s, seed=seed, iterations=iterations)
     return ImagingPlan(plan, problem, opportunities, index_of, spacecraft)

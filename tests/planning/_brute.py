@@ -9,6 +9,7 @@ import numpy as np
 
 
 def piecewise_s(droll, dpitch):
+    """Liu et al. (2017), written from the paper's table: the tests' one agility reference."""
     g = abs(droll) + abs(dpitch)
     if g <= 10:
         return 11.66

@@ -37,7 +37,7 @@ def test_selection_against_brute_force(seed):
     assert plan.objective == pytest.approx(best)
     assert verify_plan(p, plan) == []
     for method in ("greedy", "lns", "auto"):
-        other = solve(p, method=method, time_limit_s=0.3, seed=seed)
+        other = solve(p, method=method, time_limit_s=60, iterations=20, seed=seed)
         assert verify_plan(p, other) == []
         assert other.objective <= best + 1e-9
         assert other.upper_bound >= best - 1e-9

@@ -46,12 +46,10 @@ def test_verified_plans_satisfy_every_row(seed):
     before = len(m.rows)
     milp.relaxation_bound(p, m, time_limit_s=5)
     assert len(m.rows) > before
-    plan = solve(p, method="lns", time_limit_s=1.0, seed=seed)
+    plan = solve(p, method="lns", time_limit_s=60, iterations=60, seed=seed)
     assert verify_plan(p, plan) == []
-    x = np.zeros(m.alts.size)
-    for tid, j in zip(plan.acquisitions["target"], plan.acquisitions["alternative"]):
-        a = int(p.task_alts[p.task_index[tid]][j])
-        x[m.col_of[a]] = 1.0
-    A, lb, ub = m.rows.matrix(m.alts.size)
+    x = m.point([int(p.task_alts[p.task_index[tid]][j])
+                 for tid, j in zip(plan.acquisitions["target"], plan.acquisitions["alternative"])])
+    A, lb, ub = m.rows.matrix(m.n_cols)
     assert np.all(A @ x <= ub + 1e-6)
     assert plan.upper_bound >= plan.objective - 1e-6
