@@ -17,9 +17,9 @@ from groundseg import Constellation, bundled_stations
 from groundseg.access import Sensor, find_opportunities
 from groundseg.contacts import plan_contacts
 from groundseg.passes import passes_from_ephemeris
-from groundseg.planning import verify_plan
-from groundseg.planning import ImagingSpacecraft, plan_imaging
-from groundseg.targets import bundled_targets, parse_targets_csv
+from groundseg.errors import GroundsegError
+from groundseg.planning import ImagingSpacecraft, PiecewiseLinear, plan_imaging, verify_plan
+from groundseg.targets import bundled_targets, parse_targets_csv, parse_targets_geojson
 from groundseg.timegrid import TimeGrid, parse_utc, timescale
 
 from planning._brute import piecewise_s  # tests/ is on sys.path (conftest)
@@ -236,3 +236,32 @@ def test_targets_without_opportunity_keep_their_reason():
     result = plan_imaging(opp, None, time_limit_s=60.0, iterations=50)
     un = {u["target"]: u["reason"] for u in result.to_dict()["unscheduled"]}
     assert un.get("arctic") == "sun"
+
+
+def test_polygons_become_requests_valued_by_covered_area():
+    c = Constellation.formosat8(START)
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "field", "priority": 6},
+         "geometry": {"type": "Polygon", "coordinates": [[[120.2, 23.0], [120.9, 23.0], [120.9, 23.6],
+                                                          [120.2, 23.6], [120.2, 23.0]]]}},
+        {"type": "Feature", "properties": {"id": "taipei", "priority": 2},
+         "geometry": {"type": "Point", "coordinates": [121.56, 25.04]}}]}
+    targets = parse_targets_geojson(json.dumps(fc), "t.geojson")
+    opp = find_opportunities(c.propagate(TimeGrid.range(START, END, 60.0)), targets)
+    convex = PiecewiseLinear([0, 0.5, 1], [0, 0.2, 1])
+    result = plan_imaging(opp, None, time_limit_s=60.0, iterations=100, area_value=convex)
+    p = result.problem
+    assert verify_plan(p, result.plan) == []
+    assert p.request_id == ["field"] and p.request_curve[0].total == 6
+    strips = [p.task_id[t] for t in p.request_tasks[0]]
+    assert all(p.task_weight[p.task_index[s]] == 0 for s in strips)
+    d = result.to_dict()
+    (req,) = d["requests"]
+    taken = {a["target"] for a in d["acquisitions"] if a["target_group"] == "field"}
+    oc = opp.columns
+    share = {str(t): float(s) for t, s in zip(oc["target"], oc["share"])}
+    f = sum(share[s] for s in taken)
+    assert len(strips) >= 2 and taken and req["covered_fraction"] == pytest.approx(f)
+    assert req["value"] == pytest.approx(6 * float(np.interp(f, [0, 0.5, 1], [0, 0.2, 1])))
+    with pytest.raises(GroundsegError, match="area_value"):
+        plan_imaging(opp, None, iterations=1, area_value=PiecewiseLinear([0, 1], [0, 2]))
