@@ -298,45 +298,37 @@ class State:
             st[j] = x
             self.start[self.task[seq[j]]] = x
 
-    def try_insert(self, a: int, memory: bool = True) -> bool:
-        """Insert alternative ``a`` (task not yet scheduled, groups ignored) if feasible."""
+    def _feasible(self, a: int, memory: bool):
+        """``(True, slot)`` when ``a`` can be inserted now (slot None for untimed), else
+        ``(False, None)``; groups ignored, nothing changed."""
         if not self.valid[a] or self.chosen[self.task[a]] != -1:
-            return False
+            return False, None
         if self.alt_incompat[a] and self.incompatible(a):
-            return False
+            return False, None
         r = self.resource[a]
         if self.timed[a]:
             slot = self.find_slot(a)
             if slot is None:
-                return False
+                return False, None
             if memory and self.mem_limited[r] and (self.data_gbit[a] > 0 or slot[2]):
                 if not self._memory_ok_slot(r, a, slot):
-                    return False
-            self._place(a, slot)
-            return True
+                    return False, None
+            return True, slot
         if memory and self.mem_limited[r] and self.data_gbit[a] > 0:
             if not self.memory_ok(r, extra_untimed=self.data_gbit[a]):
-                return False
-        self._place(a, None)
-        return True
+                return False, None
+        return True, None
+
+    def try_insert(self, a: int, memory: bool = True) -> bool:
+        """Insert alternative ``a`` (task not yet scheduled, groups ignored) if feasible."""
+        ok, slot = self._feasible(a, memory)
+        if ok:
+            self._place(a, slot)
+        return ok
 
     def fits(self, a: int, memory: bool = True) -> bool:
         """Could ``a`` be inserted now (groups ignored)? Nothing is changed."""
-        if not self.valid[a] or self.chosen[self.task[a]] != -1:
-            return False
-        if self.alt_incompat[a] and self.incompatible(a):
-            return False
-        r = self.resource[a]
-        if self.timed[a]:
-            slot = self.find_slot(a)
-            if slot is None:
-                return False
-            if memory and self.mem_limited[r] and (self.data_gbit[a] > 0 or slot[2]):
-                return self._memory_ok_slot(r, a, slot)
-            return True
-        if memory and self.mem_limited[r] and self.data_gbit[a] > 0:
-            return self.memory_ok(r, extra_untimed=self.data_gbit[a])
-        return True
+        return self._feasible(a, memory)[0]
 
     def remove_task(self, t: int) -> None:
         a = self.chosen[t]
