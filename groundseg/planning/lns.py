@@ -160,7 +160,8 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
             if noise:
                 f = rng.uniform(1 - noise, 1 + noise, size=len(cands)).tolist()
                 val = dict(zip(cands, (state.value[b] * x for b, x in zip(cands, f))))
-            items = _sequence_search.best_sequence(state, r, cands, t0, t1, value=val, front=dp_front)
+            items = _sequence_search.best_sequence(state, r, cands, t0, t1, value=val, front=dp_front,
+                                                   deadline=deadline)
             if not _sequence_search.place_sequence(state, r, items, t0, t1) or not state.memory_ok(r):
                 state.restore(snap)
                 continue
