@@ -241,6 +241,25 @@ def as_transition_model(model):
     return model
 
 
+def check_on_samples(model, end_deg, start_deg, times_s) -> None:
+    """Evaluate ``model`` on every pair of ``k`` sample attitudes (``end_deg``, ``start_deg``
+    (k, 2), ``times_s`` (k,)): finite values, none below ``min_transition_s``; else
+    :class:`PlanningError`."""
+    k = len(times_s)
+    t = np.where(np.isfinite(times_s), times_s, 0.0)
+    try:
+        tau = np.asarray(model.transition_time_s(end_deg[:, None, :], start_deg[None, :, :],
+                                                 t[:, None], t[None, :]), dtype=float)
+    except Exception as exc:  # a user model failing on valid input
+        raise PlanningError(f"agility: the transition model failed: {exc}") from None
+    if tau.shape != (k, k) or not np.all(np.isfinite(tau)):
+        raise PlanningError(f"agility: the transition model returned {tau.shape} values "
+                            f"(expected {(k, k)}, finite) on the problem's attitudes")
+    if float(tau.min()) < float(model.min_transition_s) - 1e-9:
+        raise PlanningError(f"agility: a transition of {float(tau.min()):g} s is below the model's "
+                            f"min_transition_s {model.min_transition_s:g}")
+
+
 def scalar_transition(model) -> Callable[[float, float, float, float, float, float], float]:
     """``f(from_roll, from_pitch, to_roll, to_pitch, from_time_s, to_time_s) -> s`` for one
     pair: the model's ``_scalar`` fast path when its class defines both it and

@@ -13,7 +13,8 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from .agility import as_transition_model, scalar_transition
+from ._downlinks import Downlink, downlinks_from_columns, usable_downlinks
+from .agility import as_transition_model, check_on_samples, scalar_transition
 from .errors import PlanningError
 from .requests import Request, request_columns, same_alternative_pairs
 
@@ -81,17 +82,6 @@ class Resource:
     name: str = ""
     memory_capacity_gbit: float = math.inf
     memory_initial_gbit: float = 0.0
-
-
-@dataclass(frozen=True)
-class Downlink:
-    """A downlink opportunity of ``resource`` over ``station`` during [start_s, end_s]."""
-
-    resource: int
-    start_s: float
-    end_s: float
-    rate_gbit_s: float
-    station: str = ""
 
 
 @dataclass(frozen=True)
@@ -440,7 +430,7 @@ class Problem:
 
         # downlinks
         if isinstance(downlinks, dict):
-            downlinks = _downlinks_from_columns(downlinks)
+            downlinks = downlinks_from_columns(downlinks)
         dl_res, dl_s, dl_e, dl_rate, dl_station = [], [], [], [], []
         for k, dl in enumerate(downlinks):
             where = f"downlinks[{k}]"
@@ -463,7 +453,7 @@ class Problem:
         self.dl_end_s = np.asarray(dl_e, dtype=float)
         self.dl_rate_gbit_s = np.asarray(dl_rate, dtype=float)
         self.dl_station = dl_station
-        self.dl_usable = _usable_downlinks(self.dl_resource, self.dl_start_s, self.dl_end_s,
+        self.dl_usable = usable_downlinks(self.dl_resource, self.dl_start_s, self.dl_end_s,
                                            self.dl_rate_gbit_s)
 
         # requests, then incompatibilities (with the same-alternative pairs of groups)
@@ -536,26 +526,11 @@ class Problem:
         return self._transition(r0, p0, r1, p1, end_s, start_to_s)
 
     def _check_transition_model(self) -> None:
-        """Evaluate the transition model on the attitude samples of the timed alternatives
-        (all pairs on up to 64 samples): finite values, none below ``min_transition_s``."""
-        timed = np.flatnonzero(self.alt_timed & self.alt_valid)
-        if timed.size == 0:
-            return
-        samples = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed[:64]]))[:64]
-        t = np.where(np.isfinite(self.att_time_s[samples]), self.att_time_s[samples], 0.0)
-        try:
-            tau = np.asarray(self.agility.transition_time_s(
-                self.att_end_deg[samples][:, None, :], self.att_start_deg[samples][None, :, :],
-                t[:, None], t[None, :]), dtype=float)
-        except Exception as exc:  # a user model failing on valid input
-            raise PlanningError(f"agility: the transition model failed: {exc}") from None
-        if tau.shape != (samples.size, samples.size) or not np.all(np.isfinite(tau)):
-            raise PlanningError(f"agility: the transition model returned {tau.shape} values "
-                                f"(expected {(samples.size, samples.size)}, finite) on the problem's attitudes")
-        low = float(tau.min())
-        if low < float(self.agility.min_transition_s) - 1e-9:
-            raise PlanningError(f"agility: a transition of {low:g} s is below the model's "
-                                f"min_transition_s {self.agility.min_transition_s:g}")
+        """The transition model on the attitude samples of the first 64 timed alternatives."""
+        timed = np.flatnonzero(self.alt_timed & self.alt_valid)[:64]
+        if timed.size:
+            k = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed]))[:64]
+            check_on_samples(self.agility, self.att_end_deg[k], self.att_start_deg[k], self.att_time_s[k])
 
     def alternative_id(self, alt: int) -> tuple:
         """``(task_id, alternative_index)`` of global alternative ``alt``."""
@@ -604,49 +579,3 @@ def _attitude_samples(a: Alternative, where: str):
         if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
             raise PlanningError(f"{where}.attitude_times_s: expected finite increasing times")
     return t, s, e
-
-
-def _downlinks_from_columns(cols: dict) -> list[Downlink]:
-    try:
-        res = np.asarray(cols["resource"]).reshape(-1)
-        s = np.asarray(cols["start_s"], float).reshape(-1)
-        e = np.asarray(cols["end_s"], float).reshape(-1)
-        rate = np.broadcast_to(np.asarray(cols["rate_gbit_s"], float), s.shape)
-    except KeyError as exc:
-        raise PlanningError(f"downlinks: missing column {exc.args[0]!r}") from None
-    station = cols.get("station", [""] * s.size)
-    if not (res.size == s.size == e.size == len(station)):
-        raise PlanningError("downlinks: columns have different lengths")
-    return [Downlink(int(res[k]), float(s[k]), float(e[k]), float(rate[k]), str(station[k]))
-            for k in range(s.size)]
-
-
-def _usable_downlinks(res, start, end, rate) -> np.ndarray:
-    """Per resource, the non-overlapping subset of downlinks of largest total volume
-    (weighted interval scheduling). Returns a bool mask (n_downlinks,)."""
-    usable = np.zeros(res.size, dtype=bool)
-    for r in np.unique(res):
-        idx = np.flatnonzero(res == r)
-        idx = idx[np.argsort(end[idx], kind="stable")]
-        ends = end[idx]
-        vol = rate[idx] * (end[idx] - start[idx])
-        m = idx.size
-        best = np.zeros(m + 1)
-        take = np.zeros(m, dtype=bool)
-        prev = np.searchsorted(ends, start[idx], side="right")  # jobs 0..prev-1 end <= start
-        for j in range(m):
-            with_j = vol[j] + best[prev[j]]
-            if with_j >= best[j]:
-                best[j + 1] = with_j
-                take[j] = True
-            else:
-                best[j + 1] = best[j]
-        j = m - 1
-        while j >= 0:
-            if take[j] and vol[j] + best[prev[j]] >= best[j]:
-                usable[idx[j]] = True
-                j = prev[j] - 1
-            else:
-                j -= 1
-        # prev[j] uses a strict end <= start test, so adjacent downlinks may both be usable
-    return usable

@@ -1,6 +1,5 @@
 """Separated time rows (``_selection.separate_time_rows``) stay valid: every verified plan
 satisfies them and the bound never falls below the brute-force optimum."""
-import math
 
 import numpy as np
 import pytest
