@@ -28,7 +28,7 @@ from .access import find_opportunities
 from .contacts import plan_contacts
 from .errors import GroundsegError
 from .passes import passes_from_ephemeris
-from .planning.imaging import ImagingSpacecraft, plan_imaging
+from .planning import ImagingSpacecraft, plan_imaging
 from .timegrid import TimeGrid
 
 __all__ = ["MissionInputs", "MissionPlan", "plan_mission"]
@@ -39,7 +39,7 @@ class MissionInputs:
     """What the pipeline needs: a :class:`~groundseg.orbits.Constellation`, the
     :class:`~groundseg.targets.Targets`, the :class:`~groundseg.stations.Station` list, the
     :class:`~groundseg.access.Sensor`, the planner's
-    :class:`~groundseg.planning.imaging.ImagingSpacecraft` (None: its defaults) and the window
+    :class:`~groundseg.planning.ImagingSpacecraft` (None: its defaults) and the window
     ``start`` / ``end`` (UTC: ``numpy.datetime64``, ISO 8601 text, ``datetime``)."""
 
     constellation: object
@@ -55,7 +55,7 @@ class MissionInputs:
 class MissionPlan:
     """What :func:`plan_mission` made: ``ephemeris``, ``passes``, ``contacts`` (one station per
     satellite at a time), ``opportunities`` and the ``plan`` (an
-    :class:`~groundseg.planning.imaging.ImagingPlan`; None until the planner has run)."""
+    :class:`~groundseg.planning.ImagingPlan`; None until the planner has run)."""
 
     ephemeris: object
     passes: object

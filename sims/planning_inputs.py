@@ -1,6 +1,6 @@
 """A scenario as planning inputs: the spacecraft the planner sees, the sensor, target defaults.
 
-- :func:`imaging_spacecraft`: :class:`groundseg.planning.imaging.ImagingSpacecraft` with the
+- :func:`imaging_spacecraft`: :class:`groundseg.planning.ImagingSpacecraft` with the
   scenario's memory, initial volume, imaging data rate, transmitter rate and agility model
   (the very object the simulation flies).
 - :func:`sensor`: :class:`groundseg.access.Sensor` with the GSD (at nadir, from the
@@ -22,7 +22,7 @@ _EARTH_RADIUS_KM = 6378.137
 
 def imaging_spacecraft(model):
     """The planner's view of a :class:`~sims.spacecraft.SpacecraftModel`."""
-    from groundseg.planning.imaging import ImagingSpacecraft
+    from groundseg.planning import ImagingSpacecraft
     return ImagingSpacecraft(memory_capacity_gbit=model.memory_capacity_gbit,
                              initial_memory_gbit=model.initial_memory_gbit,
                              image_data_rate_gbit_s=model.image_data_rate_gbit_s,
