@@ -65,7 +65,7 @@ from .errors import GroundsegError
 from .events import find_crossings, refine_roots
 from .orbits import Ephemeris, hermite
 from .sun import sun_position_km
-from .table import Table
+from .table import Table, Tabular
 from .targets import TargetError, Targets
 from .timegrid import TimeGrid, format_utc
 
@@ -485,7 +485,7 @@ def pointing(ephemeris: Ephemeris, satellites, seconds, points_ecef_km) -> dict:
 # Opportunities
 # --------------------------------------------------------------------------------------
 
-class Opportunities:
+class Opportunities(Tabular):
     """Imaging opportunities as columns ``(m,)`` (see :data:`OPPORTUNITY_COLUMNS`).
 
     Times: ``start_s``, ``end_s``, ``best_s``, ``acquisition_*_s`` are seconds from
@@ -802,7 +802,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt)
     opp = Opportunities(cols, aim0, aim1, geo, targets, unscheduled, sensor)
     for col, x in (("start_utc", a), ("end_utc", b), ("best_utc", best)):
-        cols[col] = np.array(opp.iso(x), dtype=object)
+        cols[col] = opp.epoch + np.round(x * 1e9).astype(np.int64).astype("timedelta64[ns]")
     return opp
 
 

@@ -87,7 +87,7 @@ from .events import bernstein_coefficients, find_crossings_in, refine_roots_newt
 from .orbits import SGP4_ERRORS, Constellation, Ephemeris, teme_to_itrs
 from .stations import Station, station_points, validate_station
 from .sun import sun_position_km
-from .table import Table
+from .table import Table, Tabular
 from .timegrid import TimeGrid, format_utc, parse_utc
 
 __all__ = [
@@ -125,7 +125,7 @@ _TWO_PI = 2.0 * np.pi
 # ---------------------------------------------------------------------------------------
 # The pass table
 # ---------------------------------------------------------------------------------------
-class PassTable:
+class PassTable(Tabular):
     """Passes as column arrays, one row per (satellite, station, pass), ordered by AOS.
 
     ``satellite`` (str), ``norad_id`` (int64), ``station`` (str), ``satellite_index`` /
@@ -186,11 +186,7 @@ class PassTable:
         for name in columns:
             if name not in PASS_COLUMNS:
                 raise GroundsegError(f"unknown pass column {name!r}")
-            value = getattr(self, name)
-            if name.endswith("_utc"):
-                value = np.array(format_utc(value), dtype=object) if len(self) else \
-                    np.zeros(0, dtype=object)
-            cols[name] = value
+            cols[name] = getattr(self, name)
         return Table(cols, _FORMATS)
 
     def to_csv(self, path=None, columns=PASS_CSV_COLUMNS) -> str:
@@ -1153,7 +1149,7 @@ def pointing_table(constellation: Constellation, satellite, station: Station, st
     else:
         received = frequency_hz * (1.0 - rr / SPEED_OF_LIGHT_KM_S)
     cols = {
-        "time_utc": np.array(times.iso(), dtype=object),
+        "time_utc": times.datetime64(),
         "azimuth_deg": np.degrees(az),
         "azimuth_unwrapped_deg": np.degrees(unwrapped),
         "elevation_deg": np.degrees(el),

@@ -77,7 +77,7 @@ Example::
 from .agility import PiecewiseAgility, RateAccelerationAgility, agility_from_dict
 from .errors import PlanningError
 from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
-from .plan import Plan, Table
+from .plan import Plan
 from .solve import METHODS, solve, upper_bound
 from .spot5 import Spot5Instance, read_spot5, spot5_solution, write_spot5_solution
 from .verify import verify_plan
@@ -85,7 +85,7 @@ from .verify import verify_plan
 __all__ = [
     "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem",
     "PiecewiseAgility", "RateAccelerationAgility", "agility_from_dict",
-    "Plan", "Table", "solve", "upper_bound", "METHODS", "verify_plan",
+    "Plan", "solve", "upper_bound", "METHODS", "verify_plan",
     "Spot5Instance", "read_spot5", "spot5_solution", "write_spot5_solution",
     "PlanningError",
 ]
