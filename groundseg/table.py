@@ -271,9 +271,14 @@ def _arrow_column(name: str, value) -> pa.Array | pa.ChunkedArray:
 
 
 def _normalise(name: str, arr):
-    """Timestamps to ``ns`` UTC, floats to float64 with NaN as null."""
+    """Timestamps to ``ns`` UTC, floats to float64 with NaN as null, string views and
+    dictionaries (polars, pandas categoricals) to plain strings."""
     t = arr.type
     try:
+        if pa.types.is_dictionary(t):
+            return _normalise(name, arr.cast(t.value_type))
+        if pa.types.is_string_view(t):
+            return arr.cast(pa.large_string())
         if pa.types.is_timestamp(t) and t != _TIME:
             if t.tz is None:
                 arr = arr.cast(pa.timestamp(t.unit, tz="UTC"))
