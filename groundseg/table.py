@@ -40,7 +40,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from .errors import GroundsegError
 
@@ -88,8 +87,7 @@ class Table:
         except (TypeError, ValueError, pa.ArrowException) as exc:
             raise TableError(f"not an Arrow table: {exc}") from None
         if formats is None:
-            stored = (table.schema.metadata or {}).get(_METADATA_KEY)
-            formats = json.loads(stored) if stored else None
+            formats = _stored_formats(table.schema.metadata or {})
         return cls({name: table.column(name) for name in table.column_names}, formats)
 
     # -- columns -----------------------------------------------------------------------------
@@ -208,12 +206,13 @@ class Table:
 
     def _csv_bytes(self) -> bytes:
         names = self.names
-        text = {name: self._text_column(name) for name in names}
         header = ",".join(_quote(name) for name in names) + "\n"
         if not names:
-            return b"\n"
+            return header.encode("utf-8")
+        text = {name: self._text_column(name) for name in names}
         quoted = [n for n in names if _is_text(self._arrow.column(n).type) and _has_structural(text[n])]
         if not quoted:
+            import pyarrow.csv as pa_csv     # here: it is a tenth of a second of start-up
             sink = io.BytesIO()
             sink.write(header.encode("utf-8"))
             pa_csv.write_csv(pa.table(text), sink, pa_csv.WriteOptions(
@@ -293,6 +292,21 @@ def _normalise(name: str, arr):
         if pc.any(nan).as_py():
             arr = pc.if_else(nan, pa.scalar(None, pa.float64()), arr)
     return arr
+
+
+def _stored_formats(metadata: dict) -> dict | None:
+    """The formats :meth:`Table.to_parquet` stored (a file is untrusted: a JSON object of
+    strings or TableError)."""
+    stored = metadata.get(_METADATA_KEY)
+    if stored is None:
+        return None
+    try:
+        formats = json.loads(stored)
+    except ValueError:
+        formats = None
+    if not isinstance(formats, dict) or not all(isinstance(v, str) for v in formats.values()):
+        raise TableError(f"metadata {_METADATA_KEY.decode()} is not a JSON object of formats")
+    return formats
 
 
 def _check_format(name: str, arrow_type, spec) -> None:

@@ -189,7 +189,9 @@ def test_bad_input_raises_table_error():
              lambda: Table({"t": np.zeros(1, "datetime64[ns]")}, {"t": "minutes"}),
              lambda: Table({"s": ["x"]}, {"s": ".3f"}),
              lambda: Table({"a": [1]})["b"],
-             lambda: Table.from_arrow(42)]
+             lambda: Table.from_arrow(42),
+             lambda: Table.from_arrow(pa.table({"a": [1.0]}).replace_schema_metadata(
+                 {"groundseg.formats": "[1, 2]"}))]
     for case in cases:
         with pytest.raises(TableError) as info:
             case()
