@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import statistics
 import sys
 import time
@@ -78,12 +79,14 @@ def reference_csv(cols: dict) -> str:
 
 
 def timed(fn, repeat):
-    runs, out = [], None
+    """(median wall s, median CPU s, last result) of ``repeat`` calls."""
+    runs, cpus, out = [], [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         runs.append(time.perf_counter() - t0)
-    return statistics.median(runs), out
+        cpus.append(time.process_time() - c0)
+    return statistics.median(runs), statistics.median(cpus), out
 
 
 def main(argv=None):
@@ -98,22 +101,24 @@ def main(argv=None):
     cols = pass_like(args.rows)
     assert tuple(cols) == PASS_CSV_COLUMNS
     print(f"table: {args.rows:,} rows x {len(cols)} columns (pass table), medians of {args.repeat}")
-    t_ref, ref = timed(lambda: reference_csv(cols), max(1, args.repeat // 2))
-    t_build, table = timed(lambda: Table(cols, FORMATS), args.repeat)
-    t_ours, ours = timed(table.to_csv, args.repeat)
+    t_ref, c_ref, ref = timed(lambda: reference_csv(cols), max(1, args.repeat // 2))
+    t_build, c_build, table = timed(lambda: Table(cols, FORMATS), args.repeat)
+    t_ours, c_ours, ours = timed(table.to_csv, args.repeat)
     arrow = pa.table({k: (v.astype("datetime64[ns]") if v.dtype.kind == "M" else v) for k, v in cols.items()})
 
     def plain():
         sink = io.BytesIO()
         pa_csv.write_csv(arrow, sink)
         return sink.getvalue()
-    t_plain, _ = timed(plain, args.repeat)
+    t_plain, c_plain, _ = timed(plain, args.repeat)
     print(f"  same bytes as the reference: {ours == ref} ({len(ours) / 1e6:.1f} MB)")
-    print(f"  reference, plain Python csv loop     {t_ref:7.3f} s")
-    print(f"  groundseg Table.to_csv               {t_ours:7.3f} s  -> {t_ref / t_ours:5.1f}x faster "
-          f"(building the Table from NumPy: {t_build:.3f} s more)")
-    print(f"  pyarrow write_csv alone, unformatted {t_plain:7.3f} s  (the floor; groundseg is "
-          f"{t_ours / t_plain:.1f}x it)")
+    print(f"  reference, plain Python csv loop     wall {t_ref:6.3f} s  CPU {c_ref:6.3f} s")
+    print(f"  groundseg Table.to_csv               wall {t_ours:6.3f} s  CPU {c_ours:6.3f} s  -> "
+          f"{t_ref / t_ours:.1f}x faster wall, {c_ref / c_ours:.1f}x CPU")
+    print(f"    building the Table from NumPy      wall {t_build:6.3f} s  CPU {c_build:6.3f} s more")
+    print(f"  pyarrow write_csv alone, unformatted wall {t_plain:6.3f} s  CPU {c_plain:6.3f} s  "
+          f"(the floor; groundseg is {c_ours / c_plain:.1f}x it in CPU)")
+    print(f"  load average (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -32,21 +32,33 @@ JSON is a list of row objects with keys in column order. Parquet stores the Arro
 """
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .errors import GroundsegError
 
 __all__ = ["Table", "Tabular", "TableError", "FORMATS"]
 
+
+class _OnFirstUse:
+    """A module imported when first used: pyarrow costs a tenth of a second of start-up
+    that commands writing no table (the telemetry platform) need not pay."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+pa = _OnFirstUse("pyarrow")
+pc = _OnFirstUse("pyarrow.compute")
 FORMATS = ("csv", "json", "parquet")
-_TIME = pa.timestamp("ns", tz="UTC")
 _TIME_UNITS = {"s": 9, "ms": 6, "us": 3, "ns": 0}      # unit -> decimal digits below it in ns
 _FIXED = re.compile(r"\.(\d{1,2})f")
 _METADATA_KEY = b"groundseg.formats"
@@ -189,7 +201,7 @@ class Table:
         strings, non-finite floats as nulls, anything else as it is."""
         col = self._arrow.column(name).combine_chunks()
         spec = self.formats.get(name)
-        if col.type == _TIME:
+        if _is_time(col.type):
             return _iso_utc(col, spec or "ms")
         if pa.types.is_floating(col.type):
             x = _float_numpy(col)
@@ -257,7 +269,7 @@ def _arrow_column(name: str, value) -> pa.Array | pa.ChunkedArray:
         raise TableError(f"column {name!r} has shape {value.shape}, expected (n,)")
     kind = value.dtype.kind
     if kind == "M":
-        return pa.array(value.astype("datetime64[ns]"), from_pandas=True).cast(_TIME)
+        return pa.array(value.astype("datetime64[ns]"), from_pandas=True).cast(_time())
     if kind == "f":
         return pa.array(value.astype(np.float64, copy=False), from_pandas=True)
     try:
@@ -278,12 +290,12 @@ def _normalise(name: str, arr):
             return _normalise(name, arr.cast(t.value_type))
         if pa.types.is_string_view(t):
             return arr.cast(pa.large_string())
-        if pa.types.is_timestamp(t) and t != _TIME:
+        if pa.types.is_timestamp(t) and not _is_time(t):
             if t.tz is None:
                 arr = arr.cast(pa.timestamp(t.unit, tz="UTC"))
-            return arr.cast(_TIME)
+            return arr.cast(_time())
         if pa.types.is_date(t):
-            return arr.cast(pa.timestamp("ns")).cast(_TIME)
+            return arr.cast(pa.timestamp("ns")).cast(_time())
     except pa.ArrowException as exc:
         raise TableError(f"column {name!r}: {exc}") from None
     if pa.types.is_floating(t):
@@ -309,8 +321,16 @@ def _stored_formats(metadata: dict) -> dict | None:
     return formats
 
 
+def _time():
+    return pa.timestamp("ns", tz="UTC")
+
+
+def _is_time(t) -> bool:
+    return t == _time()
+
+
 def _check_format(name: str, arrow_type, spec) -> None:
-    if arrow_type == _TIME:
+    if _is_time(arrow_type):
         if spec not in _TIME_UNITS:
             raise TableError(f"column {name!r}: time format {spec!r} is not one of "
                              f"{', '.join(_TIME_UNITS)}")
@@ -323,7 +343,7 @@ def _check_format(name: str, arrow_type, spec) -> None:
 
 
 def _numpy_column(col: pa.ChunkedArray) -> np.ndarray:
-    if col.type == _TIME:
+    if _is_time(col.type):
         ns = pc.fill_null(col.cast(pa.int64()), np.iinfo(np.int64).min)
         out = ns.to_numpy().view("datetime64[ns]")
     elif pa.types.is_floating(col.type):
