@@ -543,10 +543,14 @@ class Opportunities(Tabular):
     def to_json(self, path=None, columns=ACCESS_COLUMNS) -> str:
         return self.table(columns).to_json(path)
 
+    def utc(self, seconds) -> np.ndarray:
+        """Seconds from ``epoch`` as ``datetime64[ns]``."""
+        ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
+        return self.epoch + ns.astype("timedelta64[ns]")
+
     def iso(self, seconds) -> list[str]:
         """Seconds from ``epoch`` as ISO 8601 UTC strings (milliseconds)."""
-        ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
-        return format_utc(self.epoch + ns.astype("timedelta64[ns]"))
+        return format_utc(self.utc(seconds))
 
     def attitude(self, rows, start_s, end_s) -> dict:
         """Roll / pitch / off-nadir (deg) at the start and end of acquisitions of
@@ -802,7 +806,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt)
     opp = Opportunities(cols, aim0, aim1, geo, targets, unscheduled, sensor)
     for col, x in (("start_utc", a), ("end_utc", b), ("best_utc", best)):
-        cols[col] = opp.epoch + np.round(x * 1e9).astype(np.int64).astype("timedelta64[ns]")
+        cols[col] = opp.utc(x)
     return opp
 
 

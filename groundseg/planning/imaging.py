@@ -361,8 +361,7 @@ class ImagingPlan:
         """The command timeline with UTC times: ``time_utc`` then the model's columns."""
         from ..table import Table
         t = self.plan.timeline
-        ns = np.round(np.asarray(t["time_s"], dtype=float) * 1e9).astype(np.int64)
-        cols = {"time_utc": self.opportunities.epoch + ns.astype("timedelta64[ns]")}
+        cols = {"time_utc": self.opportunities.utc(t["time_s"])}
         for name in t.names:
             cols[name] = np.asarray(t[name]) if len(t) else np.zeros(0)
         return Table(cols, {"time_s": ".3f", "roll_deg": ".4f", "pitch_deg": ".4f",
