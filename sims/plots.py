@@ -18,7 +18,8 @@ GSHHS coastlines of :mod:`groundseg.coastlines` at a resolution chosen by the ma
 
 The data behind the pictures are functions of their own (:func:`pass_lanes`,
 :func:`activity_sessions`, :func:`contour_pieces`, :func:`min_bar_width`,
-:func:`label_slots`, :func:`colour_range`), so they can be tested without reading pixels.
+:func:`label_slots`, :func:`colour_range`, :func:`cell_grid`), so they can be tested
+without reading pixels.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .errors import SimulationError
 
 __all__ = ["ground_tracks", "pass_gantt", "plan_timeline", "resources", "revisit_map",
            "pass_lanes", "activity_sessions", "contour_pieces", "min_bar_width", "label_slots",
-           "colour_range"]
+           "colour_range", "cell_grid"]
 
 _DPI = 110
 _MIN_BAR_PX = 2.0
@@ -688,8 +689,13 @@ def resources(path, time, memory_gbit, charge_wh, names=None, *, sunlit=None,
             _limit(a_mem, memory_capacity_gbit,
                    f"capacity {memory_capacity_gbit:g} Gbit" if first else "", "0.2")
         a_bat.set_ylabel(names[i], fontsize=9, rotation=0, ha="right", va="center")
+    from matplotlib.ticker import MaxNLocator
     axes[0, 0].set_ylim(0, bat_top)
     axes[0, 1].set_ylim(0, mem_top)
+    for ax in axes[:, 0]:
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+    for ax in axes[:, 1]:
+        ax.yaxis.set_major_locator(MaxNLocator(3))
     axes[0, 0].set_title("battery charge (Wh)", fontsize=10)
     cap_note = ""
     if memory_capacity_gbit is not None and not show_cap:
@@ -708,6 +714,18 @@ def resources(path, time, memory_gbit, charge_wh, names=None, *, sunlit=None,
 
 
 # --- revisit maps ---------------------------------------------------------------------------
+
+def cell_grid(latitude_deg, longitude_deg, values, resolution_deg: float):
+    """Cell centres ``(n_cell,)`` and their values as a raster: ``(lat_edges (n_rows + 1,),
+    lon_edges (n_cols + 1,), grid (n_rows, n_cols))``, rows and columns the distinct centre
+    latitudes and longitudes, NaN where no cell is given."""
+    lat, lon = np.asarray(latitude_deg, float), np.asarray(longitude_deg, float)
+    ulat, ulon = np.unique(lat), np.unique(lon)
+    half = 0.5 * resolution_deg
+    grid = np.full((ulat.size, ulon.size), np.nan)
+    grid[np.searchsorted(ulat, lat), np.searchsorted(ulon, lon)] = np.asarray(values, float)
+    return np.append(ulat - half, ulat[-1] + half), np.append(ulon - half, ulon[-1] + half), grid
+
 
 def colour_range(values, min_relative_span: float = 0.25) -> tuple[float, float]:
     """Colour-scale limits for ``values`` (NaN ignored): their range, widened about its
@@ -743,14 +761,11 @@ def revisit_map(path, latitude_deg, longitude_deg, values, *, resolution_deg=Non
     if not panels or lat.size == 0 or any(not (lat.size == lon.size == v.size)
                                           for v in panels.values()):
         raise SimulationError("revisit map: latitude, longitude and values must have one length")
-    ulat, ulon = np.unique(lat), np.unique(lon)
     if resolution_deg is None:
-        steps = np.concatenate([np.diff(ulat), np.diff(ulon), [1.0]])
+        steps = np.concatenate([np.diff(np.unique(lat)), np.diff(np.unique(lon)), [1.0]])
         resolution_deg = float(steps[steps > 0].min())
     r = resolution_deg
-    lat_edges = np.append(ulat - r / 2, ulat[-1] + r / 2)
-    lon_edges = np.append(ulon - r / 2, ulon[-1] + r / 2)
-    rows, cols = np.searchsorted(ulat, lat), np.searchsorted(ulon, lon)
+    lat_edges, lon_edges, _ = cell_grid(lat, lon, lat, r)
     if region is not None:
         lat0, lat1, lon0, lon1 = (float(x) for x in region)
     else:
@@ -770,8 +785,7 @@ def revisit_map(path, latitude_deg, longitude_deg, values, *, resolution_deg=Non
     cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="0.75")
     box = (lat0, lat1, lon0, lon1)
     for ax, (name, v) in zip(axes[0], panels.items()):
-        grid = np.full((ulat.size, ulon.size), np.nan)
-        grid[rows, cols] = v
+        grid = cell_grid(lat, lon, v, r)[2]
         vmin, vmax = colour_range(v)
         mesh = ax.pcolormesh(lon_edges, lat_edges, np.ma.masked_invalid(grid), cmap=cmap,
                              shading="flat", zorder=1, vmin=vmin, vmax=vmax)
