@@ -209,14 +209,14 @@ def ground_tracks(path, longitude_deg, latitude_deg, names=None, *, times=None, 
     t = None if times is None else _times(times)
     if t is not None and t.size != lon.shape[1]:
         raise SimulationError("ground tracks: one time per track sample")
-    fig = plt.figure(figsize=(15.5 if zoom else 11.5, 6.4))
-    grid = fig.add_gridspec(1, 2 if zoom else 1, width_ratios=[2.55, 1] if zoom else [1],
-                            left=0.05, right=0.985, top=0.93, bottom=0.15, wspace=0.1)
+    fig = plt.figure(figsize=(16.5 if zoom else 11.5, 6.9 if zoom else 6.4))
+    grid = fig.add_gridspec(1, 2 if zoom else 1, width_ratios=[2.15, 1] if zoom else [1],
+                            left=0.045, right=0.99, top=0.94, bottom=0.13, wspace=0.08)
     world = fig.add_subplot(grid[0, 0])
     panels = [(world, (-90.0, 90.0, -180.0, 180.0), 1100.0)]
     if zoom:
         region = _region_box(t_lat, t_lon)
-        panels.append((fig.add_subplot(grid[0, 1]), region, 450.0))
+        panels.append((fig.add_subplot(grid[0, 1]), region, 550.0))
     colours = _colours(len(names))
     for k, (ax, box, width_px) in enumerate(panels):
         _draw_coast(ax, box, width_px)
@@ -588,9 +588,11 @@ def plan_timeline(path, satellite, start, end, kind, *, target=None, rows=None,
             ax.text(s, y_text, str(target[i]), rotation=90, ha="center", va="bottom",
                     fontsize=7, clip_on=False)
         n_here = int(np.count_nonzero(sel & (kind == "imaging")))
-        hhmm = [str(np.datetime64(int(round(v * 86_400_000)), "ms"))[11:16] for v in (lo, hi)]
-        ax.set_title(f"{z + 1}: {sa} {hhmm[0]}-{hhmm[1]} UTC, {n_here} acquisitions",
-                     fontsize=9)
+        clock = [str(np.datetime64(int(round(v * 86_400_000)), "ms"))[11:19] for v in (lo, hi)]
+        if clock[0][:5] != clock[1][:5]:
+            clock = [c[:5] for c in clock]
+        ax.set_title(f"{z + 1}: {sa} {clock[0]}-{clock[1]} UTC, {n_here} acquisition"
+                     + ("" if n_here == 1 else "s"), fontsize=9)
     if len(sessions) > len(shown):
         fig.text(0.99, 0.005, f"{len(shown)} of {len(sessions)} sessions zoomed",
                  ha="right", va="bottom", fontsize=7, color="0.4")
@@ -653,8 +655,10 @@ def resources(path, time, memory_gbit, charge_wh, names=None, *, sunlit=None,
     if sun is not None and sun.shape != mem.shape:
         raise SimulationError("resources: sunlit must have the state arrays' shape")
     x = _days(t)
-    fig, axes = plt.subplots(n, 2, figsize=(13, 1.3 + 0.95 * n), sharex=True, sharey="col",
-                             squeeze=False, gridspec_kw={"hspace": 0.12, "wspace": 0.1})
+    # Axes share limits, not tickers: rows above the last get no x ticks (tick objects are
+    # most of the drawing time of small multiples).
+    fig, axes = plt.subplots(n, 2, figsize=(13, 1.3 + 0.95 * n), squeeze=False,
+                             gridspec_kw={"hspace": 0.12, "wspace": 0.1})
     fig.subplots_adjust(left=0.08, right=0.99, top=1 - 0.85 / fig.get_figheight(),
                         bottom=0.6 / fig.get_figheight())
     colours = _colours(n)
@@ -689,13 +693,20 @@ def resources(path, time, memory_gbit, charge_wh, names=None, *, sunlit=None,
             _limit(a_mem, memory_capacity_gbit,
                    f"capacity {memory_capacity_gbit:g} Gbit" if first else "", "0.2")
         a_bat.set_ylabel(names[i], fontsize=9, rotation=0, ha="right", va="center")
-    from matplotlib.ticker import MaxNLocator
-    axes[0, 0].set_ylim(0, bat_top)
-    axes[0, 1].set_ylim(0, mem_top)
-    for ax in axes[:, 0]:
-        ax.yaxis.set_major_locator(MaxNLocator(3))
-    for ax in axes[:, 1]:
-        ax.yaxis.set_major_locator(MaxNLocator(3))
+    from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+    bat_ticks = MaxNLocator(3).tick_values(0, bat_top)
+    mem_ticks = MaxNLocator(3).tick_values(0, mem_top)
+    pad = 0.01 * (x[-1] - x[0]) if x.size else 0.0
+    span = (x[0] - pad, x[-1] + pad) if x.size else (0.0, 1.0)
+    for row in axes:
+        row[0].set_ylim(0, bat_top)
+        row[1].set_ylim(0, mem_top)
+        row[0].yaxis.set_major_locator(FixedLocator(bat_ticks))
+        row[1].yaxis.set_major_locator(FixedLocator(mem_ticks))
+        for ax in row:
+            ax.set_xlim(*span)
+    for ax in axes[:-1].flat:
+        ax.xaxis.set_major_locator(NullLocator())
     axes[0, 0].set_title("battery charge (Wh)", fontsize=10)
     cap_note = ""
     if memory_capacity_gbit is not None and not show_cap:
