@@ -11,6 +11,7 @@ from groundseg.orbits import Constellation
 from groundseg.stations import Station, bundled_stations
 from groundseg.timegrid import TimeGrid
 from sims import plots
+from sims.plots import _style as style
 from sims.errors import SimulationError
 
 T0 = np.datetime64("2026-11-26T00:00:00", "ms")
@@ -60,10 +61,10 @@ def test_gantt_draws_short_and_unscheduled_passes(tmp_path):
     img = _is_png(plots.pass_gantt(tmp_path / "g.png", ["A", "B", "A"], ["S1", "S2", "S2"],
                                    aos, los, scheduled=[True, False, True],
                                    satellites=["S1", "S2"]), min_bytes=4000)
-    bars = img[int(0.7 * plots._DPI):]        # below the title and the legend
-    s1, _ = plots._colours(2)
+    bars = img[int(0.7 * style.DPI):]        # below the title and the legend
+    s1, _ = style.palette(2)
     assert _pixels(bars, s1) >= 2 * 10         # at least 2 px wide, a lane tall
-    assert _pixels(bars, plots._UNSCHEDULED) >= 2 * 10
+    assert _pixels(bars, style.UNSCHEDULED) >= 2 * 10
     assert plots.min_bar_width(1.0, 1000.0) == pytest.approx(2.0 / 1000.0)
 
 
@@ -154,7 +155,7 @@ def test_every_picture(tmp_path):
         times=grid.datetime64(), stations=[(s.name, s.latitude_deg, s.longitude_deg) for s in stations],
         visibility=[visibility_contour(s, 561.0) for s in stations],
         targets=([25.03, 23.57, 24.43, 26.16], [121.56, 119.58, 118.32, 119.95])))
-    assert _pixels(img, plots._LAND, 0.01) > 10_000 and _pixels(img, plots._SEA, 0.01) > 10_000
+    assert _pixels(img, style.LAND, 0.01) > 10_000 and _pixels(img, style.SEA, 0.01) > 10_000
     t = T0 + np.arange(0, 86400, 600).astype("timedelta64[s]")
     sun = (np.sin(np.arange(t.size) / 9.0)[:, None] > -0.3) * np.ones(8)
     img = _is_png(plots.resources(
