@@ -118,13 +118,35 @@ def _box(bbox) -> tuple[float, float, float, float]:
     return lat0, lat1, lon0, lon1
 
 
+def _options(box, resolution, min_area_km2, width_px) -> tuple[str, float]:
+    """Validated ``(resolution, min_area_km2)``; ``auto`` resolved for the box."""
+    try:
+        area = float(min_area_km2)
+    except (TypeError, ValueError):
+        area = math.nan
+    if not (math.isfinite(area) and area >= 0.0):
+        raise CoastlineError(f"minimum area {min_area_km2!r} km2 must be a number >= 0")
+    if resolution == "auto":
+        return resolution_for(box, width_px), area
+    if resolution not in RESOLUTIONS:
+        raise CoastlineError(f"coastline resolution {resolution!r}: expected auto or one of "
+                             f"{', '.join(RESOLUTIONS)}")
+    return resolution, area
+
+
 def resolution_for(bbox, width_px: float = 1200.0) -> str:
     """The coarsest resolution whose tolerance is under about one pixel when the box
     ``(lat_min, lat_max, lon_min, lon_max)`` is drawn ``width_px`` pixels wide."""
     lat0, lat1, lon0, lon1 = _box(bbox)
+    try:
+        width = float(width_px)
+    except (TypeError, ValueError):
+        width = math.nan
+    if not (math.isfinite(width) and width >= 1.0):
+        raise CoastlineError(f"map width {width_px!r} px must be a number >= 1")
     scale = max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.2)
     span_km = max((lon1 - lon0) * scale, lat1 - lat0) * _KM_PER_DEG
-    km_per_px = span_km / max(float(width_px), 1.0)
+    km_per_px = span_km / width
     for name, tol_km in RESOLUTIONS.items():
         if tol_km <= 1.5 * km_per_px:
             return name
@@ -240,9 +262,14 @@ def coastlines(bbox=WORLD, *, resolution: str = "auto", levels=(1, 2, 3, 5),
     2 lakes, 3 islands in lakes, 5 Antarctica); ``min_area_km2``: leave out smaller rings.
     """
     box = _box(bbox)
-    res = resolution_for(box, width_px) if resolution == "auto" else resolution
-    return list(_coastlines(box, res, tuple(sorted(set(int(x) for x in levels))),
-                            float(min_area_km2)))
+    res, area = _options(box, resolution, min_area_km2, width_px)
+    try:
+        chosen = tuple(sorted(set(int(x) for x in levels)))
+    except (TypeError, ValueError):
+        chosen = ()
+    if not chosen or not set(chosen) <= {1, 2, 3, 5}:
+        raise CoastlineError(f"levels {levels!r}: expected some of 1, 2, 3, 5")
+    return list(_coastlines(box, res, chosen, area))
 
 
 def _clip_polygon(ring: np.ndarray, box) -> np.ndarray:
@@ -291,8 +318,7 @@ def land_polygons(bbox=WORLD, *, resolution: str = "auto", min_area_km2: float =
     painting order: land (levels 1, 5), then lakes (2), then islands in lakes (3). Cut
     pieces keep their cut edges, so each fills its own part of the land."""
     box = _box(bbox)
-    res = resolution_for(box, width_px) if resolution == "auto" else resolution
-    return list(_land_polygons(box, res, float(min_area_km2)))
+    return list(_land_polygons(box, *_options(box, resolution, min_area_km2, width_px)))
 
 
 def _inside(ring: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

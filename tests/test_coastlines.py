@@ -124,6 +124,19 @@ def test_antimeridian_box_and_no_cut_edges():
     assert world[:, 1].min() > -86.0                  # Antarctica's shore, not the pole
 
 
+def test_levels_and_area_select_rings():
+    # The Caspian Sea is a lake (level 2), about 371,000 km2, 36.6-47.1 N, 46.7-54.7 E.
+    box = (30.0, 50.0, 40.0, 60.0)
+    big_lakes = C.coastlines(box, resolution="low", levels=(2,), min_area_km2=100_000)
+    assert len(big_lakes) == 1
+    lake = big_lakes[0]
+    assert lake[:, 1].min() == pytest.approx(36.6, abs=0.3) and lake[:, 1].max() == pytest.approx(47.1, abs=0.3)
+    assert lake[:, 0].min() == pytest.approx(46.7, abs=0.3) and lake[:, 0].max() == pytest.approx(54.7, abs=0.3)
+    assert len(C.coastlines(box, resolution="low", levels=(2,))) > 1     # smaller lakes too
+    land_only = C.coastlines(box, resolution="low", levels=(1,))
+    assert not any(np.array_equal(line, lake) for line in land_only)
+
+
 def test_land_polygons_are_closed_clipped_and_cached_read_only():
     box = (21.0, 26.5, 118.0, 123.0)
     rings = C.land_polygons(box, resolution="low")
@@ -149,8 +162,14 @@ def test_bad_boxes(box, match):
         C.coastlines(box)
 
 
-def test_bad_resolution_and_points():
+def test_bad_options_and_points():
     with pytest.raises(GroundsegError, match="resolution 'full'"):
         C.coastlines(C.WORLD, resolution="full")
+    for kwargs, match in (({"levels": (4,)}, "levels"), ({"levels": "x"}, "levels"),
+                          ({"min_area_km2": -1}, "minimum area"),
+                          ({"min_area_km2": "big"}, "minimum area"),
+                          ({"width_px": 0}, "map width")):
+        with pytest.raises(C.CoastlineError, match=match):
+            C.coastlines(C.WORLD, **kwargs)
     with pytest.raises(C.CoastlineError, match="latitude must be in"):
         C.is_land([95.0], [0.0])
