@@ -118,14 +118,20 @@ def _box(bbox) -> tuple[float, float, float, float]:
     return lat0, lat1, lon0, lon1
 
 
+def _at_least(value, low: float, what: str) -> float:
+    """``value`` as a finite float >= ``low``, else a CoastlineError naming ``what``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not (math.isfinite(x) and x >= low):
+        raise CoastlineError(f"{what} {value!r} must be a number >= {low:g}")
+    return x
+
+
 def _options(box, resolution, min_area_km2, width_px) -> tuple[str, float]:
     """Validated ``(resolution, min_area_km2)``; ``auto`` resolved for the box."""
-    try:
-        area = float(min_area_km2)
-    except (TypeError, ValueError):
-        area = math.nan
-    if not (math.isfinite(area) and area >= 0.0):
-        raise CoastlineError(f"minimum area {min_area_km2!r} km2 must be a number >= 0")
+    area = _at_least(min_area_km2, 0.0, "minimum area (km2)")
     if resolution == "auto":
         return resolution_for(box, width_px), area
     if resolution not in RESOLUTIONS:
@@ -138,12 +144,7 @@ def resolution_for(bbox, width_px: float = 1200.0) -> str:
     """The coarsest resolution whose tolerance is under about one pixel when the box
     ``(lat_min, lat_max, lon_min, lon_max)`` is drawn ``width_px`` pixels wide."""
     lat0, lat1, lon0, lon1 = _box(bbox)
-    try:
-        width = float(width_px)
-    except (TypeError, ValueError):
-        width = math.nan
-    if not (math.isfinite(width) and width >= 1.0):
-        raise CoastlineError(f"map width {width_px!r} px must be a number >= 1")
+    width = _at_least(width_px, 1.0, "map width (px)")
     scale = max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.2)
     span_km = max((lon1 - lon0) * scale, lat1 - lat0) * _KM_PER_DEG
     km_per_px = span_km / width
