@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from sgp4.api import SatrecArray
 
+from . import budget
 from . import catalog as _catalog
 from .earth import (EARTH_ROTATION_RAD_S, J2_EARTH, MU_EARTH_KM3_S2, WGS84_A_KM, Geodetic,
                     GroundPoints, Topocentric, ecef_to_geodetic, topocentric)
@@ -48,6 +49,8 @@ SGP4_ERRORS = {
 }
 DECAYED = 6
 _MIN_PER_DAY = 1440.0
+#: Bytes per (satellite, time) state: TEME r and v (float64) and sgp4's status byte, rounded up.
+STATE_BYTES = 56
 _TROPICAL_YEAR_S = 365.2421897 * 86400.0
 
 
@@ -290,8 +293,31 @@ class Constellation:
         grid = as_timegrid(times)
         if self._array is None:
             raise GroundsegError("constellation is empty")
+        budget.require(len(self) * len(grid) * STATE_BYTES, "propagate",
+                       f"{len(self)} satellites x {len(grid):,} times")
         err, r, v = self._array.sgp4(grid.jd, grid.fr)
         return Ephemeris(self, grid, r, v, err)
+
+    def propagate_pieces(self, start, end, step_s: float, bytes_per_state: float = STATE_BYTES):
+        """The ephemeris over ``TimeGrid.range(start, end, step_s)`` as pieces in
+        satellite-major order, each within a chunk of the memory budget
+        (:func:`groundseg.budget.chunk_items` of ``bytes_per_state``, what the caller holds per
+        state): groups of satellites over the whole window, or, when one satellite's window
+        alone is too much, one satellite at a time over consecutive stretches of it."""
+        if self._array is None:
+            raise GroundsegError("constellation is empty")
+        per_piece = budget.chunk_items(bytes_per_state)
+        n_time = TimeGrid.range_size(start, end, step_s)
+        if n_time <= per_piece:
+            grid = TimeGrid.range(start, end, step_s)
+            k = max(1, per_piece // n_time)
+            for i0 in range(0, len(self), k):
+                yield self.subset(range(i0, min(len(self), i0 + k))).propagate(grid)
+            return
+        for i in range(len(self)):
+            one = self.subset([i])
+            for grid in TimeGrid.range_pieces(start, end, step_s, per_piece):
+                yield one.propagate(grid)
 
     def _times_since_epoch(self, minutes) -> TimeGrid:
         jds = {(s.jdsatepoch, s.jdsatepochF) for s in self.satrecs}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..budget import set_memory_budget
 from ..errors import GroundsegError
 
 __all__ = ["main", "build_parser", "EXIT_BAD_INPUT"]
@@ -29,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
     )
+    parser.add_argument("--memory-budget", metavar="SIZE",
+                        help="memory one job may use, e.g. 4GiB (default: $GROUNDSEG_MEMORY_BUDGET, "
+                             "else half the machine's memory); larger jobs are refused before they "
+                             "start")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for register in (orbits.register, planning.register, register_telemetry, passes.register,
@@ -41,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        set_memory_budget(args.memory_budget)
         status = args.func(args)
     except (GroundsegError, OSError) as exc:
         message = str(exc) or exc.__class__.__name__
@@ -51,4 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("groundseg: interrupted", file=sys.stderr)
         return 130
+    finally:
+        set_memory_budget(None)
     return int(status or 0)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
+from contextlib import contextmanager
 
+from ..budget import BudgetError
 from ..errors import GroundsegError
 from ..timegrid import format_utc, parse_utc
 from .output import warn
@@ -105,6 +107,16 @@ def step(args, default: float = DEFAULT_STEP_S) -> float:
     if not math.isfinite(value):
         raise GroundsegError(f"--step must be finite, got {value:g}")
     return value
+
+
+@contextmanager
+def asked(subject: str):
+    """Say a :class:`~groundseg.budget.BudgetError` raised inside of ``subject`` (the options
+    that asked for the job, e.g. ``--step 1e-09``) instead of the library's parameter."""
+    try:
+        yield
+    except BudgetError as exc:
+        raise exc.about(subject) from None
 
 
 def window(args) -> tuple:

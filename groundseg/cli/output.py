@@ -31,6 +31,34 @@ def emit_text(text: str, output) -> None:
             sys.stdout.write("\n")
 
 
+def emit_tables(tables, args) -> None:
+    """Tables of the same columns, made one at a time (``tables`` an iterable), written as one
+    ``--format`` csv/json table to ``--output`` or standard output: a job too big to hold
+    streams through here in pieces."""
+    as_json = getattr(args, "format", "csv") == "json"
+    output = getattr(args, "output", None)
+    if output:
+        path = Path(output)
+        if path.parent and not path.parent.exists():
+            raise GroundsegError(f"{output}: directory {path.parent} does not exist")
+    sink = open(output, "w", encoding="utf-8") if output else sys.stdout
+    try:
+        first = True
+        for table in tables:
+            if as_json:
+                body = table.to_json()[1:-1]
+                sink.write(("[" if first else ", " if body else "") + body)
+            else:
+                text = table.to_csv()
+                sink.write(text if first else text[text.index("\n") + 1:])
+            first = False
+        if as_json:
+            sink.write(("[" if first else "") + ("]" if output else "]\n"))
+    finally:
+        if output:
+            sink.close()
+
+
 def emit_table(table, args) -> None:
     """A table as ``--format`` csv/json to ``--output`` or standard output."""
     text = table.to_json() if getattr(args, "format", "csv") == "json" else table.to_csv()

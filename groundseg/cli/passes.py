@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from ..errors import GroundsegError
 from . import options
-from .output import emit_table, note, warn
+from ..passes import POINTING_COLUMNS
+from ..table import Table
+from .output import emit_table, emit_tables, note, warn
+
+#: Peak bytes per pointing-table row (states, look angles, text) while one pass is written.
+_TRACK_ROW_BYTES = 2000
 
 
 def register(sub) -> None:
@@ -80,13 +85,10 @@ def _track(args) -> int:
     azimuth_rate_deg_s,elevation_rate_deg_s,received_frequency_hz,doppler_shift_hz,keyhole."""
     import numpy as np
 
-    from ..passes import POINTING_COLUMNS, pointing_table
-    from ..table import Table
-    from ..timegrid import MAX_INSTANTS
+    from ..budget import require
+    from ..passes import pointing_table
     step_s = options.step(args)
     start, end = options.window(args)
-    if (end - start) / np.timedelta64(1, "s") / step_s > MAX_INSTANTS:
-        raise GroundsegError(f"--step {step_s:g} gives more than {MAX_INSTANTS:,} rows in the window")
     constellation = options.constellation(args, start)
     index = constellation.index(args.satellite)
     stations = options.stations(args)
@@ -96,24 +98,26 @@ def _track(args) -> int:
     station = stations[names.index(args.station)]
     one = constellation.subset([index])
     _, _, passes = _predict(args, one, [station])
-    parts = []
-    for k in range(len(passes)):
-        table = pointing_table(one, one.names[0], station, passes.aos_utc[k], passes.los_utc[k],
-                               step_s=args.step, frequency_hz=args.frequency_hz,
-                               keyhole_elevation_deg=args.keyhole_elevation)
-        parts.append((k + 1, table))
-    cols = {"pass": np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in parts])
-            if parts else np.zeros(0, dtype=np.int64)}
-    formats = {}
-    for name in POINTING_COLUMNS:
-        if parts:
-            cols[name] = np.concatenate([t[name] for _, t in parts])
-            formats = parts[0][1].formats
-        else:
-            cols[name] = np.zeros(0)
-    if not parts:
-        warn(f"no pass of {one.names[0]} over {station.name} in the window")
-    emit_table(Table(cols, formats), args)
+    rows = float(np.sum(passes.duration_s)) / step_s + 2.0 * len(passes)
+    # Each pass is a piece of its own; the longest one is held at a time.
+    longest = float(np.max(passes.duration_s, initial=0.0)) / step_s + 2.0
+    require(longest * _TRACK_ROW_BYTES, f"--step {step_s:g}",
+            f"{len(passes)} passes x {longest:.3g} rows ({rows:.3g} in all)")
+
+    def tables():
+        for k in range(len(passes)):
+            table = pointing_table(one, one.names[0], station, passes.aos_utc[k],
+                                   passes.los_utc[k], step_s=step_s,
+                                   frequency_hz=args.frequency_hz,
+                                   keyhole_elevation_deg=args.keyhole_elevation)
+            yield Table({"pass": np.full(len(table), k + 1, dtype=np.int64),
+                         **{name: table[name] for name in POINTING_COLUMNS}}, table.formats)
+        if not len(passes):
+            warn(f"no pass of {one.names[0]} over {station.name} in the window")
+            yield Table({"pass": np.zeros(0, dtype=np.int64),
+                         **{name: np.zeros(0) for name in POINTING_COLUMNS}})
+
+    emit_tables(tables(), args)
     return 0
 
 
