@@ -280,11 +280,14 @@ class Constellation:
         return _catalog.format_omm(self.records, fmt=fmt)
 
     # -- propagation --------------------------------------------------------
-    def propagate(self, times=None, *, minutes_since_epoch=None) -> "Ephemeris":
+    def propagate(self, times=None, *, minutes_since_epoch=None,
+                  bytes_per_state: float = STATE_BYTES) -> "Ephemeris":
         """SGP4 for every satellite at every time: an :class:`Ephemeris` ``(n_sat, n_time, 3)``.
 
         ``times``: TimeGrid, UTC instants, or ``(jd, fr)``. Or ``minutes_since_epoch``
-        ``(n_time,)`` when every satellite shares one epoch.
+        ``(n_time,)`` when every satellite shares one epoch. ``bytes_per_state``: what the
+        job holds per (satellite, time), checked against the memory budget first
+        (:class:`~groundseg.budget.BudgetError` with subject ``propagate``).
         """
         if minutes_since_epoch is not None:
             if times is not None:
@@ -293,7 +296,7 @@ class Constellation:
         grid = as_timegrid(times)
         if self._array is None:
             raise GroundsegError("constellation is empty")
-        budget.require(len(self) * len(grid) * STATE_BYTES, "propagate",
+        budget.require(len(self) * len(grid) * max(bytes_per_state, STATE_BYTES), "propagate",
                        f"{len(self)} satellites x {len(grid):,} times")
         err, r, v = self._array.sgp4(grid.jd, grid.fr)
         return Ephemeris(self, grid, r, v, err)

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from . import budget
-from .documents import parse_document
+from .documents import document_number, parse_document
 from .earth import GroundPoints
 from .errors import GroundsegError
 from .polygons import STRIP_BYTES, Polygon, PolygonError
@@ -247,9 +247,7 @@ class Targets:
                       "area_km2": self.area_km2},
                      {"latitude_deg": ".6f", "longitude_deg": ".6f", "area_km2": ".3f"})
 
-    def strips(self, index: int, heading_deg: float, swath_km: float) -> "Strips":
-        """Strips of polygon ``index`` parallel to ``heading_deg`` (azimuth of travel), one
-        ``swath_km`` wide; see :class:`Strips`."""
+    def _polygon(self, index: int, swath_km: float) -> Polygon:
         if not 0 <= index < len(self):
             raise TargetError(f"no target at index {index} ({len(self)} targets)")
         poly = self._polygons[index]
@@ -257,6 +255,17 @@ class Targets:
             raise TargetError(f"target {self.ids[index]!r} is a point, not a polygon")
         if not 0 < swath_km < math.inf:
             raise TargetError(f"swath must be a positive number of km, got {swath_km}")
+        return poly
+
+    def strip_count(self, index: int, swath_km: float) -> float:
+        """At least as many strips as :meth:`strips` makes of polygon ``index`` for any
+        heading, found without making them."""
+        return self._polygon(index, swath_km).strip_count(swath_km)
+
+    def strips(self, index: int, heading_deg: float, swath_km: float) -> "Strips":
+        """Strips of polygon ``index`` parallel to ``heading_deg`` (azimuth of travel), one
+        ``swath_km`` wide; see :class:`Strips`."""
+        poly = self._polygon(index, swath_km)
         n = poly.strip_count(swath_km)
         budget.require(n * STRIP_BYTES, f"swath_km {swath_km:g}",
                        f"{n:.3g} strips of target {self.ids[index]!r}")
@@ -345,7 +354,7 @@ class _Rows:
 def parse_targets_csv(text: str, source: str = "<string>",
                       defaults: TargetDefaults = TargetDefaults()) -> Targets:
     """Point targets from CSV text (header in the module docstring)."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     rows = [(i + 1, row) for i, row in enumerate(reader)
             if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
     if not rows:
@@ -427,12 +436,18 @@ def parse_targets_geojson(text: str, source: str = "<string>",
         else:
             raise TargetError(f"{where}: geometry {kind!r} is not supported "
                               f"(Point, MultiPoint, Polygon, MultiPolygon)")
-        get = props.get
+        def get(key, props=props, where=where):
+            value = props.get(key)
+            if key == "mode" or value is None:
+                return value
+            return document_number(value, f"{where}: {key}", TargetError)
+
         for k, part in enumerate(parts, start=1):
             pid = target_id if len(parts) == 1 else f"{target_id}-{k}"
             pwhere = where if len(parts) == 1 else f"{where} part {k}"
             if kind in ("Point", "MultiPoint"):
-                alt = props.get("altitude_m", part[2] if len(part) == 3 else 0.0)
+                alt = get("altitude_m")
+                alt = alt if alt is not None else part[2] if len(part) == 3 else 0.0
                 out.add(pid, part[1], part[0], _number(alt, "altitude_m", pwhere), get,
                         defaults, pwhere)
             else:
@@ -440,7 +455,7 @@ def parse_targets_geojson(text: str, source: str = "<string>",
                     if len(ring) < 4 or ring[0] != ring[-1]:
                         raise TargetError(f"{pwhere}: polygon ring {r + 1} must be closed "
                                           f"(first position = last) with at least 4 positions")
-                alt = _number(props.get("altitude_m", 0.0), "altitude_m", pwhere)
+                alt = _number(get("altitude_m") or 0.0, "altitude_m", pwhere)
                 poly = _polygon(part, alt / 1000.0, pwhere)
                 out.add(pid, poly.latitude_deg, poly.longitude_deg, alt, get, defaults, pwhere,
                         polygon=poly)
@@ -452,7 +467,7 @@ def load_targets(path, defaults: TargetDefaults = TargetDefaults()) -> Targets:
     with ``{``)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise TargetError(f"{path}: not a text file") from None
     if path.suffix.lower() in (".geojson", ".json") or text.lstrip().startswith("{"):

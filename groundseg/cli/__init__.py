@@ -25,15 +25,12 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     from telemetry.cli import register as register_telemetry
 
-    from . import orbits, passes, planning, simulation
+    from . import options, orbits, passes, planning, simulation
     parser = argparse.ArgumentParser(
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
     )
-    parser.add_argument("--memory-budget", metavar="SIZE",
-                        help="memory one job may use, e.g. 4GiB (default: $GROUNDSEG_MEMORY_BUDGET, "
-                             "else half the machine's memory); larger jobs are refused before they "
-                             "start")
+    options.add_memory_budget(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for register in (orbits.register, planning.register, register_telemetry, passes.register,

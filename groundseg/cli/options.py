@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
-from contextlib import contextmanager
+
+import numpy as np
 
 from ..budget import BudgetError
 from ..errors import GroundsegError
@@ -26,7 +27,16 @@ def command(sub, name: str, func, help: str, description: str | None = None):
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     if func is not None:
         p.set_defaults(func=func)
+        add_memory_budget(p, argparse.SUPPRESS)
     return p
+
+
+def add_memory_budget(p, default=None) -> None:
+    """``--memory-budget SIZE`` (on the command and on each subcommand)."""
+    p.add_argument("--memory-budget", metavar="SIZE", default=default,
+                   help="memory one job may use, e.g. 4GiB (default: $GROUNDSEG_MEMORY_BUDGET, "
+                        "else half the machine's memory); larger jobs are refused before they "
+                        "start")
 
 
 def add_window(p, required: bool = True) -> None:
@@ -109,14 +119,32 @@ def step(args, default: float = DEFAULT_STEP_S) -> float:
     return value
 
 
-@contextmanager
-def asked(subject: str):
-    """Say a :class:`~groundseg.budget.BudgetError` raised inside of ``subject`` (the options
-    that asked for the job, e.g. ``--step 1e-09``) instead of the library's parameter."""
-    try:
-        yield
-    except BudgetError as exc:
-        raise exc.about(subject) from None
+def asked(**options) -> "_Asked":
+    """A context (reusable) that says a :class:`~groundseg.budget.BudgetError` raised inside in
+    terms of the options that asked for the job: ``asked(step_s="--step 1e-09")`` turns the
+    library's ``step_s 1e-09: ...`` into ``--step 1e-09: ...`` (keys: the first word of the
+    error's subject)."""
+    return _Asked(options)
+
+
+class _Asked:
+    def __init__(self, options: dict):
+        self.options = options
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, BudgetError):
+            key = exc.subject.split(" ", 1)[0]
+            if key in self.options:
+                raise exc.about(self.options[key]) from None
+        return False
+
+
+def days(start, end) -> str:
+    """``'--start/--end (N days)'`` for messages about the length of the window."""
+    return f"--start/--end ({(end - start) / np.timedelta64(1, 'D'):.4g} days)"
 
 
 def window(args) -> tuple:

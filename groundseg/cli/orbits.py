@@ -61,7 +61,7 @@ def _ephemeris(args) -> int:
                 warn(line)
             yield eph.table(args.frame)
 
-    with options.asked(f"--step {step_s:g}"):
+    with options.asked(step_s=f"--step {step_s:g}"):
         emit_tables(tables(), args)
     return 0
 

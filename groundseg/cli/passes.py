@@ -9,6 +9,9 @@ from .output import emit_table, emit_tables, note, warn
 
 #: Peak bytes per pointing-table row (states, look angles, text) while one pass is written.
 _TRACK_ROW_BYTES = 2000
+# Pass search costs (bytes), measured; see _check_pass_search.
+_PASS_TIME_BYTES, _PASS_STATE_BYTES, _PASS_LOOK_BYTES = 800, 450, 40
+_PASS_CHUNK_ELEMENTS = 6_000_000
 
 
 def register(sub) -> None:
@@ -59,11 +62,29 @@ def _predict(args, constellation=None, stations=None):
     start, end = options.window(args)
     constellation = constellation or options.constellation(args, start)
     stations = stations or options.stations(args)
+    _check_pass_search(constellation, stations, start, end)
     passes = predict_passes(constellation, stations, start, end,
                             min_elevation_deg=args.min_elevation)
     for line in passes.problems:
         warn(line)
     return constellation, stations, passes
+
+
+def _check_pass_search(constellation, stations, start, end) -> None:
+    """The pass search's peak memory against the budget, before it starts: per grid time
+    (times, Earth orientation, Sun) plus per (satellite, grid time) of one chunk of
+    satellites (states, interpolation) and per (satellite, station, grid time) (look angles),
+    as measured on 1 to 3 years of 1 and 8 satellites over 1 and 5 stations."""
+    import numpy as np
+
+    from ..budget import require
+    from ..passes import default_step_s
+    n_sat, n_site = len(constellation), len(stations)
+    n_time = (end - start) / np.timedelta64(1, "s") / default_step_s(constellation) + 2
+    chunk = min(n_sat, max(1.0, _PASS_CHUNK_ELEMENTS / (n_time * n_site)))
+    need = n_time * (_PASS_TIME_BYTES + chunk * (_PASS_STATE_BYTES + _PASS_LOOK_BYTES * n_site))
+    require(need, options.days(start, end),
+            f"{n_sat} satellites x {n_site} stations x {n_time:.3g} grid times")
 
 
 def _passes(args) -> int:

@@ -15,6 +15,9 @@ from .output import emit_table, warn
 
 _MAX_WARNINGS = 20
 _MAX_PLAN_STEP_S = 240.0
+#: Peak bytes per (satellite, grid time) of an access search: the ephemeris, its imaging
+#: geometry and the Sun (about 380 measured over 1 to 4 weeks of 8 satellites), rounded up.
+_ACCESS_STATE_BYTES = 512
 
 
 def register(sub) -> None:
@@ -95,11 +98,14 @@ def _access(args) -> int:
     from ..access import ACCESS_COLUMNS, find_opportunities
     from ..timegrid import TimeGrid
     inputs = _imaging_inputs(args)
-    grid = TimeGrid.range(inputs.start, inputs.end, options.step(args))
-    eph = inputs.constellation.propagate(grid)
-    for line in eph.errors():
-        warn(line)
-    opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
+    step_s = options.step(args)
+    with options.asked(step_s=f"--step {step_s:g}", swath_km=f"--swath-km {args.swath_km:g}",
+                       propagate=f"{options.days(inputs.start, inputs.end)} every --step {step_s:g} s"):
+        grid = TimeGrid.range(inputs.start, inputs.end, step_s)
+        eph = inputs.constellation.propagate(grid, bytes_per_state=_ACCESS_STATE_BYTES)
+        for line in eph.errors():
+            warn(line)
+        opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
     uns = opp.unscheduled
     for i, row in enumerate(uns.records()):
         if i == _MAX_WARNINGS:

@@ -159,8 +159,12 @@ def _coverage(args) -> int:
     if resolution is None:
         raise SimulationError("--resolution-deg is required")
     step_s = options.step(args, step_s)
-    grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
-        else CoverageGrid.parse(region, resolution)
+    asked = options.asked(resolution_deg=f"--resolution-deg {resolution:g}",
+                          step_s=f"--step {step_s:g}",
+                          propagate=f"{options.days(start, end)} every --step {step_s:g} s")
+    with asked:
+        grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
+            else CoverageGrid.parse(region, resolution)
     constellation = (options.constellation(args, start) if args.tle or scenario is None
                      else scenario.constellation)
     constraints = AccessConstraints(45.0 if off_nadir is None else off_nadir, sun)
@@ -168,8 +172,9 @@ def _coverage(args) -> int:
     work = len(grid) * len(constellation) * max(days, 1e-3)
     client, cluster, label = _dask_client(args, work)
     try:
-        result = coverage(constellation, grid, start, end, constraints, step_s=step_s,
-                          client=client, progress=True, backend_label=label)
+        with asked:
+            result = coverage(constellation, grid, start, end, constraints, step_s=step_s,
+                              client=client, progress=True, backend_label=label)
     finally:
         if client is not None:
             client.close()
