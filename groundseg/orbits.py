@@ -46,8 +46,10 @@ SGP4_ERRORS = {
     4: "semi-latus rectum below zero",
     5: "epoch elements are sub-orbital",
     6: "satellite has decayed",
+    7: "state is not a finite number",
 }
 DECAYED = 6
+NON_FINITE = 7
 _MIN_PER_DAY = 1440.0
 #: Bytes per (satellite, time) state: TEME r and v (float64) and sgp4's status byte, rounded up.
 STATE_BYTES = 56
@@ -356,6 +358,8 @@ class Ephemeris:
     status: np.ndarray
 
     def __post_init__(self):
+        # sgp4 may report success for elements that overflow (a mean motion of 1e308).
+        self.status[(self.status == 0) & ~np.all(np.isfinite(self.position_km), axis=-1)] = NON_FINITE
         bad = self.status != 0
         if np.any(bad):
             self.position_km[bad] = np.nan

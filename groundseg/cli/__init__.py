@@ -12,10 +12,12 @@ it) or ``OSError``: one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..budget import set_memory_budget
 from ..errors import GroundsegError
+from . import options
 
 __all__ = ["main", "build_parser", "EXIT_BAD_INPUT"]
 
@@ -25,7 +27,7 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     from telemetry.cli import register as register_telemetry
 
-    from . import options, orbits, passes, planning, simulation
+    from . import orbits, passes, planning, simulation
     parser = argparse.ArgumentParser(
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
@@ -42,9 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    encoding = str(getattr(sys.stdout, "encoding", None) or "utf-8")
+    if encoding.lower().replace("-", "") != "utf8" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # tables are UTF-8 whatever the locale says
     try:
+        options.check_numbers(args)
         set_memory_budget(args.memory_budget)
         status = args.func(args)
+    except BrokenPipeError:  # the reader (``| head``) has what it wanted
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
     except (GroundsegError, OSError) as exc:
         message = str(exc) or exc.__class__.__name__
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:

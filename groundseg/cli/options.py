@@ -19,6 +19,14 @@ from .output import warn
 DEFAULT_STEP_S = 60.0
 
 
+def check_numbers(args) -> None:
+    """Every number option finite (``--step inf``, ``--rate nan`` refused), else a
+    GroundsegError naming the option: one check for every subcommand."""
+    for dest, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise GroundsegError(f"--{dest.replace('_', '-')} must be a finite number, got {value:g}")
+
+
 def command(sub, name: str, func, help: str, description: str | None = None):
     """Subcommand ``name`` of ``sub`` that runs ``func(args)`` (None: it has subcommands);
     ``--help`` shows ``help`` in the list and ``description`` (default: ``func``'s docstring,
