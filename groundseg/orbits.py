@@ -31,10 +31,11 @@ from .earth import (EARTH_ROTATION_RAD_S, J2_EARTH, MU_EARTH_KM3_S2, WGS84_A_KM,
 from .errors import GroundsegError
 from .interpolation import hermite
 from .table import Table
-from .timegrid import TimeGrid, _float_array
+from .timegrid import TimeGrid, _datetime64_from_jd, _float_array, format_utc
 
 __all__ = [
-    "Constellation", "Ephemeris", "SGP4_ERRORS", "as_timegrid", "hermite",
+    "Constellation", "Ephemeris", "SGP4_ERRORS", "WARN_AGE_DAYS", "STALE_AGE_DAYS", "as_timegrid",
+    "hermite",
     "teme_to_itrs", "sun_synchronous_inclination_deg",
 ]
 
@@ -50,6 +51,9 @@ SGP4_ERRORS = {
 }
 DECAYED = 6
 NON_FINITE = 7
+#: Element age (days between epoch and window start) beyond which commands warn, and beyond
+#: which pass predictions list the satellite among their problems.
+WARN_AGE_DAYS, STALE_AGE_DAYS = 14.0, 90.0
 _MIN_PER_DAY = 1440.0
 #: Bytes per (satellite, time) state: TEME r and v (float64) and sgp4's status byte, rounded up.
 STATE_BYTES = 56
@@ -274,6 +278,24 @@ class Constellation:
         """A constellation of the chosen satellites (names, ids or positions)."""
         idx = [s if isinstance(s, (int, np.integer)) else self.index(s) for s in selection]
         return Constellation([self.records[i] for i in idx])
+
+    def epochs(self) -> np.ndarray:
+        """Element epochs, ``datetime64[ns]`` ``(n_sat,)``."""
+        jd = np.array([s.jdsatepoch for s in self.satrecs], dtype=float)
+        fr = np.array([s.jdsatepochF for s in self.satrecs], dtype=float)
+        return _datetime64_from_jd(jd, fr)
+
+    def stale_elements(self, at, more_than_days: float) -> list[str]:
+        """One line per satellite whose elements are more than ``more_than_days`` from the
+        instant ``at`` (before or after): SGP4's error grows by kilometres a day, so such
+        predictions are not to be trusted. See :data:`WARN_AGE_DAYS`, :data:`STALE_AGE_DAYS`."""
+        t = as_timegrid(at).datetime64()[0]
+        age = (t - self.epochs()) / np.timedelta64(1, "D")
+        iso = format_utc(self.epochs(), "s")
+        return [f"{self.names[i]} ({self.norad_ids[i]}): elements of {iso[i]} are "
+                f"{abs(age[i]):.0f} days {'before' if age[i] > 0 else 'after'} the window "
+                "start: predictions are unreliable"
+                for i in np.flatnonzero(np.abs(age) > more_than_days)]
 
     def to_tle(self) -> str:
         return _catalog.format_tle(self.records)

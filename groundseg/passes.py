@@ -36,7 +36,7 @@ from sgp4.api import SatrecArray
 
 from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
-from .orbits import SGP4_ERRORS, Constellation, Ephemeris
+from .orbits import SGP4_ERRORS, STALE_AGE_DAYS, Constellation, Ephemeris
 from .pass_search import DATA_EDGE, WINDOW_EDGE, PassGeometry, chunk_passes
 from .revolutions import revolutions_at
 from .sun import sun_position_km
@@ -338,8 +338,10 @@ def predict_passes(constellation: Constellation, stations, start, end, *,
             v[bad] = np.nan
         return r, v, err
 
-    return _run(satrecs, constellation.names, constellation.norad_ids, states, times, stations,
-                tol_s=tol_s, chunk_size=chunk_size, workers=workers)
+    table = _run(satrecs, constellation.names, constellation.norad_ids, states, times, stations,
+                 tol_s=tol_s, chunk_size=chunk_size, workers=workers)
+    table.problems[:0] = constellation.stale_elements(t0, STALE_AGE_DAYS)
+    return table
 
 
 def passes_from_ephemeris(ephemeris: Ephemeris, stations, *, min_elevation_deg=None,

@@ -17,6 +17,7 @@ from ..timegrid import format_utc, parse_utc
 from .output import warn
 
 DEFAULT_STEP_S = 60.0
+_MAX_AGE_WARNINGS = 10
 
 
 def check_numbers(args) -> None:
@@ -177,11 +178,18 @@ def window_or(args, fallback) -> tuple:
 
 def constellation(args, epoch):
     """``--tle FILE`` or the bundled constellation at ``epoch``; rejected records go to stderr."""
-    from ..orbits import Constellation
+    from ..orbits import WARN_AGE_DAYS, Constellation
     if getattr(args, "tle", None):
         c = Constellation.from_file(args.tle)
         for err in c.catalog_errors:
             warn(f"skipped {err}")
+        stale = c.stale_elements(epoch, WARN_AGE_DAYS)
+        args.warned = set(stale)
+        for line in stale[:_MAX_AGE_WARNINGS]:
+            warn(line)
+        if len(stale) > _MAX_AGE_WARNINGS:
+            warn(f"... and {len(stale) - _MAX_AGE_WARNINGS} more satellites whose elements are "
+                 f"more than {WARN_AGE_DAYS:g} days from the window start")
         return c
     return Constellation.formosat8(epoch)
 

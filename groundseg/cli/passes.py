@@ -66,7 +66,8 @@ def _predict(args, constellation=None, stations=None):
     passes = predict_passes(constellation, stations, start, end,
                             min_elevation_deg=args.min_elevation)
     for line in passes.problems:
-        warn(line)
+        if line not in getattr(args, "warned", ()):     # element ages: said once
+            warn(line)
     return constellation, stations, passes
 
 
@@ -158,7 +159,8 @@ def _contacts(args) -> int:
             priorities[name.strip()] = int(value)
         except ValueError:
             raise GroundsegError(f"--priority {item!r}: {value!r} is not an integer") from None
-    _, stations, passes = _predict(args)
+    constellation, stations, passes = _predict(args)
+    priorities = _with_passes(priorities, constellation, passes)
     plan = plan_contacts(passes, stations, priorities=priorities,
                          min_duration_s=args.min_duration,
                          satellite_exclusive=args.satellite_exclusive)
@@ -174,3 +176,17 @@ def _contacts(args) -> int:
                  f"({100 * row['ratio']:.2f} %)")
     emit_table(plan, args)
     return 0
+
+
+def _with_passes(priorities: dict, constellation, passes) -> dict:
+    """The priorities of satellites with passes in the window; a satellite of the
+    constellation without passes (a short window) is a warning, an unknown name an error."""
+    have = set(passes.satellite.tolist()) | {str(x) for x in passes.norad_id.tolist()}
+    kept = {}
+    for key, level in priorities.items():
+        if key in have:
+            kept[key] = level
+            continue
+        name = constellation.names[constellation.index(key)]    # unknown: GroundsegError
+        warn(f"priority of {key}: {name} has no pass in the window")
+    return kept
