@@ -320,10 +320,16 @@ class Constellation:
         grid = as_timegrid(times)
         if self._array is None:
             raise GroundsegError("constellation is empty")
-        budget.require(len(self) * len(grid) * max(bytes_per_state, STATE_BYTES), "propagate",
-                       f"{len(self)} satellites x {len(grid):,} times")
+        self.require_memory(len(grid), bytes_per_state)
         err, r, v = self._array.sgp4(grid.jd, grid.fr)
         return Ephemeris(self, grid, r, v, err)
+
+    def require_memory(self, n_time: int, bytes_per_state: float = STATE_BYTES) -> None:
+        """:class:`~groundseg.budget.BudgetError` (subject ``propagate``) when ``n_time`` states
+        of every satellite, ``bytes_per_state`` each, do not fit the memory budget: what
+        :meth:`propagate` checks, to be asked before a time grid is made."""
+        budget.require(len(self) * n_time * max(bytes_per_state, STATE_BYTES), "propagate",
+                       f"{len(self)} satellites x {n_time:,} times")
 
     def propagate_pieces(self, start, end, step_s: float, bytes_per_state: float = STATE_BYTES):
         """The ephemeris over ``TimeGrid.range(start, end, step_s)`` as pieces in

@@ -306,6 +306,7 @@ class _Progress:
 def _prepare(constellation, start, end, step_s: float):
     if not step_s > 0:
         raise SimulationError(f"search step must be positive, got {step_s} s")
+    constellation.require_memory(TimeGrid.range_size(start, end, step_s), _STATE_BYTES)
     grid = TimeGrid.range(start, end, step_s)
     if len(grid) < 2:
         raise SimulationError("the window must be longer than zero")

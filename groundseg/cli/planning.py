@@ -101,6 +101,8 @@ def _access(args) -> int:
     step_s = options.step(args)
     with options.asked(step_s=f"--step {step_s:g}", swath_km=f"--swath-km {args.swath_km:g}",
                        propagate=f"{options.days(inputs.start, inputs.end)} every --step {step_s:g} s"):
+        inputs.constellation.require_memory(
+            TimeGrid.range_size(inputs.start, inputs.end, step_s), _ACCESS_STATE_BYTES)
         grid = TimeGrid.range(inputs.start, inputs.end, step_s)
         eph = inputs.constellation.propagate(grid, bytes_per_state=_ACCESS_STATE_BYTES)
         for line in eph.errors():
