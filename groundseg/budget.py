@@ -16,7 +16,7 @@ Jobs that can work piece by piece (an ephemeris written in chunks) ask :func:`ch
 how many items a piece may hold instead of failing.
 
 >>> parse_size("1.5 GiB"), format_bytes(3 * 2**40)
-(1610612736, '3.00 TiB')
+(1610612736, '3 TiB')
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def parse_size(text) -> int:
 
 
 def format_bytes(n: float) -> str:
-    """``n`` bytes in binary units with three significant digits (``'4.10 PiB'``)."""
+    """``n`` bytes in binary units with three significant digits (``'4.1 PiB'``)."""
     if not math.isfinite(n):
         return "an unbounded amount"
     k = 0
