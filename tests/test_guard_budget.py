@@ -113,7 +113,7 @@ def test_library_checks_say_the_parameter(small_budget):
 
 def _ephemeris(tmp_path, capsys, name, *extra):
     path = tmp_path / name
-    argv = ["ephemeris", "--start", "2026-11-26T00:00:00Z", "--end", "2026-11-26T00:10:00Z",
+    argv = ["ephemeris", "--start", "2026-11-26T00:00:00Z", "--end", "2026-11-26T00:30:00Z",
             "--step", "1", "--output", str(path), *extra]
     tracemalloc.start()
     try:
@@ -121,19 +121,26 @@ def _ephemeris(tmp_path, capsys, name, *extra):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    return path.read_text(), peak
+    return path.read_bytes(), peak
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_a_big_ephemeris_streams_in_pieces_within_the_budget(tmp_path, capsys, fmt):
-    """8 satellites x 601 times: a few MiB held in one piece; with a 1 MiB budget, pieces of
-    one satellite over stretches of its window (an eighth of the budget each), the same text."""
+    """8 satellites x 1801 times: 2 to 15 MiB held in one piece (traced by tracemalloc); with
+    a 1 MiB budget, pieces of one satellite over stretches of its window (an eighth of the
+    budget each), the same table."""
     whole, peak_whole = _ephemeris(tmp_path, capsys, f"a.{fmt}", "--format", fmt)
     pieces, peak_pieces = _ephemeris(tmp_path, capsys, f"b.{fmt}", "--format", fmt,
                                      "--memory-budget", "1MiB")
-    assert pieces == whole
-    assert len(json.loads(whole) if fmt == "json" else whole.splitlines()[1:]) == 8 * 601
-    assert peak_pieces < 2**20 < peak_whole
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+        whole, pieces = (pq.read_table(tmp_path / f"{n}.parquet") for n in "ab")
+        assert pieces.equals(whole) and pieces.schema.metadata == whole.schema.metadata
+        assert whole.num_rows == 8 * 1801
+    else:
+        assert pieces == whole
+        assert len(json.loads(whole) if fmt == "json" else whole.splitlines()[1:]) == 8 * 1801
+    assert peak_pieces < 2**20 and peak_whole > 2 * 2**20
 
 
 def test_pieces_cover_the_grid_in_satellite_major_order(small_budget):
