@@ -28,7 +28,7 @@ from pyproj import Proj
 from .earth import WGS84_A_KM, ecef_to_geodetic, geodetic_to_ecef
 from .errors import GroundsegError
 
-__all__ = ["Polygon", "PolygonError", "MAX_POLYGON_RADIUS_KM", "STRIP_BYTES"]
+__all__ = ["Polygon", "PolygonError", "MAX_POLYGON_RADIUS_KM", "STRIP_BYTES", "check_lonlat"]
 
 MAX_POLYGON_RADIUS_KM = 550.0
 #: Bytes one strip costs down the line (aim points, their access windows, the strip's row),
@@ -61,7 +61,7 @@ class Polygon:
             what = "shell" if k == 0 else f"hole {k}"
             if len(ring) < 3:
                 raise PolygonError(f"{where}: polygon {what} has fewer than 3 distinct vertices")
-            _check_lonlat(ring, where)
+            check_lonlat(ring[:, 1], ring[:, 0], where)
             rings.append(ring)
         self.rings_lonlat = rings
         self.altitude_km = altitude_km
@@ -151,11 +151,14 @@ class Polygon:
         return starts.reshape(-1, 2), ends.reshape(-1, 2), area[keep]
 
 
-def _check_lonlat(ring: np.ndarray, where: str) -> None:
-    lat, lon = ring[:, 1], ring[:, 0]
+def check_lonlat(lat, lon, where: str, error: type = PolygonError) -> None:
+    """``error`` naming ``where`` and the first latitude outside [-90, 90] or longitude
+    outside [-180, 180] (degrees, any shape; NaN is outside)."""
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
     bad = ~(np.abs(lat) <= 90.0)
     if np.any(bad):
-        raise PolygonError(f"{where}: latitude {lat[bad][0]:g} deg outside [-90, 90]")
+        raise error(f"{where}: latitude {lat[bad][0]:g} deg outside [-90, 90]")
     bad = ~(np.abs(lon) <= 180.0)
     if np.any(bad):
-        raise PolygonError(f"{where}: longitude {lon[bad][0]:g} deg outside [-180, 180]")
+        raise error(f"{where}: longitude {lon[bad][0]:g} deg outside [-180, 180]")

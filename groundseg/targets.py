@@ -41,7 +41,7 @@ from . import budget
 from .documents import document_number, parse_document
 from .earth import GroundPoints
 from .errors import GroundsegError
-from .polygons import STRIP_BYTES, Polygon, PolygonError
+from .polygons import STRIP_BYTES, Polygon, PolygonError, check_lonlat
 from .table import Table
 
 __all__ = ["TargetError", "TargetDefaults", "Targets", "Strips", "MODES",
@@ -95,14 +95,7 @@ def _polygon(rings, altitude_km, where) -> Polygon:
 
 
 def _check_lonlat(lat, lon, where):
-    lat = np.atleast_1d(np.asarray(lat, dtype=float))
-    lon = np.atleast_1d(np.asarray(lon, dtype=float))
-    bad = ~(np.abs(lat) <= 90.0)
-    if np.any(bad):
-        raise TargetError(f"{where}: latitude {lat[bad][0]:g} deg outside [-90, 90]")
-    bad = ~(np.abs(lon) <= 180.0)
-    if np.any(bad):
-        raise TargetError(f"{where}: longitude {lon[bad][0]:g} deg outside [-180, 180]")
+    check_lonlat(lat, lon, where, TargetError)
 
 
 # --------------------------------------------------------------------------------------
