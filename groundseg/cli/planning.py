@@ -92,6 +92,20 @@ def _satellites(args, constellation):
     return constellation.subset(args.satellite) if args.satellite else constellation
 
 
+def _asked(args, inputs, step_s: float):
+    """The access search's memory checked before its grid is made; budget errors inside said
+    in terms of the options (:func:`options.asked`)."""
+    from ..timegrid import TimeGrid
+    asked = options.asked(step_s=f"--step {step_s:g}",
+                          propagate=f"{options.days(inputs.start, inputs.end)} every --step {step_s:g} s",
+                          **({} if getattr(args, "scenario", None) else
+                             {"swath_km": f"--swath-km {args.swath_km:g}"}))
+    with asked:
+        inputs.constellation.require_memory(
+            TimeGrid.range_size(inputs.start, inputs.end, step_s), _ACCESS_STATE_BYTES)
+    return asked
+
+
 def _access(args) -> int:
     """Every window in which a satellite can image a target: off-nadir angle within the
     target's limit and the Sun high enough above it. Polygons are cut into strips one swath
@@ -102,10 +116,7 @@ def _access(args) -> int:
     from ..timegrid import TimeGrid
     inputs = _imaging_inputs(args)
     step_s = options.step(args)
-    with options.asked(step_s=f"--step {step_s:g}", swath_km=f"--swath-km {args.swath_km:g}",
-                       propagate=f"{options.days(inputs.start, inputs.end)} every --step {step_s:g} s"):
-        inputs.constellation.require_memory(
-            TimeGrid.range_size(inputs.start, inputs.end, step_s), _ACCESS_STATE_BYTES)
+    with _asked(args, inputs, step_s):
         grid = TimeGrid.range(inputs.start, inputs.end, step_s)
         eph = inputs.constellation.propagate(grid, bytes_per_state=_ACCESS_STATE_BYTES)
         for line in eph.errors():
@@ -145,8 +156,10 @@ def _plan(args) -> int:
     def warn_propagation(mission):
         for line in mission.ephemeris.errors():
             warn(line)
-    result = plan_mission(inputs, step_s=step_s, time_limit_s=args.time_limit, method=args.method,
-                          seed=args.seed, on_geometry=warn_propagation).plan
+    with _asked(args, inputs, step_s):
+        result = plan_mission(inputs, step_s=step_s, time_limit_s=args.time_limit,
+                              method=args.method, seed=args.seed,
+                              on_geometry=warn_propagation).plan
     result.to_json(out / "plan.json")
     timeline = out / f"timeline.{args.format}"
     result.timeline_table().write(timeline, args.format)
