@@ -57,6 +57,7 @@ from .visibility import reach_rad
 __all__ = ["PassGeometry", "chunk_passes", "CROSSING", "WINDOW_EDGE", "DATA_EDGE"]
 
 _TWO_PI = 2.0 * np.pi
+_SUB = 4                        # pieces per grid interval in the prefilter's second stage
 # What opens or closes a pass: a crossing of g, the window's start / end, the edge of valid data.
 CROSSING, WINDOW_EDGE, DATA_EDGE = 0, 1, 2
 
@@ -259,16 +260,19 @@ class _Pruner:
         return out
 
 
-def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate, tol_s):
+def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate, tol_s,
+                 isolate=None):
     """Passes of one chunk of satellites over every station: a dict of arrays ``(n_pass,)``
     (chunk-local satellite indices) plus counters. ``status``: SGP4 error codes ``(n_sat,
     n_time)``; ``revnum``: the TLEs' revolution numbers; ``sun_teme``: ``(times_s, (n, 3) km)``
-    samples of the Sun; ``U_start``, ``mean_rate``: see :mod:`groundseg.revolutions`."""
+    samples of the Sun; ``U_start``, ``mean_rate``: see :mod:`groundseg.revolutions`;
+    ``isolate``: bool ``(n_sat,)``, satellites whose brackets are searched again beside each
+    root (item 3 of the module docstring)."""
     valid = (status == 0) & np.all(np.isfinite(geo.r), axis=-1)
     bounds = orbit_bounds(geo.r, geo.v, float(geo.h.max()))
     near, k, s, j = _candidate_rows(geo, valid, bounds)
     rows = _Rows(geo, k, s, j)                  # once the prefilter's big arrays are freed
-    cross = _crossings(rows, bounds, tol_s)
+    cross = _crossings(rows, bounds, tol_s, isolate)
     n_j = len(geo.sites)
     ev = _edge_events(geo, valid, near)
     ev_pair = np.concatenate([rows.s[cross.rows] * n_j + rows.j[cross.rows], ev["pair"]])
@@ -307,14 +311,26 @@ def _candidate_rows(geo: PassGeometry, valid, bounds: OrbitBounds):
     cand = near[:-1] | near[1:]
     cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
     kk, ss, jj = np.nonzero(cand)
-    # Sharper, per interval: psi >= (psi_k + psi_k+1 - L h) / 2 everywhere inside it.
-    psi_sum = np.arccos(np.clip(cos_psi[kk, ss, jj], -1, 1)) + \
-        np.arccos(np.clip(cos_psi[kk + 1, ss, jj], -1, 1))
-    keep = psi_sum - psi_rate[ss] * geo.h[kk] <= 2 * lam[ss, jj]
+    # Sharper, per interval: psi at _SUB - 1 points inside it too, on the satellite's
+    # polynomial; each of the _SUB pieces keeps psi >= (psi_a + psi_b - L h / _SUB) / 2.
+    powers = (np.arange(1, _SUB) / _SUB)[:, None] ** np.arange(6)[None, :]   # (_SUB - 1, 6)
+    inner = np.matmul(powers, geo.coef)                       # (n_sat, n_time - 1, _SUB - 1, 3)
+    inner /= _norm(inner)[..., None]
+    cos_in = np.einsum("rqc,rc->rq", inner[ss, kk], site_dir[kk, jj])
+    psi = np.arccos(np.clip(np.concatenate([cos_psi[kk, ss, jj][:, None], cos_in,
+                                            cos_psi[kk + 1, ss, jj][:, None]], axis=1), -1, 1))
+    with np.errstate(invalid="ignore"):
+        lam_in = elevation_limit_rad(bounds.radius_lo_km[:, None], sites.radius[None, :],
+                                     (sites.highest + sites.deflection + 1e-5)[None, :]) - 1e-5
+    pair = psi[:, :-1] + psi[:, 1:]
+    slack = (psi_rate[ss] * geo.h[kk] / _SUB)[:, None]
+    # Examined: some piece may reach the limit, and not every piece is surely inside.
+    keep = np.any(pair - slack <= 2 * lam[ss, jj][:, None], axis=1) & \
+        ~np.all(pair + slack <= 2 * lam_in[ss, jj][:, None], axis=1)
     return near, kk[keep], ss[keep], jj[keep]
 
 
-def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s):
+def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s, isolate_sat=None):
     """Zeros of the margin in every candidate row (item 3 of the module docstring)."""
     sites = rows.geo.sites
     C, ss, jj, t0, h = rows.C, rows.s, rows.j, rows.t0, rows.h
@@ -325,7 +341,10 @@ def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s):
     rho_lo = np.maximum(np.maximum(bounds.radius_lo_km[ss] - sites.radius[jj],
                                    0.5 * (rho0 + rho1) - speed[ss] * h / 2), 1.0)
     rate = 1.05 * speed[ss] / rho_lo * sites.rate_factor[jj]
-    isolate = (lambda r: sites.masked[jj[r]]) if sites.masked.any() else None
+    again = sites.masked[jj]
+    if isolate_sat is not None:
+        again = again | np.asarray(isolate_sat, dtype=bool)[ss]
+    isolate = (lambda r: again[r]) if again.any() else None
     return find_crossings_in(rows.margin, np.arange(len(rows)), t0, t0 + h, ga, gb, rate,
                              tol_s=tol_s, prune=_Pruner(rows),
                              refine=lambda *br: rows.refine(*br, tol_s=tol_s), isolate=isolate)
