@@ -31,7 +31,9 @@ The completeness argument
    the osculating orbit there, whose angular momentum and energy the samples bound with
    their margins), then three rounds of the chord bounds, each using the radii of the one
    before; every round is valid, and they tighten to ``|r''| h^2 / 8`` of the samples.
-   ``|dr/dt|`` is at most its largest sample plus ``max|r''| h / 2``. Nothing here assumes a
+   ``|dr/dt|`` is at most its largest sample plus ``max|r''| h / 2``. The same chord bounds
+   on each interval's own two samples bound the radius there, and with it the turning rate
+   and the speed of item 1 per interval. Nothing here assumes a
    small eccentricity: the same argument holds from LEO to Molniya and GTO orbits (near
    perigee these bounds are loose, not wrong).
 3. **A margin ``g = limit(r) - psi`` changes no faster than ``L + max|dlimit/dr| max|dr/dt|``**
@@ -67,13 +69,20 @@ class OrbitBounds:
     """Per satellite over a window, each ``(n_sat,)``: ``radius_lo_km`` / ``radius_hi_km``
     (the geocentric radius everywhere between samples), ``angle_rate_rad_s`` (L: the turning
     rate of r's direction in the Earth-fixed frame), ``radial_speed_km_s`` (``|dr/dt|``) and
-    ``speed_km_s`` (Earth-fixed speed)."""
+    ``speed_km_s`` (Earth-fixed speed). The same per grid interval, ``(n_sat, n_time - 1)``
+    (NaN where a sample is missing): ``interval_radius_lo_km`` / ``interval_radius_hi_km``,
+    ``interval_angle_rate_rad_s`` and ``interval_speed_km_s``, much tighter than the window's for eccentric orbits
+    (at apogee the direction turns a hundred times slower than at perigee)."""
 
     radius_lo_km: np.ndarray
     radius_hi_km: np.ndarray
     angle_rate_rad_s: np.ndarray
     radial_speed_km_s: np.ndarray
     speed_km_s: np.ndarray
+    interval_radius_lo_km: np.ndarray
+    interval_radius_hi_km: np.ndarray
+    interval_angle_rate_rad_s: np.ndarray
+    interval_speed_km_s: np.ndarray
 
 
 def orbit_bounds(position_km, velocity_km_s, step_max_s: float) -> OrbitBounds:
@@ -104,7 +113,14 @@ def orbit_bounds(position_km, velocity_km_s, step_max_s: float) -> OrbitBounds:
         radial = rdot + np.maximum(up, down) * step_max_s / 2 + 1e-6
         v_hi = np.sqrt(np.maximum(energy + 2 * mu / r_lo, 0.0))
         speed = 1.02 * (v_hi + EARTH_ROTATION_RAD_S * r_hi) + 1e-3
-    return OrbitBounds(r_lo, r_hi, angle_rate, radial, speed)
+        # Per interval: the chord bounds of item 2 on each interval's own samples.
+        ends = np.stack([rn[:, :-1], rn[:, 1:]])
+        k_lo = np.maximum(ends.min(axis=0) - (up * span)[:, None] - 1e-3, r_lo[:, None])
+        k_hi = np.minimum(ends.max(axis=0) + (down * span)[:, None] + 1e-3, r_hi[:, None])
+        k_rate = h_hi[:, None] / k_lo**2 + EARTH_ROTATION_RAD_S * 1.001
+        k_speed = 1.02 * (np.sqrt(np.maximum(energy[:, None] + 2 * mu / k_lo, 0.0))
+                          + EARTH_ROTATION_RAD_S * k_hi) + 1e-3
+    return OrbitBounds(r_lo, r_hi, angle_rate, radial, speed, k_lo, k_hi, k_rate, k_speed)
 
 
 def elevation_limit_rad(radius_km, point_radius_km, elevation_rad):
