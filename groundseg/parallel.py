@@ -24,18 +24,20 @@ Progress = Callable[[int, int], None]
 _MALLOC_TUNED = False
 
 
-def tune_malloc() -> None:
+def tune_malloc(force: bool = False) -> None:
     """Undo a tiny glibc trim threshold in this process (dask's nanny sets
     ``MALLOC_TRIM_THRESHOLD_=65536`` for its workers, which makes the searches' many
     short-lived arrays page-fault on every allocation: about 3x slower). Raises the trim
-    and mmap thresholds to 64 / 16 MiB, once, and only where that variable is set low."""
+    and mmap thresholds to 64 / 16 MiB, once, and only where that variable is set low
+    (or always, with ``force``: a long job in its own process)."""
     global _MALLOC_TUNED
     if _MALLOC_TUNED:
         return
     _MALLOC_TUNED = True
     try:
-        if int(os.environ.get("MALLOC_TRIM_THRESHOLD_", "0")) >= 1 << 26 or \
-                "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+        low = "MALLOC_TRIM_THRESHOLD_" in os.environ and \
+            int(os.environ["MALLOC_TRIM_THRESHOLD_"]) < 1 << 26
+        if not (low or force) or not sys.platform.startswith("linux"):
             return
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
@@ -85,10 +87,15 @@ class TaskRunner:
         if self.client is None:
             return list(handles)
         from distributed import as_completed
-        for _ in as_completed(self._futures):
+        position = {f.key: i for i, f in enumerate(handles)}
+        out = [None] * len(handles)
+        for future in as_completed(self._futures):
             self._tick()
+            if future.key in position:      # brought back one at a time: memory bounded
+                out[position[future.key]] = future.result()
+                future.release()
         self._futures = []
-        return self.client.gather(list(handles))
+        return out
 
     def _tick(self) -> None:
         self.done += 1

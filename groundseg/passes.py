@@ -210,7 +210,9 @@ def _count(value, name: str) -> int:
 
 def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats) -> PassTable:
     order = np.lexsort((cols["sat"], cols["station"], cols["aos"]))
-    cols = {k: v[order] for k, v in cols.items()}
+    for key in cols:                    # one column at a time: memory bounded
+        cols[key] = cols[key][order]
+    del order
     start_ns = times.datetime64()[0]
 
     def utc(seconds):
