@@ -3,7 +3,8 @@
 Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch split),
 ``dictionary`` (TOML layouts, calibration, limits), ``limits`` (checks and alarm transitions),
 ``archive`` (SQLite WAL archive and queries), ``platform`` (in-process pipeline), ``stream``
-(ZeroMQ envelope, keys, sources), ``server`` (networked platform), ``publisher`` (housekeeping
+(ZeroMQ wire format, validation, sources), ``keys`` (CurveZMQ key directory, per-source
+identities), ``tracker`` (per-source sequence state), ``server`` (networked platform), ``publisher`` (housekeeping
 source), ``monitor`` (terminal display), ``cli`` (``groundseg telemetry ...``).
 
 Programmatic path for a simulator (no sockets)::
@@ -27,7 +28,8 @@ from .packets import crc16, crc16_rows, decode_headers, encode_packets, split_pa
 from .platform import Chunk, Platform
 from .publisher import housekeeping_values, publish_housekeeping
 from .server import PlatformServer
-from .stream import Source, generate_keys
+from .keys import generate_keys
+from .stream import Source
 
 __all__ = ["Archive", "Table", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
            "AlarmEvent", "LimitChecker", "crc16", "crc16_rows", "decode_headers", "encode_packets",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -21,16 +22,26 @@ def _dictionary(path):
     return Dictionary.load(path) if path else None
 
 
-def _keys(args) -> None:
-    from .stream import generate_keys
-    files = generate_keys(args.dir)
-    print(json.dumps({"directory": args.dir, **files}))
+def _keys(args) -> int:
+    from .keys import generate_keys
+    out = generate_keys(args.dir, args.source, spacecraft=args.spacecraft, replay=args.replay, force=args.force)
+    print(json.dumps(out))
+    return 0
 
 
 def _platform(args) -> int:
+    import logging
+
     from .server import PlatformServer
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("groundseg telemetry platform: %(message)s"))
+    logger = logging.getLogger("telemetry")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     server = PlatformServer(args.listen, args.archive, _dictionary(args.dictionary), keys=args.keys,
-                            batch_s=args.batch_ms / 1000.0)
+                            batch_s=args.batch_ms / 1000.0, allow_replay=args.allow_replay or (),
+                            max_message_bytes=args.max_message_bytes)
     stop = threading.Event()
 
     def _handler(signum, frame):
@@ -43,6 +54,7 @@ def _platform(args) -> int:
         for s, h in old.items():
             signal.signal(s, h)
         server.close()
+        logger.removeHandler(handler)
     print(json.dumps(summary), flush=True)
     return 0
 
@@ -55,14 +67,18 @@ def _publish(args) -> int:
     old = signal.signal(signal.SIGTERM, lambda s, f: stop.set())
     try:
         out = publish_housekeeping(args.connect, args.count, args.rate, spacecraft=args.spacecraft, keys=args.keys,
-                                   corrupt=args.corrupt, seed=args.seed, start_s=start, batch=args.batch,
-                                   linger_s=args.linger, dictionary=_dictionary(args.dictionary), stop=stop,
-                                   **({"replay": args.replay} if args.replay else {}))
+                                   key_name=args.source, corrupt=args.corrupt, seed=args.seed, start_s=start,
+                                   batch=args.batch, linger_s=args.linger, dictionary=_dictionary(args.dictionary),
+                                   stop=stop, **({"replay": args.replay} if args.replay else {}))
     finally:
         signal.signal(signal.SIGTERM, old)
     if args.corrupt > 0:
         print(f"corrupted {out['corrupted']} of {out['sent_packets']} packets", file=sys.stderr)
     print(json.dumps(out), flush=True)
+    if not out["all_acked"]:
+        print(f"groundseg: not delivered: {out['last_seq'] - out['acked']} of {out['last_seq']} messages not"
+              f" acknowledged by the platform after --linger {args.linger:g} s", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -130,21 +146,34 @@ def _ack(args) -> int:
 
 
 def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    v = _number(float)(text)
     if not 0.0 <= v <= 1.0:
         raise argparse.ArgumentTypeError(f"must be within 0..1, got {v}")
     return v
 
 
-def _positive(kind):
+def _number(kind):
     def parse(text: str):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        return v
+    return parse
+
+
+def _nonnegative(text: str) -> float:
+    v = _number(float)(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return v
+
+
+def _positive(kind):
+    def parse(text: str):
+        v = _number(kind)(text)
         if v <= 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {text}")
         return v
@@ -168,8 +197,18 @@ def register(subparsers) -> None:
     sub = top.add_subparsers(dest="telemetry_command", metavar="SUBCOMMAND")
     sub.required = True
 
-    p = sub.add_parser("keys", help="write CurveZMQ server and client key pairs")
+    p = sub.add_parser("keys", help="write the platform's CurveZMQ key pair, or one source's key pair",
+                       description="Without --source: the platform's key pair (server.key*). With --source NAME: a "
+                                   "key pair for that source (NAME.key_secret goes to the source only) and its "
+                                   "allow-list entry. Secret keys are written 0600 in a 0700 directory; existing "
+                                   "keys are kept unless --force.")
     p.add_argument("--dir", required=True, help="directory for the keys and allow-lists")
+    p.add_argument("--source", help="make a key pair for this source name (1-32 of A-Z a-z 0-9 . _ -)")
+    p.add_argument("--spacecraft", action="append", help="spacecraft the source may publish (repeatable; default: "
+                                                         "the source name; '*' for any)")
+    p.add_argument("--replay", action="append", help="replay endpoint pattern the platform may connect to for this "
+                                                     "source (repeatable; default: loopback), e.g. tcp://10.0.0.5:*")
+    p.add_argument("--force", action="store_true", help="replace existing keys")
     p.set_defaults(func=_keys)
 
     p = sub.add_parser("platform", help="run the operations platform (receive, check, archive)")
@@ -180,20 +219,27 @@ def register(subparsers) -> None:
     p.add_argument("--duration", type=_positive(float), help="stop after this many seconds")
     p.add_argument("--idle-exit", type=_positive(float), help="stop after this many seconds without traffic (counted once a source was heard)")
     p.add_argument("--batch-ms", type=_positive(float), default=50.0, help="commit interval (default 50 ms)")
+    p.add_argument("--allow-replay", action="append", metavar="PATTERN",
+                   help="without --keys: a replay endpoint pattern the platform may connect to besides loopback, "
+                        "ipc and inproc (repeatable), e.g. tcp://10.0.0.5:*")
+    p.add_argument("--max-message-bytes", type=_positive(int), default=1 << 20,
+                   help="largest frame accepted (ZMQ_MAXMSGSIZE; default 1 MiB)")
     p.set_defaults(func=_platform)
 
     p = sub.add_parser("publish", help="a housekeeping source")
     p.add_argument("--connect", required=True, help="platform endpoint")
     p.add_argument("--count", required=True, type=_positive(int), help="packets to send")
     p.add_argument("--rate", required=True, type=_positive(float), help="packets per second")
-    p.add_argument("--keys", help="key directory (CurveZMQ client)")
+    p.add_argument("--keys", help="key directory (CurveZMQ client) holding SOURCE.key_secret")
+    p.add_argument("--source", help="key name in --keys (default: the spacecraft name)")
     p.add_argument("--corrupt", type=_fraction, default=0.0, help="flip a bit in this fraction of packets")
     p.add_argument("--seed", type=int, default=0, help="random seed for values and corruption")
     p.add_argument("--replay", help="replay endpoint to bind (default: an ephemeral tcp port on 127.0.0.1)")
     p.add_argument("--spacecraft", default="FS8-1", help="spacecraft name (default FS8-1)")
     p.add_argument("--start", help="time of the first packet, ISO 8601 UTC (default: now)")
     p.add_argument("--batch", type=_positive(int), default=100, help="packets per message at most (default 100)")
-    p.add_argument("--linger", type=float, default=30.0, help="seconds to wait for acknowledgements (default 30)")
+    p.add_argument("--linger", type=_nonnegative, default=30.0,
+                   help="seconds to wait for acknowledgements (default 30); exit status 1 if not all came")
     p.add_argument("--dictionary", help="parameter dictionary TOML with an HK packet")
     p.set_defaults(func=_publish)
 

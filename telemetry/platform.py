@@ -53,6 +53,10 @@ class Chunk:
     recovered: bool = False
 
 
+def _no_fault(point: str) -> None:
+    pass
+
+
 def _distinct(a: np.ndarray) -> list[int]:
     """Distinct values of an integer array (fast when all are equal)."""
     if a.size == 0:
@@ -84,6 +88,7 @@ class Platform:
         self.archive = archive if isinstance(archive, Archive) else Archive(archive)
         self.dictionary = dictionary or Dictionary.bundled()
         self.clock = clock
+        self._fault_hook = _no_fault
         if self.dictionary.text:
             self.archive.set_meta("dictionary", self.dictionary.text)
         self._load_state()
@@ -141,9 +146,11 @@ class Platform:
                 db.execute("INSERT OR REPLACE INTO sources(source_id, state) VALUES (?, ?)", (sid, st))
             self.archive.set_meta("checker_state", json.dumps(self.checker.state()))
             self.archive.set_meta("sequence_state", json.dumps({f"{a}:{b}": list(v) for (a, b), v in self._seq_last.items()}))
+            self._fault_hook("in_transaction")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:           # SQLite has already rolled back after some I/O errors
+                db.execute("ROLLBACK")
             self._load_state()
             raise
         return dict(c)

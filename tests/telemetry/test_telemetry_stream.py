@@ -11,7 +11,7 @@ from telemetry.archive import Archive
 from telemetry.errors import StreamError
 from telemetry.publisher import publish_housekeeping
 from telemetry.server import PlatformServer
-from telemetry.stream import SourceTracker, decode_message, encode_message, generate_keys
+from telemetry.keys import generate_keys
 from _telemetry_helpers import cli, free_endpoint
 
 START = "2030-01-01T00:00:00Z"
@@ -29,29 +29,6 @@ def _finish(proc, timeout=30):
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err
     return json.loads(out.strip().splitlines()[-1])
-
-
-def test_envelope_round_trip_and_rejects():
-    frames = encode_message("tm/FS8-1/064", 1, 42, "src", b"abc", 3, send_ns=123)
-    assert decode_message(frames) == ("tm/FS8-1/064", 1, 42, 123, 3, "src", b"abc")
-    assert decode_message(frames[:3]) is None
-    assert decode_message([b"xx/a/b"] + frames[1:]) is None
-    assert decode_message([frames[0], frames[1][:-1], frames[2], frames[3]]) is None
-    assert decode_message([frames[0], b"\x09" + frames[1][1:], frames[2], frames[3]]) is None
-
-
-def test_tracker_gaps_recovery_and_loss():
-    t = SourceTracker("s")
-    assert t.on_data(1) == (True, 0)
-    assert t.on_data(5) == (True, 1) and t.missing == [[2, 4]] and t.watermark() == 1
-    assert t.on_heartbeat(8) == 1 and t.missing == [[2, 4], [6, 8]]
-    assert t.on_recovered(3) and t.missing == [[2, 2], [4, 4], [6, 8]]
-    assert not t.on_recovered(3)
-    assert t.on_data(2) == (True, 0) and t.watermark() == 3
-    assert t.lose(4, 7) == 3 and t.missing == [[8, 8]] and t.watermark() == 7
-    assert t.on_data(8) == (True, 0) and t.watermark() == 8
-    t2 = SourceTracker.from_json("s", t.to_json())
-    assert (t2.highest, t2.missing) == (8, [])
 
 
 def test_end_to_end_with_corruption(tmp_path):
