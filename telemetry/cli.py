@@ -1,7 +1,10 @@
-"""The ``groundseg telemetry`` subcommands (keys, platform, publish, stats, export, monitor, ack).
+"""The ``groundseg telemetry`` subcommands (keys, platform, publish, stats, export, monitor, ack, shelve).
 
 Output contracts: ``platform`` and ``publish`` print one JSON object on stdout when they end;
-``stats`` prints one JSON object; ``export`` writes CSV or JSON (a list of records).
+``stats``, ``keys``, ``ack`` and ``shelve`` print one JSON object; ``export`` writes CSV or JSON
+(a list of records). Exit status: 0; 2 with one line on stderr for bad input (including an
+archive that is damaged, unreadable or cannot be written); 1 when ``publish`` did not get
+everything acknowledged.
 """
 from __future__ import annotations
 
@@ -135,13 +138,30 @@ def _monitor(args) -> int:
 
 
 def _ack(args) -> int:
-    from .platform import Platform
-    p = Platform(args.archive, _dictionary(args.dictionary))
+    from .archive import Archive
+    a = Archive(args.archive, create=False)
     try:
-        p.acknowledge(args.alarm_id, args.operator)
+        out = a.acknowledge_alarm(args.alarm_id, args.operator, args.comment or "")
     finally:
-        p.close()
-    print(json.dumps({"acknowledged": args.alarm_id, "operator": args.operator}))
+        a.close()
+    row = out["alarm"]
+    if out["already"]:
+        print(f"groundseg: alarm {args.alarm_id} was already acknowledged by {row['operator']} at"
+              f" {row['acknowledged_utc']}; that acknowledgement is kept", file=sys.stderr)
+    print(json.dumps({"alarm": args.alarm_id, "state": row["state"], "acknowledged_by": row["operator"],
+                      "acknowledged_utc": row["acknowledged_utc"], "already_acknowledged": out["already"]}))
+    return 0
+
+
+def _shelve(args) -> int:
+    from .archive import Archive
+    a = Archive(args.archive, create=False)
+    try:
+        row = a.shelve_alarm(args.alarm_id, args.operator, args.duration, args.comment or "")["alarm"]
+    finally:
+        a.close()
+    print(json.dumps({"alarm": args.alarm_id, "state": row["state"], "shelved_by": row["shelved_by"],
+                      "shelved_until_utc": row["shelved_until_utc"]}))
     return 0
 
 
@@ -268,9 +288,17 @@ def register(subparsers) -> None:
     p.add_argument("--dictionary", help="dictionary TOML (default: the archive's)")
     p.set_defaults(func=_monitor)
 
-    p = sub.add_parser("ack", help="acknowledge an alarm")
-    p.add_argument("--archive", required=True)
+    p = sub.add_parser("ack", help="acknowledge an alarm (it keeps its first acknowledgement)")
+    p.add_argument("--archive", required=True, help="an existing archive")
     p.add_argument("alarm_id", type=int)
-    p.add_argument("--operator", default="operator")
-    p.add_argument("--dictionary")
+    p.add_argument("--operator", required=True, help="who acknowledges (recorded with the time)")
+    p.add_argument("--comment", help="why, what was done")
     p.set_defaults(func=_ack)
+
+    p = sub.add_parser("shelve", help="shelve an alarm for a while (it shows again when the shelf expires)")
+    p.add_argument("--archive", required=True, help="an existing archive")
+    p.add_argument("alarm_id", type=int)
+    p.add_argument("--operator", required=True, help="who shelves (recorded with the time)")
+    p.add_argument("--duration", required=True, type=_positive(float), help="seconds (at most 30 days)")
+    p.add_argument("--comment", help="why")
+    p.set_defaults(func=_shelve)

@@ -315,7 +315,7 @@ class PlatformServer:
         tr = self.trackers.get(sid)
         if tr is None:
             return
-        tr.last_reply = time.monotonic()
+        tr.waiting_since = None
         if frames and frames[0] == b"DATA":
             self._hook("replay_data")
             msg = decode_message([b"", *frames[1:]], max_message_bytes=self.max_message_bytes,
@@ -419,6 +419,9 @@ class PlatformServer:
             return
         log.warning("archive %s writable again: resuming", self.platform.archive.path)
         self.degraded = None
+        now = time.monotonic()
+        for tr in self.trackers.values():      # not read while waiting: not silent
+            tr.last_seen, tr.waiting_since = now, None
 
     def _ack(self, tr: SourceTracker) -> None:
         if tr.committed < 1 or tr.token is None:
@@ -434,15 +437,16 @@ class PlatformServer:
     def _recover(self, now: float) -> None:
         """Ask sources for missing ranges, ``replay_chunk`` messages a request, at most
         ``2 * replay_chunk`` in flight per source. A request unanswered ``replay_tries`` times in a
-        row is declared lost; so is everything missing of a source silent (no message, no reply)
-        for ``replay_tries * replay_timeout_s``."""
+        row is declared lost; so is everything missing of a source silent that long, or whose replay
+        socket has not answered anything for that long."""
         silent_s = self.replay_timeout_s * self.replay_tries
         for tr in list(self.trackers.values()):
             if not tr.missing:
                 tr.requested.clear()
                 continue
-            if now - max(tr.last_seen, tr.last_reply) > silent_s:
-                self._lose(tr, 1, tr.highest)
+            if now - tr.last_seen > silent_s or (tr.waiting_since is not None and now - tr.waiting_since > silent_s):
+                self._lose(tr, 1, tr.highest)            # the source is gone, or does not answer replays
+                tr.waiting_since = None
                 continue
             d = self._dealer(tr) if tr.token else None
             if d is None:
@@ -472,6 +476,7 @@ class PlatformServer:
                         break
                     self._hook("replay_request")
                     tr.requested[s] = (e, now, tries + 1)
+                    tr.waiting_since = tr.waiting_since or now
                     budget -= e - s + 1
                     s = e + 1
                 if budget <= 0:

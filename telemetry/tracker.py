@@ -55,7 +55,8 @@ class SourceTracker:
         self.highest = int(highest)
         self.missing: list[list[int]] = [list(r) for r in (missing or [])]
         self.committed = self.watermark()
-        self.last_seen = self.last_reply = time.monotonic()
+        self.last_seen = time.monotonic()
+        self.waiting_since: float | None = None   # first replay request not answered yet
         self.requested: dict[int, tuple[int, float, int]] = {}   # first -> (last, time sent, tries)
         self.held: dict[int, tuple] = {}       # seq -> (item, bytes)
         self.held_order: list[int] = []        # heap of held sequences
