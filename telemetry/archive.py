@@ -128,6 +128,20 @@ class Table:
         return json.dumps(self.records(), allow_nan=False, default=str)
 
 
+_ALARM_FIELDS = ("id", "spacecraft", "parameter", "state", "condition", "severity", "max_severity", "reason", "value",
+                 "raised_utc", "cleared_utc", "acknowledged_utc", "operator", "comment", "shelved_until_utc",
+                 "shelved_by")
+
+
+def _alarm_record(r: dict) -> dict:
+    """An alarm row of telemetry/alarms.py with ISO 8601 times, keys ``_ALARM_FIELDS``."""
+    out = dict(r)
+    for key in ("raised", "cleared", "acknowledged", "shelved_until"):
+        t = out.pop(key + "_s")
+        out[key + "_utc"] = None if t is None else str(iso_utc([t])[0])
+    return {k: out[k] for k in _ALARM_FIELDS}
+
+
 def _describe(exc: sqlite3.Error) -> str:
     name = getattr(exc, "sqlite_errorname", "") or ""
     for prefix, what in (("SQLITE_CORRUPT", "damaged archive"), ("SQLITE_NOTADB", "not a telemetry archive"),
@@ -172,6 +186,10 @@ class Archive:
                         self.db.execute(f"ALTER TABLE alarms ADD COLUMN {column} {kind}")
             self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
         except sqlite3.DatabaseError as exc:
+            target = Path(self.path)
+            if not readonly and not memory and target.exists() and \
+                    not (os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)):
+                raise ArchiveError(f"{self.path}: cannot write (read-only or immutable file or directory)") from None
             raise ArchiveError(f"{self.path}: {_describe(exc)}") from None
         self._names: dict[tuple[str, str], int] = {}
 
@@ -387,28 +405,22 @@ class Archive:
         id, spacecraft, parameter, state (one of ``telemetry.alarms.STATES``), condition (active |
         normal), severity, max_severity, reason, value, raised_utc, cleared_utc, acknowledged_utc,
         operator (who acknowledged), comment, shelved_until_utc, shelved_by."""
-        rows = _alarms.alarm_rows(self.db, state, now_s)
-
-        def iso(key):
-            return [None if r[key] is None else str(iso_utc([r[key]])[0]) for r in rows]
-        cols = {k: [r[k] for r in rows] for k in ("id", "spacecraft", "parameter", "state", "condition", "severity",
-                                                    "max_severity", "reason", "value")}
-        cols.update(raised_utc=iso("raised_s"), cleared_utc=iso("cleared_s"), acknowledged_utc=iso("acknowledged_s"),
-                    operator=[r["operator"] for r in rows], comment=[r["comment"] for r in rows],
-                    shelved_until_utc=iso("shelved_until_s"), shelved_by=[r["shelved_by"] for r in rows])
-        return Table(cols)
+        rows = [_alarm_record(r) for r in _alarms.alarm_rows(self.db, state, now_s)]
+        return Table({k: [r[k] for r in rows] for k in _ALARM_FIELDS})
 
     @_sql_errors
     def acknowledge_alarm(self, alarm_id: int, operator: str, comment: str = "", *, now_s: float | None = None) -> dict:
-        """Acknowledge alarm ``alarm_id`` as ``operator``; {"alarm": row, "already": bool} (an alarm
-        keeps its first acknowledgement). Recorded in ``actions``."""
-        return _alarms.acknowledge_alarm(self.db, alarm_id, operator, comment, now_s)
+        """Acknowledge alarm ``alarm_id`` as ``operator``: {"alarm": record as in :meth:`alarms`,
+        "already": bool} (an alarm keeps its first acknowledgement). Recorded in ``actions``."""
+        out = _alarms.acknowledge_alarm(self.db, alarm_id, operator, comment, now_s)
+        return {"alarm": _alarm_record(out["alarm"]), "already": out["already"]}
 
     @_sql_errors
     def shelve_alarm(self, alarm_id: int, operator: str, duration_s: float, comment: str = "", *,
                      now_s: float | None = None) -> dict:
-        """Shelve alarm ``alarm_id`` for ``duration_s``; {"alarm": row}. Recorded in ``actions``."""
-        return _alarms.shelve_alarm(self.db, alarm_id, operator, duration_s, comment, now_s)
+        """Shelve alarm ``alarm_id`` for ``duration_s``: {"alarm": record}. Recorded in ``actions``."""
+        return {"alarm": _alarm_record(_alarms.shelve_alarm(self.db, alarm_id, operator, duration_s, comment,
+                                                            now_s)["alarm"])}
 
     @_sql_errors
     def actions(self) -> Table:

@@ -62,9 +62,9 @@ def _serve(ep, path, keys, stop):
 
 def test_security_only_allow_listed_keys_get_archived(tmp_path):
     keys, stranger = tmp_path / "keys", tmp_path / "stranger"
-    generate_keys(keys)
-    generate_keys(stranger)
-    for f in ("server.key",):                     # the stranger knows the platform's public key
+    generate_keys(keys, "FS8-1")
+    generate_keys(stranger, "FS8-1")
+    for f in ("authorized_platforms/server.key",):   # the stranger knows the platform's public key
         (stranger / f).write_bytes((keys / f).read_bytes())
     ep = free_endpoint()
     stop = threading.Event()
