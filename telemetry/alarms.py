@@ -11,9 +11,9 @@ or cleared). Operators acknowledge and shelve. What an operator sees, at time ``
                              the shelf expires the alarm shows its state again
     closed                   returned to normal and acknowledged
 
-``open`` is every state but closed. A list is ordered unacknowledged first (active, then
-returned), then active_acknowledged, then shelved, then closed; within a state, highest severity
-first, then newest. An alarm keeps its first acknowledgement (a second one changes nothing and
+``open`` is every state but closed, ordered for an operator: unacknowledged first (active, then
+returned), then active_acknowledged, then shelved; within a state, highest severity first, then
+newest. ``all`` is in the order alarms were raised. An alarm keeps its first acknowledgement (a second one changes nothing and
 says so). Every operator action is a row of ``actions`` (time, operator, action, alarm, comment,
 detail) written in the same transaction as its effect.
 """
@@ -47,11 +47,12 @@ def state_of(condition: str, acknowledged_s, shelved_until_s, now_s: float) -> s
 def _select(db: sqlite3.Connection, where: str = "", args=()) -> list[tuple]:
     have = {r[1] for r in db.execute("PRAGMA table_info(alarms)")}
     cols = ", ".join(c if c in have else f"NULL AS {c}" for c in _COLUMNS)     # archives written before
-    return db.execute(f"SELECT {cols} FROM alarms {where}", args).fetchall()
+    return db.execute(f"SELECT {cols} FROM alarms {where} ORDER BY id", args).fetchall()
 
 
 def alarm_rows(db: sqlite3.Connection, state: str = "all", now_s: float | None = None) -> list[dict]:
-    """Alarms as dicts (``_COLUMNS`` plus ``state``, ``condition``), ``state`` "all" or "open", ordered."""
+    """Alarms as dicts (``_COLUMNS`` plus ``state``, ``condition``): ``state`` "all" (by id) or "open"
+    (the operator's order)."""
     if state not in ("all", "open"):
         raise ArchiveError(f"alarm state filter {state!r}: expected 'all' or 'open'")
     now = time.time() if now_s is None else now_s
@@ -62,7 +63,8 @@ def alarm_rows(db: sqlite3.Connection, state: str = "all", now_s: float | None =
         r["state"] = state_of(r["state"], r["acknowledged_s"], r["shelved_until_s"], now)
         if state == "all" or r["state"] != "closed":
             out.append(r)
-    out.sort(key=lambda r: (STATES.index(r["state"]), -r["severity"], -r["raised_s"], -r["id"]))
+    if state == "open":
+        out.sort(key=lambda r: (STATES.index(r["state"]), -r["severity"], -r["raised_s"], -r["id"]))
     return out
 
 

@@ -82,7 +82,8 @@ class PlatformServer:
                  max_message_bytes: int = MAX_MESSAGE_BYTES, max_packets: int = MAX_PACKETS, rcvhwm: int = 100,
                  sequence_window: int = 1_000_000, max_sources: int = 10_000, max_dealers: int = 256,
                  replay_timeout_s: float = 2.0, replay_tries: int = 5, replay_chunk: int = 500,
-                 link_timeout_s: float = 3.0, retry_s: float = 1.0, context: zmq.Context | None = None,
+                 link_timeout_s: float = 3.0, ack_s: float = 0.5, retry_s: float = 1.0,
+                 context: zmq.Context | None = None,
                  _fault_hook=None):
         check_endpoint(listen)
         self.platform = archive if isinstance(archive, Platform) else Platform(archive, dictionary)
@@ -91,7 +92,7 @@ class PlatformServer:
         self.max_message_bytes, self.max_packets = int(max_message_bytes), int(max_packets)
         self.window, self.max_sources, self.max_dealers = int(sequence_window), int(max_sources), int(max_dealers)
         self.replay_timeout_s, self.replay_tries, self.replay_chunk = replay_timeout_s, replay_tries, replay_chunk
-        self.link_timeout_s, self.retry_s = link_timeout_s, retry_s
+        self.link_timeout_s, self.ack_s, self.retry_s = link_timeout_s, ack_s, retry_s
         self.allow_replay = tuple(LOOPBACK_REPLAY) + tuple(allow_replay)
         self._hook = _fault_hook or _no_fault
         self.platform._fault_hook = self._hook
@@ -496,7 +497,7 @@ class PlatformServer:
 
     def step(self, timeout_ms: int = 50) -> None:
         """One turn of the loop: wait up to ``timeout_ms`` for input (less if a commit is due),
-        receive, commit when due, ask for missing ranges, re-send acknowledgements."""
+        receive, commit when due, ask for missing ranges, re-send acknowledgements (every ``ack_s``)."""
         now = time.monotonic()
         if self.degraded is not None:
             if now >= self._next_try:
@@ -543,7 +544,7 @@ class PlatformServer:
             for tr in self.trackers.values():
                 if now - tr.last_seen < self.link_timeout_s * 10:
                     self._ack(tr)
-            self._next_ack = now + 0.5
+            self._next_ack = now + self.ack_s
 
     def run(self, *, duration_s: float | None = None, idle_exit_s: float | None = None,
             stop: threading.Event | None = None, on_commit=None) -> dict:
