@@ -204,9 +204,7 @@ class PlatformServer:
             self.trackers[sid] = tr
         if tr.owner != owner:
             return "source_id_of_another_key"
-        tr.spacecraft = tr.spacecraft or spacecraft         # states saved before spacecraft was bound
-        if tr.spacecraft != spacecraft:
-            return "spacecraft_changed"
+        tr.spacecraft = tr.spacecraft or spacecraft          # shown by the monitor; packets carry their own
         self.trackers.move_to_end(sid)
         return tr
 
@@ -240,6 +238,8 @@ class PlatformServer:
             return self._reject(msg)
         if ident is not None and not ident.may_publish(msg.spacecraft):
             return self._reject("spacecraft_not_allowed")
+        if ident is not None and not msg.source_id.startswith(ident.name + "-"):
+            return self._reject("source_id_of_another_key")
         tr = self._tracker(msg.source_id, owner, msg.spacecraft)
         if isinstance(tr, str):
             return self._reject(tr)
@@ -319,15 +319,18 @@ class PlatformServer:
         tr.waiting_since = None
         if frames and frames[0] == b"DATA":
             self._hook("replay_data")
-            msg = decode_message([b"", *frames[1:]], max_message_bytes=self.max_message_bytes,
-                                 max_packets=self.max_packets, replayed=True)
+            msg = decode_message(frames[1:], max_message_bytes=self.max_message_bytes, max_packets=self.max_packets,
+                                 replayed=True)
             if isinstance(msg, str) or msg.source_id != sid:
                 return self._reject("replay_" + (msg if isinstance(msg, str) else "source_id"))
+            ident = self.keys.identities.get(tr.owner) if self.keys is not None else None
+            if self.keys is not None and (ident is None or not ident.may_publish(msg.spacecraft)):
+                return self._reject("replay_spacecraft_not_allowed")
             if tr.on_recovered(msg.seq):
                 self._dirty.add(sid)
                 self._pending["recovered_messages"] += 1
                 self._pending["messages_received"] += 1
-                self._deliver(tr, msg.seq, (Chunk(bytes(msg.body), tr.spacecraft, sid, True), msg.send_ns,
+                self._deliver(tr, msg.seq, (Chunk(bytes(msg.body), msg.spacecraft, sid, True), msg.send_ns,
                                             msg.n_packets))
             return
         if frames and frames[0] == b"DONE":

@@ -17,8 +17,9 @@ Stream message (PUB -> SUB), exactly 4 frames::
                            heartbeat: the last data sequence sent, 0 .. 2**63 - 1),
                  send time (u64 ns since 1970-01-01 UTC),
                  packet count (data: 1 .. max_packets (10,000); heartbeat: 0)
-    2 source id  UTF-8, 1-64 bytes, printable, no "/"; by default "<spacecraft>-<24 hex digits>",
-                 the hex digits a random nonce drawn when the source process starts
+    2 source id  UTF-8, 1-64 bytes, printable, no "/": "<name>-<24 hex digits>", the hex digits a
+                 random nonce drawn when the source process starts; name: the source's key name
+                 (with keys: required, it is what binds the id to the key), else its spacecraft
     3 body       data: 1 .. max_message_bytes (1 MiB) of CCSDS packets, concatenated
                  heartbeat: a UTF-8 JSON object of at most 4096 bytes, exactly
                    {"replay": endpoint (str, <= 256), "spacecraft": str (= the topic's),
@@ -29,8 +30,8 @@ Replay and acknowledgement (the platform's DEALER -> the source's ROUTER at its 
 
     platform -> source  [b"REPLAY", source id, ">QQ" first, last, token]   first <= last
                         [b"ACK", source id, ">Q" sequence, token]
-    source -> platform  [b"DATA", header (kind 3), source id, body]  per message held in
-                        [first, last], then
+    source -> platform  [b"DATA", topic, header (kind 3), source id, body]  per message held
+                        in [first, last] (the stream message, kind 3), then
                         [b"DONE", source id, ">QQ" first, last, ">Q" last sent,
                          JSON [[a, b], ...]: ranges within [first, min(last, last sent)] it no
                          longer holds (sequences above "last sent" were never sent)]
@@ -42,12 +43,14 @@ an ACK beyond its last sent sequence.
 
 Security: with a key directory (:mod:`telemetry.keys`), the platform's SUB is a CurveZMQ server
 accepting only allow-listed client keys, and it takes a message's identity from the key of its
-connection: a source id belongs to the key that first used it; the topic's spacecraft must be one
-the key may publish; the platform connects only to replay endpoints the key's ``replay`` patterns
+connection: a source id must start with the key's name and "-"; the topic's spacecraft (live
+or replayed) must be one the key may publish; the platform connects only to replay endpoints the key's ``replay`` patterns
 allow. A source's replay ROUTER is a CurveZMQ server accepting only the platform's key, so only
 the platform can acknowledge. Without keys (plain TCP, development): anyone who reaches the
-endpoint can publish under any name, but a message never makes another message of the same
-sequence be dropped unseen (its packets are still compared with the archive, packet by packet),
+endpoint can publish under any name, and the first heartbeat of a source id binds its replay
+endpoint and token (someone who knows an id before the platform has committed it can claim
+it); but a message never makes another message of the same sequence be dropped unseen (its
+packets are still compared with the archive, packet by packet),
 the platform connects only to loopback / ipc / inproc replay endpoints (or the patterns given
 as ``allow_replay``), and a forged ACK needs the source's token.
 
@@ -139,8 +142,8 @@ def decode_message(frames, *, max_message_bytes: int = MAX_MESSAGE_BYTES, max_pa
                    replayed: bool = False) -> Message | str:
     """A :class:`Message`, or the reason (a short word) the frames are not a valid one.
 
-    ``frames``: 4 bytes-like objects. ``replayed``: a DATA reply from a replay socket (kind 3;
-    the topic frame is not sent there and may be anything)."""
+    ``frames``: 4 bytes-like objects. ``replayed``: the frames of a DATA reply from a replay
+    socket (kind 3, a data topic)."""
     if len(frames) != 4:
         return "frames"
     if len(frames[1]) != HEADER.size:
@@ -150,8 +153,7 @@ def decode_message(frames, *, max_message_bytes: int = MAX_MESSAGE_BYTES, max_pa
         return "version"
     if flags:
         return "flags"
-    if kind != (KIND_REPLAY if replayed else kind) or kind not in (KIND_DATA, KIND_HEARTBEAT, KIND_REPLAY) \
-            or (kind == KIND_REPLAY) != replayed:
+    if kind not in (KIND_DATA, KIND_HEARTBEAT, KIND_REPLAY) or (kind == KIND_REPLAY) != replayed:
         return "kind"
     if seq > MAX_SEQ or (kind != KIND_HEARTBEAT and seq < 1):
         return "sequence"
@@ -165,13 +167,11 @@ def decode_message(frames, *, max_message_bytes: int = MAX_MESSAGE_BYTES, max_pa
     if size > (MAX_HEARTBEAT_BYTES if kind == KIND_HEARTBEAT else max_message_bytes) or \
             (kind != KIND_HEARTBEAT and size == 0):
         return "body_size"
-    if replayed:
-        return Message(kind, seq, send_ns, n_packets, "", None, sid, body)
     topic = _text(frames[0], MAX_TOPIC_BYTES)
     parts = topic.split("/") if topic is not None else []
     if len(parts) != 3 or not valid_name(parts[1], 32):
         return "topic"
-    if kind == KIND_DATA:
+    if kind != KIND_HEARTBEAT:
         if parts[0] != "tm" or len(parts[2]) != 3 or not set(parts[2]) <= _HEX:
             return "topic"
         return Message(kind, seq, send_ns, n_packets, parts[1], int(parts[2], 16), sid, body)
@@ -236,7 +236,9 @@ class Source:
         if not valid_name(str(spacecraft), 32):
             raise StreamError(f"spacecraft {spacecraft!r}: expected 1-32 printable characters without '/'")
         self.spacecraft = spacecraft
-        self.source_id = source_id or f"{spacecraft}-{secrets.token_hex(12)}"
+        self.keys = keys if isinstance(keys, SourceKeys) or keys is None else SourceKeys(keys, key_name or spacecraft)
+        name = self.keys.name if self.keys is not None else spacecraft
+        self.source_id = source_id or f"{name}-{secrets.token_hex(12)}"
         if not valid_name(self.source_id, MAX_SOURCE_ID_BYTES) or len(self.source_id.encode()) > MAX_SOURCE_ID_BYTES:
             raise StreamError(f"source id {self.source_id!r}: expected 1-64 bytes, printable, without '/'")
         self.token = secrets.token_hex(16)
@@ -244,7 +246,6 @@ class Source:
         self.buffer_messages, self.buffer_bytes = int(buffer_messages), int(buffer_bytes)
         self.max_message_bytes = int(max_message_bytes)
         self._buffered_bytes = 0
-        self.keys = keys if isinstance(keys, SourceKeys) or keys is None else SourceKeys(keys, key_name or spacecraft)
         self._own_ctx = context is None
         self.ctx = context or zmq.Context()
         self._auth = None
@@ -382,7 +383,7 @@ class Source:
                 f = self._held(s)
                 header = HEADER.unpack(f[1])
                 hdr = HEADER.pack(header[0], KIND_REPLAY, header[2], header[3], header[4], header[5])
-                self.router.send_multipart([ident, b"DATA", hdr, f[2], f[3]], copy=False)
+                self.router.send_multipart([ident, b"DATA", f[0], hdr, f[2], f[3]], copy=False)
                 self.counters["replayed_messages"] += 1
             self.router.send_multipart([ident, b"DONE", self.source_id.encode(), _RANGE.pack(first, last),
                                         _SEQ.pack(self.seq), json.dumps(unavailable).encode()])

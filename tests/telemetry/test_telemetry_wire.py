@@ -22,9 +22,14 @@ def test_envelope_round_trip():
     assert decode_message(frames) == Message(KIND_DATA, 42, 123, 3, "FS8-1", 0x64, SID, b"abc")
     hb = encode_message(f"hb/FS8-1/{SID}", KIND_HEARTBEAT, 0, SID, _hb(), 0, send_ns=1)
     assert decode_message(hb).kind == KIND_HEARTBEAT and decode_message(hb).apid is None
-    rep = encode_message("", KIND_REPLAY, 7, SID, b"x", 1)
-    assert decode_message(rep, replayed=True).seq == 7
+    rep = encode_message("tm/FS8-1/064", KIND_REPLAY, 7, SID, b"x", 1)
+    assert decode_message(rep, replayed=True) == Message(KIND_REPLAY, 7, rep_ns(rep), 1, "FS8-1", 0x64, SID, b"x")
     assert decode_message(rep) == "kind" and decode_message(frames, replayed=True) == "kind"
+    assert decode_message([b"", *rep[1:]], replayed=True) == "topic"
+
+
+def rep_ns(frames):
+    return HEADER.unpack(frames[1])[4]
 
 
 def _header(version=2, kind=KIND_DATA, flags=0, seq=1, n=1):
