@@ -3,6 +3,7 @@
 Messages are in domain terms and carry a location where there is one
 (``housekeeping.toml: packets[0].parameters[3].bits: 70 exceeds 64``).
 """
+from groundseg.errors import GroundsegError
 
 from groundseg.errors import GroundsegError
 
