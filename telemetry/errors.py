@@ -5,8 +5,6 @@ Messages are in domain terms and carry a location where there is one
 """
 from groundseg.errors import GroundsegError
 
-from groundseg.errors import GroundsegError
-
 __all__ = ["TelemetryError", "DictionaryError", "PacketError", "StreamError", "ArchiveError"]
 
 
