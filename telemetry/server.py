@@ -246,12 +246,7 @@ class PlatformServer:
         if msg.kind == KIND_HEARTBEAT:
             return self._on_heartbeat(tr, msg, ident)
         new, gaps, lost = tr.on_data(msg.seq)
-        self._dirty.add(tr.source_id)
-        if gaps:
-            self._pending["gaps"] += gaps
-        if lost:
-            self._pending["missing_messages"] += lost
-            self._pending["sequence_jumps"] += 1
+        self._sequence_moved(tr, gaps, lost)
         self._pending["messages_received"] += 1
         item = (Chunk(bytes(msg.body), msg.spacecraft, msg.source_id, False), msg.send_ns, msg.n_packets)
         if new:
@@ -273,14 +268,16 @@ class PlatformServer:
         elif (tr.replay, tr.token) != (info["replay"], info["token"]):
             return self._reject("heartbeat_changed")
         tr.sent_packets = info["sent_packets"]
-        gaps, lost = tr.on_heartbeat(msg.seq)
+        self._sequence_moved(tr, *tr.on_heartbeat(msg.seq))
+        self._dealer(tr)
+
+    def _sequence_moved(self, tr: SourceTracker, gaps: int, lost: int) -> None:
         self._dirty.add(tr.source_id)
         if gaps:
             self._pending["gaps"] += gaps
-        if lost:
+        if lost:                                # a jump beyond the window
             self._pending["missing_messages"] += lost
             self._pending["sequence_jumps"] += 1
-        self._dealer(tr)
 
     def _deliver(self, tr: SourceTracker, seq: int, item: tuple) -> None:
         """Process a message now if every earlier one of its source is in (or lost), else hold it

@@ -47,6 +47,16 @@ def _connect(server, pub, sources=()):
                    lambda: _count(server, "rejected.heartbeat_fields") >= 1)
 
 
+def _rig(tmp_path, **server_options):
+    """(context, archive path, in-process server on inproc://p, a hostile PUB connected to it)."""
+    ctx = zmq.Context()
+    path = tmp_path / "a.sqlite"
+    server = PlatformServer("inproc://p", path, context=ctx, **server_options)
+    evil = ctx.socket(zmq.PUB)
+    evil.connect("inproc://p")
+    return ctx, path, server, evil
+
+
 def _hb_body(replay, spacecraft="EVIL", token="ab" * 16, sent=0, raw=None):
     if raw is not None:
         return raw
@@ -79,12 +89,7 @@ def test_hostile_frames_do_not_crash_hang_or_silence_the_platform(hk_dict, tmp_p
     """Heartbeats with 1e400, sequences 2**63 and 2**63 - 1, replay DONE ranges [[1, 1e400]] and
     ending at 2**64 - 1, random frames: every one counted and dropped (main: OverflowError, or a
     loop over 2**63 messages), and the honest source's packets all archived and acknowledged."""
-    ctx = zmq.Context()
-    path = tmp_path / "a.sqlite"
-    server = PlatformServer("inproc://p", path, context=ctx, replay_timeout_s=0.05, replay_tries=2,
-                            sequence_window=10_000)
-    evil = ctx.socket(zmq.PUB)
-    evil.connect("inproc://p")
+    ctx, path, server, evil = _rig(tmp_path, replay_timeout_s=0.05, replay_tries=2, sequence_window=10_000)
     replier = ctx.socket(zmq.ROUTER)
     replier.bind("inproc://evil-replay")
     honest = Source("inproc://p", replay="inproc://honest", context=ctx, heartbeat_s=0.02, linger_s=0)
@@ -302,12 +307,7 @@ def test_oversized_frames_are_refused_by_zeromq(hk_dict, tmp_path):
 def test_memory_is_bounded_in_bytes_and_sources(hk_dict, tmp_path):
     """Messages held behind a gap stay within the hold budget (the oldest are processed out of
     order, none dropped); 300 source ids never make more than ``max_sources`` trackers."""
-    ctx = zmq.Context()
-    path = tmp_path / "a.sqlite"
-    server = PlatformServer("inproc://p", path, context=ctx, memory_bytes=40_000, max_sources=20,
-                            replay_timeout_s=0.05)
-    evil = ctx.socket(zmq.PUB)
-    evil.connect("inproc://p")
+    ctx, path, server, evil = _rig(tmp_path, memory_bytes=40_000, max_sources=20, replay_timeout_s=0.05)
     _connect(server, evil)
     rows = hk_rows(hk_dict, 2000)
     _heartbeat(evil, "gap", 0, _hb_body("inproc://never-answers", spacecraft="FS8-1"), spacecraft="FS8-1")

@@ -33,6 +33,16 @@ def _hook(point: str, nth: int):
     return hook
 
 
+def _begin(hk_dict, tmp_path):
+    """Endpoint, archive, packets, a source, and the messages it sent before any platform runs."""
+    ep, path = f"ipc://{tmp_path}/p.sock", tmp_path / "a.sqlite"
+    rows = hk_rows(hk_dict, N_MESSAGES * PER)
+    src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.01, reconnect_ms=10, linger_s=0)
+    for sent in range(BEFORE):
+        src.send(rows[sent * PER:(sent + 1) * PER].tobytes(), 0x64, PER)
+    return ep, path, rows, src, BEFORE
+
+
 def _check(path, rows):
     a = Archive(path, readonly=True)
     s = a.stats()
@@ -63,12 +73,7 @@ def _recover(ep, path, src, rows, sent):
 
 @pytest.mark.parametrize("point, nth", [(p, n) for p in FAULT_POINTS for n in (1, 2, 3, 5, 8)])
 def test_killed_at_any_point_loses_nothing(hk_dict, tmp_path, point, nth):
-    ep, path = f"ipc://{tmp_path}/p.sock", tmp_path / "a.sqlite"
-    rows = hk_rows(hk_dict, N_MESSAGES * PER)
-    src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.01, reconnect_ms=10, linger_s=0)
-    for sent in range(BEFORE):
-        src.send(rows[sent * PER:(sent + 1) * PER].tobytes(), 0x64, PER)
-    sent = BEFORE
+    ep, path, rows, src, sent = _begin(hk_dict, tmp_path)
     server = PlatformServer(ep, path, batch_s=0.01, ack_s=0.0, replay_chunk=1, replay_timeout_s=0.5,
                             _fault_hook=_hook(point, nth))      # acks re-sent at every step, batches pending
     crashed = False
@@ -109,12 +114,7 @@ _KILLED_PLATFORM = textwrap.dedent("""
 @pytest.mark.parametrize("point", ["in_transaction", "after_commit", "replay_data"])
 def test_process_exit_at_a_point_loses_nothing(hk_dict, tmp_path, point):
     """The same with a real process death (os._exit in the hook: no rollback, no close)."""
-    ep, path = f"ipc://{tmp_path}/p.sock", tmp_path / "a.sqlite"
-    rows = hk_rows(hk_dict, N_MESSAGES * PER)
-    src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.01, reconnect_ms=10, linger_s=0)
-    for sent in range(BEFORE):
-        src.send(rows[sent * PER:(sent + 1) * PER].tobytes(), 0x64, PER)
-    sent = BEFORE
+    ep, path, rows, src, sent = _begin(hk_dict, tmp_path)
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_PLATFORM, ep, str(path), point, "3"], cwd=str(ROOT),
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "listening"
