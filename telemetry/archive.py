@@ -19,7 +19,7 @@ Tables (stable; other tools read them)::
         state: the condition, raised|cleared; what operators see is in telemetry/alarms.py
     alarm_events(id, alarm_id, event, severity, reason, time_s, value)
     actions(id, time_s, operator, action, alarm_id, comment, detail)    every operator action
-    quarantine(id, received_s, spacecraft, source, reason, raw)
+    quarantine(id, received_s, spacecraft, source, reason, raw)     raw: at most 65,542 bytes of the unit
     counters(name, value)      sources(source_id, state JSON)      meta(key, value)
 
 Everything a batch produces is written in one transaction; the platform acknowledges and displays

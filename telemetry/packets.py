@@ -285,10 +285,11 @@ class Split:
         c = np.bincount(self.status, minlength=4)
         return {name: int(c[i]) for i, name in enumerate(STATUS_NAMES)}
 
-    def unit(self, i: int) -> bytes:
-        """Bytes of unit ``i``."""
+    def unit(self, i: int, limit: int | None = None) -> bytes:
+        """Bytes of unit ``i`` (its first ``limit`` bytes if given)."""
         o = int(self.offset[i])
-        return self.data[o:o + int(self.length[i])].tobytes()
+        n = int(self.length[i])
+        return self.data[o:o + (n if limit is None else min(n, limit))].tobytes()
 
     def groups(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """OK packets grouped by length: list of (unit indices (k,), rows (k, L) uint8)."""

@@ -56,6 +56,7 @@ class Chunk:
 
 
 _COUNTER_MAX = (1 << 63) - 1
+QUARANTINE_BYTES = 65542            # the largest CCSDS packet: what is kept of a longer bad unit
 
 
 def _no_fault(point: str) -> None:
@@ -174,7 +175,10 @@ class Platform:
             c["idle_packets"] += counts["idle"]
             for i in np.flatnonzero((sp.status == CRC_ERROR) | (sp.status == MALFORMED)):
                 reason = "crc" if sp.status[i] == CRC_ERROR else "malformed"
-                quarantine.append((now, ch.spacecraft, ch.source, reason, sp.unit(i)))
+                length = int(sp.length[i])
+                if length > QUARANTINE_BYTES:
+                    reason += f": {length} bytes, the first {QUARANTINE_BYTES} kept"
+                quarantine.append((now, ch.spacecraft, ch.source, reason, sp.unit(i, QUARANTINE_BYTES)))
             sc_id = arc.name_id("spacecraft", ch.spacecraft)
             src_id = arc.name_id("source", ch.source)
             for _, rows in sp.groups():

@@ -78,7 +78,7 @@ class PlatformServer:
     there)."""
 
     def __init__(self, listen: str, archive, dictionary: Dictionary | None = None, *, keys=None, allow_replay=(),
-                 batch_packets: int = 20_000, batch_s: float = 0.05, memory_bytes: int = 256 << 20,
+                 batch_packets: int = 20_000, batch_s: float = 0.05, memory_bytes: int = 64 << 20,
                  max_message_bytes: int = MAX_MESSAGE_BYTES, max_packets: int = MAX_PACKETS, rcvhwm: int = 100,
                  sequence_window: int = 1_000_000, max_sources: int = 10_000, max_dealers: int = 256,
                  replay_timeout_s: float = 2.0, replay_tries: int = 5, replay_chunk: int = 500,

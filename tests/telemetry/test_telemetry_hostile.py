@@ -430,3 +430,37 @@ def test_nothing_saved_in_the_archive_makes_a_restart_hang(tmp_path):
     server.close()
     pub.close(0)
     ctx.destroy(linger=0)
+
+
+def _rss_mb(pid) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_flood_of_large_frames_stays_within_memory(tmp_path):
+    """600 frames of 1 MiB sent at once: the platform queues at most ``rcvhwm`` (100) of them and
+    batches at most ``memory_bytes`` / 2 (main queued 10,000: all 600 MiB landed in its memory,
+    4.8 GB with bigger floods)."""
+    ep = f"ipc://{tmp_path}/p.sock"
+    plat = cli("telemetry", "platform", "--listen", ep, "--archive", tmp_path / "a.sqlite")
+    try:
+        assert "listening" in plat.stderr.readline()
+        base = peak = _rss_mb(plat.pid)
+        ctx = zmq.Context()
+        flood = ctx.socket(zmq.PUB)
+        flood.setsockopt(zmq.SNDHWM, 1000)
+        flood.connect(ep)
+        body = np.random.default_rng(5).bytes(1 << 20)
+        for seq in range(1, 601):                    # zero-copy: this side holds one body
+            flood.send_multipart(encode_message("tm/EVIL/064", KIND_DATA, seq, "flood", body, 1), copy=False)
+        for _ in range(100):                         # while the queues drain
+            peak = max(peak, _rss_mb(plat.pid))
+            threading.Event().wait(0.03)
+        flood.close(0)
+        ctx.destroy(linger=0)
+    finally:
+        plat.kill()
+        plat.communicate(timeout=30)
+    assert peak - base < 350, (base, peak)
