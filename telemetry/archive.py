@@ -218,6 +218,8 @@ class Archive:
     def name_id(self, kind: str, name: str) -> int:
         key = (kind, name)
         if key not in self._names:
+            if len(self._names) >= 10_000:          # a cache: source names come and go
+                self._names.clear()
             self.db.execute("INSERT OR IGNORE INTO names(kind, name) VALUES (?, ?)", key)
             self._names[key] = self.db.execute("SELECT id FROM names WHERE kind=? AND name=?", key).fetchone()[0]
         return self._names[key]

@@ -19,7 +19,8 @@ Memory: the batch is bounded by ``memory_bytes`` / 2, held messages by ``memory_
 ZeroMQ queues hold at most ``rcvhwm`` messages per connection (each frame at most
 ``max_message_bytes``: ``ZMQ_MAXMSGSIZE``); at most ``max_sources`` sources are tracked in memory
 (idle, fully committed ones are evicted; their state stays in the archive and is read back when
-they speak again) and ``max_dealers`` replay connections are open.
+they speak again), ``max_dealers`` replay connections are open, and packets are archived under
+at most ``max_spacecraft`` spacecraft names (each has limit-check state for good).
 
 Archive faults: a commit that fails because the archive cannot be written (full disk, I/O
 error, read-only) rolls the batch back, forgets the uncommitted in-memory state (its messages
@@ -34,12 +35,11 @@ Programmatic use::
 """
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 
 import numpy as np
 import zmq
@@ -49,8 +49,8 @@ from .errors import ArchiveError, StreamError
 from .keys import LOOPBACK_REPLAY, PlatformKeys, endpoint_allowed
 from .platform import Chunk, Platform, _no_fault
 from .stream import (_RANGE, _SEQ, KIND_HEARTBEAT, MAX_MESSAGE_BYTES, MAX_PACKETS, check_endpoint, decode_message,
-                     parse_heartbeat)
-from .tracker import MAX_SEQ, SourceTracker
+                     parse_done, parse_heartbeat)
+from .tracker import SourceTracker
 
 __all__ = ["PlatformServer", "FAULT_POINTS"]
 
@@ -81,6 +81,7 @@ class PlatformServer:
                  batch_packets: int = 20_000, batch_s: float = 0.05, memory_bytes: int = 64 << 20,
                  max_message_bytes: int = MAX_MESSAGE_BYTES, max_packets: int = MAX_PACKETS, rcvhwm: int = 100,
                  sequence_window: int = 1_000_000, max_sources: int = 10_000, max_dealers: int = 256,
+                 max_spacecraft: int = 100,
                  replay_timeout_s: float = 2.0, replay_tries: int = 5, replay_chunk: int = 500,
                  link_timeout_s: float = 3.0, ack_s: float = 0.5, retry_s: float = 1.0,
                  context: zmq.Context | None = None,
@@ -91,6 +92,9 @@ class PlatformServer:
         self.batch_bytes = self.hold_bytes = int(memory_bytes) // 2
         self.max_message_bytes, self.max_packets = int(max_message_bytes), int(max_packets)
         self.window, self.max_sources, self.max_dealers = int(sequence_window), int(max_sources), int(max_dealers)
+        self.max_spacecraft = int(max_spacecraft)
+        self._spacecraft = {r[0] for r in self.platform.archive.db.execute(
+            "SELECT name FROM names WHERE kind='spacecraft' LIMIT ?", (self.max_spacecraft,))}
         self.replay_timeout_s, self.replay_tries, self.replay_chunk = replay_timeout_s, replay_tries, replay_chunk
         self.link_timeout_s, self.ack_s, self.retry_s = link_timeout_s, ack_s, retry_s
         self.allow_replay = tuple(LOOPBACK_REPLAY) + tuple(allow_replay)
@@ -121,7 +125,7 @@ class PlatformServer:
         self.trackers: OrderedDict[str, SourceTracker] = OrderedDict()     # least recently heard first
         self._poller = zmq.Poller()
         self._poller.register(self.sub, zmq.POLLIN)
-        self.latency_s: list[np.ndarray] = []
+        self.latency_s: deque[np.ndarray] = deque(maxlen=10_000)     # send-to-commit, the last commits
         self.counters: Counter = Counter()
         self._reset_batch()
         self._held_bytes = 0
@@ -208,6 +212,15 @@ class PlatformServer:
         self.trackers.move_to_end(sid)
         return tr
 
+    def _known_spacecraft(self, name: str) -> bool:
+        """Whether packets may be archived under ``name``: at most ``max_spacecraft`` names (each
+        costs per-stream state for ever)."""
+        if name not in self._spacecraft:
+            if len(self._spacecraft) >= self.max_spacecraft:
+                return False
+            self._spacecraft.add(name)
+        return True
+
     def _evict(self) -> bool:
         """Forget the least recently heard source whose state is committed and complete."""
         for sid, tr in self.trackers.items():
@@ -238,6 +251,8 @@ class PlatformServer:
             return self._reject(msg)
         if ident is not None and not ident.may_publish(msg.spacecraft):
             return self._reject("spacecraft_not_allowed")
+        if not self._known_spacecraft(msg.spacecraft):
+            return self._reject("too_many_spacecraft")
         if ident is not None and not msg.source_id.startswith(ident.name + "-"):
             return self._reject("source_id_of_another_key")
         tr = self._tracker(msg.source_id, owner, msg.spacecraft)
@@ -323,6 +338,8 @@ class PlatformServer:
             ident = self.keys.identities.get(tr.owner) if self.keys is not None else None
             if self.keys is not None and (ident is None or not ident.may_publish(msg.spacecraft)):
                 return self._reject("replay_spacecraft_not_allowed")
+            if not self._known_spacecraft(msg.spacecraft):
+                return self._reject("too_many_spacecraft")
             if tr.on_recovered(msg.seq):
                 self._dirty.add(sid)
                 self._pending["recovered_messages"] += 1
@@ -332,10 +349,12 @@ class PlatformServer:
             return
         if frames and frames[0] == b"DONE":
             self._hook("replay_done")
-            done = self._parse_done(tr, frames)
+            done = parse_done(frames, sid)
             if isinstance(done, str):
                 return self._reject(done)
             first, last, last_sent, ranges = done
+            if tr.requested.get(first, (None,))[0] != last:
+                return self._reject("replay_done_unrequested")
             del tr.requested[first]
             self._dirty.add(sid)
             if last_sent < last and not tr.never_sent(last_sent):
@@ -345,26 +364,6 @@ class PlatformServer:
             self._release(tr)
             return
         self._reject("replay_reply")
-
-    def _parse_done(self, tr: SourceTracker, frames) -> tuple | str:
-        """[DONE, source id, first/last, last sent, JSON ranges] -> (first, last, last sent, ranges)."""
-        if len(frames) != 5 or frames[1] != tr.source_id.encode() or len(frames[2]) != _RANGE.size \
-                or len(frames[3]) != _SEQ.size or len(frames[4]) > 65536:
-            return "replay_done"
-        first, last = _RANGE.unpack(frames[2])
-        last_sent = _SEQ.unpack(frames[3])[0]
-        if tr.requested.get(first, (None,))[0] != last:
-            return "replay_done_unrequested"
-        try:
-            ranges = json.loads(frames[4])
-        except (ValueError, RecursionError):
-            return "replay_done"
-        top = min(last, last_sent)
-        if not isinstance(ranges, list) or len(ranges) > 1024 or not all(
-                isinstance(r, list) and len(r) == 2 and all(type(x) is int for x in r) and first <= r[0] <= r[1] <= top
-                for r in ranges) or last_sent > MAX_SEQ:
-            return "replay_done"
-        return first, last, last_sent, ranges
 
     # -- commit, ack, recover -------------------------------------------------------------------
     def _commit(self) -> None:

@@ -76,7 +76,7 @@ from .keys import SourceKeys
 from .tracker import MAX_SEQ
 
 __all__ = ["HEADER", "KIND_DATA", "KIND_HEARTBEAT", "KIND_REPLAY", "MAX_MESSAGE_BYTES", "MAX_PACKETS",
-           "Message", "encode_message", "decode_message", "parse_heartbeat", "Source"]
+           "Message", "encode_message", "decode_message", "parse_heartbeat", "parse_done", "Source"]
 
 HEADER = struct.Struct(">BBHQQI")
 _RANGE = struct.Struct(">QQ")
@@ -212,6 +212,26 @@ def parse_heartbeat(body, spacecraft: str) -> dict | str:
     except StreamError:
         return "heartbeat_fields"
     return info
+
+
+def parse_done(frames, source_id: str) -> tuple[int, int, int, list] | str:
+    """[b"DONE", source id, first/last, last sent, JSON ranges] -> (first, last, last sent, ranges),
+    or the reason it is not a valid DONE of ``source_id``."""
+    if len(frames) != 5 or frames[1] != source_id.encode() or len(frames[2]) != _RANGE.size \
+            or len(frames[3]) != _SEQ.size or len(frames[4]) > 65536:
+        return "replay_done"
+    first, last = _RANGE.unpack(frames[2])
+    last_sent = _SEQ.unpack(frames[3])[0]
+    try:
+        ranges = json.loads(frames[4], parse_float=_no_float, parse_int=_small_int, parse_constant=_no_float)
+    except (ValueError, RecursionError):
+        return "replay_done"
+    top = min(last, last_sent)
+    if last_sent > MAX_SEQ or not 1 <= first <= last or not isinstance(ranges, list) or len(ranges) > 1024 or not all(
+            isinstance(r, list) and len(r) == 2 and all(type(x) is int for x in r) and first <= r[0] <= r[1] <= top
+            for r in ranges):
+        return "replay_done"
+    return first, last, last_sent, ranges
 
 
 # -- source ----------------------------------------------------------------------------------

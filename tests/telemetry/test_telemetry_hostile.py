@@ -306,7 +306,8 @@ def test_oversized_frames_are_refused_by_zeromq(hk_dict, tmp_path):
 
 def test_memory_is_bounded_in_bytes_and_sources(hk_dict, tmp_path):
     """Messages held behind a gap stay within the hold budget (the oldest are processed out of
-    order, none dropped); 300 source ids never make more than ``max_sources`` trackers."""
+    order, none dropped); 300 source ids never make more than ``max_sources`` trackers, 300
+    spacecraft names never more than ``max_spacecraft`` (main kept every id and name for good)."""
     ctx, path, server, evil = _rig(tmp_path, memory_bytes=40_000, max_sources=20, replay_timeout_s=0.05)
     _connect(server, evil)
     rows = hk_rows(hk_dict, 2000)
@@ -318,11 +319,12 @@ def test_memory_is_bounded_in_bytes_and_sources(hk_dict, tmp_path):
         peak = max(peak, server._held_bytes)
     for i in range(300):
         _heartbeat(evil, f"id-{i}", 0, _hb_body("inproc://x"))
+        _data(evil, f"sc-{i}", 1, b"x", spacecraft=f"SC-{i}")       # a new spacecraft name each
         server.step(0)
-        assert len(server.trackers) <= 20
+        assert len(server.trackers) <= 20 and len(server._spacecraft) <= 100
     assert _pump(server, [], lambda: server._held_bytes == 0 and not server._chunks, 500)
     assert peak <= 20_000 and server.counters["released_out_of_order"] > 0
-    assert server.counters["rejected.too_many_sources"] > 0
+    assert server.counters["rejected.too_many_sources"] > 0 and server.counters["rejected.too_many_spacecraft"] > 0
     assert _archived_rows(path, "FS8-1")[1]["packets_archived"] == 2000
     server.close()
     evil.close(0)

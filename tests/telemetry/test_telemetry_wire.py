@@ -5,7 +5,7 @@ import struct
 import pytest
 
 from telemetry.stream import (HEADER, KIND_DATA, KIND_HEARTBEAT, KIND_REPLAY, Message, decode_message,
-                              encode_message, parse_heartbeat)
+                              encode_message, parse_done, parse_heartbeat)
 from telemetry.tracker import MAX_SEQ, SourceTracker
 
 SID = "FS8-1-0123456789abcdef01234567"
@@ -161,3 +161,18 @@ def test_saved_state_is_validated(state):
 def test_saved_state_ranges_are_sorted_and_merged():
     t = SourceTracker.from_json("s", json.dumps({"highest": 20, "missing": [[8, 9], [1, 3], [4, 5], [15, 20]]}))
     assert t.missing == [[1, 5], [8, 9], [15, 20]] and t.committed == 0
+
+
+def _done(first=1, last=10, last_sent=10, ranges=b"[]", sid=b"s"):
+    return [b"DONE", sid, struct.pack(">QQ", first, last), struct.pack(">Q", last_sent), ranges]
+
+
+def test_replay_done_is_validated():
+    assert parse_done(_done(ranges=b"[[2, 3]]"), "s") == (1, 10, 10, [[2, 3]])
+    assert parse_done(_done(last_sent=5, ranges=b"[[2, 5]]"), "s") == (1, 10, 5, [[2, 5]])
+    for frames in (_done(ranges=b"[[1, 1e400]]"), _done(ranges=b"[[1, 18446744073709551615]]"),
+                   _done(ranges=b"[[5, 1]]"), _done(ranges=b"[[0, 3]]"), _done(ranges=b"[[1, 11]]"),
+                   _done(last_sent=5, ranges=b"[[4, 6]]"), _done(ranges=b"[" * 5000), _done(ranges=b"[[true, 2]]"),
+                   _done(ranges=b"[[1.0, 2]]"), _done(ranges=b"x"), _done(first=5, last=4), _done(first=0), _done(last_sent=2**63), _done(sid=b"other"),
+                   _done()[:4], _done(ranges=b"[" + b"[1, 1], " * 1100 + b"[1, 1]]")):
+        assert parse_done(frames, "s") == "replay_done", frames
