@@ -272,7 +272,8 @@ def main(argv=None) -> int:
     print(f"  hostile client: {dict(hostile_sent)}")
     print(f"  platform: rejected {rejected}")
     print(f"  platform: gaps {s['gaps']}, recovered packets {s['recovered_packets']}, duplicates {s['duplicates']},"
-          f" missing messages {s['missing_messages']} (the hostile client's lies), quarantined {s['quarantined']}")
+          f" messages lost {s['missing_messages']}, skipped {s['skipped_messages']} (the hostile client's"
+          f" sequence jumps), quarantined {s['quarantined']}")
     print(f"  platform peak RSS {platform.peak_rss_kb / 1024:.0f} MB (limit {args.rss_limit_mb:.0f} MB);"
           f" log lines {len(log_lines)}")
     ok = ok and platform.peak_rss_kb / 1024 < args.rss_limit_mb

@@ -52,7 +52,7 @@ __all__ = ["Archive", "Table", "COUNTERS", "iso_utc", "parse_time"]
 COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
             "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
             "messages_received", "sequence_gaps", "alarms_raised", "late_unchecked", "rejected_messages",
-            "duplicate_messages", "sequence_jumps", "released_out_of_order")
+            "duplicate_messages", "sequence_jumps", "skipped_messages", "released_out_of_order")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);

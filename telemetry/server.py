@@ -290,8 +290,8 @@ class PlatformServer:
         self._dirty.add(tr.source_id)
         if gaps:
             self._pending["gaps"] += gaps
-        if lost:                                # a jump beyond the window
-            self._pending["missing_messages"] += lost
+        if lost:                                # a jump beyond the window: never asked for
+            self._pending["skipped_messages"] += lost
             self._pending["sequence_jumps"] += 1
 
     def _deliver(self, tr: SourceTracker, seq: int, item: tuple) -> None:

@@ -11,7 +11,7 @@ restarted from the archive asks for them again instead of believing it has them.
 
 Bounds (every number here may come from a hostile peer or a damaged archive): sequences are
 within 1 .. 2**63 - 1; a message more than ``window`` beyond ``highest`` does not open a gap of
-that size: what lies more than ``window`` below it is declared lost at once (a new session, as
+that size: what lies more than ``window`` below it is given up at once (skipped: a new session, as
 far as replay goes) and only the last ``window`` are asked for; at most ``max_ranges`` ranges
 are kept (the oldest are declared lost). Every operation costs O(number of ranges), never
 O(messages).
