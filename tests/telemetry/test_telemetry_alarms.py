@@ -9,6 +9,7 @@ import pytest
 from groundseg.cli import main
 from telemetry.archive import Archive
 from telemetry.errors import ArchiveError
+from telemetry.monitor import snapshot
 from telemetry.platform import Platform
 from telemetry.publisher import housekeeping_values
 
@@ -38,6 +39,10 @@ def test_cleared_before_acknowledged_stays_visible_and_unacknowledged_first(hk_d
     assert [(r["parameter"], r["state"], r["condition"]) for r in rows] == [
         ("rw2_speed", "active_unacknowledged", "active"), ("rw1_speed", "returned_unacknowledged", "normal")]
     assert a.stats()["open_alarms"] == 2 and a.stats()["unacknowledged_alarms"] == 2
+    screen = snapshot(a, hk_dict, now_s=T0 + 100).splitlines()
+    shown = [x for x in screen if x.startswith("  #")]
+    assert "rw2_speed" in shown[0] and "ACTIVE UNACKNOWLEDGED" in shown[0]
+    assert "rw1_speed" in shown[1] and "RETURNED UNACKNOWLEDGED" in shown[1]
     a.acknowledge_alarm(rows[0]["id"], "alice", "wheel 2 commanded off", now_s=T0 + 101)
     rows = a.alarms("open", now_s=T0 + 102).records()          # still open: unacknowledged first
     assert [(r["parameter"], r["state"]) for r in rows] == [("rw1_speed", "returned_unacknowledged"),
