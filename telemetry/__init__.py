@@ -23,7 +23,7 @@ Over ZeroMQ: ``PlatformServer(listen, archive, keys=...).run(...)`` and ``Source
 keys=...).send(...)`` (or ``publish_housekeeping``); both write the same archive format. What
 is guaranteed under hostile input and faults: README, "Reliability".
 """
-from .archive import Archive, Table
+from .archive import Archive
 from .dictionary import SEVERITIES, Dictionary, PacketType, Parameter
 from .errors import TelemetryError
 from .limits import AlarmEvent, LimitChecker
@@ -34,7 +34,7 @@ from .keys import generate_keys
 from .server import PlatformServer
 from .stream import Source
 
-__all__ = ["Archive", "Table", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
+__all__ = ["Archive", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
            "AlarmEvent", "LimitChecker", "crc16", "crc16_rows", "decode_headers", "encode_packets",
            "split_packets", "Chunk", "Platform", "housekeeping_values", "publish_housekeeping",
            "PlatformServer", "Source", "generate_keys"]

@@ -32,10 +32,7 @@ Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
 """
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 import os
 import sqlite3
 import time
@@ -44,10 +41,12 @@ from pathlib import Path
 
 import numpy as np
 
+from groundseg.table import Table
+
 from . import alarms as _alarms
 from .errors import ArchiveError
 
-__all__ = ["Archive", "Table", "COUNTERS", "iso_utc", "parse_time"]
+__all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time"]
 
 COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
             "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
@@ -85,10 +84,17 @@ CREATE TABLE IF NOT EXISTS actions(id INTEGER PRIMARY KEY, time_s REAL NOT NULL,
 """
 
 
+def utc_us(time_s) -> np.ndarray:
+    """Unix seconds (n,) -> ``datetime64[us]`` (n,), NaT where NaN."""
+    us = np.round(np.asarray(time_s, dtype=np.float64) * 1e6)
+    out = np.where(np.isfinite(us), us, 0).astype(np.int64).view("datetime64[us]")
+    out[~np.isfinite(us)] = np.datetime64("NaT")
+    return out
+
+
 def iso_utc(time_s) -> np.ndarray:
     """Unix seconds (n,) -> ISO 8601 UTC strings with microseconds and 'Z'."""
-    us = np.round(np.asarray(time_s, dtype=np.float64) * 1e6).astype("datetime64[us]")
-    return np.char.add(np.datetime_as_string(us, unit="us"), "Z")
+    return np.char.add(np.datetime_as_string(utc_us(time_s), unit="us"), "Z")
 
 
 def parse_time(text: str, what: str = "time") -> float:
@@ -102,45 +108,21 @@ def parse_time(text: str, what: str = "time") -> float:
     return t.timestamp()
 
 
-class Table:
-    """Column arrays with a fixed column order; ``to_csv()`` and ``to_json()`` (list of records)."""
-
-    def __init__(self, columns: dict[str, list | np.ndarray]):
-        self.columns = {k: list(v.tolist() if isinstance(v, np.ndarray) else v) for k, v in columns.items()}
-
-    def __len__(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
-    def __getitem__(self, name: str) -> list:
-        return self.columns[name]
-
-    def records(self) -> list[dict]:
-        names = list(self.columns)
-        return [dict(zip(names, row)) for row in zip(*self.columns.values())]
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(self.columns)
-        w.writerows(zip(*self.columns.values()))
-        return out.getvalue()
-
-    def to_json(self) -> str:
-        return json.dumps(self.records(), allow_nan=False, default=str)
-
-
 _ALARM_FIELDS = ("id", "spacecraft", "parameter", "state", "condition", "severity", "max_severity", "reason", "value",
                  "raised_utc", "cleared_utc", "acknowledged_utc", "operator", "comment", "shelved_until_utc",
                  "shelved_by")
+_ALARM_TIMES = ("raised", "cleared", "acknowledged", "shelved_until")
 
 
-def _alarm_record(r: dict) -> dict:
-    """An alarm row of telemetry/alarms.py with ISO 8601 times, keys ``_ALARM_FIELDS``."""
-    out = dict(r)
-    for key in ("raised", "cleared", "acknowledged", "shelved_until"):
-        t = out.pop(key + "_s")
-        out[key + "_utc"] = None if t is None else str(iso_utc([t])[0])
-    return {k: out[k] for k in _ALARM_FIELDS}
+def _alarm_table(rows: list[dict]) -> Table:
+    """Alarm rows of telemetry/alarms.py as a Table of ``_ALARM_FIELDS`` (times to the microsecond)."""
+    cols = {}
+    for k in _ALARM_FIELDS:
+        if k.endswith("_utc"):
+            cols[k] = utc_us([np.nan if r[k[:-4] + "_s"] is None else r[k[:-4] + "_s"] for r in rows])
+        else:
+            cols[k] = [r[k] for r in rows]
+    return Table(cols, {t + "_utc": "us" for t in _ALARM_TIMES})
 
 
 def _describe(exc: sqlite3.Error) -> str:
@@ -360,9 +342,9 @@ class Archive:
 
         def pick(v):
             return [v[i] for i in order.tolist()]
-        return Table({"time_utc": iso_utc(ticks[order] / 16777216.0), "spacecraft": pick(cols["spacecraft"]),
+        return Table({"time_utc": utc_us(ticks[order] / 16777216.0), "spacecraft": pick(cols["spacecraft"]),
                       "apid": pick(cols["apid"]), "seq_count": seq[order], "length": pick(cols["length"]),
-                      "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])})
+                      "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])}, {"time_utc": "us"})
 
     @_sql_errors
     def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
@@ -408,27 +390,26 @@ class Archive:
         id, spacecraft, parameter, state (one of ``telemetry.alarms.STATES``), condition (active |
         normal), severity, max_severity, reason, value, raised_utc, cleared_utc, acknowledged_utc,
         operator (who acknowledged), comment, shelved_until_utc, shelved_by."""
-        rows = [_alarm_record(r) for r in _alarms.alarm_rows(self.db, state, now_s)]
-        return Table({k: [r[k] for r in rows] for k in _ALARM_FIELDS})
+        return _alarm_table(_alarms.alarm_rows(self.db, state, now_s))
 
     @_sql_errors
     def acknowledge_alarm(self, alarm_id: int, operator: str, comment: str = "", *, now_s: float | None = None) -> dict:
         """Acknowledge alarm ``alarm_id`` as ``operator``: {"alarm": record as in :meth:`alarms`,
         "already": bool} (an alarm keeps its first acknowledgement). Recorded in ``actions``."""
         out = _alarms.acknowledge_alarm(self.db, alarm_id, operator, comment, now_s)
-        return {"alarm": _alarm_record(out["alarm"]), "already": out["already"]}
+        return {"alarm": _alarm_table([out["alarm"]]).records()[0], "already": out["already"]}
 
     @_sql_errors
     def shelve_alarm(self, alarm_id: int, operator: str, duration_s: float, comment: str = "", *,
                      now_s: float | None = None) -> dict:
         """Shelve alarm ``alarm_id`` for ``duration_s``: {"alarm": record}. Recorded in ``actions``."""
-        return {"alarm": _alarm_record(_alarms.shelve_alarm(self.db, alarm_id, operator, duration_s, comment,
-                                                            now_s)["alarm"])}
+        row = _alarms.shelve_alarm(self.db, alarm_id, operator, duration_s, comment, now_s)["alarm"]
+        return {"alarm": _alarm_table([row]).records()[0]}
 
     @_sql_errors
     def actions(self) -> Table:
         """Operator actions in order: id, time_utc, operator, action, alarm_id, comment, detail."""
         rows = _alarms.action_rows(self.db)
         cols = list(zip(*rows)) if rows else [[] for _ in range(7)]
-        return Table({"id": cols[0], "time_utc": [str(iso_utc([t])[0]) for t in cols[1]], "operator": cols[2],
-                      "action": cols[3], "alarm_id": cols[4], "comment": cols[5], "detail": cols[6]})
+        return Table({"id": cols[0], "time_utc": utc_us(cols[1]), "operator": cols[2], "action": cols[3],
+                      "alarm_id": cols[4], "comment": cols[5], "detail": cols[6]}, {"time_utc": "us"})
