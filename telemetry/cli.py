@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import signal
 import sys
 import threading
@@ -165,23 +164,21 @@ def _shelve(args) -> int:
     return 0
 
 
+def _number(kind):
+    """An argparse type: a number of ``kind`` (finite: checked for every option by the CLI)."""
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    return parse
+
+
 def _fraction(text: str) -> float:
     v = _number(float)(text)
     if not 0.0 <= v <= 1.0:
         raise argparse.ArgumentTypeError(f"must be within 0..1, got {v}")
     return v
-
-
-def _number(kind):
-    def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-        return v
-    return parse
 
 
 def _nonnegative(text: str) -> float:
