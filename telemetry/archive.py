@@ -14,6 +14,10 @@ Tables (stable; other tools read them)::
         type and spacecraft, and per parameter the engineering values (BLOB of NumPy ``dtype``,
         e.g. '<f8', '<i2') and limit severities (int8 BLOB, NULL when all nominal)
     latest(spacecraft, parameter, time_s, value, severity, reason)
+    sample_tiles(spacecraft, parameter, width_s, tile, n, vmin, vmax, vsum)
+        per epoch-aligned interval [tile * width_s, (tile + 1) * width_s) of each tile width, the
+        count, min, max and sum of a parameter's finite values: time-bucketed queries
+        (:meth:`Archive.samples`, telemetry/samples.py) read these, not the values
     alarms(id, spacecraft, parameter, state, severity, max_severity, reason, value,
            raised_s, cleared_s, acknowledged_s, operator, comment, shelved_until_s, shelved_by)
         state: the condition, raised|cleared; what operators see is in telemetry/alarms.py
@@ -33,6 +37,7 @@ Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sqlite3
 import time
@@ -44,6 +49,7 @@ import numpy as np
 from groundseg.table import Table
 
 from . import alarms as _alarms
+from . import samples as _samples
 from .errors import ArchiveError
 
 __all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time"]
@@ -69,6 +75,9 @@ CREATE TABLE IF NOT EXISTS segment_values(parameter TEXT NOT NULL, segment_id IN
     value BLOB NOT NULL, severity BLOB, PRIMARY KEY(parameter, segment_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, time_s REAL, value REAL,
     severity INTEGER, reason TEXT, PRIMARY KEY(spacecraft, parameter));
+CREATE TABLE IF NOT EXISTS sample_tiles(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, width_s INTEGER NOT NULL,
+    tile INTEGER NOT NULL, n INTEGER NOT NULL, vmin REAL NOT NULL, vmax REAL NOT NULL, vsum REAL NOT NULL,
+    PRIMARY KEY(spacecraft, parameter, width_s, tile)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, parameter TEXT NOT NULL,
     state TEXT NOT NULL, severity INTEGER NOT NULL, max_severity INTEGER NOT NULL, reason TEXT, value REAL,
     raised_s REAL NOT NULL, cleared_s REAL, acknowledged_s REAL, operator TEXT, comment TEXT, shelved_until_s REAL,
@@ -167,6 +176,8 @@ class Archive:
                 for column, kind in _alarms.ADDED_COLUMNS.items():     # archives written before
                     if column not in have:
                         self.db.execute(f"ALTER TABLE alarms ADD COLUMN {column} {kind}")
+                if self.meta("sample_tiles") is None:
+                    self._backfill_tiles()
             self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
         except sqlite3.DatabaseError as exc:
             target = Path(self.path)
@@ -221,6 +232,41 @@ class Archive:
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
+
+    def add_tiles(self, spacecraft: int, parameters: list[str], time_s: np.ndarray, values: np.ndarray) -> None:
+        """Merge the tiles of ``values`` (n_parameter, n) at sorted ``time_s`` (n,) into ``sample_tiles``."""
+        rows = []
+        for width, tile, n, lo, hi, total in _samples.tiles(time_s, values):
+            for k, name in enumerate(parameters):
+                has = np.flatnonzero(n[k])
+                rows += zip([spacecraft] * has.size, [name] * has.size, [width] * has.size, tile[has].tolist(),
+                            n[k, has].tolist(), lo[k, has].tolist(), hi[k, has].tolist(), total[k, has].tolist())
+        self.db.executemany("INSERT INTO sample_tiles(spacecraft, parameter, width_s, tile, n, vmin, vmax, vsum)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(spacecraft, parameter, width_s, tile) DO UPDATE"
+                            " SET n = n + excluded.n, vmin = MIN(vmin, excluded.vmin), vmax = MAX(vmax, excluded.vmax),"
+                            " vsum = vsum + excluded.vsum", rows)
+
+    def _backfill_tiles(self) -> None:
+        """Tiles of an archive written before them, from its values, segment by segment."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            segments = self.db.execute("SELECT id, spacecraft, time_s FROM segments ORDER BY id").fetchall()
+            for seg_id, sc, tb in segments:
+                names, values = [], []
+                for name, dtype, v in self.db.execute("SELECT parameter, dtype, value FROM segment_values"
+                                                      " WHERE segment_id = ?", (seg_id,)):
+                    names.append(name)
+                    values.append(np.frombuffer(v, dtype=np.dtype(dtype)).astype(np.float64))
+                t = np.frombuffer(tb, dtype=np.float64)
+                order = np.argsort(t, kind="stable")
+                if names:
+                    self.add_tiles(sc, names, t[order], np.stack(values)[:, order])
+            self.set_meta("sample_tiles", "1")
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     # -- reading ----------------------------------------------------------------------------
     @_sql_errors
@@ -379,6 +425,36 @@ class Archive:
         sc, t, v, s = sc[keep], t[keep], v[keep], s[keep]
         order = np.lexsort((t, sc.astype(str)))
         return sc[order], t[order], v[order], s[order]
+
+    @_sql_errors
+    def samples(self, spacecraft: str, parameter: str, start_s: float, end_s: float, buckets: int) -> Table:
+        """One parameter of one spacecraft in at most ``buckets`` time buckets over [start_s, end_s):
+        time_utc (bucket start), min, max, mean, count; buckets without a finite value are left out.
+        Bucket widths and alignment: telemetry/samples.py (1 s to days, whole buckets aligned to the
+        epoch); from the tiles in SQL for widths of a minute or more, else from the values."""
+        width = _samples.bucket_width_s(float(start_s), float(end_s), buckets)
+        first, stop = math.floor(start_s / width), math.ceil(end_s / width)
+        tile_w = _samples.tile_width_s(width)
+        if tile_w is None:
+            _, t, v, _ = self.parameter_arrays(parameter, start_s=first * width, end_s=stop * width,
+                                               spacecraft=spacecraft)
+            b, lo, hi, total, n = _samples.buckets(t, v, width, first, stop)
+        else:
+            if self.meta("sample_tiles") is None:
+                raise ArchiveError(f"{self.path}: written before time buckets existed: open it once for writing"
+                                   " (e.g. groundseg telemetry ack or platform) to build them")
+            k = width // tile_w
+            rows = self.db.execute(
+                "SELECT (t.tile - ?) / ?, MIN(t.vmin), MAX(t.vmax), SUM(t.vsum), SUM(t.n) FROM sample_tiles t"
+                " JOIN names s ON s.id = t.spacecraft AND s.kind = 'spacecraft' WHERE s.name = ? AND t.parameter = ?"
+                " AND t.width_s = ? AND t.tile >= ? AND t.tile < ? GROUP BY 1 ORDER BY 1",
+                (first * k, k, spacecraft, parameter, tile_w, first * k, stop * k)).fetchall()
+            cols = list(zip(*rows)) if rows else [[]] * 5
+            b = first + np.asarray(cols[0], dtype=np.int64)
+            lo, hi, total = (np.asarray(c, dtype=np.float64) for c in cols[1:4])
+            n = np.asarray(cols[4], dtype=np.int64)
+        return Table({"time_utc": utc_us(b * float(width)), "min": lo, "max": hi,
+                      "mean": total / np.maximum(n, 1), "count": n}, {"time_utc": "us"})
 
     @_sql_errors
     def parameter_names(self) -> list[str]:

@@ -310,7 +310,7 @@ class Platform:
         first = pt.parameters[0].name
         checked = time_s > self.checker.last_time(sc_name, first)
         c["late_unchecked"] += int(np.count_nonzero(~checked))
-        latest_rows, value_rows = [], []
+        latest_rows, value_rows, stored_values = [], [], []
         cur = db.execute("INSERT INTO segments(spacecraft, packet, t_first_s, t_last_s, n, received_s, time_s)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?)", (s_id, pt.name, float(time_s.min()), float(time_s.max()),
                                                            int(time_s.size), now, time_s.tobytes()))
@@ -331,9 +331,11 @@ class Platform:
             elif checked.any():
                 latest_rows.append((s_id, p.name, float(time_s[checked][-1]), float(value[checked][-1]), 0, ""))
             stored = value.astype(_storage_dtype(p))
+            stored_values.append(stored)
             value_rows.append((p.name, seg_id, stored.dtype.str, stored.tobytes(), None if sev is None else sev.tobytes()))
         db.executemany("INSERT INTO segment_values(parameter, segment_id, dtype, value, severity) VALUES (?, ?, ?, ?, ?)",
                        value_rows)
+        self.archive.add_tiles(s_id, [p.name for p in pt.parameters], time_s, np.stack(stored_values))
         db.executemany("INSERT OR REPLACE INTO latest(spacecraft, parameter, time_s, value, severity, reason)"
                        " VALUES (?, ?, ?, ?, ?, ?)", latest_rows)
 
