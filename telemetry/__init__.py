@@ -6,7 +6,7 @@ Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch spli
 ``platform`` (in-process pipeline), ``stream`` (ZeroMQ wire format, validation, sources),
 ``keys`` (CurveZMQ key directory, per-source identities), ``tracker`` (per-source sequence
 state), ``server`` (networked platform), ``publisher`` (housekeeping source), ``monitor``
-(terminal display), ``cli`` (``groundseg telemetry ...``).
+(terminal display). Its command line, ``groundseg telemetry ...``, is ``groundseg/cli/telemetry.py``.
 
 Programmatic path for a simulator (no sockets)::
 
