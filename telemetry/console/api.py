@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from ..archive import iso_utc, parse_time
 from ..errors import ArchiveError
+from ..samples import bucket_width_s
 from . import maplayers
 from .errors import BadRequest, NotFound
 from .sessions import COOKIE
@@ -26,6 +27,7 @@ __all__ = ["ROUTES", "MAX_BODY_BYTES", "MAX_BUCKETS"]
 MAX_BODY_BYTES = 16 << 10
 MAX_BUCKETS = 10_000
 _PLAN_SPAN_S = 14 * 86400.0
+_SAMPLES_SPAN_S = 100 * 365.25 * 86400.0
 
 
 # -- checks of what a request carries -------------------------------------------------------------
@@ -247,12 +249,12 @@ async def latest(request):
 
 
 async def samples(request):
+    """Buckets of one parameter (``Archive.samples``); the bucket width in ``X-Bucket-Width-S``."""
     c = _console(request)
     sc, name = request.path_params["spacecraft"], request.path_params["name"]
     buckets = _integer(request, "buckets", 500, 1, MAX_BUCKETS)
-    start, end = _time(request, "start"), _time(request, "end")
-    if start is not None and end is not None and not end > start:
-        raise BadRequest("end must be after start")
+    now = c.clock.now_s()
+    start, end = _window(request, 3600.0, 0.0, _SAMPLES_SPAN_S, now)
 
     def read():
         v = c.view()
@@ -260,13 +262,13 @@ async def samples(request):
             raise NotFound(f"no spacecraft {sc!r} in the archive")
         if c.dictionary is not None and name not in c.dictionary.parameters:
             raise NotFound(f"no parameter {name!r} in the dictionary")
-        now = c.clock.now_s()
-        s = now - 3600.0 if start is None else start
-        e = (s + 3600.0 if start is not None else now) if end is None else end
-        if not e > s:
-            raise BadRequest("end must be after start")
-        return v.archive.samples(sc, name, s, e, buckets).records()
-    return JSONResponse(await run_in_threadpool(read))
+        try:
+            width = bucket_width_s(start, end, buckets)
+        except ArchiveError as exc:
+            raise BadRequest(str(exc)) from None
+        return v.archive.samples(sc, name, start, end, buckets).records(), width
+    rows, width = await run_in_threadpool(read)
+    return JSONResponse(rows, headers={"X-Bucket-Width-S": str(width)})
 
 
 # -- alarms -------------------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ class Console:
         with self._write_lock:
             if self._writer is None:
                 self._writer = Archive(self.archive_path, create=False)
-            if self._writer.db.execute("SELECT 1 FROM alarms WHERE id=?", (alarm_id,)).fetchone() is None:
+            if not self._writer.execute("SELECT 1 FROM alarms WHERE id=?", (alarm_id,)):
                 raise NotFound(f"no alarm with id {alarm_id}")
             return getattr(self._writer, method)(alarm_id, *args)
 

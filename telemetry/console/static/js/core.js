@@ -31,8 +31,9 @@ export function emit(name, value) {
   }
 }
 
-/** JSON API call; throws ApiError with the server's one-line message. */
-export async function api(path, { method = "GET", body, signal } = {}) {
+/** JSON API call; throws ApiError with the server's one-line message. With ``headers``, returns
+ * {doc, headers}. */
+export async function api(path, { method = "GET", body, signal, headers: wantHeaders = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && session.csrf) headers["X-CSRF-Token"] = session.csrf;
@@ -50,7 +51,7 @@ export async function api(path, { method = "GET", body, signal } = {}) {
     if (r.status === 401) emit("unauthorized");
     throw new ApiError(r.status, (doc && doc.error) || r.statusText);
   }
-  return doc;
+  return wantHeaders ? { doc, headers: r.headers } : doc;
 }
 
 // -- the console's clock: server time extrapolated at its rate ------------------------------

@@ -13,10 +13,11 @@ function niceStep(span, target) {
 }
 
 /**
- * Draw ``buckets`` ([{time_ms, min, max, mean, count}]) over [startMs, endMs] into ``canvas``;
- * returns a function (x in CSS pixels) -> the bucket under it, or null.
+ * Draw ``buckets`` ([{time_ms, min, max, mean, count}], each ``widthMs`` wide from its time, in
+ * time order, empty ones left out) over [startMs, endMs] into ``canvas``; returns a function
+ * (x in CSS pixels) -> the bucket under it, or null.
  */
-export function drawPlot(canvas, { buckets, startMs, endMs, limits = {}, parameter = null }) {
+export function drawPlot(canvas, { buckets, widthMs, startMs, endMs, limits = {}, parameter = null }) {
   const dpr = window.devicePixelRatio || 1;
   const W = canvas.clientWidth, H = canvas.clientHeight;
   canvas.width = Math.round(W * dpr);
@@ -78,8 +79,7 @@ export function drawPlot(canvas, { buckets, startMs, endMs, limits = {}, paramet
     g.beginPath(); g.moveTo(left, Y(v)); g.lineTo(left + pw, Y(v)); g.stroke();
   }
   g.setLineDash([]);
-  // band and mean, broken where a bucket is empty
-  const widthMs = buckets.length ? (endMs - startMs) / buckets.length : 0;
+  // band (min..max) and mean, broken where buckets are missing
   g.fillStyle = "rgba(74,163,255,0.28)";
   g.strokeStyle = "#7cc4ff";
   g.lineWidth = 1.4;
@@ -87,18 +87,28 @@ export function drawPlot(canvas, { buckets, startMs, endMs, limits = {}, paramet
   const flush = () => {
     if (!run.length) return;
     g.beginPath();
-    run.forEach((b, i) => { const x = X(b.time_ms); if (i === 0) g.moveTo(x, Y(b.max)); else g.lineTo(x, Y(b.max)); g.lineTo(x + X(b.time_ms + widthMs) - X(b.time_ms), Y(b.max)); });
-    for (let i = run.length - 1; i >= 0; i--) { const b = run[i]; g.lineTo(X(b.time_ms + widthMs), Y(b.min)); g.lineTo(X(b.time_ms), Y(b.min)); }
+    run.forEach((b, i) => {
+      if (i === 0) g.moveTo(X(b.time_ms), Y(b.max)); else g.lineTo(X(b.time_ms), Y(b.max));
+      g.lineTo(X(b.time_ms + widthMs), Y(b.max));
+    });
+    for (let i = run.length - 1; i >= 0; i--) {
+      g.lineTo(X(run[i].time_ms + widthMs), Y(run[i].min));
+      g.lineTo(X(run[i].time_ms), Y(run[i].min));
+    }
     g.closePath();
     g.fill();
     g.beginPath();
     run.forEach((b, i) => { const x = X(b.time_ms + widthMs / 2); if (i === 0) g.moveTo(x, Y(b.mean)); else g.lineTo(x, Y(b.mean)); });
     g.stroke();
-    if (run.length === 1) { g.beginPath(); g.arc(X(run[0].time_ms + widthMs / 2), Y(run[0].mean), 2, 0, 7); g.fillStyle = "#7cc4ff"; g.fill(); g.fillStyle = "rgba(74,163,255,0.28)"; }
+    if (run.length === 1) {
+      g.beginPath(); g.arc(X(run[0].time_ms + widthMs / 2), Y(run[0].mean), 2, 0, 7);
+      g.fillStyle = "#7cc4ff"; g.fill(); g.fillStyle = "rgba(74,163,255,0.28)";
+    }
     run = [];
   };
-  for (const b of buckets) {
-    if (b.count > 0 && Number.isFinite(b.mean)) run.push(b); else flush();
+  for (const b of filled) {
+    if (run.length && b.time_ms - run[run.length - 1].time_ms > widthMs * 1.001) flush();
+    run.push(b);
   }
   flush();
   g.restore();
@@ -109,9 +119,13 @@ export function drawPlot(canvas, { buckets, startMs, endMs, limits = {}, paramet
     g.fillText("no samples in this window", left + pw / 2, top + ph / 2);
   }
   return (x) => {
-    if (x < left || x > left + pw || !buckets.length) return null;
+    if (x < left || x > left + pw || !filled.length) return null;
     const ms = startMs + (x - left) / pw * (endMs - startMs);
-    const i = Math.min(buckets.length - 1, Math.max(0, Math.floor((ms - startMs) / widthMs)));
-    return { bucket: buckets[i], x: X(buckets[i].time_ms + widthMs / 2), y: Number.isFinite(buckets[i].mean) ? Y(buckets[i].mean) : top };
+    let best = null;
+    for (const b of filled) {
+      if (b.time_ms <= ms + widthMs / 2 && (!best || b.time_ms > best.time_ms)) best = b;
+    }
+    if (!best || ms - best.time_ms > 1.5 * widthMs) return null;
+    return { bucket: best, x: X(best.time_ms + widthMs / 2), y: Y(best.mean) };
   };
 }

@@ -3,6 +3,10 @@
 import { api, clock, every, fmtUtc, fmtValue, h, onLive, parseUtc, worst } from "../core.js";
 import { drawPlot } from "../plot.js";
 
+function fmtWidth(s) {
+  return s >= 86400 ? `${s / 86400} d` : s >= 3600 ? `${s / 3600} h` : s >= 60 ? `${s / 60} min` : `${s} s`;
+}
+
 const RANGES = [["10 min", 600], ["1 h", 3600], ["6 h", 21600], ["24 h", 86400], ["7 d", 604800]];
 
 export function mount(root, rest) {
@@ -16,6 +20,7 @@ export function mount(root, rest) {
   let plotData = null;
   let hover = null;
   let plotBusy = false;
+  let plotError = "";
 
   const scList = h("div", { class: "sc-list", id: "sc-list" });
   const tbody = h("tbody");
@@ -78,7 +83,9 @@ export function mount(root, rest) {
   function renderTable() {
     const values = latest[selected] || {};
     document.getElementById("values-title").textContent = selected ? `Latest values \u2014 ${selected}` : "Latest values";
-    tbody.replaceChildren(...Object.keys(values).map((name) => {
+    const known = Object.keys(dictionary);
+    const names = [...known.filter((n) => n in values), ...Object.keys(values).filter((n) => !(n in dictionary))];
+    tbody.replaceChildren(...names.map((name) => {
       const v = values[name];
       const p = dictionary[name];
       return h("tr", { class: `clickable${name === parameter ? " selected" : ""}`, dataset: { parameter: name },
@@ -106,18 +113,23 @@ export function mount(root, rest) {
     const p = dictionary[parameter];
     title.textContent = `${selected} \u00b7 ${parameter}${p && p.unit ? ` [${p.unit}]` : ""}`;
     try {
-      const rows = await api(`/api/parameters/${encodeURIComponent(selected)}/${encodeURIComponent(parameter)}/samples`
-        + `?start=${encodeURIComponent(new Date(a).toISOString())}&end=${encodeURIComponent(new Date(b).toISOString())}&buckets=${n}`);
-      plotData = { buckets: rows.map((r) => ({ ...r, time_ms: parseUtc(r.time_utc) })), startMs: a, endMs: b };
+      const path = `/api/parameters/${encodeURIComponent(selected)}/${encodeURIComponent(parameter)}/samples`
+        + `?start=${encodeURIComponent(new Date(a).toISOString())}&end=${encodeURIComponent(new Date(b).toISOString())}&buckets=${n}`;
+      const { doc: rows, headers } = await api(path, { headers: true });
+      const width = Number(headers.get("X-Bucket-Width-S"));
+      plotError = "";
+      plotData = { buckets: rows.map((r) => ({ ...r, time_ms: parseUtc(r.time_utc) })), widthMs: width * 1000, startMs: a, endMs: b };
       errorBox.textContent = "";
-      const count = rows.reduce((s, r) => s + r.count, 0);
-      summary.textContent = `${rows.length} buckets of ${((b - a) / 1000 / rows.length).toFixed(1)} s, ${count} samples, `
+      const count = rows.reduce((sum, r) => sum + r.count, 0);
+      summary.textContent = `${rows.length} buckets of ${fmtWidth(width)} with data, ${count} samples, `
         + `${fmtUtc(a)} .. ${fmtUtc(b)} UTC; band: min..max per bucket, line: mean`;
+      canvas.dataset.request = path;
       canvas.dataset.buckets = String(rows.length);
       canvas.dataset.samples = String(count);
     } catch (e) {
       errorBox.textContent = e.message;
       plotData = null;
+      plotError = e.message;
     } finally {
       plotBusy = false;
     }
@@ -130,7 +142,7 @@ export function mount(root, rest) {
       canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight;
       g.fillStyle = "#0f1620"; g.fillRect(0, 0, canvas.width, canvas.height);
       g.fillStyle = "#8b97a8"; g.font = "13px DejaVu Sans, sans-serif"; g.textAlign = "center";
-      g.fillText(parameter ? "loading" : "click a parameter to plot it", canvas.width / 2, canvas.height / 2);
+      g.fillText(plotError || (parameter ? "loading" : "click a parameter to plot it"), canvas.width / 2, canvas.height / 2);
       return;
     }
     const p = dictionary[parameter];
@@ -156,12 +168,15 @@ export function mount(root, rest) {
     try {
       const d = await api("/api/parameters");
       dictionary = Object.fromEntries(d.parameters.map((p) => [p.name, p]));
-      spacecraft = d.spacecraft;
+      spacecraft = [...new Set([...d.spacecraft, ...spacecraft])].sort();
       if (!selected || !spacecraft.includes(selected)) selected = spacecraft[0] || null;
       const all = await Promise.all(spacecraft.map((sc) => api(`/api/parameters/${encodeURIComponent(sc)}`)));
       for (const doc of all) {
-        latest[doc.spacecraft] = Object.fromEntries(doc.parameters.map((p) => [p.name,
-          { value: p.value, state: p.state, time_ms: p.time_s * 1000 }]));
+        const values = latest[doc.spacecraft] || (latest[doc.spacecraft] = {});
+        for (const p of doc.parameters) {
+          const old = values[p.name];
+          if (!old || old.time_ms <= p.time_s * 1000) values[p.name] = { value: p.value, state: p.state, time_ms: p.time_s * 1000 };
+        }
       }
       errorBox.textContent = "";
     } catch (e) {
@@ -181,7 +196,10 @@ export function mount(root, rest) {
       if (old && old.time_ms > m.time_s * 1000) continue;          // a late packet: not the latest
       values[name] = { value: v.value, state: v.state, time_ms: m.time_s * 1000 };
     }
-    if (!known) { spacecraft = [...spacecraft, m.spacecraft].sort(); if (!selected) selected = m.spacecraft; }
+    if (!known && !spacecraft.includes(m.spacecraft)) {
+      spacecraft = [...spacecraft, m.spacecraft].sort();
+      if (!selected) selected = m.spacecraft;
+    }
     scheduleRender(m.spacecraft === selected);
   });
   let pending = null, pendingTable = false;
