@@ -122,19 +122,20 @@ async def login(request):
     doc = await _body(request)
     user, password = _text(doc, "user", 64, True), _text(doc, "password", 1024, True)
     client = request.client.host if request.client else "?"
-    wait = c.throttle.blocked("user:" + user, "addr:" + client)
+    wait = max(c.user_throttle.blocked(user), c.address_throttle.blocked(client))
     if wait > 0:
         return JSONResponse({"error": f"too many failed logins: try again in {math.ceil(wait)} s"}, 429,
                             headers={"Retry-After": str(math.ceil(wait))})
 
     def check():
-        with c.throttle.checking:
+        with c.password_checks:
             return c.users.authenticate(user, password)
     role = await run_in_threadpool(check)
     if role is None:
-        c.throttle.failed("user:" + user, "addr:" + client)
+        c.user_throttle.failed(user)
+        c.address_throttle.failed(client)
         return JSONResponse({"error": "wrong user name or password"}, 401)
-    c.throttle.succeeded("user:" + user)
+    c.user_throttle.succeeded(user)
     token, s = c.sessions.create(user, role)
     r = JSONResponse({"user": user, "role": role, "csrf_token": s.csrf_token})
     r.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/", secure=request.url.scheme == "https")

@@ -75,7 +75,9 @@ class Console:
         self.users = users or Users.empty()
         self.public_read = bool(public_read)
         self.link_timeout_s = float(link_timeout_s)
-        self.sessions, self.throttle = Sessions(), LoginThrottle()
+        self.sessions = Sessions()
+        self.user_throttle, self.address_throttle = LoginThrottle(max_failures=10), LoginThrottle(max_failures=100)
+        self.password_checks = threading.BoundedSemaphore(2)
         self.hub = Hub()
         self.platform = None
         if listen is not None:

@@ -7,9 +7,10 @@ browser send the cookie but cannot read the token. Sessions end on logout, after
 ``idle_s`` without a request, or ``max_s`` after login; the store is bounded (the oldest
 session goes first). Sessions live in memory: a restarted console asks everyone to log in again.
 
-Failed logins are throttled per user name and per client address: after ``max_failures``
-failures in ``window_s`` further attempts are refused (429) until the window has passed, and
-at most ``checks`` password checks (32 MiB each) run at once.
+Failed logins are throttled per user name (10 a minute: guessing one user's password) and per
+client address (100 a minute: spraying many; higher, since every user behind a proxy or on
+this machine shares one address): past that, attempts are refused (429) until the window has
+passed. The console also runs at most two password checks (32 MiB each) at once.
 """
 from __future__ import annotations
 
@@ -87,13 +88,12 @@ class Sessions:
 class LoginThrottle:
     """Counts failed logins per key (user name, client address) over a sliding window."""
 
-    def __init__(self, *, max_failures: int = 10, window_s: float = 60.0, checks: int = 2, max_keys: int = 100_000,
+    def __init__(self, *, max_failures: int = 10, window_s: float = 60.0, max_keys: int = 100_000,
                  clock=time.monotonic):
         self.max_failures, self.window_s, self.max_keys = int(max_failures), float(window_s), int(max_keys)
         self._clock = clock
         self._failures: OrderedDict[str, deque] = OrderedDict()
         self._lock = threading.Lock()
-        self.checking = threading.BoundedSemaphore(int(checks))
 
     def _recent(self, key: str, now: float) -> deque:
         q = self._failures.get(key)
