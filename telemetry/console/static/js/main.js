@@ -56,7 +56,7 @@ function header() {
     ind.classList.toggle("unacknowledged", sm.unacknowledged > 0);
     ind.textContent = sm.open === 0 ? "No open alarms"
       : `${sm.open} alarm${sm.open > 1 ? "s" : ""}${sm.highest_severity ? " \u00b7 " + sm.highest_severity.toUpperCase() : " \u00b7 shelved"}`
-        + (sm.unacknowledged ? ` \u00b7 ${sm.unacknowledged} unack.` : "");
+        + (sm.unacknowledged ? ` (${sm.unacknowledged} new)` : "");
     ind.title = `${sm.open} open, ${sm.unacknowledged} unacknowledged, ${sm.shelved} shelved`;
   };
   on("status", (st) => showSummary(st.alarms));
@@ -69,7 +69,7 @@ function header() {
 function renderUser() {
   const el = document.getElementById("user");
   if (session.user) {
-    el.replaceChildren(h("span", { "data-user": session.user }, `${session.user} (${session.role})`),
+    el.replaceChildren(h("span", { "data-user": session.user, title: `role: ${session.role}` }, session.user),
       h("a", { href: "#", onclick: async (e) => { e.preventDefault(); await logout(); } }, "Log out"));
   } else {
     el.replaceChildren(h("span", {}, session.publicRead ? "read-only" : ""),

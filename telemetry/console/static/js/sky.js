@@ -59,7 +59,7 @@ export function skyPlot(station, track) {
   }
   const marker = s("g", { class: "sat-marker", visibility: "hidden" },
     s("circle", { r: 4.5, fill: "#e3b341", stroke: "#0e1318", "stroke-width": 1 }),
-    s("text", { x: 6, y: -5, "font-size": 8, fill: "#e3b341", class: "sat-label" }, ""));
+    s("text", { x: 0, y: -8, "font-size": 8, fill: "#e3b341", "text-anchor": "middle", class: "sat-label" }, ""));
   svg.append(marker);
   return svg;
 }
@@ -75,5 +75,9 @@ export function placeSatellite(svg, name, azimuthDeg, elevationDeg) {
   const [x, y] = xy(azimuthDeg, elevationDeg);
   marker.setAttribute("transform", `translate(${x.toFixed(2)},${y.toFixed(2)})`);
   marker.setAttribute("visibility", "visible");
-  marker.querySelector(".sat-label").textContent = name;
+  const label = marker.querySelector(".sat-label");
+  const r = Math.hypot(x, y);           // the name toward the centre: clear of the AOS / LOS labels at the rim
+  label.setAttribute("x", r > 1 ? (-12 * x / r).toFixed(2) : "0");
+  label.setAttribute("y", r > 1 ? (-12 * y / r + 3).toFixed(2) : "-8");
+  label.textContent = name;
 }

@@ -84,11 +84,10 @@ export function mount(root, rest) {
     tbody.replaceChildren(...rows.map((p) => {
       const d = decisions.get(key(p));
       const plan = !d ? chip("unplanned") : d.status === "scheduled" ? chip(`antenna ${d.antenna}`, "scheduled")
-        : h("span", { title: d.reason.replace(/_/g, " ") }, chip(d.status), " ",
-          h("span", { class: "muted small" }, d.reason.replace(/_/g, " ")));
+        : h("span", { title: d.reason.replace(/_/g, " ") }, chip(d.status));
       const tr = h("tr", { class: "clickable", dataset: { key: key(p) }, onclick: () => { pinned = key(p); tick(); } },
         h("td", {}, p.satellite), h("td", {}, p.station),
-        h("td", { class: "mono" }, fmtUtc(p.aos).slice(5)), h("td", { class: "mono" }, fmtUtc(p.los, false)),
+        h("td", { class: "mono", title: fmtUtc(p.aos) }, fmtUtc(p.aos, false)), h("td", { class: "mono" }, fmtUtc(p.los, false)),
         h("td", { class: "num mono" }, fmtDuration(p.duration_s)), h("td", { class: "num" }, fmtDeg(p.max_elevation_deg)),
         h("td", {}, plan),
         h("td", { class: "countdown", dataset: { aosMs: String(p.aos), losMs: String(p.los) } }));

@@ -93,7 +93,7 @@ export function mount(root, rest) {
         onclick: () => { parameter = name; history.replaceState(null, "", url()); renderTable(); loadPlot(); } },
       h("td", {}, name), h("td", { class: `num mono value ${v.state}` }, fmtValue(v.value, p)),
       h("td", { class: "muted" }, p ? p.unit : ""), h("td", { class: `state-text ${v.state}` }, v.state),
-      h("td", { class: "mono muted" }, fmtUtc(v.time_ms)));
+      h("td", { class: "mono muted", title: fmtUtc(v.time_ms) }, fmtUtc(v.time_ms, false)));
     }));
     if (!selected) tbody.append(h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No spacecraft in the archive yet")));
   }
@@ -170,6 +170,7 @@ export function mount(root, rest) {
       dictionary = Object.fromEntries(d.parameters.map((p) => [p.name, p]));
       spacecraft = [...new Set([...d.spacecraft, ...spacecraft])].sort();
       if (!selected || !spacecraft.includes(selected)) selected = spacecraft[0] || null;
+      if (!parameter && d.parameters.length) parameter = d.parameters[0].name;   // a plot from the start
       const all = await Promise.all(spacecraft.map((sc) => api(`/api/parameters/${encodeURIComponent(sc)}`)));
       for (const doc of all) {
         const values = latest[doc.spacecraft] || (latest[doc.spacecraft] = {});
@@ -229,7 +230,8 @@ export function mount(root, rest) {
       cells[1].className = `num mono value ${v.state}`;
       cells[3].className = `state-text ${v.state}`;
       cells[3].textContent = v.state;
-      cells[4].textContent = fmtUtc(v.time_ms);
+      cells[4].textContent = fmtUtc(v.time_ms, false);
+      cells[4].title = fmtUtc(v.time_ms);
       tr.dataset.timeMs = String(v.time_ms);
     }
   }
