@@ -88,7 +88,7 @@ export function mount(root, rest) {
     tbody.replaceChildren(...names.map((name) => {
       const v = values[name];
       const p = dictionary[name];
-      return h("tr", { class: `clickable${name === parameter ? " selected" : ""}`, dataset: { parameter: name },
+      return h("tr", { class: `clickable${name === parameter ? " selected" : ""}`, dataset: { parameter: name, timeMs: String(v.time_ms) },
         title: p ? p.description : "",
         onclick: () => { parameter = name; history.replaceState(null, "", url()); renderTable(); loadPlot(); } },
       h("td", {}, name), h("td", { class: `num mono value ${v.state}` }, fmtValue(v.value, p)),
