@@ -218,18 +218,24 @@ def _post(page, path: str, csrf: bool):
 
 
 def test_viewer_cannot_acknowledge_and_csrf_is_required(browser, live):
-    alarm_id = next(a["id"] for a in live["console"].view().archive.alarms().records())
     viewer, errors = _page(browser, live, "victor")
     viewer.click('#nav a[data-view="alarms"]')
-    viewer.wait_for_selector("#alarm-counts")
-    assert viewer.is_disabled("button[data-action='shelve']") if viewer.query_selector("button[data-action]") else True
-    status, error = _post(viewer, f"/api/alarms/{alarm_id}/shelve", True)
-    assert status == 403 and "operator" in error
+    viewer.wait_for_selector("#alarm-counts:has-text('open')")
+    live["feeder"].send({"battery_temp": 80.0, "n": 3})
+    row = viewer.wait_for_selector("#alarms-table tr[data-state$='_unacknowledged']:has(td:text-is('battery_temp'))")
+    alarm_id = row.get_attribute("data-alarm-id")
+    disabled = viewer.eval_on_selector(f"#alarms-table tr[data-alarm-id='{alarm_id}']",
+                                       "tr => [...tr.querySelectorAll('button[data-action]')].map(b => b.disabled)")
+    assert disabled == [True, True]                                 # acknowledge, shelve: operators only
+    for action in ("acknowledge", "shelve"):
+        status, error = _post(viewer, f"/api/alarms/{alarm_id}/{action}", True)
+        assert status == 403 and "operator" in error
     operator, _ = _page(browser, live, "alice")
     status, error = _post(operator, f"/api/alarms/{alarm_id}/acknowledge", False)
     assert status == 403 and "X-CSRF-Token" in error
     status, _ = _post(operator, f"/api/alarms/{alarm_id}/acknowledge", True)
     assert status == 200
+    viewer.wait_for_selector("#actions-table td:text-is('from the page')")    # the viewer's page follows live
     assert [e for e in errors if "status of 403" not in e] == []
 
 
