@@ -189,7 +189,8 @@ export function mount(root) {
       const k = placed.filter(([a, b]) => Math.abs(a - x) < 40 && Math.abs(b - y) < 30).length;
       placed.push([x, y]);
       g.fillStyle = "#9be9a8";
-      g.fillText(st.name, x + 7, y + 4 + 12 * k);
+      g.font = "11px DejaVu Sans, sans-serif";
+      g.fillText(st.name, x + 7, y + 4 + 14 * k);
     }
     // tracks and satellites
     const rows = [];
@@ -218,7 +219,8 @@ export function mount(root) {
         g.beginPath(); g.arc(x, y, 5.5, 0, 2 * Math.PI); g.fill(); g.stroke();
         g.fillStyle = "#ffffff";
         g.font = "bold 11px DejaVu Sans, sans-serif";
-        g.fillText(sat.name, x + 8, y - 6);
+        const wide = g.measureText(sat.name).width;       // at the right edge: the name on the left
+        g.fillText(sat.name, x + 8 + wide > W() ? x - 8 - wide : x + 8, y - 6);
       }
     });
     tbody.replaceChildren(...rows.map((r) => {
