@@ -108,15 +108,18 @@ SAR_MODES = (
 @dataclass(frozen=True)
 class SarSensor:
     """A SAR payload: its ``modes``, the ``look_side`` it can image on (``left``, ``right`` or
-    ``both``: an agile platform rolls to either side) and its limits per orbit:
+    ``both``: an agile platform rolls to either side), its limits per orbit:
     ``max_radar_on_s_per_orbit`` (duty cycle: the amplifier's thermal limit) and
-    ``radar_energy_wh_per_orbit`` (what the power system can give the radar). Defaults are
-    planning assumptions."""
+    ``radar_energy_wh_per_orbit`` (what the power system can give the radar), and the modes
+    a plan uses for point targets (``point_mode``) and for areas (``area_mode``). Defaults
+    are planning assumptions."""
 
     modes: tuple = SAR_MODES
     look_side: str = "both"
     max_radar_on_s_per_orbit: float = 180.0
     radar_energy_wh_per_orbit: float = 50.0
+    point_mode: str = "spotlight"
+    area_mode: str = "stripmap"
     _by_name: dict = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -133,6 +136,7 @@ class SarSensor:
         _positive("SAR sensor", "radar_energy_wh_per_orbit", self.radar_energy_wh_per_orbit)
         object.__setattr__(self, "modes", modes)
         object.__setattr__(self, "_by_name", {m.name: m for m in modes})
+        self.mode(self.point_mode), self.mode(self.area_mode)
 
     def mode(self, name: str) -> SarMode:
         """The mode called ``name``."""
