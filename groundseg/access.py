@@ -29,7 +29,7 @@ from .errors import GroundsegError, positive_number
 from .imaging_geometry import ImagingGeometry, geodetic_up, look_angles, track_heading
 from .orbits import Constellation, Ephemeris
 from .strips import strip_columns, strip_windows
-from .table import Table
+from .table import Table, Tabular
 from .targets import TargetError, Targets
 from .timegrid import TimeGrid, format_utc
 
@@ -51,10 +51,10 @@ def _dot(a, b):
     return np.einsum("...i,...i->...", a, b)
 
 
-def _iso(epoch, seconds) -> list[str]:
-    """Seconds from ``epoch`` (datetime64) as ISO 8601 UTC strings (milliseconds)."""
+def _utc(epoch, seconds) -> np.ndarray:
+    """Seconds from ``epoch`` (datetime64) as ``datetime64[ns]``."""
     ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
-    return format_utc(epoch + ns.astype("timedelta64[ns]"))
+    return epoch + ns.astype("timedelta64[ns]")
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def opportunity_columns(geo, targets, pt_idx, st, aims, points, strips) -> _Rows
     }
     epoch = geo.ephemeris.times.datetime64()[0]
     for col, x in (("start_utc", a), ("end_utc", b), ("best_utc", best)):
-        cols[col] = np.array(_iso(epoch, x), dtype=object)
+        cols[col] = _utc(epoch, x)
     return _Rows(cols, sat, tgt, best, aim0, aim1, aim_best, order)
 
 
@@ -293,7 +293,7 @@ def pointing(ephemeris: Ephemeris, satellites, seconds, points_ecef_km) -> dict:
 
 
 @dataclass(eq=False)
-class Opportunities:
+class Opportunities(Tabular):
     """Imaging opportunities as columns ``(m,)`` (see :data:`OPPORTUNITY_COLUMNS`).
 
     Times: ``start_s``, ``end_s``, ``best_s``, ``acquisition_*_s`` are seconds from
@@ -352,9 +352,13 @@ class Opportunities:
     def to_json(self, path=None, columns=ACCESS_COLUMNS) -> str:
         return self.table(columns).to_json(path)
 
+    def utc(self, seconds) -> np.ndarray:
+        """Seconds from ``epoch`` as ``datetime64[ns]``."""
+        return _utc(self.epoch, seconds)
+
     def iso(self, seconds) -> list[str]:
         """Seconds from ``epoch`` as ISO 8601 UTC strings (milliseconds)."""
-        return _iso(self.epoch, seconds)
+        return format_utc(self.utc(seconds))
 
     def _rows(self, rows) -> np.ndarray:
         """Row numbers ``(m,)``, checked."""

@@ -256,8 +256,8 @@ class ResponseOptions:
         if i is None:
             return lines + ["no satellite can image it in the horizon"]
         lines.append(f"fastest: {t['satellite'][i]} {t['sensor'][i]} {t['mode'][i]}: image "
-                     f"{t['start_utc'][i]} (+{t['hours_to_image'][i]:.1f} h), delivered "
-                     f"{t['delivery_utc'][i]} (+{t['hours_to_delivery'][i]:.1f} h) via "
+                     f"{format_utc(t['start_utc'][i])[0]} (+{t['hours_to_image'][i]:.1f} h), delivered "
+                     f"{format_utc(t['delivery_utc'][i])[0]} (+{t['hours_to_delivery'][i]:.1f} h) via "
                      f"{t['first_downlink_station'][i]}, {100 * t['coverage_fraction'][i]:.0f} % "
                      f"of the area")
         first_image = int(np.argmin(t["hours_to_image"]))
@@ -453,8 +453,7 @@ def _options(eph, point, aoi, at, settings, best, dropped, lost) -> ResponseOpti
     cover = np.where(sensor == "optical", cover * (1.0 - settings.cloud_fraction), cover)
 
     def iso(x):
-        return np.array(format_utc(at + (np.asarray(x) * 1e9).round().astype("timedelta64[ns]"))
-                        if n else [], dtype=object)
+        return at + (np.asarray(x, dtype=float) * 1e9).round().astype("timedelta64[ns]")
     names = np.array(eph.constellation.names, dtype=object)
     table = Table({
         "satellite": names[sat], "sensor": sensor,

@@ -396,11 +396,9 @@ class CoverageResult:
 
     def cells_table(self) -> Table:
         """The ``cells.csv`` table: columns :data:`CELL_COLUMNS`, hours and ISO UTC."""
-        first = np.array([""] * self.accesses.size, dtype=object)
         seen = np.isfinite(self.first_access_s)
-        if seen.any():
-            t = self.start + (self.first_access_s[seen] * 1e9).round().astype("timedelta64[ns]")
-            first[seen] = format_utc(t)
+        first = np.full(self.accesses.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+        first[seen] = self.start + (self.first_access_s[seen] * 1e9).round().astype("timedelta64[ns]")
         return Table({
             "latitude_deg": self.latitude_deg, "longitude_deg": self.longitude_deg,
             "accesses": self.accesses.astype(np.int64),
@@ -455,12 +453,13 @@ class CoverageResult:
             },
         }
 
-    def write(self, directory) -> tuple[Path, Path]:
-        """Write ``cells.csv`` and ``summary.json`` into ``directory`` (created if needed)."""
+    def write(self, directory, format: str = "csv") -> tuple[Path, Path]:
+        """Write ``cells.csv`` (or ``cells.parquet``) and ``summary.json`` into ``directory``
+        (created if needed)."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        cells, summary = out / "cells.csv", out / "summary.json"
-        self.cells_table().to_csv(cells)
+        cells, summary = out / f"cells.{format}", out / "summary.json"
+        self.cells_table().write(cells, format)
         summary.write_text(json.dumps(self.summary(), indent=1) + "\n", encoding="utf-8")
         return cells, summary
 

@@ -160,8 +160,8 @@ def test_options_against_independent_checks(scenario, fleet, aoi):
         d = r[0] - target
         incidence = np.degrees(np.arccos(d @ normal / np.linalg.norm(d)))
         assert incidence == pytest.approx(t["incidence_deg"][i], abs=2e-3)
-        sun = get_sun(Time(t["start_utc"][i].rstrip("Z"), scale="utc")).transform_to(
-            AltAz(obstime=Time(t["start_utc"][i].rstrip("Z"), scale="utc"), location=where)).alt.deg
+        when = Time(t["start_utc"][i], scale="utc")
+        sun = get_sun(when).transform_to(AltAz(obstime=when, location=where)).alt.deg
         if t["sensor"][i] == "sar":
             m = modes[t["mode"][i]]
             assert m.incidence_min_deg - 1e-6 <= incidence <= m.incidence_max_deg + 1e-6
