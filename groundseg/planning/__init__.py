@@ -46,6 +46,12 @@ resource are used one at a time: when they overlap, the non-overlapping subset o
 volume is usable (``Problem.dl_usable``); stations shared between satellites must be
 arbitrated before planning (a contact plan).
 
+**Per resource**: a :class:`Resource` may bring its own transition model (``agility``: a
+radar satellite slews differently from an optical one). **Budgets**
+(:mod:`~groundseg.planning._budgets`): a :class:`Budget` caps what a resource's alternatives
+spend of a quantity (``Alternative.uses``, e.g. radar seconds and Wh) over a span of time
+(one orbit).
+
 Tasks with no usable alternative (none given, or windows shorter than the duration) are
 reported unscheduled with their ``reason_if_none`` (``no_opportunity`` unless the caller
 says e.g. ``sun``). Malformed input (empty task list, non-finite numbers, unknown ids)
@@ -90,7 +96,7 @@ Example::
 from .agility import (PiecewiseAgility, RateAccelerationAgility, TransitionFunction,
                       TransitionMatrix, TransitionModel, agility_from_dict)
 from .errors import PlanningError
-from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
+from .model import Alternative, Budget, Downlink, Incompatibility, Problem, Resource, Task
 from .plan import Plan
 from .requests import PiecewiseLinear, Request
 from .solve import METHODS, solve, upper_bound
@@ -99,7 +105,7 @@ from .verify import verify_plan
 from .imaging import ImagingPlan, ImagingSpacecraft, imaging_problem, plan_imaging  # noqa: E402
 
 __all__ = [
-    "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem",
+    "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Budget", "Problem",
     "Request", "PiecewiseLinear",
     "TransitionModel", "PiecewiseAgility", "RateAccelerationAgility", "TransitionFunction",
     "TransitionMatrix", "agility_from_dict",
