@@ -6,9 +6,12 @@ sensor (:class:`~groundseg.access.Sensor` or :class:`~groundseg.sar.SarSensor`) 
 :class:`~groundseg.planning.ImagingSpacecraft` (memory, transmitter, agility). A group's
 satellites are searched with their own sensor only, on one shared ephemeris
 (:meth:`Fleet.opportunities`): optical windows need daylight and an off-nadir angle within
-the target's limit; SAR windows an incidence band, a look side and no Sun. In a plan a SAR
-satellite images point targets in its sensor's ``point_mode`` and areas in its
-``area_mode``; optical stereo targets are left to the optical satellites.
+the target's limit; SAR windows an incidence band, a look side and no Sun. In a plan
+(:meth:`Fleet.plan`) a SAR satellite images point targets in its sensor's ``point_mode`` and
+areas in its ``area_mode``, records at the mode's data rate, and spends radar-on seconds and
+energy (the mode's power) of its budgets per orbit (:meth:`Fleet.budgets`); optical stereo
+targets are left to the optical satellites. Every satellite keeps its own memory,
+transmitter and agility.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import numpy as np
 
 from .access import Opportunities, Sensor, find_opportunities
 from .errors import GroundsegError
-from .planning import ImagingSpacecraft
+from .planning import Budget, ImagingSpacecraft, plan_imaging
 from .sar import SarSensor
 from .sar_access import find_sar_opportunities
 from .table import Table
@@ -106,8 +109,43 @@ class Fleet:
                                               mode=mode, tol_s=tol_s, satellites=p.satellites,
                                               orbit_direction=orbit_direction)
                 part.columns["target_index"] = keep[part.columns["target_index"]]
+                m = p.sensor.mode(mode)
+                part.columns["data_rate_gbit_s"] = np.full(len(part), m.data_rate_gbit_s)
+                part.columns["radar_power_w"] = np.full(len(part), m.radar_power_w)
                 parts.append(part)
         return merge_opportunities(parts, targets)
+
+    def spacecraft(self) -> list:
+        """The planner's spacecraft of every satellite ``(n_sat,)``."""
+        return [self.payload_of(s).spacecraft for s in range(len(self))]
+
+    def budgets(self, start_s: float, end_s: float) -> list:
+        """Radar budgets of every SAR satellite over ``[start_s, end_s]`` (seconds from the
+        plan epoch): per orbit (consecutive spans of one period from ``start_s``), at most
+        ``max_radar_on_s_per_orbit`` of ``radar_s`` and ``radar_energy_wh_per_orbit`` of
+        ``radar_wh``."""
+        out = []
+        for p in self.payloads:
+            if p.kind != "sar":
+                continue
+            for s in p.satellites:
+                period_s = 2 * np.pi / self.constellation.satrecs[s].no_kozai * 60.0
+                name = self.constellation.names[s]
+                for k in range(int(np.ceil((end_s - start_s) / period_s))):
+                    t0 = start_s + k * period_s
+                    out.append(Budget(int(s), t0, t0 + period_s, "radar_s",
+                                      p.sensor.max_radar_on_s_per_orbit, f"{name}/orbit-{k + 1}/radar_s"))
+                    out.append(Budget(int(s), t0, t0 + period_s, "radar_wh",
+                                      p.sensor.radar_energy_wh_per_orbit, f"{name}/orbit-{k + 1}/radar_wh"))
+        return out
+
+    def plan(self, opportunities: Opportunities, contacts=None, **options):
+        """The imaging plan of the whole fleet (:func:`~groundseg.planning.plan_imaging` with
+        each satellite's spacecraft and the radar budgets); ``options``: ``time_limit_s``,
+        ``method``, ``seed``, ``area_value``, ``iterations``."""
+        grid = opportunities.geometry.grid_s
+        return plan_imaging(opportunities, contacts, spacecraft=self.spacecraft(),
+                            budgets=self.budgets(float(grid[0]), float(grid[-1])), **options)
 
 
 def merge_opportunities(parts, targets) -> Opportunities:

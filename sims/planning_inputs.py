@@ -64,7 +64,8 @@ def plan_inputs(scenario, *, start=None, end=None, constellation=None, stations=
                 targets_path=None, max_off_nadir_deg=None, min_sun_elevation_deg=None):
     """The scenario as :class:`~groundseg.mission_plan.MissionInputs`; each argument given
     replaces the scenario's: the window, the constellation, the stations, a targets file (read
-    with the scenario's target defaults) and the two target limits.
+    with the scenario's target defaults) and the two target limits. A scenario with SAR
+    satellites brings its :func:`fleet` (unless another constellation replaces its own).
 
     >>> from sims.scenario import bundled_scenario
     >>> inputs = plan_inputs(bundled_scenario(), max_off_nadir_deg=25.0)
@@ -80,13 +81,15 @@ def plan_inputs(scenario, *, start=None, end=None, constellation=None, stations=
                                min_sun_elevation_deg=min_sun_elevation_deg)
     targets = (load_targets(targets_path, defaults) if targets_path is not None
                else scenario.targets.load(defaults))
+    mixed = scenario.sar is not None and constellation in (None, scenario.constellation)
     constellation = scenario.constellation if constellation is None else constellation
     return MissionInputs(
         constellation=constellation, targets=targets,
         stations=list(scenario.stations) if stations is None else list(stations),
         sensor=sensor(sc, constellation), spacecraft=imaging_spacecraft(sc),
         start=scenario.window.start if start is None else start,
-        end=scenario.window.end if end is None else end)
+        end=scenario.window.end if end is None else end,
+        fleet=fleet(scenario) if mixed else None)
 
 
 def fleet(scenario, constellation=None):
