@@ -79,6 +79,8 @@ fraction and value, the ``objective``, an
 ``upper_bound`` and the ``gap``. The bound is a MILP dual bound or the LP relaxation of a
 relaxed selection model (:func:`upper_bound`), never a guess. :func:`verify_plan`
 re-checks a plan against the problem with code independent of the solvers.
+:func:`replan` (:mod:`~groundseg.planning.replan`) puts one urgent task into a running plan
+with the least perturbation.
 
 SPOT5 (:mod:`~groundseg.planning.spot5`): :func:`read_spot5` maps the benchmark onto the
 model (values -> untimed alternatives, consumptions -> ``data_gbit``, capacity -> memory).
@@ -103,6 +105,7 @@ from .solve import METHODS, solve, upper_bound
 from .spot5 import Spot5Instance, read_spot5, spot5_solution, write_spot5_solution
 from .verify import verify_plan
 from .imaging import ImagingPlan, ImagingSpacecraft, imaging_problem, plan_imaging  # noqa: E402
+from .replan import Replan, replan  # noqa: E402
 
 __all__ = [
     "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Budget", "Problem",
@@ -111,6 +114,6 @@ __all__ = [
     "TransitionMatrix", "agility_from_dict",
     "Plan", "solve", "upper_bound", "METHODS", "verify_plan",
     "Spot5Instance", "read_spot5", "spot5_solution", "write_spot5_solution",
-    "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging",
+    "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging", "Replan", "replan",
     "PlanningError",
 ]
