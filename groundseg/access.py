@@ -91,7 +91,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
         raise GroundsegError(f"sensor must be a groundseg.access.Sensor, got {type(sensor).__name__}")
     eph, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
     geo = ImagingGeometry(eph)
-    pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sensor.swath_km)
+    pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sensor.swath_km, satellites)
     eta = np.radians(targets.max_off_nadir_deg[aim_target])
     sun_min = np.radians(targets.min_sun_elevation_deg[aim_target])
     iv = access_windows(geo, aims, eta, sun_min, tol_s, satellites)
@@ -136,13 +136,13 @@ def imaging_source(source, targets, start, end, step_s, tol_s):
     return eph, tol_s
 
 
-def imaging_aims(geo: ImagingGeometry, targets: Targets, swath_km: float):
+def imaging_aims(geo: ImagingGeometry, targets: Targets, swath_km: float, satellites=None):
     """Aim points: the point targets, then the start and the end of every strip (strips
-    ``swath_km`` wide). Returns ``(point_targets (n_pt,), strips (strip_columns), aims_km
+    ``swath_km`` wide, along the tracks of ``satellites``, default all). Returns ``(point_targets (n_pt,), strips (strip_columns), aims_km
     (n_aim, 3), aim_target (n_aim,))``."""
     pt_idx = np.flatnonzero(targets.kind == "point")
     pt_km = targets.take(pt_idx).points().ecef_km if pt_idx.size else np.zeros((0, 3))
-    st = strip_columns(geo, targets, swath_km)
+    st = strip_columns(geo, targets, swath_km, satellites)
     aim_target = np.concatenate([pt_idx, st["target"], st["target"]]).astype(np.int64)
     aims = np.concatenate([pt_km, st["start"], st["end"]])
     return pt_idx, st, aims, aim_target

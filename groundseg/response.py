@@ -43,7 +43,8 @@ from .targets import Targets
 from .timegrid import TimeGrid, format_utc, parse_utc
 
 __all__ = ["ResponseError", "ResponseSettings", "ResponseOptions", "OnBoardData",
-           "OPTION_COLUMNS", "response_options", "onboard_from_plan"]
+           "OPTION_COLUMNS", "response_options", "onboard_from_plan", "aoi_point", "command_times",
+           "sensor_searches", "contact_links", "delivery"]
 
 OPTION_COLUMNS = ("satellite", "sensor", "mode", "start_utc", "end_utc", "off_nadir_deg",
                   "incidence_deg", "look_side", "sun_elevation_deg", "coverage_fraction",
@@ -97,18 +98,25 @@ def _number(value, name, lo=None, hi=None, open_lo=False) -> float:
 
 @dataclass
 class OnBoardData:
-    """What the current plan has on each satellite, seconds from the request: ``backlog_gbit``
-    ``(n_sat,)`` on board at the request and, per satellite, the acquisitions still to come:
-    ``items[s]`` = ``(start_s, end_s, gbit)`` arrays (the volume is held from the start and
-    can go down from the end)."""
+    """What the current plan has on each satellite: ``backlog_gbit`` ``(n_sat,)`` on board at
+    the request and, per satellite, the acquisitions still to come: ``items[s]`` =
+    ``(start_s, end_s, gbit)`` arrays (the volume is held from the start and can go down from
+    the end). Times are seconds from an origin at which the request arrives at ``request_s``
+    (0: from the request)."""
 
     backlog_gbit: np.ndarray
     items: list = field(default_factory=list)
+    request_s: float = 0.0
 
     @classmethod
     def empty(cls, initial_gbit) -> "OnBoardData":
         b = np.asarray(initial_gbit, dtype=float)
         return cls(b, [(np.zeros(0), np.zeros(0), np.zeros(0)) for _ in b])
+
+    def shifted(self, dt_s: float) -> "OnBoardData":
+        """The same data with times counted from ``dt_s`` seconds earlier."""
+        return OnBoardData(self.backlog_gbit, [(a + dt_s, b + dt_s, v) for a, b, v in self.items],
+                           self.request_s + dt_s)
 
 
 def _plan_time(value, where) -> np.datetime64:
@@ -279,10 +287,44 @@ class ResponseOptions:
         return lines
 
 
-def _aoi_point(aoi: Targets) -> Targets:
-    """The area's centroid as a point target with the area's limits."""
-    return Targets([aoi.ids[0]], aoi.latitude_deg[:1], aoi.longitude_deg[:1], aoi.altitude_m[:1],
-                   aoi.priority[:1], aoi.min_sun_elevation_deg[:1], aoi.max_off_nadir_deg[:1], "mono")
+def aoi_point(aoi: Targets, target_id: str | None = None, priority=None) -> Targets:
+    """The area's centroid as a point target with the area's limits (and ``target_id``,
+    ``priority`` if given)."""
+    return Targets([target_id or aoi.ids[0]], aoi.latitude_deg[:1], aoi.longitude_deg[:1],
+                   aoi.altitude_m[:1], aoi.priority[:1] if priority is None else priority,
+                   aoi.min_sun_elevation_deg[:1], aoi.max_off_nadir_deg[:1], "mono")
+
+
+def command_times(links, ready_s: float, uplink_s: float) -> np.ndarray:
+    """Per satellite ``(n_sat,)``: the end of the first command uplink, ``uplink_s`` long, in
+    a contact of ``links`` (:func:`contact_links`) no earlier than ``ready_s`` (inf if none)."""
+    out = np.full(len(links), math.inf)
+    for s, (span, _, _) in enumerate(links):
+        ok = np.flatnonzero(span[:, 1] - np.maximum(span[:, 0], ready_s) >= uplink_s)
+        if ok.size:
+            out[s] = max(span[ok[0], 0], ready_s) + uplink_s
+    return out
+
+
+def sensor_searches(fleet, ephemeris, point: Targets, settings: ResponseSettings):
+    """Every payload's opportunities on ``point``, optical and each SAR mode:
+    ``[(sensor, mode, Opportunities, swath_km, scene_length_km or None, data rate or None)]``
+    (SAR parts carry ``data_rate_gbit_s`` and ``radar_power_w`` columns for the planner)."""
+    out = []
+    for p in fleet.payloads:
+        if p.kind == "optical":
+            opp = find_opportunities(ephemeris, point, sensor=p.sensor, satellites=p.satellites)
+            out.append(("optical", _OPTICAL_MODE, opp, p.sensor.swath_km, None, None))
+            continue
+        for mode in p.sensor.modes:
+            opp = find_sar_opportunities(ephemeris, point, sensor=p.sensor, mode=mode.name,
+                                         satellites=p.satellites,
+                                         orbit_direction=settings.orbit_direction)
+            opp.columns["data_rate_gbit_s"] = np.full(len(opp), mode.data_rate_gbit_s)
+            opp.columns["radar_power_w"] = np.full(len(opp), mode.radar_power_w)
+            out.append(("sar", mode.name, opp, mode.swath_km, mode.scene_length_km,
+                        mode.data_rate_gbit_s))
+    return out
 
 
 def _coverage(aoi: Targets, heading_deg, swath_km, length_km) -> np.ndarray:
@@ -312,7 +354,7 @@ def _coverage(aoi: Targets, heading_deg, swath_km, length_km) -> np.ndarray:
     return out
 
 
-def _contacts_by_satellite(contacts, at, n_sat, transmitter_mbps):
+def contact_links(contacts, at, n_sat, transmitter_mbps):
     """Per satellite: scheduled contacts ``(k, 2)`` s from ``at``, rates Gbit/s, station names."""
     p = contacts.passes
     rate = {s.name: s.downlink_rate_mbps for s in contacts.stations}
@@ -350,30 +392,12 @@ def response_options(fleet, stations, aoi: Targets, at, settings: ResponseSettin
     eph = fleet.constellation.propagate(TimeGrid.range(at, end, settings.step_s))
     passes = passes_from_ephemeris(eph, stations)
     contacts = plan_contacts(passes, stations, satellite_exclusive=True)
-    links = _contacts_by_satellite(contacts, at, n_sat, [sc.downlink_rate_mbps for sc in spacecraft])
-    ready_s = settings.order_lead_min * 60.0
-    command_s = np.full(n_sat, math.inf)
-    for s, (span, _, _) in enumerate(links):
-        ok = np.flatnonzero(span[:, 1] - np.maximum(span[:, 0], ready_s) >= settings.uplink_s)
-        if ok.size:
-            command_s[s] = max(span[ok[0], 0], ready_s) + settings.uplink_s
-
-    point = _aoi_point(aoi)
-    searches = []
-    for p in fleet.payloads:
-        if p.kind == "optical":
-            opp = find_opportunities(eph, point, sensor=p.sensor, satellites=p.satellites)
-            searches.append(("optical", _OPTICAL_MODE, opp, p.sensor.swath_km, None, None))
-            continue
-        for mode in p.sensor.modes:
-            opp = find_sar_opportunities(eph, point, sensor=p.sensor, mode=mode.name,
-                                         satellites=p.satellites,
-                                         orbit_direction=settings.orbit_direction)
-            searches.append(("sar", mode.name, opp, mode.swath_km, mode.scene_length_km,
-                             mode.data_rate_gbit_s))
+    links = contact_links(contacts, at, n_sat, [sc.downlink_rate_mbps for sc in spacecraft])
+    command_s = command_times(links, settings.order_lead_min * 60.0, settings.uplink_s)
+    point = aoi_point(aoi)
     rows = []
     lost = {"command": 0, "memory": 0, "downlink": 0}
-    for sensor, mode, opp, swath, length, rate in searches:
+    for sensor, mode, opp, swath, length, rate in sensor_searches(fleet, eph, point, settings):
         c = opp.columns
         geo = opp.geometry
         for i in range(len(opp)):
@@ -386,7 +410,7 @@ def response_options(fleet, stations, aoi: Targets, at, settings: ResponseSettin
                 continue
             t0 = min(max(float(c["best_s"][i]) - 0.5 * dur, lo), hi)
             gbit = dur * (rate if rate is not None else spacecraft[s].image_data_rate_gbit_s)
-            got = _delivery(links[s], onboard, s, t0, t0 + dur, gbit,
+            got = delivery(links[s], onboard, s, t0, t0 + dur, gbit,
                             spacecraft[s].memory_capacity_gbit)
             if isinstance(got, str):
                 lost[got] += 1
@@ -410,12 +434,12 @@ def response_options(fleet, stations, aoi: Targets, at, settings: ResponseSettin
     return _options(eph, point, aoi, at, settings, best, dropped, lost)
 
 
-def _delivery(link, onboard: OnBoardData, s: int, t0: float, t1: float, gbit: float, capacity: float):
+def delivery(link, onboard: OnBoardData, s: int, t0: float, t1: float, gbit: float, capacity: float):
     """``(delivered_s, station)`` of an image recorded ``t0``..``t1`` on satellite ``s``, or
     why not (``memory``, ``downlink``)."""
     span, rates, names = link
     a0, a1, v = onboard.items[s]
-    plan_ready = np.concatenate([[0.0], a1])
+    plan_ready = np.concatenate([[onboard.request_s], a1])
     plan_gbit = np.concatenate([[onboard.backlog_gbit[s]], v])
     times, done = _drain_curve(span, rates, plan_ready, plan_gbit)
     held = onboard.backlog_gbit[s] + v[a0 <= t0].sum() - np.interp(t0, times, done)
@@ -440,7 +464,7 @@ def _options(eph, point, aoi, at, settings, best, dropped, lost) -> ResponseOpti
     sat = np.array([r[0] for r in best], dtype=np.int64)
     t0 = np.array([r[3] for r in best], dtype=float)
     t1 = np.array([r[4] for r in best], dtype=float)
-    delivery = np.array([r[5] for r in best], dtype=float)
+    delivered = np.array([r[5] for r in best], dtype=float)
     mid = 0.5 * (t0 + t1)
     aim = np.repeat(point.points().ecef_km, n, axis=0)
     off = pointing(geo, sat, mid, aim)["off_nadir_deg"] if n else np.zeros(0)
@@ -452,16 +476,16 @@ def _options(eph, point, aoi, at, settings, best, dropped, lost) -> ResponseOpti
     cover = _coverage(aoi, [r[7] for r in best], [r[8] for r in best], [r[9] for r in best])
     cover = np.where(sensor == "optical", cover * (1.0 - settings.cloud_fraction), cover)
 
-    def iso(x):
+    def utc(x):
         return at + (np.asarray(x, dtype=float) * 1e9).round().astype("timedelta64[ns]")
     names = np.array(eph.constellation.names, dtype=object)
     table = Table({
         "satellite": names[sat], "sensor": sensor,
         "mode": np.array([r[2] for r in best], dtype=object),
-        "start_utc": iso(t0), "end_utc": iso(t1), "off_nadir_deg": off,
+        "start_utc": utc(t0), "end_utc": utc(t1), "off_nadir_deg": off,
         "incidence_deg": incidence, "look_side": np.array([r[10] for r in best], dtype=object),
         "sun_elevation_deg": sun, "coverage_fraction": cover,
         "first_downlink_station": np.array([r[6] for r in best], dtype=object),
-        "delivery_utc": iso(delivery), "hours_to_image": t0 / 3600.0,
-        "hours_to_delivery": delivery / 3600.0}, _FORMATS)
-    return ResponseOptions(table, sat, t0, t1, delivery, at, aoi, settings, dropped, lost)
+        "delivery_utc": utc(delivered), "hours_to_image": t0 / 3600.0,
+        "hours_to_delivery": delivered / 3600.0}, _FORMATS)
+    return ResponseOptions(table, sat, t0, t1, delivered, at, aoi, settings, dropped, lost)

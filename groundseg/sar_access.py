@@ -184,7 +184,7 @@ def find_sar_opportunities(source, targets, start=None, end=None, *, sensor: Sar
     side = sensor.look_side if look_side is None else look_side
     eph, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
     geo = ImagingGeometry(eph)
-    pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sar_mode.swath_km)
+    pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sar_mode.swath_km, satellites)
     way = _directions(targets, orbit_direction)[aim_target]
     iv = sar_windows(geo, aims, np.radians(sar_mode.incidence_min_deg),
                      np.radians(sar_mode.incidence_max_deg), np.radians(sar_mode.max_squint_deg),

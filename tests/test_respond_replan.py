@@ -137,3 +137,58 @@ def test_random_replans_verify(seed):
     else:
         assert res.alternative == -1 and "URGENT" not in acts
     assert isinstance(load_plan(p, {}), State)
+
+
+# -- the request in a scenario's plan ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def running():
+    """The bundled optical + SAR scenario and its (greedy) day plan, as plan.json."""
+    import json
+
+    from groundseg.mission_plan import plan_mission
+    from sims.planning_inputs import fleet, plan_inputs
+    from sims.scenario import bundled_scenario
+    scenario = bundled_scenario("formosat8_sar")
+    mission = plan_mission(plan_inputs(scenario), time_limit_s=1.0, method="greedy")
+    return scenario, fleet(scenario), json.loads(mission.plan.to_json())
+
+
+def _aoi():
+    from groundseg.targets import Targets
+    return Targets(["quake"], 0, 0, 0, 1.0, 10.0, 45.0, "mono", polygons=[[np.array(
+        [[121.45, 23.85], [121.75, 23.85], [121.75, 24.15], [121.45, 24.15]])]])
+
+
+def test_request_in_the_scenario_plan(running):
+    from groundseg.response import ResponseError, ResponseSettings, onboard_from_plan
+    from groundseg.response_plan import CHANGE_COLUMNS, replan_request
+    scenario, fleet, plan = running
+    window = (scenario.window.start, scenario.window.end)
+    stations, targets = list(scenario.stations), scenario.load_targets()
+    names = fleet.constellation.names
+    # at night, cloudy: the radar serves it, and everything commanded before stays
+    at = "2026-11-26T13:00:00Z"
+    onboard = onboard_from_plan(plan, at, names, np.zeros(len(names)))
+    new = replan_request(fleet, stations, targets, window, plan, _aoi(), at,
+                         ResponseSettings(cloud_fraction=0.9), onboard)
+    assert new.replan_s < 2.0
+    p, model_plan = new.plan.problem, new.plan.plan
+    assert verify_plan(p, model_plan) == []
+    urgent = [a for a in new.plan.acquisitions if a["target_group"] == "quake"]
+    assert len(urgent) == 1 and urgent[0]["sensor"] == "sar" and urgent[0]["satellite"].startswith("TSAR")
+    assert tuple(new.changes.names) == CHANGE_COLUMNS
+    acts = dict(zip(new.changes["task"], new.changes["action"]))
+    assert acts["quake"] == "added" and set(acts.values()) <= {"kept", "moved", "dropped", "added"}
+    for a in plan["acquisitions"]:
+        tid = a["target"] if a["part"] in ("mono", "strip") else f"{a['target']}/{a['part']}"
+        if a["start_utc"] < at:
+            assert acts[tid] == "kept", tid                      # the past does not change
+    assert new.result.alternative >= 0 and len(new.changes) >= len(plan["acquisitions"])
+    assert any(line.startswith("re-plan: TSAR") for line in new.summary_lines())
+    # a plan of other targets does not map onto the scenario
+    other = dict(plan, acquisitions=[dict(plan["acquisitions"][0], target="nowhere")])
+    with pytest.raises(ResponseError, match=r"acquisitions\[0\]: 'nowhere.* is not a task"):
+        replan_request(fleet, stations, targets, window, other, _aoi(), at)
+    with pytest.raises(ResponseError, match="outside the plan's window"):
+        replan_request(fleet, stations, targets, window, plan, _aoi(), "2026-11-28T00:00:00Z")

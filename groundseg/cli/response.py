@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import GroundsegError
 from ..sar import ORBIT_DIRECTIONS
+from ..timegrid import parse_utc
 from . import options
 
 _MAX_PLAN_BYTES = 64 << 20
@@ -28,8 +29,10 @@ def register(sub) -> None:
                    help=f"scenario TOML (satellites, sensors, stations); default: the bundled "
                         f"{_DEFAULT_SCENARIO} (8 optical + 4 SAR satellites)")
     p.add_argument("--plan", metavar="PLAN_JSON",
-                   help="the current plan (plan.json of groundseg plan / demo): the data it "
-                        "keeps on board go down before the new image")
+                   help="the current plan (plan.json of groundseg plan / demo on this "
+                        "scenario's satellites and targets): the data it keeps on board go down "
+                        "before the new image, and the request is put into it: DIR/plan.json "
+                        "and DIR/changes.csv")
     p.add_argument("--cloud", type=float, default=0.0, metavar="FRACTION",
                    help="forecast cloud cover over the area, 0..1 (default 0): optical coverage "
                         "is scaled by the clear fraction")
@@ -64,9 +67,9 @@ def _aoi(path, scenario):
     return aoi
 
 
-def _onboard(path, at, fleet):
+def _read_plan(path) -> dict:
     from ..documents import parse_document
-    from ..response import ResponseError, onboard_from_plan
+    from ..response import ResponseError
     p = Path(path)
     if p.stat().st_size > _MAX_PLAN_BYTES:
         raise ResponseError(f"{path}: larger than {_MAX_PLAN_BYTES >> 20} MiB, not a plan")
@@ -74,9 +77,7 @@ def _onboard(path, at, fleet):
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ResponseError(f"{path}: not a text file") from None
-    plan = parse_document(text, str(path), ResponseError, "JSON")
-    initial = [fleet.payload_of(s).spacecraft.initial_memory_gbit for s in range(len(fleet))]
-    return onboard_from_plan(plan, at, fleet.constellation.names, initial, source=str(path))
+    return parse_document(text, str(path), ResponseError, "JSON")
 
 
 def _respond(args) -> int:
@@ -87,10 +88,15 @@ def _respond(args) -> int:
     scaled by the clear-sky fraction. Writes DIR/options.csv (sorted by delivery):
     satellite,sensor,mode,start_utc,end_utc,off_nadir_deg,incidence_deg,look_side,
     sun_elevation_deg,coverage_fraction,first_downlink_station,delivery_utc,hours_to_image,
-    hours_to_delivery; prints the fastest option, optical against SAR."""
+    hours_to_delivery; prints the fastest option, optical against SAR. With --plan the
+    request is put into the current plan with the least change (insert; insert shifting
+    later acquisitions; remove the least valuable acquisitions in the way and offer them
+    again), the earliest delivery first; acquisitions already commanded stay. Writes
+    DIR/plan.json (the new plan) and DIR/changes.csv: task,action,old_start_utc,
+    new_start_utc,reason with action kept, moved, dropped or added."""
     from sims.planning_inputs import fleet as scenario_fleet
 
-    from ..response import ResponseSettings, response_options
+    from ..response import ResponseSettings, onboard_from_plan, response_options
     settings = ResponseSettings(horizon_h=args.horizon_h, processing_h=args.processing_h,
                                 order_lead_min=args.order_lead_min, cloud_fraction=args.cloud,
                                 max_cloud_fraction=args.max_cloud,
@@ -98,7 +104,12 @@ def _respond(args) -> int:
     scenario = _scenario(args.scenario)
     fleet = scenario_fleet(scenario)
     aoi = _aoi(args.aoi, scenario)
-    onboard = _onboard(args.plan, args.at, fleet) if args.plan else None
+    plan = onboard = None
+    if args.plan:
+        plan = _read_plan(args.plan)
+        initial = [fleet.payload_of(s).spacecraft.initial_memory_gbit for s in range(len(fleet))]
+        onboard = onboard_from_plan(plan, args.at, fleet.constellation.names, initial,
+                                    source=str(args.plan))
     result = response_options(fleet, list(scenario.stations), aoi, args.at, settings, onboard)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,4 +117,21 @@ def _respond(args) -> int:
     for line in result.summary_lines():
         print(line)
     print(f"options: {len(result)} -> {out / 'options.csv'}")
+    if plan is not None:
+        _replan(args, scenario, fleet, aoi, plan, onboard, settings, out)
     return 0
+
+
+def _replan(args, scenario, fleet, aoi, plan, onboard, settings, out) -> None:
+    """Put the request into the current plan; write plan.json and changes.csv."""
+    from ..response_plan import replan_request
+    start = plan.get("epoch_utc") or scenario.window.start
+    window = (start, parse_utc(start)[0] + (scenario.window.end - scenario.window.start))
+    new = replan_request(fleet, list(scenario.stations), scenario.load_targets(), window, plan,
+                         aoi, args.at, settings, onboard, source=str(args.plan))
+    new.plan.to_json(out / "plan.json")
+    new.changes.to_csv(out / "changes.csv")
+    for line in new.summary_lines():
+        print(line)
+    print(f"new plan -> {out / 'plan.json'}, changes -> {out / 'changes.csv'} "
+          f"(geometry {new.geometry_s:.1f} s)")

@@ -59,10 +59,12 @@ class Replan:
     elapsed_s: float
 
 
-def load_plan(p: Problem, current: dict) -> State:
+def load_plan(p: Problem, current: dict, tolerance_s: float = 0.0) -> State:
     """A search state holding ``current`` ``{task id: (alternative index, start_s)}``
     (``start_s`` NaN for untimed alternatives); PlanningError if a task, alternative or start
-    does not belong to ``p`` or the plan breaks it."""
+    does not belong to ``p`` or the plan breaks it. Starts given to ``tolerance_s`` (a
+    ``plan.json`` has milliseconds) are moved by at most that much to the exact times their
+    windows and transitions allow."""
     state = State(p)
     placed = []
     for tid, (j, start) in current.items():
@@ -72,12 +74,17 @@ def load_plan(p: Problem, current: dict) -> State:
         if not isinstance(j, (int, np.integer)) or not 0 <= j < len(p.task_alts[t]):
             raise PlanningError(f"current plan: task {tid!r} has no alternative {j!r}")
         a = int(p.task_alts[t][j])
-        if p.alt_timed[a] and not (p.alt_earliest_s[a] - _SAME_S <= start <= p.alt_latest_start_s[a] + _SAME_S):
+        slack = max(_SAME_S, tolerance_s)
+        if p.alt_timed[a] and not (p.alt_earliest_s[a] - slack <= start <= p.alt_latest_start_s[a] + slack):
             raise PlanningError(f"current plan: task {tid!r} starts at {start:.3f} s, outside its "
                                 f"window [{p.alt_earliest_s[a]:.3f}, {p.alt_latest_end_s[a]:.3f}] s")
-        placed.append((float(start) if p.alt_timed[a] else -math.inf, a))
+        start = min(max(float(start), p.alt_earliest_s[a]), p.alt_latest_start_s[a])
+        placed.append((start if p.alt_timed[a] else -math.inf, a))
     for start, a in sorted(placed):
         r = int(p.alt_resource[a])
+        if p.alt_timed[a] and state.seq[r]:
+            exact = state.earliest_after(state.seq[r][-1], state.seq_start[r][-1], a, start)
+            start = exact if start < exact <= start + tolerance_s else start
         slot = None if not p.alt_timed[a] else (len(state.seq[r]), start, [])
         state._place(a, slot)
     bad = verify_plan(p, build_plan(p, state, math.inf, "feasible", "replan", 0.0))
@@ -146,11 +153,12 @@ def _serve(p: Problem, state: State, a: int, frozen: np.ndarray, margin_s: float
 
 
 def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s=None,
-           margin_s: float = 300.0) -> Replan:
+           margin_s: float = 300.0, tolerance_s: float = 0.0) -> Replan:
     """Insert task ``urgent`` (its id) into the plan ``current`` ``{task id: (alternative
     index, start_s)}`` of ``problem`` with the least perturbation (module docstring).
     ``rank``: per alternative of the urgent task, lower is better (default: earliest start);
-    ``frozen_until_s``: ``(n_resources,)`` (default: nothing frozen)."""
+    ``frozen_until_s``: ``(n_resources,)`` (default: nothing frozen); ``tolerance_s``: the
+    precision of the given starts (:func:`load_plan`; a task re-timed by less is kept)."""
     t_start = time.perf_counter()
     p = problem
     if urgent not in p.task_index:
@@ -164,8 +172,10 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
         raise PlanningError(f"replan: rank needs {len(alts)} values, got {rank.shape}")
     frozen = (np.full(p.n_resources, -math.inf) if frozen_until_s is None
               else np.asarray(frozen_until_s, dtype=float).reshape(p.n_resources))
-    state = load_plan(p, current)
-    old = _starts(state)
+    state = load_plan(p, current, tolerance_s)
+    given = {p.task_index[tid]: float(js[1]) for tid, js in current.items()}
+    old = {t: (a, given[t]) for t, (a, _) in _starts(state).items()}
+    same_s = max(_SAME_S, tolerance_s)
     base = state.objective
     chosen, strategy, displaced = -1, "none", 0.0
     for level in np.unique(rank[np.isfinite(rank)]):
@@ -179,7 +189,7 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
             if how is not None:
                 lost = base + float(p.alt_value[a]) - state.objective
                 moved = sum(1 for t, (b, s) in old.items()
-                            if state.chosen[t] != b or abs(state.start[t] - s) > _SAME_S)
+                            if state.chosen[t] != b or abs(state.start[t] - s) > same_s)
                 key = (round(lost, 9), moved)
                 if best is None or key < best[0]:
                     best = (key, int(j), how, state.snapshot())
@@ -193,16 +203,16 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
     bad = verify_plan(p, plan)
     if bad:  # pragma: no cover - every move keeps the state feasible; this guards the claim
         raise PlanningError(f"replan: the new plan breaks the problem: {bad[0]}")
-    changes = _changes(p, old, _starts(state), u)
+    changes = _changes(p, old, _starts(state), u, same_s)
     return Replan(plan, changes, chosen, strategy, displaced, time.perf_counter() - t_start)
 
 
-def _changes(p: Problem, old: dict, new: dict, urgent: int) -> Table:
+def _changes(p: Problem, old: dict, new: dict, urgent: int, same_s: float) -> Table:
     """Every task of either plan: kept, moved, dropped or added, and why."""
     rows = {k: [] for k in ("task", "action", "old_start_s", "new_start_s", "reason")}
     for t in sorted(set(old) | set(new), key=lambda t: (old.get(t, new.get(t))[1], str(p.task_id[t]))):
         o, n = old.get(t), new.get(t)
-        if o and n and o[0] == n[0] and (abs(o[1] - n[1]) <= _SAME_S or not math.isfinite(o[1])):
+        if o and n and o[0] == n[0] and (abs(o[1] - n[1]) <= same_s or not math.isfinite(o[1])):
             action, reason = "kept", ""
         elif o and n:
             action = "moved"
