@@ -248,15 +248,24 @@ def _cli(args, tmp_path):
                           text=True, cwd=tmp_path, timeout=600)
 
 
-def test_cli_respond(tmp_path, capsys, monkeypatch):
+def test_cli_respond(tmp_path, capsys, monkeypatch, scenario):
+    from groundseg.mission_plan import plan_mission
+    from sims.planning_inputs import plan_inputs
     (tmp_path / "aoi.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [HUALIEN]}))
-    (tmp_path / "plan.json").write_text(json.dumps(_plan()))
+    plan_mission(plan_inputs(scenario), time_limit_s=1.0, method="greedy").plan.to_json(tmp_path / "plan.json")
     r = _cli(["respond", "--aoi", "aoi.geojson", "--at", AT, "--plan", "plan.json", "--cloud", "0.3",
               "--horizon-h", "24", "--output", "out"], tmp_path)
     assert r.returncode == 0, r.stderr
     lines = (tmp_path / "out" / "options.csv").read_text().splitlines()
     assert lines[0] == ",".join(OPTION_COLUMNS) and len(lines) > 3
     assert r.stdout.startswith("request 2026-11-26T02:00:00.000Z: hualien") and "fastest:" in r.stdout
+    assert "re-plan: " in r.stdout and "verify_plan: ok" in r.stdout
+    changes = (tmp_path / "out" / "changes.csv").read_text().splitlines()
+    assert changes[0] == "task,action,old_start_utc,new_start_utc,reason"
+    assert sum(line.split(",")[1] == "added" for line in changes[1:]) >= 1
+    new = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert any(a["target_group"] == "urgent:hualien" for a in new["acquisitions"])   # a target is called hualien
+    (tmp_path / "other.json").write_text(json.dumps(_plan()))
     (tmp_path / "two.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
         HUALIEN, dict(HUALIEN, properties={"id": "other"})]}))
     (tmp_path / "bad.json").write_text("{not json")
@@ -266,6 +275,8 @@ def test_cli_respond(tmp_path, capsys, monkeypatch):
             (["--aoi", "aoi.geojson", "--at", AT, "--cloud", "1.5"], "cloud fraction"),
             (["--aoi", "two.geojson", "--at", AT], "one Point or Polygon"),
             (["--aoi", "aoi.geojson", "--at", AT, "--plan", "bad.json"], "invalid JSON"),
+            (["--aoi", "aoi.geojson", "--at", AT, "--plan", "other.json"],
+             "other.json: acquisitions[0]"),
             (["--aoi", "missing.geojson", "--at", AT], "missing.geojson")):
         assert main(["respond", *args, "--horizon-h", "1", "--output", "o2"]) == 2, args
         err = capsys.readouterr().err
