@@ -80,7 +80,8 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
                        tol_s: float = 1e-3, satellites=None) -> Opportunities:
     """Every imaging opportunity of every satellite on every target.
 
-    ``source``: an :class:`~groundseg.orbits.Ephemeris` (its time grid is the window) or a
+    ``source``: an :class:`~groundseg.orbits.Ephemeris` (its time grid is the window; or its
+    :class:`~groundseg.imaging_geometry.ImagingGeometry`) or a
     :class:`~groundseg.orbits.Constellation` propagated once over ``start``..``end`` every
     ``step_s`` seconds. ``targets``: :class:`~groundseg.targets.Targets` (points and
     polygons; polygons are cut into strips ``sensor.swath_km`` wide). ``satellites``: indices
@@ -89,8 +90,8 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     """
     if not isinstance(sensor, Sensor):
         raise GroundsegError(f"sensor must be a groundseg.access.Sensor, got {type(sensor).__name__}")
-    eph, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
-    geo = ImagingGeometry(eph)
+    geo, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
+    eph = geo.ephemeris
     pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sensor.swath_km, satellites)
     eta = np.radians(targets.max_off_nadir_deg[aim_target])
     sun_min = np.radians(targets.min_sun_elevation_deg[aim_target])
@@ -120,9 +121,13 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
 
 
 def imaging_source(source, targets, start, end, step_s, tol_s):
-    """``(ephemeris, tol_s)`` from the arguments of :func:`find_opportunities`, checked."""
+    """``(ImagingGeometry, tol_s)`` from the arguments of :func:`find_opportunities`, checked
+    (an :class:`~groundseg.imaging_geometry.ImagingGeometry` given as the source is used as
+    it is: searches on one ephemeris can share it)."""
     tol_s = positive_number(tol_s, "time tolerance tol_s")
-    if isinstance(source, Ephemeris):
+    if isinstance(source, ImagingGeometry):
+        eph = source.ephemeris
+    elif isinstance(source, Ephemeris):
         eph = source
     elif not isinstance(source, Constellation):
         raise GroundsegError(f"source must be an Ephemeris or a Constellation, got "
@@ -133,7 +138,7 @@ def imaging_source(source, targets, start, end, step_s, tol_s):
         eph = source.propagate(TimeGrid.range(start, end, positive_number(step_s, "step")))
     if not isinstance(targets, Targets):
         raise TargetError("targets must be a groundseg.targets.Targets (see load_targets)")
-    return eph, tol_s
+    return (source if isinstance(source, ImagingGeometry) else ImagingGeometry(eph)), tol_s
 
 
 def imaging_aims(geo: ImagingGeometry, targets: Targets, swath_km: float, satellites=None):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .access import Opportunities, Sensor, find_opportunities
 from .errors import GroundsegError
+from .imaging_geometry import ImagingGeometry
 from .planning import Budget, ImagingSpacecraft, plan_imaging
 from .sar import SarSensor
 from .sar_access import find_sar_opportunities
@@ -91,13 +92,14 @@ class Fleet:
     def opportunities(self, ephemeris, targets, *, tol_s: float = 1e-3,
                       orbit_direction="both") -> Opportunities:
         """Every opportunity of every payload on ``targets`` over ``ephemeris`` (of the
-        fleet's constellation), merged (:func:`merge_opportunities`): optical payloads with
+        fleet's constellation; or its ImagingGeometry), merged (:func:`merge_opportunities`): optical payloads with
         their sensor; SAR payloads in their ``point_mode`` on point targets and their
         ``area_mode`` on polygons, never on stereo targets."""
+        geo = ephemeris if isinstance(ephemeris, ImagingGeometry) else ImagingGeometry(ephemeris)
         parts = []
         for p in self.payloads:
             if p.kind == "optical":
-                parts.append(find_opportunities(ephemeris, targets, sensor=p.sensor, tol_s=tol_s,
+                parts.append(find_opportunities(geo, targets, sensor=p.sensor, tol_s=tol_s,
                                                 satellites=p.satellites))
                 continue
             mono = targets.mode != "stereo"
@@ -105,7 +107,7 @@ class Fleet:
                 keep = np.flatnonzero(mono & (targets.kind == kind))
                 if keep.size == 0:
                     continue
-                part = find_sar_opportunities(ephemeris, targets.take(keep), sensor=p.sensor,
+                part = find_sar_opportunities(geo, targets.take(keep), sensor=p.sensor,
                                               mode=mode, tol_s=tol_s, satellites=p.satellites,
                                               orbit_direction=orbit_direction)
                 part.columns["target_index"] = keep[part.columns["target_index"]]

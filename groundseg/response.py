@@ -35,7 +35,7 @@ from .access import find_opportunities, pointing
 from .contacts import plan_contacts
 from .earth import enu_basis, geodetic_to_ecef
 from .errors import GroundsegError
-from .imaging_geometry import geodetic_up
+from .imaging_geometry import ImagingGeometry, geodetic_up
 from .passes import passes_from_ephemeris
 from .sar_access import find_sar_opportunities, sar_look
 from .table import Table
@@ -397,7 +397,8 @@ def response_options(fleet, stations, aoi: Targets, at, settings: ResponseSettin
     point = aoi_point(aoi)
     rows = []
     lost = {"command": 0, "memory": 0, "downlink": 0}
-    for sensor, mode, opp, swath, length, rate in sensor_searches(fleet, eph, point, settings):
+    geo = ImagingGeometry(eph)
+    for sensor, mode, opp, swath, length, rate in sensor_searches(fleet, geo, point, settings):
         c = opp.columns
         geo = opp.geometry
         for i in range(len(opp)):
@@ -431,7 +432,7 @@ def response_options(fleet, stations, aoi: Targets, at, settings: ResponseSettin
         dropped = sum(1 for r in best if r[1] == "optical")
         best = [r for r in best if r[1] != "optical"]
     best.sort(key=lambda r: (r[5], r[3], r[0]))
-    return _options(eph, point, aoi, at, settings, best, dropped, lost)
+    return _options(geo, point, aoi, at, settings, best, dropped, lost)
 
 
 def delivery(link, onboard: OnBoardData, s: int, t0: float, t1: float, gbit: float, capacity: float):
@@ -456,10 +457,8 @@ def delivery(link, onboard: OnBoardData, s: int, t0: float, t1: float, gbit: flo
     return float(span[k, 1]), names[k]
 
 
-def _options(eph, point, aoi, at, settings, best, dropped, lost) -> ResponseOptions:
+def _options(geo, point, aoi, at, settings, best, dropped, lost) -> ResponseOptions:
     """The option rows as the :class:`ResponseOptions` table."""
-    from .imaging_geometry import ImagingGeometry
-    geo = ImagingGeometry(eph)
     n = len(best)
     sat = np.array([r[0] for r in best], dtype=np.int64)
     t0 = np.array([r[3] for r in best], dtype=float)
@@ -478,7 +477,7 @@ def _options(eph, point, aoi, at, settings, best, dropped, lost) -> ResponseOpti
 
     def utc(x):
         return at + (np.asarray(x, dtype=float) * 1e9).round().astype("timedelta64[ns]")
-    names = np.array(eph.constellation.names, dtype=object)
+    names = np.array(geo.ephemeris.constellation.names, dtype=object)
     table = Table({
         "satellite": names[sat], "sensor": sensor,
         "mode": np.array([r[2] for r in best], dtype=object),

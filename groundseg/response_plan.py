@@ -27,6 +27,7 @@ import numpy as np
 
 from .contacts import plan_contacts
 from .fleet import merge_opportunities
+from .imaging_geometry import ImagingGeometry
 from .passes import passes_from_ephemeris
 from .planning import ImagingPlan, imaging_problem, replan
 from .planning.errors import PlanningError
@@ -134,8 +135,9 @@ def replan_request(fleet, stations, targets, window, plan: dict, aoi, at,
 
     task = aoi.ids[0] if aoi.ids[0] not in targets.ids else f"urgent:{aoi.ids[0]}"
     point = aoi_point(aoi, task, _URGENT_WEIGHT * float(np.max(targets.priority)))
-    parts = [fleet.opportunities(eph, targets)]
-    for sensor, _, opp, _, _, _ in sensor_searches(fleet, eph, point, settings):
+    geo = ImagingGeometry(eph)
+    parts = [fleet.opportunities(geo, targets)]
+    for sensor, _, opp, _, _, _ in sensor_searches(fleet, geo, point, settings):
         if sensor == "optical" and settings.cloud_fraction > settings.max_cloud_fraction:
             continue
         c = opp.columns

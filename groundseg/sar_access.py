@@ -182,8 +182,8 @@ def find_sar_opportunities(source, targets, start=None, end=None, *, sensor: Sar
         raise GroundsegError(f"sensor must be a groundseg.sar.SarSensor, got {type(sensor).__name__}")
     sar_mode = sensor.mode(mode)
     side = sensor.look_side if look_side is None else look_side
-    eph, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
-    geo = ImagingGeometry(eph)
+    geo, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
+    eph = geo.ephemeris
     pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sar_mode.swath_km, satellites)
     way = _directions(targets, orbit_direction)[aim_target]
     iv = sar_windows(geo, aims, np.radians(sar_mode.incidence_min_deg),
