@@ -166,10 +166,8 @@ def replan_request(fleet, stations, targets, window, plan: dict, aoi, at,
                            float(problem.alt_data_gbit[a]), spacecraft[s].memory_capacity_gbit)
             rank.append(got[0] if not isinstance(got, str) else math.inf)
     try:
-        if task not in problem.task_index:
-            raise ResponseError("the request has no opportunity inside the plan's window")
         result = replan(problem, current, task, rank=rank, frozen_until_s=command_s,
-                        tolerance_s=_MATCH_S)
+                        tolerance_s=_MATCH_S, missing_ok=True)
     except PlanningError as exc:
         raise ResponseError(f"{source}: {exc}") from None
     new = ImagingPlan(result.plan, problem, merged, index_of, spacecraft)

@@ -153,20 +153,22 @@ def _serve(p: Problem, state: State, a: int, frozen: np.ndarray, margin_s: float
 
 
 def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s=None,
-           margin_s: float = 300.0, tolerance_s: float = 0.0) -> Replan:
+           margin_s: float = 300.0, tolerance_s: float = 0.0, missing_ok: bool = False) -> Replan:
     """Insert task ``urgent`` (its id) into the plan ``current`` ``{task id: (alternative
     index, start_s)}`` of ``problem`` with the least perturbation (module docstring).
     ``rank``: per alternative of the urgent task, lower is better (default: earliest start);
     ``frozen_until_s``: ``(n_resources,)`` (default: nothing frozen); ``tolerance_s``: the
-    precision of the given starts (:func:`load_plan`; a task re-timed by less is kept)."""
+    precision of the given starts (:func:`load_plan`; a task re-timed by less is kept);
+    ``missing_ok``: an urgent task the problem does not have (no opportunity) leaves the plan
+    as it is instead of raising."""
     t_start = time.perf_counter()
     p = problem
-    if urgent not in p.task_index:
+    if urgent not in p.task_index and not missing_ok:
         raise PlanningError(f"replan: unknown urgent task {urgent!r}")
-    u = p.task_index[urgent]
+    u = p.task_index.get(urgent, -1)
     if urgent in current:
         raise PlanningError(f"replan: task {urgent!r} is already in the plan")
-    alts = [int(a) for a in p.task_alts[u]]
+    alts = [int(a) for a in p.task_alts[u]] if u >= 0 else []
     rank = np.asarray(p.alt_earliest_s[alts] if rank is None else rank, dtype=float)
     if rank.shape != (len(alts),):
         raise PlanningError(f"replan: rank needs {len(alts)} values, got {rank.shape}")
