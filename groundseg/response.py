@@ -21,8 +21,9 @@ the option with the earliest delivery (:func:`response_options`):
    centroid. Optical options are multiplied by the clear-sky fraction ``1 - cloud`` and left
    out when the cloud cover exceeds ``max_cloud_fraction``.
 
-``options.csv`` (:data:`OPTION_COLUMNS`) is sorted by delivery. Times are UTC; hours count from
-the request.
+``options.csv`` (:data:`OPTION_COLUMNS`) is sorted by delivery, then by coverage. Times are
+UTC; hours count from the request. With the current plan, :mod:`groundseg.response_plan` puts
+the request into it.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ from .timegrid import TimeGrid, format_utc, parse_utc
 
 __all__ = ["ResponseError", "ResponseSettings", "ResponseOptions", "OnBoardData",
            "OPTION_COLUMNS", "response_options", "onboard_from_plan", "aoi_point", "command_times",
-           "sensor_searches", "contact_links", "delivery"]
+           "sensor_searches", "contact_links", "delivery", "expected_coverage"]
 
 OPTION_COLUMNS = ("satellite", "sensor", "mode", "start_utc", "end_utc", "off_nadir_deg",
                   "incidence_deg", "look_side", "sun_elevation_deg", "coverage_fraction",
@@ -354,6 +355,14 @@ def _coverage(aoi: Targets, heading_deg, swath_km, length_km) -> np.ndarray:
     return out
 
 
+def expected_coverage(aoi: Targets, sensors, heading_deg, swath_km, length_km,
+                      cloud_fraction: float) -> np.ndarray:
+    """The covered fraction of scenes (:func:`_coverage`), optical ones (``sensors``:
+    ``optical`` / ``sar`` per scene) times the clear-sky fraction; all ``(m,)``."""
+    cover = _coverage(aoi, heading_deg, swath_km, length_km)
+    return np.where(np.asarray(sensors, dtype=object) == "optical", cover * (1.0 - cloud_fraction), cover)
+
+
 def contact_links(contacts, at, n_sat, transmitter_mbps):
     """Per satellite: scheduled contacts ``(k, 2)`` s from ``at``, rates Gbit/s, station names."""
     p = contacts.passes
@@ -431,8 +440,11 @@ def response_options(fleet, stations, aoi: Targets, at, settings: ResponseSettin
     if settings.cloud_fraction > settings.max_cloud_fraction:
         dropped = sum(1 for r in best if r[1] == "optical")
         best = [r for r in best if r[1] != "optical"]
-    best.sort(key=lambda r: (r[5], r[3], r[0]))
-    return _options(geo, point, aoi, at, settings, best, dropped, lost)
+    cover = expected_coverage(aoi, [r[1] for r in best], [r[7] for r in best], [r[8] for r in best],
+                              [r[9] for r in best], settings.cloud_fraction)
+    order = sorted(range(len(best)), key=lambda i: (best[i][5], -cover[i], best[i][3], best[i][0]))
+    return _options(geo, point, aoi, at, settings, [best[i] for i in order], cover[order],
+                    dropped, lost)
 
 
 def delivery(link, onboard: OnBoardData, s: int, t0: float, t1: float, gbit: float, capacity: float):
@@ -457,7 +469,7 @@ def delivery(link, onboard: OnBoardData, s: int, t0: float, t1: float, gbit: flo
     return float(span[k, 1]), names[k]
 
 
-def _options(geo, point, aoi, at, settings, best, dropped, lost) -> ResponseOptions:
+def _options(geo, point, aoi, at, settings, best, cover, dropped, lost) -> ResponseOptions:
     """The option rows as the :class:`ResponseOptions` table."""
     n = len(best)
     sat = np.array([r[0] for r in best], dtype=np.int64)
@@ -472,8 +484,6 @@ def _options(geo, point, aoi, at, settings, best, dropped, lost) -> ResponseOpti
     sun = np.degrees(np.arcsin(np.clip(np.einsum("ij,ij->i", geo.sun_unit(mid, aim), geodetic_up(aim)),
                                        -1, 1))) if n else np.zeros(0)
     sensor = np.array([r[1] for r in best], dtype=object)
-    cover = _coverage(aoi, [r[7] for r in best], [r[8] for r in best], [r[9] for r in best])
-    cover = np.where(sensor == "optical", cover * (1.0 - settings.cloud_fraction), cover)
 
     def utc(x):
         return at + (np.asarray(x, dtype=float) * 1e9).round().astype("timedelta64[ns]")

@@ -10,7 +10,8 @@ microsecond), adds the request as one more task and hands both to
   plan's window (optical ones only in daylight, and not when the cloud cover is above the
   limit), each starting no earlier than the satellite's first command uplink;
 - its alternatives are **ranked by delivery** (first in first out behind the current plan's
-  data, :func:`groundseg.response.delivery`); equal deliveries by what they displace;
+  data, :func:`groundseg.response.delivery`), then by the area they cover (optical: times the
+  clear sky); alternatives equal in both by what they displace;
 - the current plan's acquisitions (``plan.json``) are mapped onto their tasks and
   alternatives; those starting before their satellite's first command uplink are **frozen**.
 
@@ -32,7 +33,7 @@ from .passes import passes_from_ephemeris
 from .planning import ImagingPlan, imaging_problem, replan
 from .planning.errors import PlanningError
 from .response import (OnBoardData, ResponseError, ResponseSettings, aoi_point, command_times,
-                       contact_links, delivery, sensor_searches)
+                       contact_links, delivery, expected_coverage, sensor_searches)
 from .table import Table
 from .timegrid import TimeGrid, format_utc, parse_utc
 
@@ -110,6 +111,35 @@ def _current(problem, plan: dict, epoch, names, source: str) -> dict:
     return out
 
 
+def _rank(problem, task, opp, fleet, aoi, links, onboard, settings) -> np.ndarray:
+    """Per alternative of the request's task ``(n, 2)``: the delivery of an image starting
+    at its window's start (inf when the memory or the downlinks cannot take it), and minus
+    the expected covered fraction of the area."""
+    if task not in problem.task_index:
+        return np.zeros((0, 2))
+    alts = problem.task_alts[problem.task_index[task]]
+    c = opp.columns
+    rows = np.array([int(problem.alt_label[a]) for a in alts], dtype=np.int64)
+    out = np.zeros((len(alts), 2))
+    sensors, swath, length = [], [], []
+    for k, (a, row) in enumerate(zip(alts, rows)):
+        s = int(problem.alt_resource[a])
+        begin, dur = float(problem.alt_earliest_s[a]), float(problem.alt_duration_s[a])
+        got = delivery(links[s], onboard, s, begin, begin + dur, float(problem.alt_data_gbit[a]),
+                       fleet.payload_of(s).spacecraft.memory_capacity_gbit)
+        out[k, 0] = got[0] if not isinstance(got, str) else math.inf
+        sensor = fleet.payload_of(s).sensor
+        if c["sar_mode"][row]:
+            mode = sensor.mode(c["sar_mode"][row])
+            sensors.append("sar"), swath.append(mode.swath_km), length.append(mode.scene_length_km)
+        else:
+            sensors.append("optical"), swath.append(sensor.swath_km)
+            length.append(opp.geometry.ground_speed_km_s[s] * dur)
+    out[:, 1] = -expected_coverage(aoi, sensors, c["heading_deg"][rows], swath, length,
+                                   settings.cloud_fraction)
+    return out
+
+
 def replan_request(fleet, stations, targets, window, plan: dict, aoi, at,
                    settings: ResponseSettings = ResponseSettings(), onboard=None,
                    source: str = "plan.json") -> ResponsePlan:
@@ -157,14 +187,7 @@ def replan_request(fleet, stations, targets, window, plan: dict, aoi, at,
     if onboard is None:
         onboard = OnBoardData.empty([sc.initial_memory_gbit for sc in spacecraft])
     onboard = onboard.shifted(at_s)
-    rank = []
-    if task in problem.task_index:
-        for a in problem.task_alts[problem.task_index[task]]:
-            s = int(problem.alt_resource[a])
-            begin = float(problem.alt_earliest_s[a])
-            got = delivery(links[s], onboard, s, begin, begin + float(problem.alt_duration_s[a]),
-                           float(problem.alt_data_gbit[a]), spacecraft[s].memory_capacity_gbit)
-            rank.append(got[0] if not isinstance(got, str) else math.inf)
+    rank = _rank(problem, task, merged, fleet, aoi, links, onboard, settings)
     try:
         result = replan(problem, current, task, rank=rank, frozen_until_s=command_s,
                         tolerance_s=_MATCH_S, missing_ok=True)

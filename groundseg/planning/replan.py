@@ -14,9 +14,10 @@ with three moves, the least disruptive first:
    offered again (any alternative, most valuable first) where it fits without moving the
    urgent acquisition or a frozen one.
 
-The urgent task's alternatives are tried in the caller's order (``rank``: e.g. delivery
-time, lower first); among alternatives of the best rank that can be served, the one that
-displaces the least value wins (then the fewest changes). Acquisitions starting before
+The urgent task's alternatives are tried in the caller's order (``rank``: keys compared
+lexicographically, lower first, e.g. delivery time then less coverage); among alternatives of
+the best rank that can be served, the one that displaces the least value wins (then the
+fewest changes). Acquisitions starting before
 ``frozen_until_s`` of their resource (already commanded) never move. The result is checked
 with :func:`~groundseg.planning.verify_plan` and its changes are listed: every task of
 either plan ``kept``, ``moved``, ``dropped`` or ``added``, with the reason.
@@ -156,7 +157,8 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
            margin_s: float = 300.0, tolerance_s: float = 0.0, missing_ok: bool = False) -> Replan:
     """Insert task ``urgent`` (its id) into the plan ``current`` ``{task id: (alternative
     index, start_s)}`` of ``problem`` with the least perturbation (module docstring).
-    ``rank``: per alternative of the urgent task, lower is better (default: earliest start);
+    ``rank``: per alternative of the urgent task ``(n,)`` or ``(n, k)`` keys, lower is better
+    (rows compared lexicographically; default: earliest start);
     ``frozen_until_s``: ``(n_resources,)`` (default: nothing frozen); ``tolerance_s``: the
     precision of the given starts (:func:`load_plan`; a task re-timed by less is kept);
     ``missing_ok``: an urgent task the problem does not have (no opportunity) leaves the plan
@@ -170,8 +172,9 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
         raise PlanningError(f"replan: task {urgent!r} is already in the plan")
     alts = [int(a) for a in p.task_alts[u]] if u >= 0 else []
     rank = np.asarray(p.alt_earliest_s[alts] if rank is None else rank, dtype=float)
-    if rank.shape != (len(alts),):
-        raise PlanningError(f"replan: rank needs {len(alts)} values, got {rank.shape}")
+    rank = rank.reshape(len(alts), -1) if rank.size or not alts else rank
+    if rank.ndim != 2 or rank.shape[0] != len(alts):
+        raise PlanningError(f"replan: rank needs {len(alts)} rows, got shape {rank.shape}")
     frozen = (np.full(p.n_resources, -math.inf) if frozen_until_s is None
               else np.asarray(frozen_until_s, dtype=float).reshape(p.n_resources))
     state = load_plan(p, current, tolerance_s)
@@ -180,9 +183,11 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
     same_s = max(_SAME_S, tolerance_s)
     base = state.objective
     chosen, strategy, displaced = -1, "none", 0.0
-    for level in np.unique(rank[np.isfinite(rank)]):
+    usable = np.all(np.isfinite(rank), axis=1) if alts else np.zeros(0, bool)
+    levels = np.unique(rank[usable], axis=0) if usable.any() else []
+    for level in levels:
         best = None
-        for j in np.flatnonzero(rank == level):
+        for j in np.flatnonzero(np.all(rank == level, axis=1)):
             a = alts[j]
             if not p.alt_valid[a]:
                 continue
