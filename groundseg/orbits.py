@@ -124,7 +124,7 @@ class Constellation:
 
     ``names`` (list of str), ``norad_ids`` (int64 ``(n_sat,)``), ``satrecs``. Build with
     :meth:`from_file`, :meth:`from_records`, :meth:`walker`, :meth:`sun_synchronous`,
-    :meth:`formosat8`. ``catalog_errors`` lists records a file reader rejected.
+    :meth:`formosat8`, :meth:`synthetic_catalogue`. ``catalog_errors`` lists records a file reader rejected.
     """
 
     def __init__(self, records: Sequence, catalog_errors: Sequence = ()):
@@ -226,6 +226,17 @@ class Constellation:
         """
         return cls.sun_synchronous(8, 561.0, epoch, ltdn_h=10.5, first_norad_id=99801,
                                    name_prefix="FS8-")
+
+    @classmethod
+    def synthetic_catalogue(cls, n: int, epoch, *, seed: int = 0,
+                            first_norad_id: int = 100001) -> "Constellation":
+        """``n`` objects with the public catalogue's mix of LEO, MEO, GEO and HEO orbits
+        (:mod:`groundseg.synthetic_catalogue`), all with epoch ``epoch``; depends only on
+        ``seed``."""
+        from .synthetic_catalogue import synthetic_catalogue
+        grid = as_timegrid(epoch if not isinstance(epoch, TimeGrid) else epoch[:1])
+        return cls(synthetic_catalogue(n, float(grid.jd[0]), float(grid.fr[0]), seed=seed,
+                                       first_norad_id=first_norad_id))
 
     @classmethod
     def _from_circular(cls, elements, inclination_deg, altitude_km, epoch, first_norad_id,

@@ -6,8 +6,11 @@ core objects and raise :class:`~groundseg.errors.GroundsegError` naming the opti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import math
+import os
+import sys
 
 from ..errors import GroundsegError
 from ..timegrid import format_utc, parse_utc
@@ -149,3 +152,84 @@ def scenario(path):
     """A scenario file, or the bundled one for None, ``bundled`` or ``formosat8``."""
     from sims.scenario import bundled_scenario, load_scenario
     return bundled_scenario() if path in (None, "bundled", "formosat8") else load_scenario(path)
+
+
+def add_cluster(p) -> None:
+    """``--scheduler ADDRESS`` / ``--local-cluster N``: where a large job's tasks run."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a running dask scheduler (e.g. tcp://host:8786)")
+    where.add_argument("--local-cluster", type=int, metavar="N",
+                       help="run on a dask LocalCluster of N single-threaded worker processes "
+                            "(0: in this process). Default: a LocalCluster with one worker per "
+                            "CPU for large jobs, in process otherwise")
+
+
+def add_progress(p) -> None:
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar on standard error even when it is not a terminal")
+
+
+@contextlib.contextmanager
+def progress(args, label: str):
+    """A ``progress(done, total)`` callback drawing a bar on standard error (None when
+    stderr is not a terminal and ``--progress`` was not given)."""
+    if not (getattr(args, "progress", False) or sys.stderr.isatty()):
+        yield None
+        return
+    from tqdm import tqdm
+    bar = tqdm(desc=f"groundseg: {label}", file=sys.stderr, unit="task", dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+@contextlib.contextmanager
+def cluster(args, work: float, auto_work: float):
+    """``(client, label)`` for ``--scheduler`` / ``--local-cluster``; by default a
+    LocalCluster with one worker per CPU when ``work >= auto_work`` (and dask is installed),
+    else ``(None, "single-process")``. A cluster started here is closed on exit."""
+    n = args.local_cluster
+    if args.scheduler is None and n is None:
+        n = (os.cpu_count() or 1) if work >= auto_work and _have_dask() else 0
+    if n is not None and n < 0:
+        raise GroundsegError(f"--local-cluster must be >= 0, got {n}")
+    if args.scheduler is None and not n:
+        yield None, "single-process"
+        return
+    if not _have_dask():
+        raise GroundsegError("dask is not installed (pip install 'groundseg[dask]')")
+    import logging
+
+    from distributed import Client, LocalCluster
+    started = None
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            raise GroundsegError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
+        label = f"dask scheduler {args.scheduler}"
+    else:
+        started = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client, label = Client(started), f"dask LocalCluster({n} workers)"
+    try:
+        yield client, label
+    finally:
+        client.close()
+        if started is not None:
+            started.close()
+
+
+def _have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,9 +1,17 @@
 """Subcommands ``passes``, ``track`` and ``contacts`` (pass prediction and contact plans)."""
 from __future__ import annotations
 
+import contextlib
+
+import numpy as np
+
 from ..errors import GroundsegError
 from . import options
 from .output import emit_table, note, warn
+
+
+# Above this many (satellite x station x day) the default backend is a LocalCluster.
+_AUTO_CLUSTER_WORK = 1_000_000
 
 
 def register(sub) -> None:
@@ -11,6 +19,7 @@ def register(sub) -> None:
     p = options.command(sub, "passes", _passes, "every pass of every satellite over every station")
     _common(p)
     p.add_argument("--all-columns", action="store_true", help="also write orbit_number and status")
+    options.add_cluster(p)
     options.add_output(p)
 
     p = options.command(sub, "track", _track,
@@ -47,6 +56,7 @@ def _common(p) -> None:
     options.add_window(p)
     p.add_argument("--min-elevation", type=float, metavar="DEG",
                    help="minimum elevation for every station, in [-5, 90] (masks still apply)")
+    options.add_progress(p)
 
 
 def _predict(args, constellation=None, stations=None):
@@ -54,11 +64,22 @@ def _predict(args, constellation=None, stations=None):
     start, end = options.window(args)
     constellation = constellation or options.constellation(args, start)
     stations = stations or options.stations(args)
-    passes = predict_passes(constellation, stations, start, end,
-                            min_elevation_deg=args.min_elevation)
+    work = len(constellation) * len(stations) * float((end - start) / np.timedelta64(1, "D"))
+    with _where(args, work) as (client, _), options.progress(args, "passes") as bar:
+        passes = predict_passes(constellation, stations, start, end,
+                                min_elevation_deg=args.min_elevation, client=client,
+                                progress=bar)
     for line in passes.problems:
         warn(line)
     return constellation, stations, passes
+
+
+def _where(args, work: float):
+    """Dask for ``passes`` (``--scheduler`` / ``--local-cluster``, by default for catalogue-
+    sized jobs); in this process for ``track`` and ``contacts``."""
+    if not hasattr(args, "local_cluster"):
+        return contextlib.nullcontext((None, "single-process"))
+    return options.cluster(args, work, _AUTO_CLUSTER_WORK)
 
 
 def _passes(args) -> int:
@@ -78,8 +99,6 @@ def _track(args) -> int:
     through each pass of one satellite over one station in the window. Columns:
     pass,time_utc,azimuth_deg,azimuth_unwrapped_deg,elevation_deg,range_km,range_rate_km_s,
     azimuth_rate_deg_s,elevation_rate_deg_s,received_frequency_hz,doppler_shift_hz,keyhole."""
-    import numpy as np
-
     from ..passes import POINTING_COLUMNS, pointing_table
     from ..table import Table
     from ..timegrid import MAX_INSTANTS
