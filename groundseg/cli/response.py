@@ -50,10 +50,7 @@ def register(sub) -> None:
 
 
 def _scenario(path):
-    from sims.scenario import BUNDLED_SCENARIOS, bundled_scenario
-    if path is None or path in BUNDLED_SCENARIOS:
-        return bundled_scenario(path or _DEFAULT_SCENARIO)
-    return options.scenario(path)
+    return options.scenario(path or _DEFAULT_SCENARIO)
 
 
 def _aoi(path, scenario):
