@@ -224,7 +224,7 @@ def _changes(p: Problem, old: dict, new: dict, urgent: int, same_s: float) -> Ta
         elif o and n:
             action = "moved"
             reason = ("another opportunity, to make room for the urgent request" if o[0] != n[0]
-                      else "shifted to make room for the urgent request")
+                      else "re-timed within its window to make room for the urgent request")
         elif o:
             action = "dropped"
             reason = "gave way to the urgent request (least valuable in its way)"
