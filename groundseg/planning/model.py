@@ -126,8 +126,7 @@ class Problem:
 
     Incompatibilities: ``incompat`` (list of tuples of global alternative indices) and
     ``alt_incompat`` (for each alternative, the incompatibility indices it belongs to).
-    Budgets: ``budget_*`` columns and ``alt_budgets`` (:func:`~._budgets.attach_budgets`);
-    per-resource transition models ``res_agility``, ``min_transition_s`` the least of all.
+    Budgets: ``budget_*``, ``alt_budgets`` (:mod:`._budgets`); transition models ``res_agility``.
 
     Requests (:mod:`~groundseg.planning.requests`): ``request_id``, ``request_curve``
     (:class:`PiecewiseLinear`), ``request_tasks`` (int arrays), ``task_request`` (n_tasks,)
@@ -244,8 +243,7 @@ class Problem:
         ``[:, 1]`` at the latest start); end defaults to start. ``incompatibilities``:
         tuples of alternative indices. ``downlinks``: :class:`Downlink` objects or a dict of
         columns ``resource, start_s, end_s, rate_gbit_s[, station]``. ``requests``,
-        ``same_alternative_groups`` and ``budgets``: as for the constructor; ``alt_uses``:
-        (n_alts,) ``{quantity: amount}`` or None.
+        ``same_alternative_groups``, ``budgets``, ``alt_uses`` (n_alts,): as for the constructor.
         """
         n_tasks = len(task_ids)
         if n_tasks == 0:
@@ -544,12 +542,10 @@ class Problem:
         return self._res_transition[int(self.alt_resource[alt_to])](r0, p0, r1, p1, end_s, start_to_s)
 
     def _check_transition_model(self) -> None:
-        """The transition model on the attitude samples of the first 64 timed alternatives."""
-        for r, model in enumerate(self.res_agility):
-            if model is self.agility and r > 0:
-                continue
-            on = self.alt_timed & self.alt_valid
-            timed = np.flatnonzero(on if model is self.agility else on & (self.alt_resource == r))[:64]
+        """Each transition model on the attitude samples of the first 64 timed alternatives it serves."""
+        for model in {id(m): m for m in self.res_agility}.values():
+            mine = np.array([m is model for m in self.res_agility])[self.alt_resource]
+            timed = np.flatnonzero(self.alt_timed & self.alt_valid & mine)[:64]
             if timed.size:
                 k = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed]))[:64]
                 check_on_samples(model, self.att_end_deg[k], self.att_start_deg[k], self.att_time_s[k])
