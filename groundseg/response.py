@@ -139,7 +139,7 @@ def _plan_rows(plan: dict, key: str, source: str, names: dict, fields_: tuple):
         if not isinstance(row, dict):
             raise ResponseError(f"{where}: expected an object")
         sat = row.get("satellite")
-        if sat not in names:
+        if not isinstance(sat, str) or sat not in names:
             raise ResponseError(f"{where}.satellite: {sat!r} is not a satellite of the scenario"[:300])
         t0 = _plan_time(row.get(fields_[0]), f"{where}.{fields_[0]}")
         t1 = _plan_time(row.get(fields_[1]), f"{where}.{fields_[1]}")

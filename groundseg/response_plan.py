@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contacts import plan_contacts
+from .errors import GroundsegError
 from .fleet import merge_opportunities
 from .imaging_geometry import ImagingGeometry
 from .passes import passes_from_ephemeris
@@ -88,15 +89,16 @@ def _current(problem, plan: dict, epoch, names, source: str) -> dict:
     index = {n: i for i, n in enumerate(names)}
     for i, row in enumerate(plan.get("acquisitions", [])):
         where = f"{source}: acquisitions[{i}]"
-        if not isinstance(row, dict) or not isinstance(row.get("target"), str):
-            raise ResponseError(f"{where}: expected an object with a target")
+        if not isinstance(row, dict) or not isinstance(row.get("target"), str) \
+                or not isinstance(row.get("satellite"), str):
+            raise ResponseError(f"{where}: expected an object with a target and a satellite")
         tid = _task_id(row)
-        if tid not in problem.task_index or row.get("satellite") not in index:
+        if tid not in problem.task_index or row["satellite"] not in index:
             raise ResponseError(f"{where}: {tid!r} on {row.get('satellite')!r} is not a task of "
                                 f"the scenario"[:300])
         try:
             start = float((parse_utc(row.get("start_utc"))[0] - epoch) / np.timedelta64(1, "ns")) / 1e9
-        except Exception:
+        except (GroundsegError, TypeError, ValueError):
             raise ResponseError(f"{where}.start_utc: expected an ISO 8601 UTC time") from None
         t = problem.task_index[tid]
         s = index[row["satellite"]]

@@ -281,3 +281,25 @@ def test_cli_respond(tmp_path, capsys, monkeypatch, scenario):
         assert main(["respond", *args, "--horizon-h", "1", "--output", "o2"]) == 2, args
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, (args, err)
+
+
+def test_hostile_plan_json(fleet, rng):
+    """Mangled plan.json: one ResponseError naming the place, never another exception."""
+    names = fleet.constellation.names
+    junk = [None, 3, -1.5, "x", "2026-13-45T00:00:00Z", [], {}, float("inf"), True, "FS8-7", 1e300]
+    for _ in range(300):
+        plan = json.loads(json.dumps(_plan()))
+        for _ in range(int(rng.integers(1, 4))):
+            section = plan[str(rng.choice(["acquisitions", "downlinks"]))]
+            row = section[int(rng.integers(len(section)))]
+            key = str(rng.choice(["satellite", "start_utc", "end_utc", "drain_stop_utc", "data_gbit"]))
+            if rng.random() < 0.2:
+                row.pop(key, None)
+            else:
+                row[key] = junk[int(rng.integers(len(junk)))]
+        if rng.random() < 0.1:
+            plan["acquisitions"] = "all of them"
+        try:
+            onboard_from_plan(plan, AT, names, np.zeros(len(names)))
+        except ResponseError as exc:
+            assert str(exc).startswith("plan.json: ") and "\n" not in str(exc)

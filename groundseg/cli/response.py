@@ -101,9 +101,10 @@ def _respond(args) -> int:
     scenario = _scenario(args.scenario)
     fleet = scenario_fleet(scenario)
     aoi = _aoi(args.aoi, scenario)
-    plan = onboard = None
+    plan = onboard = window = None
     if args.plan:
         plan = _read_plan(args.plan)
+        window = _plan_window(plan, scenario, args.plan)
         initial = [fleet.payload_of(s).spacecraft.initial_memory_gbit for s in range(len(fleet))]
         onboard = onboard_from_plan(plan, args.at, fleet.constellation.names, initial,
                                     source=str(args.plan))
@@ -115,15 +116,29 @@ def _respond(args) -> int:
         print(line)
     print(f"options: {len(result)} -> {out / 'options.csv'}")
     if plan is not None:
-        _replan(args, scenario, fleet, aoi, plan, onboard, settings, out)
+        _replan(args, scenario, fleet, aoi, plan, window, onboard, settings, out)
     return 0
 
 
-def _replan(args, scenario, fleet, aoi, plan, onboard, settings, out) -> None:
+def _plan_window(plan, scenario, path) -> tuple:
+    """The current plan's window: from its ``epoch_utc`` (else the scenario's start), as long
+    as the scenario's."""
+    epoch = plan.get("epoch_utc") if isinstance(plan, dict) else None
+    try:
+        start = parse_utc(scenario.window.start if epoch is None else epoch)[0]
+    except GroundsegError as exc:
+        raise GroundsegError(f"{path}: epoch_utc: {exc}") from None
+    return start, start + (scenario.window.end - scenario.window.start)
+
+
+def _replan(args, scenario, fleet, aoi, plan, window, onboard, settings, out) -> None:
     """Put the request into the current plan; write plan.json and changes.csv."""
     from ..response_plan import replan_request
-    start = plan.get("epoch_utc") or scenario.window.start
-    window = (start, parse_utc(start)[0] + (scenario.window.end - scenario.window.start))
+    from ..timegrid import format_utc
+    if not window[0] <= parse_utc(args.at)[0] < window[1]:
+        print(f"re-plan: none, the request is outside the current plan's window "
+              f"{format_utc(window[0])[0]} .. {format_utc(window[1])[0]}")
+        return
     new = replan_request(fleet, list(scenario.stations), scenario.load_targets(), window, plan,
                          aoi, args.at, settings, onboard, source=str(args.plan))
     new.plan.to_json(out / "plan.json")
