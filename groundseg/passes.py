@@ -34,7 +34,7 @@ import numpy as np
 
 from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
-from .orbits import Constellation, Ephemeris
+from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
 from .parallel import run_tasks
 from .pass_jobs import MAX_STEP_S, PassContext, plan_tasks, run_chunk, satellite_steps_s
 from .pass_search import DATA_EDGE, WINDOW_EDGE
@@ -293,9 +293,11 @@ def predict_passes(constellation: Constellation, stations, start, end, *,
         steps = np.full(len(satrecs), step)
     values, grid_of_sat = np.unique(-steps, return_inverse=True)       # longest step first
     grids = [TimeGrid.range(t0, t1, -x) for x in values]
-    return _run(satrecs, constellation.names, constellation.norad_ids, grids,
-                grid_of_sat.reshape(-1), stations, tol_s=tol_s, chunk_size=chunk_size,
-                workers=workers, client=client, progress=progress)
+    table = _run(satrecs, constellation.names, constellation.norad_ids, grids,
+                 grid_of_sat.reshape(-1), stations, tol_s=tol_s, chunk_size=chunk_size,
+                 workers=workers, client=client, progress=progress)
+    table.problems[:0] = constellation.stale_elements(t0, STALE_AGE_DAYS)
+    return table
 
 
 def passes_from_ephemeris(ephemeris: Ephemeris, stations, *, min_elevation_deg=None,

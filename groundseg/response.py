@@ -17,8 +17,7 @@ the option with the earliest delivery (:func:`response_options`):
    contact in which its last bit goes down, plus ``processing_h``. An image that would not fit
    in memory when it starts is no option.
 4. **Coverage.** The fraction of the area inside the scene (swath across the ground track,
-   scene length along it, centred on the centroid), with shapely on the tangent plane at the
-   centroid. Optical options are multiplied by the clear-sky fraction ``1 - cloud`` and left
+   scene length along it, centred on the centroid; :meth:`groundseg.targets.Targets.scene_fraction`). Optical options are multiplied by the clear-sky fraction ``1 - cloud`` and left
    out when the cloud cover exceeds ``max_cloud_fraction``.
 
 ``options.csv`` (:data:`OPTION_COLUMNS`) is sorted by delivery, then by coverage. Times are
@@ -34,7 +33,6 @@ import numpy as np
 
 from .access import find_opportunities, pointing
 from .contacts import plan_contacts
-from .earth import enu_basis, geodetic_to_ecef
 from .errors import GroundsegError
 from .imaging_geometry import ImagingGeometry, geodetic_up
 from .passes import passes_from_ephemeris
@@ -328,38 +326,14 @@ def sensor_searches(fleet, ephemeris, point: Targets, settings: ResponseSettings
     return out
 
 
-def _coverage(aoi: Targets, heading_deg, swath_km, length_km) -> np.ndarray:
-    """Fraction of the area inside scenes ``swath_km`` x ``length_km`` centred on its
-    centroid, along ``heading_deg`` (all ``(m,)``); 1 for a point."""
-    heading_deg = np.asarray(heading_deg, dtype=float)
-    if aoi.kind[0] == "point":
-        return np.ones(heading_deg.shape)
-    from shapely.geometry import Polygon
-    lat0, lon0 = np.radians(aoi.latitude_deg[0]), np.radians(aoi.longitude_deg[0])
-    basis = enu_basis(lat0, lon0)
-    origin = geodetic_to_ecef(lat0, lon0, 0.0)
-
-    def plane(ring):
-        xyz = geodetic_to_ecef(np.radians(ring[:, 1]), np.radians(ring[:, 0]), 0.0) - origin
-        return np.stack([xyz @ basis[0], xyz @ basis[1]], -1)
-
-    rings = aoi.polygons[0]
-    area = Polygon(plane(np.asarray(rings[0])), [plane(np.asarray(r)) for r in rings[1:]])
-    out = np.empty(heading_deg.shape)
-    for i, (h, w, L) in enumerate(zip(np.radians(heading_deg), np.broadcast_to(swath_km, heading_deg.shape),
-                                      np.broadcast_to(length_km, heading_deg.shape))):
-        along, across = np.array([np.sin(h), np.cos(h)]), np.array([np.cos(h), -np.sin(h)])
-        corners = [sa * 0.5 * L * along + sc * 0.5 * w * across
-                   for sa, sc in ((1, 1), (1, -1), (-1, -1), (-1, 1))]
-        out[i] = area.intersection(Polygon(corners)).area / area.area
-    return out
-
-
 def expected_coverage(aoi: Targets, sensors, heading_deg, swath_km, length_km,
                       cloud_fraction: float) -> np.ndarray:
-    """The covered fraction of scenes (:func:`_coverage`), optical ones (``sensors``:
-    ``optical`` / ``sar`` per scene) times the clear-sky fraction; all ``(m,)``."""
-    cover = _coverage(aoi, heading_deg, swath_km, length_km)
+    """The part of the area inside scenes ``swath_km`` x ``length_km`` along ``heading_deg``
+    centred on it (:meth:`~groundseg.targets.Targets.scene_fraction`), optical ones
+    (``sensors``: ``optical`` / ``sar`` per scene) times the clear-sky fraction; all ``(m,)``."""
+    n = len(sensors)
+    cover = np.array([aoi.scene_fraction(0, float(h), float(w), float(L)) for h, w, L in
+                      zip(heading_deg, np.broadcast_to(swath_km, n), np.broadcast_to(length_km, n))])
     return np.where(np.asarray(sensors, dtype=object) == "optical", cover * (1.0 - cloud_fraction), cover)
 
 

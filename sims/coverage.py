@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from groundseg import budget
 from groundseg.coverage import CellBlock, CoverageFrame, SatelliteBlock, block_intervals
 from groundseg.parallel import TaskRunner, client_label
 from groundseg.table import Table
@@ -107,6 +108,10 @@ class CoverageGrid:
         if self.lon_span_deg <= 0 or self.lon_span_deg > 360.0 + 1e-9:
             raise SimulationError(f"region longitudes {self.lon_min}, {self.lon_max}: span must "
                                   f"be in (0, 360] deg")
+        rows = max(1.0, (self.lat_max - self.lat_min) / r)
+        cols = max(1.0, self.lon_span_deg / r)
+        budget.require(rows * cols * _CELL_BYTES, f"resolution_deg {r:g}",
+                       f"{rows:.3g} x {cols:.3g} cells")
 
     @classmethod
     def globe(cls, resolution_deg: float) -> "CoverageGrid":
@@ -169,6 +174,12 @@ def _centres(lo: float, span: float, step: float) -> np.ndarray:
 
 
 # --- tasks --------------------------------------------------------------------------------
+
+#: Bytes per cell (its centre, statistics, output row) and per (satellite, grid time) (the
+#: ephemeris, its copy in satellite blocks, the frame), estimated for the budget.
+_CELL_BYTES = 1024
+_STATE_BYTES = 160
+
 
 def _chunk_intervals(frame: CoverageFrame, sats: SatelliteBlock, block: CellBlock,
                      constraints: AccessConstraints, tol_s: float):
@@ -249,10 +260,11 @@ def _block_metrics(block: CellBlock, parts, window_s: float, axis_s: np.ndarray)
 def _prepare(constellation, start, end, step_s: float):
     if not step_s > 0:
         raise SimulationError(f"search step must be positive, got {step_s} s")
+    constellation.require_memory(TimeGrid.range_size(start, end, step_s), _STATE_BYTES)
     grid = TimeGrid.range(start, end, step_s)
     if len(grid) < 2:
         raise SimulationError("the window must be longer than zero")
-    eph = constellation.propagate(grid)
+    eph = constellation.propagate(grid, bytes_per_state=_STATE_BYTES)
     return grid, eph, CoverageFrame.from_grid(grid)
 
 

@@ -25,7 +25,7 @@ from groundseg.contacts import plan_contacts
 from groundseg.fleet import Fleet
 from groundseg.passes import passes_from_ephemeris
 from groundseg.response import (OPTION_COLUMNS, OnBoardData, ResponseError, ResponseSettings,
-                                _coverage, onboard_from_plan, response_options)
+                                onboard_from_plan, response_options)
 from groundseg.targets import Targets, parse_targets_geojson
 from groundseg.timegrid import TimeGrid, parse_utc, timescale
 from sims.planning_inputs import fleet as scenario_fleet
@@ -222,10 +222,11 @@ def test_memory_and_cloud_and_night(scenario, fleet, aoi):
 
 
 def test_coverage_against_monte_carlo(aoi, rng):
-    """Shapely's intersection against sampling: points uniform in the area's tangent plane."""
+    """The scene's part of the area (GEOS on the equal-area plane) against sampling: points
+    uniform on the sphere inside the area, turned into the scene's frame."""
     for heading, swath, length in ((0.0, 10.0, 70.0), (37.0, 30.0, 30.0), (-80.0, 5.0, 5.0),
                                    (15.0, 100.0, 100.0)):
-        got = _coverage(aoi, [heading], swath, length)[0]
+        got = aoi.scene_fraction(0, heading, swath, length)
         lat0, lon0 = np.radians(aoi.latitude_deg[0]), np.radians(aoi.longitude_deg[0])
         # the square 121.45..121.75 E, 23.85..24.15 N sampled on the sphere, then rotated into
         # the scene frame (small-area approximation far below the tolerance)
@@ -240,7 +241,7 @@ def test_coverage_against_monte_carlo(aoi, rng):
         inside = (np.abs(along) <= length / 2) & (np.abs(across) <= swath / 2)
         assert got == pytest.approx(inside.mean(), abs=0.01), (heading, swath, length)
     point = Targets.from_points(["p"], [24.0], [121.6])
-    assert _coverage(point, [10.0], 5.0, 5.0)[0] == 1.0
+    assert point.scene_fraction(0, 10.0, 5.0, 5.0) == 1.0
 
 
 def _cli(args, tmp_path):

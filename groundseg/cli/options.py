@@ -12,11 +12,23 @@ import math
 import os
 import sys
 
+import numpy as np
+
+from ..budget import BudgetError
 from ..errors import GroundsegError
 from ..timegrid import format_utc, parse_utc
 from .output import warn
 
 DEFAULT_STEP_S = 60.0
+_MAX_AGE_WARNINGS = 10
+
+
+def check_numbers(args) -> None:
+    """Every number option finite (``--step inf``, ``--rate nan`` refused), else a
+    GroundsegError naming the option: one check for every subcommand."""
+    for dest, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise GroundsegError(f"--{dest.replace('_', '-')} must be a finite number, got {value:g}")
 
 
 def command(sub, name: str, func, help: str, description: str | None = None):
@@ -27,7 +39,16 @@ def command(sub, name: str, func, help: str, description: str | None = None):
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     if func is not None:
         p.set_defaults(func=func)
+        add_memory_budget(p, argparse.SUPPRESS)
     return p
+
+
+def add_memory_budget(p, default=None) -> None:
+    """``--memory-budget SIZE`` (on the command and on each subcommand)."""
+    p.add_argument("--memory-budget", metavar="SIZE", default=default,
+                   help="memory one job may use, e.g. 4GiB (default: $GROUNDSEG_MEMORY_BUDGET, "
+                        "else half the machine's memory); larger jobs are refused before they "
+                        "start")
 
 
 def add_window(p, required: bool = True) -> None:
@@ -110,6 +131,34 @@ def step(args, default: float = DEFAULT_STEP_S) -> float:
     return value
 
 
+def asked(**options) -> "_Asked":
+    """A context (reusable) that says a :class:`~groundseg.budget.BudgetError` raised inside in
+    terms of the options that asked for the job: ``asked(step_s="--step 1e-09")`` turns the
+    library's ``step_s 1e-09: ...`` into ``--step 1e-09: ...`` (keys: the first word of the
+    error's subject)."""
+    return _Asked(options)
+
+
+class _Asked:
+    def __init__(self, options: dict):
+        self.options = options
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, BudgetError):
+            key = exc.subject.split(" ", 1)[0]
+            if key in self.options:
+                raise exc.about(self.options[key]) from None
+        return False
+
+
+def days(start, end) -> str:
+    """``'--start/--end (N days)'`` for messages about the length of the window."""
+    return f"--start/--end ({(end - start) / np.timedelta64(1, 'D'):.4g} days)"
+
+
 def window(args) -> tuple:
     """(start, end) as datetime64[ns] from ``--start`` / ``--end``; end must follow start."""
     try:
@@ -132,11 +181,18 @@ def window_or(args, fallback) -> tuple:
 
 def constellation(args, epoch):
     """``--tle FILE`` or the bundled constellation at ``epoch``; rejected records go to stderr."""
-    from ..orbits import Constellation
+    from ..orbits import WARN_AGE_DAYS, Constellation
     if getattr(args, "tle", None):
         c = Constellation.from_file(args.tle)
         for err in c.catalog_errors:
             warn(f"skipped {err}")
+        stale = c.stale_elements(epoch, WARN_AGE_DAYS)
+        args.warned = set(stale)
+        for line in stale[:_MAX_AGE_WARNINGS]:
+            warn(line)
+        if len(stale) > _MAX_AGE_WARNINGS:
+            warn(f"... and {len(stale) - _MAX_AGE_WARNINGS} more satellites whose elements are "
+                 f"more than {WARN_AGE_DAYS:g} days from the window start")
         return c
     return Constellation.formosat8(epoch)
 

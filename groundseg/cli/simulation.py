@@ -155,14 +155,18 @@ def _coverage(args) -> int:
     if resolution is None:
         raise SimulationError("--resolution-deg is required")
     step_s = options.step(args, step_s)
-    grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
-        else CoverageGrid.parse(region, resolution)
+    asked = options.asked(resolution_deg=f"--resolution-deg {resolution:g}",
+                          step_s=f"--step {step_s:g}",
+                          propagate=f"{options.days(start, end)} every --step {step_s:g} s")
+    with asked:
+        grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
+            else CoverageGrid.parse(region, resolution)
     constellation = (options.constellation(args, start) if args.tle or scenario is None
                      else scenario.constellation)
     constraints = AccessConstraints(45.0 if off_nadir is None else off_nadir, sun)
     days = float((end - start) / np.timedelta64(1, "D"))
     work = len(grid) * len(constellation) * max(days, 1e-3)
-    with options.cluster(args, work, _AUTO_CLUSTER_WORK) as (client, label), \
+    with asked, options.cluster(args, work, _AUTO_CLUSTER_WORK) as (client, label), \
             options.progress(args, "coverage") as bar:
         result = coverage(constellation, grid, start, end, constraints, step_s=step_s,
                           client=client, progress=bar, backend_label=label)
