@@ -80,6 +80,10 @@ def test_bad_current_plans():
         replan(p, {"U": (0, 100.0)}, "U")
     with pytest.raises(PlanningError, match="unknown urgent"):
         replan(p, {}, "V")
+    # a request with no opportunity at all leaves the plan as it is
+    res = replan(p, {"A": (0, 0.0)}, "V", missing_ok=True)
+    assert res.alternative == -1 and res.strategy == "none" and _actions(res) == {"A": "kept"}
+    assert verify_plan(p, res.plan) == []
     overlap = _problem([Task("A", 1.0, [_alt(0, 20)]), Task("B", 1.0, [_alt(0, 20)])])
     with pytest.raises(PlanningError, match="does not satisfy"):
         load_plan(overlap, {"A": (0, 0.0), "B": (0, 5.0)})
@@ -190,5 +194,9 @@ def test_request_in_the_scenario_plan(running):
     other = dict(plan, acquisitions=[dict(plan["acquisitions"][0], target="nowhere")])
     with pytest.raises(ResponseError, match=r"acquisitions\[0\]: 'nowhere.* is not a task"):
         replan_request(fleet, stations, targets, window, other, _aoi(), at)
+    # 20 min before the plan's end no command can go up in time: the plan stays as it is
+    late = replan_request(fleet, stations, targets, window, plan, _aoi(), "2026-11-26T23:40:00Z")
+    assert late.result.alternative == -1 and set(late.changes["action"]) == {"kept"}
+    assert "fits nowhere" in late.summary_lines()[0]
     with pytest.raises(ResponseError, match="outside the plan's window"):
         replan_request(fleet, stations, targets, window, plan, _aoi(), "2026-11-28T00:00:00Z")

@@ -172,7 +172,7 @@ def replan(problem: Problem, current: dict, urgent, *, rank=None, frozen_until_s
         raise PlanningError(f"replan: task {urgent!r} is already in the plan")
     alts = [int(a) for a in p.task_alts[u]] if u >= 0 else []
     rank = np.asarray(p.alt_earliest_s[alts] if rank is None else rank, dtype=float)
-    rank = rank.reshape(len(alts), -1) if rank.size or not alts else rank
+    rank = rank.reshape(len(alts), -1) if alts else np.zeros((0, 1))
     if rank.ndim != 2 or rank.shape[0] != len(alts):
         raise PlanningError(f"replan: rank needs {len(alts)} rows, got shape {rank.shape}")
     frozen = (np.full(p.n_resources, -math.inf) if frozen_until_s is None
