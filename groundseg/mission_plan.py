@@ -40,7 +40,10 @@ class MissionInputs:
     :class:`~groundseg.targets.Targets`, the :class:`~groundseg.stations.Station` list, the
     :class:`~groundseg.access.Sensor`, the planner's
     :class:`~groundseg.planning.ImagingSpacecraft` (None: its defaults) and the window
-    ``start`` / ``end`` (UTC: ``numpy.datetime64``, ISO 8601 text, ``datetime``)."""
+    ``start`` / ``end`` (UTC: ``numpy.datetime64``, ISO 8601 text, ``datetime``). A mixed
+    fleet (optical and SAR satellites) gives its :class:`~groundseg.fleet.Fleet` as
+    ``fleet``: each satellite is then searched and planned with its own payload, and
+    ``sensor`` / ``spacecraft`` are not used."""
 
     constellation: object
     targets: object
@@ -49,6 +52,7 @@ class MissionInputs:
     spacecraft: object
     start: object
     end: object
+    fleet: object = None
 
 
 @dataclass
@@ -79,11 +83,14 @@ def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: f
     eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
     passes = passes_from_ephemeris(eph, inputs.stations)
     contacts = plan_contacts(passes, inputs.stations, satellite_exclusive=True)
-    result = MissionPlan(eph, passes, contacts,
-                         find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
+    fleet = inputs.fleet
+    opportunities = (fleet.opportunities(eph, inputs.targets) if fleet is not None else
+                     find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
+    result = MissionPlan(eph, passes, contacts, opportunities)
     if on_geometry is not None:
         on_geometry(result)
-    result.plan = plan_imaging(result.opportunities, result.contacts,
-                               spacecraft=inputs.spacecraft or ImagingSpacecraft(),
-                               time_limit_s=time_limit_s, method=method, seed=seed)
+    options = dict(time_limit_s=time_limit_s, method=method, seed=seed)
+    result.plan = (fleet.plan(result.opportunities, result.contacts, **options) if fleet is not None
+                   else plan_imaging(result.opportunities, result.contacts,
+                                     spacecraft=inputs.spacecraft or ImagingSpacecraft(), **options))
     return result
