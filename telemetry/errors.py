@@ -4,7 +4,7 @@ Messages are in domain terms and carry a location where there is one
 (``housekeeping.toml: packets[0].parameters[3].bits: 70 exceeds 64``).
 """
 
-__all__ = ["TelemetryError", "DictionaryError", "PacketError", "StreamError", "ArchiveError"]
+__all__ = ["TelemetryError", "DictionaryError", "PacketError", "StreamError", "ArchiveError", "CommandError"]
 
 
 class TelemetryError(ValueError):
@@ -25,3 +25,14 @@ class StreamError(TelemetryError):
 
 class ArchiveError(TelemetryError):
     """An archive file or query that cannot be used."""
+
+
+class CommandError(TelemetryError):
+    """A telecommand, command dictionary or command request that cannot be used.
+
+    ``code``: the PUS 1 failure code a spacecraft reports for it (:data:`telemetry.tc.FAILURE_CODES`),
+    or None for ground-side errors."""
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.code = code
