@@ -168,7 +168,20 @@ class FleetUplink:
                 for ident in self._peers:
                     self.sock.send_multipart([ident, *msg])
 
+    def start(self) -> "FleetUplink":
+        """Serve in a background thread (until :meth:`close`)."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.serve, args=(self._stop,), name="groundseg-fleet-uplink",
+                                        daemon=True)
+        self._thread.start()
+        self.ready.wait(5.0)
+        return self
+
     def close(self) -> None:
+        if getattr(self, "_thread", None) is not None:
+            self._stop.set()
+            self._thread.join(10.0)
+            self._thread = None
         if hasattr(self, "sock"):
             self.sock.close(0)
         if self._auth is not None:

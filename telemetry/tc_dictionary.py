@@ -5,7 +5,7 @@ File format (a table ``[dictionary]``, an array ``[[commands]]``; the bundled
 
     [dictionary]
     name = "fs8-commands"   version = "1.0"
-    apid = 0x065                       # the on-board application that takes the commands
+    apid = 0x066                       # the on-board application that takes the commands (and reports)
 
     [[commands]]
     name = "SLEW"                      # upper-case identifier
