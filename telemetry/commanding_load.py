@@ -36,7 +36,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from .commanding import MIN_LEAD_S, Commanding, iso_utc_ms
 from .commanding_uplink import _unix, assign_uplinks

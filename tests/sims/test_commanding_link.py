@@ -12,7 +12,6 @@ from telemetry.commanding import Commanding
 from telemetry.commanding_uplink import ContactWindow, UplinkSession, radiated_bits
 from telemetry.errors import CommandError, StreamError
 from telemetry.stream import generate_keys
-from telemetry.tc import code_of
 from telemetry.tc_dictionary import CommandDictionary
 from telemetry.tc_link import GroundLink
 
