@@ -14,7 +14,9 @@ Each command is held (``not_before``) until the start of the last contact of its
 begins before it is due (release time - :data:`~telemetry.commanding.MIN_LEAD_S`), so the
 on-board schedule holds little and late plan changes still fit. The load is checked by running
 the uplink rule (:func:`~telemetry.commanding_uplink.assign_uplinks`) on it: a command that does
-not fit its contact (rate, length) is held for the contact before, and so on; one with no
+not fit its contact (rate, length) is held for the contact before, and so on (with every
+command due at the same instant, so that they reach the on-board schedule, which runs commands
+of one release time in insertion order, in the load's order: stops, slew, starts); one with no
 contact early enough is ``unassigned`` and never commanded. Every contact that takes load
 commands ends with a SCHEDULE_REPORT (PUS 11,17), whose TM[11,13] answer the ground compares
 with its model of the on-board schedule.
@@ -102,6 +104,10 @@ class CommandLoad:
                                   not_before_s=e.not_before_s, origin=origin) for e in self.commands]
 
 
+#: Commands due at one instant run in this order (an image ends before the next slew starts).
+_AT_ONE_INSTANT = ("IMAGING_STOP", "DOWNLINK_STOP", "SLEW", "IMAGING_START", "DOWNLINK_START")
+
+
 def _entries(activities: dict, names, epoch_s: float) -> list[LoadEntry]:
     out = []
     sl = activities["slews"]
@@ -120,7 +126,7 @@ def _entries(activities: dict, names, epoch_s: float) -> list[LoadEntry]:
         sc, st = names[int(x["sat"][i])], str(x["station"][i])
         out.append(LoadEntry(sc, "DOWNLINK_START", {"station": st}, epoch_s + float(x["start_s"][i]), f"downlink:{i}"))
         out.append(LoadEntry(sc, "DOWNLINK_STOP", {"station": st}, epoch_s + float(x["end_s"][i]), f"downlink:{i}"))
-    return sorted(out, key=lambda e: (e.spacecraft, e.release_s))
+    return sorted(out, key=lambda e: (e.spacecraft, e.release_s, _AT_ONE_INSTANT.index(e.name)))
 
 
 def _size(d: CommandDictionary, e: LoadEntry) -> int:
@@ -164,15 +170,19 @@ def build_load(activities: dict, names, epoch_s: float, contacts, rates: dict, *
                      "deadline_s": e.release_s - MIN_LEAD_S, "not_before_s": cs[j].start_s})
     while True:
         placed = {u.command_id: u for u in assign_uplinks(rows, contacts, rates)}
-        moved = False
-        for r in rows:
-            k = r["id"]
-            if k not in placed and choice[k] > 0:
-                choice[k] -= 1
-                r["not_before_s"] = by_sc[entries[k].spacecraft][choice[k]].start_s
-                moved = True
+        moved = {r["id"] for r in rows if r["id"] not in placed and choice[r["id"]] > 0}
         if not moved:
             break
+        # commands due at one instant move together: the on-board schedule runs them in
+        # insertion order, which must stay the load's order
+        group: dict[tuple, int] = {}
+        for r in rows:
+            key = (r["spacecraft"], r["deadline_s"])
+            group[key] = min(group.get(key, choice[r["id"]]), choice[r["id"]] - (r["id"] in moved))
+        for r in rows:
+            k = r["id"]
+            choice[k] = group[(r["spacecraft"], r["deadline_s"])]
+            r["not_before_s"] = by_sc[entries[k].spacecraft][choice[k]].start_s
     for r in rows:
         e, u = entries[r["id"]], placed.get(r["id"])
         if u is None:
