@@ -25,8 +25,9 @@ from collections import OrderedDict
 
 import zmq
 
-from telemetry.stream import KeySet, _check_endpoint
-from telemetry.tc_link import CLOCK_BODY, KINDS_UP, MAX_TM_BODY_BYTES, decode_link, encode_link
+from telemetry.errors import StreamError
+from telemetry.stream import _check_endpoint
+from telemetry.tc_link import CLOCK_BODY, KINDS_UP, MAX_TM_BODY_BYTES, decode_link, encode_link, link_socket
 from telemetry.tc import MAX_TC_BYTES, request_id_of
 
 from .errors import SimulationError
@@ -65,22 +66,13 @@ class FleetUplink:
         self._own_ctx = context is None
         self.ctx = context or zmq.Context()
         self._auth = None
-        self.sock = self.ctx.socket(zmq.ROUTER)
-        self.sock.setsockopt(zmq.LINGER, 1000)
-        self.sock.setsockopt(zmq.MAXMSGSIZE, MAX_TC_BYTES + 1024)
-        self.sock.setsockopt(zmq.RCVHWM, 100_000)
-        self.sock.setsockopt(zmq.SNDHWM, 100_000)
         try:
-            if keys is not None:
-                ks = keys if isinstance(keys, KeySet) else KeySet(keys, "client")
-                self._auth = ks.start_authenticator(self.ctx)
-                self.sock.curve_server = True
-                self.sock.curve_secretkey = ks.secret
-                self.sock.curve_publickey = ks.public
-            self.sock.bind(listen)
-        except zmq.ZMQError as exc:
+            self.sock, self._auth = link_socket(self.ctx, zmq.ROUTER, MAX_TC_BYTES, listen, keys)
+        except BaseException as exc:
             self.close()
-            raise SimulationError(f"{listen}: cannot listen for the uplink: {exc}") from None
+            if isinstance(exc, StreamError):
+                raise SimulationError(f"cannot listen for the uplink: {exc}") from None
+            raise
         self.endpoint = self.sock.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.ready = threading.Event()
 

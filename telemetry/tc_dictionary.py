@@ -36,13 +36,12 @@ from __future__ import annotations
 
 import math
 import struct
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from .dictionary import _int, _number
+from .dictionary import _int, _number, parse_toml, read_text
 from .errors import CommandError, DictionaryError
 from .packets import IDLE_APID
 from .tc import CUC_BYTES, Telecommand, code_of, cuc_bytes, cuc_time_s, decode_tc
@@ -287,16 +286,21 @@ _CMD_KEYS = {"name", "service", "subtype", "function", "count_prefix", "signific
              "arguments", "description"}
 
 
-def _argument(t, loc: str, last: bool) -> Argument:
+def _named_table(t, loc: str, keys: set, upper: bool = False) -> tuple[str, str]:
+    """(name, location with the name) of a table with only ``keys``; DictionaryError otherwise."""
     if not isinstance(t, dict):
         raise DictionaryError(f"{loc}: expected a table")
-    unknown = set(t) - _ARG_KEYS
+    unknown = set(t) - keys
     if unknown:
         raise DictionaryError(f"{loc}: unknown key(s) {sorted(unknown)}")
     name = t.get("name")
-    if not isinstance(name, str) or not name.isidentifier():
-        raise DictionaryError(f"{loc}.name: expected an identifier, got {name!r}")
-    loc = f"{loc} ({name})"
+    if not isinstance(name, str) or not name.isidentifier() or (upper and name.upper() != name):
+        raise DictionaryError(f"{loc}.name: expected an {'upper-case ' if upper else ''}identifier, got {name!r}")
+    return name, f"{loc} ({name})"
+
+
+def _argument(t, loc: str, last: bool) -> Argument:
+    name, loc = _named_table(t, loc, _ARG_KEYS)
     kind = t.get("type")
     if kind not in ARGUMENT_TYPES:
         raise DictionaryError(f"{loc}.type: expected one of {list(ARGUMENT_TYPES)}, got {kind!r}")
@@ -349,15 +353,7 @@ def _argument(t, loc: str, last: bool) -> Argument:
 
 
 def _command(c, loc: str) -> CommandDef:
-    if not isinstance(c, dict):
-        raise DictionaryError(f"{loc}: expected a table")
-    unknown = set(c) - _CMD_KEYS
-    if unknown:
-        raise DictionaryError(f"{loc}: unknown key(s) {sorted(unknown)}")
-    name = c.get("name")
-    if not isinstance(name, str) or not name.isidentifier() or name.upper() != name:
-        raise DictionaryError(f"{loc}.name: expected an upper-case identifier, got {name!r}")
-    loc = f"{loc} ({name})"
+    name, loc = _named_table(c, loc, _CMD_KEYS, upper=True)
     service = _int(c.get("service"), f"{loc}.service", 1, 255)
     subtype = _int(c.get("subtype"), f"{loc}.subtype", 1, 255)
     function = c.get("function")
@@ -413,20 +409,11 @@ class CommandDictionary:
     @classmethod
     def load(cls, path) -> "CommandDictionary":
         """Read and validate a TOML command dictionary; errors name the file and key."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DictionaryError(f"{path}: cannot read: {exc.strerror}") from None
-        return cls.loads(text, str(path))
+        return cls.loads(read_text(path), str(path))
 
     @classmethod
     def loads(cls, text: str, source: str = "<string>") -> "CommandDictionary":
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise DictionaryError(f"{source}: {exc}") from None
-        return cls.from_dict(doc, source)
+        return cls.from_dict(parse_toml(text, source), source)
 
     @classmethod
     def from_dict(cls, doc: dict, source: str = "<dict>") -> "CommandDictionary":

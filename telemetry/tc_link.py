@@ -34,7 +34,7 @@ from .errors import CommandError, StreamError
 from .stream import KeySet, _check_endpoint
 
 __all__ = ["LINK_HEADER", "CLOCK_BODY", "KINDS_UP", "KINDS_DOWN", "MAX_ROUTE_BYTES", "MAX_TM_BODY_BYTES", "encode_link", "decode_link",
-           "time_ns", "GroundLink"]
+           "time_ns", "link_socket", "GroundLink"]
 
 LINK_HEADER = struct.Struct(">BBQ")
 CLOCK_BODY = struct.Struct(">d")
@@ -69,6 +69,41 @@ def decode_link(frames: list, kinds, max_body: int) -> tuple[bytes, float, str, 
     return frames[0], ns / 1e9, route, frames[3]
 
 
+def link_socket(ctx: zmq.Context, kind: int, max_message: int, endpoint: str, keys=None):
+    """A link socket with its options, bound (the fleet's ROUTER: a CurveZMQ server with the
+    spacecraft's ``client`` keys and a ZAP handler for ``authorized_platforms``) or connected
+    (the ground's DEALER: the ``server`` keys) to ``endpoint``; returns (socket, authenticator or
+    None). ``keys``: a directory or KeySet. StreamError if the endpoint cannot be used."""
+    sock = ctx.socket(kind)
+    sock.setsockopt(zmq.LINGER, 1000)
+    sock.setsockopt(zmq.MAXMSGSIZE, max_message + 1024)
+    sock.setsockopt(zmq.RCVHWM, 100_000)
+    sock.setsockopt(zmq.SNDHWM, 100_000)
+    server = kind == zmq.ROUTER
+    auth = None
+    try:
+        if keys is not None:
+            ks = keys if isinstance(keys, KeySet) else KeySet(keys, "client" if server else "server")
+            if server:
+                auth = ks.start_authenticator(ctx)
+                sock.curve_server = True
+            elif ks.peer_public is None:
+                raise StreamError(f"{ks.directory}: client.key (the spacecraft's public key) missing")
+            else:
+                sock.curve_serverkey = ks.peer_public
+            sock.curve_secretkey = ks.secret
+            sock.curve_publickey = ks.public
+        (sock.bind if server else sock.connect)(endpoint)
+    except BaseException as exc:
+        sock.close(0)
+        if auth is not None:
+            auth.stop()
+        if isinstance(exc, zmq.ZMQError):
+            raise StreamError(f"{endpoint}: {exc}") from None
+        raise
+    return sock, auth
+
+
 class GroundLink:
     """A ground station's connection to a fleet's uplink endpoint.
 
@@ -82,23 +117,11 @@ class GroundLink:
         self.endpoint, self.timeout_s = endpoint, float(timeout_s)
         self._own_ctx = context is None
         self.ctx = context or zmq.Context()
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 2000)
-        self.sock.setsockopt(zmq.MAXMSGSIZE, MAX_TM_BODY_BYTES + 1024)
-        self.sock.setsockopt(zmq.RCVHWM, 100_000)
-        self.sock.setsockopt(zmq.SNDHWM, 100_000)
         try:
-            if keys is not None:
-                ks = keys if isinstance(keys, KeySet) else KeySet(keys, "server")
-                if ks.peer_public is None:
-                    raise StreamError(f"{ks.directory}: client.key (the spacecraft's public key) missing")
-                self.sock.curve_secretkey = ks.secret
-                self.sock.curve_publickey = ks.public
-                self.sock.curve_serverkey = ks.peer_public
-            self.sock.connect(endpoint)
-        except zmq.ZMQError as exc:
+            self.sock, _ = link_socket(self.ctx, zmq.DEALER, MAX_TM_BODY_BYTES, endpoint, keys)
+        except BaseException:
             self.close()
-            raise StreamError(f"{endpoint}: {exc}") from None
+            raise
         self._inbox: list[tuple[str, float, bytes]] = []
         self.bad_messages = 0
         self.fleet_time_s = 0.0
