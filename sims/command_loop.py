@@ -102,9 +102,11 @@ def onboard_computers(scenario, faults=None, dictionary=None) -> tuple[dict, lis
     return computers, losses
 
 
-def command_loop(scenario, planned, contact_plan, archive, *, operator: str = "planner", log=None) -> CommandRun:
-    """Command ``planned`` (the plan's Schedule) through ``contact_plan``'s scheduled passes,
-    archiving in ``archive`` (a path), and return what was executed (module docstring)."""
+def command_loop(scenario, planned, contacts, archive, *, faults=None, operator: str = "planner",
+                 log=None) -> CommandRun:
+    """Command ``planned`` (the plan's Schedule) through ``contacts`` (a ContactPlan's scheduled
+    passes, or ContactWindow objects), archiving in ``archive`` (a path), and return what was
+    executed (module docstring). ``faults``: the commanding faults (default: the scenario's)."""
     from telemetry.commanding import Commanding
     from telemetry.commanding_load import build_load
     from telemetry.commanding_uplink import UplinkSession, contact_windows, uplink_rates
@@ -114,12 +116,12 @@ def command_loop(scenario, planned, contact_plan, archive, *, operator: str = "p
     names = list(scenario.constellation.names)
     epoch = _unix(scenario.window.start)
     end = epoch + scenario.window.duration_s
-    windows = contact_windows(contact_plan)
+    windows = contact_windows(contacts) if hasattr(contacts, "passes") else sorted(contacts)
     rates = uplink_rates(scenario.stations)
     activities = {"slews": planned.slews, "acquisitions": planned.acquisitions,
                   "transmissions": planned.transmissions}
     load = build_load(activities, names, epoch, windows, rates)
-    computers, losses = onboard_computers(scenario)
+    computers, losses = onboard_computers(scenario, faults)
     ctx = zmq.Context()
     fleet = link = ground = None
     try:
