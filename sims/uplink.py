@@ -19,6 +19,7 @@ report generated up to that time.
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -42,11 +43,11 @@ class FleetUplink:
 
     ``computers``: {satellite name: OnboardComputer}; ``contacts``: ContactWindow-like objects
     (``spacecraft``, ``station``, ``start_s``, ``end_s``); ``losses``: (satellite, start_s,
-    end_s) intervals in which uplinked commands are lost; ``on_tick``: called with the fleet's
-    time after every advance (to publish telemetry)."""
+    end_s) intervals in which uplinked commands are lost; ``on_reports``: called with (satellite,
+    report packets) before they go to the ground peers (to publish them as telemetry too)."""
 
     def __init__(self, listen: str, computers: dict, contacts, *, start_s: float, realtime: float | None = None,
-                 keys=None, context: zmq.Context | None = None, losses=(), on_tick=None):
+                 keys=None, context: zmq.Context | None = None, losses=(), on_reports=None):
         _check_endpoint(listen)
         if realtime is not None and not 0 < realtime <= 1e6:
             raise SimulationError(f"--realtime must be in (0, 1e6], got {realtime:g}")
@@ -57,7 +58,7 @@ class FleetUplink:
             starts.append(float(c.start_s))
             ends.append(float(c.end_s))
         self.losses = [(str(s), float(a), float(b)) for s, a, b in losses]
-        self.time_s, self.realtime, self.on_tick = float(start_s), realtime, on_tick
+        self.time_s, self.realtime, self.on_reports = float(start_s), realtime, on_reports
         self._start_s, self._wall0 = float(start_s), time.monotonic()
         self.received: list[tuple[str, str, float, int]] = []
         self.dropped: list[tuple[str, str, float, str]] = []
@@ -77,11 +78,15 @@ class FleetUplink:
         self.ready = threading.Event()
 
     # -- the loop -------------------------------------------------------------------------------
-    def serve(self, stop: threading.Event | None = None, *, poll_s: float = 0.05) -> None:
-        """Answer the ground until ``stop`` is set."""
+    def serve(self, stop: threading.Event | None = None, *, until_s: float = math.inf, poll_s: float = 0.05,
+              on_poll=None) -> None:
+        """Answer the ground until ``stop`` is set or the fleet's clock reaches ``until_s``;
+        ``on_poll`` is called every ``poll_s`` at most (to keep telemetry sources served)."""
         stop = stop or threading.Event()
         self.ready.set()
-        while not stop.is_set():
+        while not stop.is_set() and self.time_s < until_s:
+            if on_poll is not None:
+                on_poll()
             if self.realtime is not None:
                 self._advance(self._wall_time())
             if self.sock.poll(int(poll_s * 1000)):
@@ -101,8 +106,6 @@ class FleetUplink:
         self.time_s = t
         for obc in self.computers.values():
             obc.advance(t)
-        if self.on_tick is not None:
-            self.on_tick(t)
         self._flush()
 
     def _handle(self, frames: list) -> None:
@@ -148,6 +151,8 @@ class FleetUplink:
     def _flush(self) -> None:
         for name, obc in self.computers.items():
             packets = obc.take_reports()
+            if packets and self.on_reports is not None:
+                self.on_reports(name, list(packets))
             while packets:
                 body, size = [], 0
                 while packets and size + len(packets[0]) <= MAX_TM_BODY_BYTES:
