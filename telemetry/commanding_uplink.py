@@ -16,7 +16,9 @@ that any order could meet for commands available at the contact's start.
 :class:`UplinkSession` drives a :class:`~telemetry.commanding.Commanding` and a
 :class:`~telemetry.tc_link.GroundLink` through the contacts: virtual time (the fleet's clock
 follows the ground's times, as fast as possible) or real time (the fleet's clock runs at a
-factor of real time; the session waits for each contact).
+factor of real time; the session sends each command when its last bit would arrive and records
+its own estimate of the fleet's time then: the link's latency times the factor must stay well
+below the verifier windows, e.g. 10 s at 100x is 100 ms of latency).
 """
 from __future__ import annotations
 
@@ -211,8 +213,10 @@ class UplinkSession:
         t_ref, wall_ref = fleet_t, time.monotonic()
         done: list[Uplink] = []
         for u in plan:
-            if realtime:
-                self._wait_until(u.start_s, t_ref, wall_ref)
+            if realtime:                 # the frame leaves when its last bit would reach the spacecraft
+                self._wait_until(u.end_s, t_ref, wall_ref)
+                u = Uplink(u.command_id, u.spacecraft, u.station, u.start_s,
+                           max(u.end_s, t_ref + self.link.realtime_factor * (time.monotonic() - wall_ref)))
             row = self.commanding.store.get(u.command_id)
             self.link.send_tc(u.spacecraft, u.station, u.end_s, row["raw"])
             done.append(u)
