@@ -269,6 +269,13 @@ class Commanding:
         out += [(s, row["release_time_s"], cmd.verifiers[s]) for s in ("start", "completion") if s in cmd.verifiers]
         return out
 
+    def verified_by_s(self, command_id: int, uplinked_s: float) -> float:
+        """When every verifier window of a command uplinked at ``uplinked_s`` has closed."""
+        row = dict(self.store.get(command_id) or {}, uplinked_s=float(uplinked_s))
+        if "name" not in row:
+            raise CommandError(f"no command with id {command_id}")
+        return max(ref + w for _, ref, w in self._expected(row))
+
     def on_reports(self, spacecraft: str, reports) -> dict[str, int]:
         """Match PUS 1 reports of one spacecraft to commands; returns counts of ``matched``,
         ``late`` (after the window: TIMEOUT), ``unmatched`` (no command awaits that request id)."""
