@@ -144,9 +144,8 @@ class Commanding:
         row = self.store.get(cid)
         d = self.dictionary
         timed = row["release_time_s"] is not None
-        in_use = self.store.request_ids_in_use(row["spacecraft"])
-        seqs = self.store.take_sequence(row["spacecraft"], d.apid, 2 if timed else 1,
-                                        lambda s: Telecommand(d.apid, s, 0, 0).request_id in in_use)
+        seqs = self.store.take_sequence(row["spacecraft"], d.apid, 2 if timed else 1, lambda s: self.store.
+                                        request_id_in_use(row["spacecraft"], Telecommand(d.apid, s, 0, 0).request_id))
         if len(seqs) < (2 if timed else 1):
             raise CommandError(f"{row['spacecraft']}: every sequence count is held by a command awaiting reports")
         values = dict(row["arguments"])

@@ -36,8 +36,8 @@ CREATE TABLE IF NOT EXISTS commands(id INTEGER PRIMARY KEY, spacecraft TEXT NOT 
     released_s REAL, released_by TEXT, apid INTEGER, request_id INTEGER, inner_request_id INTEGER, raw BLOB,
     uplinked_s REAL, station TEXT);
 CREATE INDEX IF NOT EXISTS commands_state ON commands(state, spacecraft);
-CREATE INDEX IF NOT EXISTS commands_request ON commands(spacecraft, request_id);
-CREATE INDEX IF NOT EXISTS commands_inner ON commands(spacecraft, inner_request_id);
+CREATE INDEX IF NOT EXISTS commands_request ON commands(spacecraft, request_id, state);
+CREATE INDEX IF NOT EXISTS commands_inner ON commands(spacecraft, inner_request_id, state);
 CREATE TABLE IF NOT EXISTS command_stages(command_id INTEGER NOT NULL, stage TEXT NOT NULL, result TEXT NOT NULL,
     code INTEGER, time_s REAL, PRIMARY KEY(command_id, stage));
 CREATE TABLE IF NOT EXISTS command_sequence(spacecraft TEXT NOT NULL, apid INTEGER NOT NULL,
@@ -109,12 +109,13 @@ class CommandStore:
 
     def by_request(self, spacecraft: str, request_id: int) -> tuple[dict, bool] | None:
         """(command, is the inner time-tagged command) awaiting reports with that request id."""
-        r = self.db.execute(_SELECT + " WHERE spacecraft = ? AND state = 'uplinked' AND"
-                            " (request_id = ? OR inner_request_id = ?) ORDER BY id DESC LIMIT 1",
-                            (spacecraft, int(request_id), int(request_id))).fetchone()
+        r = self.db.execute("SELECT id FROM commands WHERE spacecraft = ? AND request_id = ? AND state = 'uplinked'"
+                            " UNION ALL SELECT id FROM commands WHERE spacecraft = ? AND inner_request_id = ? AND"
+                            " state = 'uplinked' ORDER BY id DESC LIMIT 1",
+                            (spacecraft, int(request_id), spacecraft, int(request_id))).fetchone()
         if r is None:
             return None
-        row = _row(r)
+        row = self.get(r[0])
         return row, row["request_id"] != int(request_id)
 
     def set_stage(self, command_id: int, stage: str, result: str, code: int | None, time_s: float | None) -> None:
@@ -138,13 +139,13 @@ class CommandStore:
             out.setdefault(cid, {})[stage] = (result, code, t)
         return out
 
-    def request_ids_in_use(self, spacecraft: str) -> set[int]:
-        """Request ids of commands that may still get reports."""
-        out: set[int] = set()
-        for a, b in self.db.execute("SELECT request_id, inner_request_id FROM commands WHERE spacecraft = ?"
-                                    " AND state IN ('released', 'uplinked')", (spacecraft,)):
-            out.update(x for x in (a, b) if x is not None)
-        return out
+    def request_id_in_use(self, spacecraft: str, request_id: int) -> bool:
+        """Whether a command that may still get reports has that request id."""
+        live = "state IN ('released', 'uplinked')"
+        return self.db.execute(f"SELECT 1 FROM commands WHERE spacecraft = ? AND request_id = ? AND {live} UNION ALL"
+                               f" SELECT 1 FROM commands WHERE spacecraft = ? AND inner_request_id = ? AND {live}"
+                               " LIMIT 1", (spacecraft, int(request_id), spacecraft, int(request_id))
+                               ).fetchone() is not None
 
     def take_sequence(self, spacecraft: str, apid: int, n: int, skip) -> list[int]:
         """``n`` consecutive-ish 14-bit sequence counts for (spacecraft, apid), none in ``skip``

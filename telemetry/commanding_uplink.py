@@ -33,7 +33,6 @@ import numpy as np
 
 from .commanding import Commanding
 from .errors import CommandError
-from .packets import OK, split_packets
 from .tc_reports import ScheduleReport, decode_report
 
 __all__ = ["DEFAULT_UPLINK_RATE_BPS", "ContactWindow", "Uplink", "radiated_bits", "contact_windows",
@@ -164,6 +163,16 @@ def assign_uplinks(pending: list[dict], contacts: list[ContactWindow], rates: di
     return sorted(out, key=lambda u: (u.end_s, u.command_id))
 
 
+def _packets_of(body: bytes):
+    """The packets of a TM message by their length fields (a message is framed: whatever does
+    not fit is yielded as one piece, which the strict decoder refuses)."""
+    o, n = 0, len(body)
+    while o < n:
+        length = ((body[o + 4] << 8) | body[o + 5]) + 7 if o + 6 <= n else n - o
+        yield body[o:o + length]
+        o += max(length, 1)
+
+
 def _not_before(row: dict) -> float:
     return -math.inf if row["not_before_s"] is None else float(row["not_before_s"])
 
@@ -254,14 +263,10 @@ class UplinkSession:
 
     def _ingest(self) -> None:
         for spacecraft, _t, body in self.link.drain():
-            split = split_packets(body)
             reports = []
-            for i in range(split.status.size):
-                if split.status[i] != OK:
-                    self.bad_reports += 1
-                    continue
+            for packet in _packets_of(body):
                 try:
-                    reports.append(decode_report(split.unit(i)))
+                    reports.append(decode_report(packet))
                 except CommandError:
                     self.bad_reports += 1
             self.reports += len(reports)
