@@ -22,8 +22,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-import numpy as np
 import zmq
+
+from telemetry.commanding_uplink import unix_s
 
 from .errors import SimulationError
 from .executed import executed_schedule
@@ -73,16 +74,12 @@ class CommandRun:
         }
 
 
-def _unix(t) -> float:
-    return float((np.datetime64(t, "ns") - np.datetime64(0, "ns")) / np.timedelta64(1, "ns")) / 1e9
-
-
 def onboard_computers(scenario, faults=None, dictionary=None) -> tuple[dict, list]:
     """One OnboardComputer per satellite of ``scenario`` with its commanding faults applied;
     returns (computers, uplink losses as (satellite, start_s, end_s) Unix seconds)."""
     from telemetry.tc_dictionary import CommandDictionary
     d = dictionary or CommandDictionary.bundled()
-    epoch = _unix(scenario.window.start)
+    epoch = unix_s(scenario.window.start)
     faults = [f for f in (scenario.faults if faults is None else faults) if f.kind in COMMAND_FAULT_KINDS]
     capacity = {n: DEFAULT_SCHEDULE_CAPACITY for n in scenario.constellation.names}
     limits: dict[str, dict] = {n: {} for n in scenario.constellation.names}
@@ -114,7 +111,7 @@ def command_loop(scenario, planned, contacts, archive, *, faults=None, operator:
 
     say = log or (lambda _m: None)
     names = list(scenario.constellation.names)
-    epoch = _unix(scenario.window.start)
+    epoch = unix_s(scenario.window.start)
     end = epoch + scenario.window.duration_s
     windows = contact_windows(contacts) if hasattr(contacts, "passes") else sorted(contacts)
     rates = uplink_rates(scenario.stations)

@@ -18,7 +18,9 @@ import numpy as np
 
 from groundseg.timegrid import TimeGrid
 
-from .command_loop import _unix, onboard_computers
+from telemetry.commanding_uplink import unix_s
+
+from .command_loop import onboard_computers
 from .errors import SimulationError
 from .uplink import FleetUplink
 
@@ -56,7 +58,7 @@ def run_fleet(scenario, listen: str, *, publish: str | None = None, realtime: fl
     _, passes, contacts = contact_plan_of(scenario)
     windows = contact_windows(contacts)
     computers, losses = onboard_computers(scenario)
-    epoch = _unix(scenario.window.start)
+    epoch = unix_s(scenario.window.start)
     sources: dict = {}
     fleet = None
     try:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 
 from .commanding import MIN_LEAD_S, Commanding, iso_utc_ms
-from .commanding_uplink import _unix, assign_uplinks
+from .commanding_uplink import assign_uplinks, unix_s
 from .errors import CommandError
 from .tc import Telecommand
 from .tc_dictionary import CommandDictionary
@@ -206,10 +206,10 @@ def load_from_json(path) -> CommandLoad:
         entries = [LoadEntry(c["spacecraft"], c["name"], dict(c["arguments"]),
                              _release_s(c, parse_utc),
                              str(c.get("activity", "")),
-                             None if c.get("not_before_utc") is None else _unix(parse_utc(c["not_before_utc"])[0]),
+                             None if c.get("not_before_utc") is None else unix_s(parse_utc(c["not_before_utc"])[0]),
                              c.get("station"))
                    for c in doc["commands"]]
-        epoch = _unix(parse_utc(doc["epoch_utc"])[0])
+        epoch = unix_s(parse_utc(doc["epoch_utc"])[0])
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -225,4 +225,4 @@ def _release_s(c: dict, parse_utc) -> float | None:
         if not math.isfinite(t):
             raise ValueError(f"release_unix_s {t} is not finite")
         return t
-    return None if c.get("release_utc") is None else _unix(parse_utc(c["release_utc"])[0])
+    return None if c.get("release_utc") is None else unix_s(parse_utc(c["release_utc"])[0])

@@ -36,7 +36,7 @@ from .errors import CommandError
 from .tc_reports import ScheduleReport, decode_report
 
 __all__ = ["DEFAULT_UPLINK_RATE_BPS", "ContactWindow", "Uplink", "radiated_bits", "contact_windows",
-           "read_contacts_csv", "uplink_rates", "assign_uplinks", "UplinkSession", "compare_schedule"]
+           "read_contacts_csv", "uplink_rates", "assign_uplinks", "UplinkSession", "compare_schedule", "unix_s"]
 
 #: Uplink rate of a station that does not say (assumption: an S-band TC link at 64 kbit/s).
 DEFAULT_UPLINK_RATE_BPS = 64_000.0
@@ -74,11 +74,12 @@ def contact_windows(contact_plan) -> list[ContactWindow]:
     p = contact_plan.passes
     out = []
     for i in np.flatnonzero(contact_plan.scheduled):
-        out.append(ContactWindow(_unix(p.aos_utc[i]), _unix(p.los_utc[i]), str(p.satellite[i]), str(p.station[i])))
+        out.append(ContactWindow(unix_s(p.aos_utc[i]), unix_s(p.los_utc[i]), str(p.satellite[i]), str(p.station[i])))
     return sorted(out)
 
 
-def _unix(t) -> float:
+def unix_s(t) -> float:
+    """A UTC instant (datetime64 or ISO text read by numpy) -> Unix seconds."""
     return float((np.datetime64(t, "ns") - np.datetime64(0, "ns")) / np.timedelta64(1, "ns")) / 1e9
 
 
@@ -101,7 +102,7 @@ def read_contacts_csv(path) -> list[ContactWindow]:
         if row.get("status") != "scheduled":
             continue
         try:
-            aos, los = (_unix(parse_utc(row[k])[0]) for k in ("aos_utc", "los_utc"))
+            aos, los = (unix_s(parse_utc(row[k])[0]) for k in ("aos_utc", "los_utc"))
         except (TimeError, TypeError, ValueError):
             raise CommandError(f"{path}:{line}: aos_utc / los_utc must be ISO 8601 UTC times") from None
         if not aos < los or not row["satellite"] or not row["station"]:
