@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from groundseg.planning import solve, verify_plan  # noqa: E402
-from groundseg.planning._schedule import State  # noqa: E402
+from groundseg.planning._search_state import State  # noqa: E402
 from groundseg.planning.synthetic import synthetic_problem  # noqa: E402
 
 

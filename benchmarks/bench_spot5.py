@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from groundseg.planning import read_spot5, solve, spot5_solution, verify_plan, write_spot5_solution  # noqa: E402
-from tests.planning.spot5_check import check_solution  # noqa: E402  (the tests' independent checker)
+from tests.planning.spot5_check import check_solution, spot5_dir  # noqa: E402  (the tests' checker)
 
 # Bensana et al. (1999), Table 1; True = proved optimal there. With the capacity applied
 # exactly as the files give it, 124242 is optimal for 1504 (the table's 124243 used another
@@ -89,7 +89,7 @@ def reference_milp(spot_path: str, time_limit_s: float):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--instances", default="/work/shared/benchmarks/spot5", help="folder of *.spot files")
+    ap.add_argument("--instances", default=spot5_dir(), help="folder of *.spot files")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance (default 60)")
     ap.add_argument("--solutions", default="spot5_solutions", help="folder for the solution files")
     ap.add_argument("--only", nargs="*", help="instance names to run (default: all)")

@@ -17,24 +17,14 @@ from groundseg import Constellation, bundled_stations
 from groundseg.access import Sensor, find_opportunities
 from groundseg.contacts import plan_contacts
 from groundseg.passes import passes_from_ephemeris
-from groundseg.planning import verify_plan
-from groundseg.planning.imaging import ImagingSpacecraft, plan_imaging
-from groundseg.targets import bundled_targets, parse_targets_csv
+from groundseg.errors import GroundsegError
+from groundseg.planning import ImagingSpacecraft, PiecewiseLinear, plan_imaging, verify_plan
+from groundseg.targets import bundled_targets, parse_targets_csv, parse_targets_geojson
 from groundseg.timegrid import TimeGrid, parse_utc, timescale
 
+from planning._brute import piecewise_s  # tests/ is on sys.path (conftest)
+
 START, END = "2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z"
-
-
-def _piecewise(g):
-    if g <= 10:
-        return 11.66
-    if g <= 30:
-        return 5 + g / 1.5
-    if g <= 60:
-        return 10 + g / 2
-    if g <= 90:
-        return 16 + g / 2.5
-    return 22 + g / 3
 
 
 def _seconds(iso):
@@ -50,7 +40,7 @@ def planned():
     opp = find_opportunities(eph, targets, sensor=Sensor())
     contacts = plan_contacts(passes_from_ephemeris(eph, stations), stations, satellite_exclusive=True)
     sc = ImagingSpacecraft(memory_capacity_gbit=15.0)   # two scenes: memory binds
-    result = plan_imaging(opp, contacts, spacecraft=sc, time_limit_s=4.0, method="lns")
+    result = plan_imaging(opp, contacts, spacecraft=sc, time_limit_s=60.0, method="lns", iterations=200)
     return c, targets, stations, opp, result, sc
 
 
@@ -129,7 +119,7 @@ def test_slews_and_overlaps_per_satellite(planned):
             g = abs(nxt["roll_start_deg"] - prev["roll_end_deg"]) + \
                 abs(nxt["pitch_start_deg"] - prev["pitch_end_deg"])
             gap = _seconds(nxt["start_utc"]) - _seconds(prev["end_utc"])
-            assert gap >= _piecewise(g) - 2e-3, (prev["target"], nxt["target"], gap, _piecewise(g))
+            assert gap >= piecewise_s(g, 0.0) - 2e-3, (prev["target"], nxt["target"], gap, piecewise_s(g, 0.0))
 
 
 def _service(t, windows):
@@ -215,7 +205,8 @@ def test_stereo_pairs_share_a_pass_and_look_both_ways():
         "taipei,25.04,121.56,10,1,10,30,mono\n", "s.csv")
     eph = c.propagate(TimeGrid.range(START, END, 60.0))
     sc = ImagingSpacecraft()
-    result = plan_imaging(find_opportunities(eph, targets), None, spacecraft=sc, time_limit_s=2.0)
+    result = plan_imaging(find_opportunities(eph, targets), None, spacecraft=sc, time_limit_s=60.0,
+                          iterations=300)
     assert verify_plan(result.problem, result.plan) == []
     acq = result.to_dict()["acquisitions"]
     parts = {}
@@ -242,6 +233,35 @@ def test_targets_without_opportunity_keep_their_reason():
         "arctic,80.0,20.0,0,1,10,30,mono\n", "t.csv")
     eph = c.propagate(TimeGrid.range(START, END, 60.0))
     opp = find_opportunities(eph, targets)
-    result = plan_imaging(opp, None, time_limit_s=1.0)
+    result = plan_imaging(opp, None, time_limit_s=60.0, iterations=50)
     un = {u["target"]: u["reason"] for u in result.to_dict()["unscheduled"]}
     assert un.get("arctic") == "sun"
+
+
+def test_polygons_become_requests_valued_by_covered_area():
+    c = Constellation.formosat8(START)
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "field", "priority": 6},
+         "geometry": {"type": "Polygon", "coordinates": [[[120.2, 23.0], [120.9, 23.0], [120.9, 23.6],
+                                                          [120.2, 23.6], [120.2, 23.0]]]}},
+        {"type": "Feature", "properties": {"id": "taipei", "priority": 2},
+         "geometry": {"type": "Point", "coordinates": [121.56, 25.04]}}]}
+    targets = parse_targets_geojson(json.dumps(fc), "t.geojson")
+    opp = find_opportunities(c.propagate(TimeGrid.range(START, END, 60.0)), targets)
+    convex = PiecewiseLinear([0, 0.5, 1], [0, 0.2, 1])
+    result = plan_imaging(opp, None, time_limit_s=60.0, iterations=100, area_value=convex)
+    p = result.problem
+    assert verify_plan(p, result.plan) == []
+    assert p.request_id == ["field"] and p.request_curve[0].total == 6
+    strips = [p.task_id[t] for t in p.request_tasks[0]]
+    assert all(p.task_weight[p.task_index[s]] == 0 for s in strips)
+    d = result.to_dict()
+    (req,) = d["requests"]
+    taken = {a["target"] for a in d["acquisitions"] if a["target_group"] == "field"}
+    oc = opp.columns
+    share = {str(t): float(s) for t, s in zip(oc["target"], oc["share"])}
+    f = sum(share[s] for s in taken)
+    assert len(strips) >= 2 and taken and req["covered_fraction"] == pytest.approx(f)
+    assert req["value"] == pytest.approx(6 * float(np.interp(f, [0, 0.5, 1], [0, 0.2, 1])))
+    with pytest.raises(GroundsegError, match="area_value"):
+        plan_imaging(opp, None, iterations=1, area_value=PiecewiseLinear([0, 1], [0, 2]))

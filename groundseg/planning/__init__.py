@@ -1,4 +1,9 @@
-"""Geometry-free scheduling: the model, agility models, solvers, plans and a verifier.
+"""Scheduling: the model, transition models, requests, solvers, plans and a verifier.
+
+The model and the solvers are geometry-free: they see windows, attitudes as functions of
+the start time, data volumes and downlinks. One module is not: :mod:`.imaging` is the
+adapter from :mod:`groundseg.access` opportunities and a contact plan to the model and back
+(:func:`plan_imaging`, :class:`ImagingSpacecraft`); nothing else here imports geometry.
 
 The model
 ---------
@@ -16,13 +21,20 @@ window) takes no time: pure selection, as in SPOT5.
 On one resource, timed acquisitions do not overlap and consecutive ones leave the
 **transition time** of the problem's agility model between the end attitude of the first
 and the start attitude of the next: ``s_next >= s + duration + transition``. There is no
-constraint on the first acquisition's attitude. Agility models
-(:mod:`~groundseg.planning.agility`): :class:`PiecewiseAgility` (Liu et al. 2017, the
-default) and :class:`RateAccelerationAgility`.
+constraint on the first acquisition's attitude. Transition models
+(:mod:`~groundseg.planning.agility`, a documented protocol: vectorised
+``transition_time_s(from_deg, to_deg, from_time_s, to_time_s)`` and ``min_transition_s``):
+:class:`PiecewiseAgility` (Liu et al. 2017, the default), :class:`RateAccelerationAgility`,
+:class:`TransitionFunction` (a user callable), :class:`TransitionMatrix` (a per-pair table).
+
+**Requests** (:mod:`~groundseg.planning.requests`): a :class:`Request` values its tasks
+together by a :class:`PiecewiseLinear` curve of the covered fraction (the sum of the shares
+of its scheduled tasks); the objective is the tasks' own values plus the requests' values.
 
 **Incompatibilities** forbid combinations of alternatives (a SPOT5 forbidden tuple, two
 acquisitions sharing something the model does not see). **Groups** are all-or-nothing
-(stereo pairs: give both tasks the same ``group``).
+(stereo pairs: give both tasks the same ``group``); with ``same_alternative_groups`` their
+members also take the same alternative index (a stereo pair imaged in one direction).
 
 **Memory**: each alternative records ``data_gbit`` on its resource; each
 :class:`Resource` has a ``memory_capacity_gbit`` (``inf`` = unlimited) and an initial
@@ -56,7 +68,8 @@ Solving
 -------
 :func:`solve` (methods ``auto``, ``greedy``, ``lns``, ``milp``) returns a :class:`Plan`
 with acquisitions, downlink volumes, a per-resource command timeline, the unscheduled
-tasks with reasons (``conflict``, ``memory``, ``group``, ...), the ``objective``, an
+tasks with reasons (``conflict``, ``memory``, ``group``, ...), per-request covered
+fraction and value, the ``objective``, an
 ``upper_bound`` and the ``gap``. The bound is a MILP dual bound or the LP relaxation of a
 relaxed selection model (:func:`upper_bound`), never a guess. :func:`verify_plan`
 re-checks a plan against the problem with code independent of the solvers.
@@ -74,18 +87,24 @@ Example::
     plan = solve(Problem(tasks), time_limit_s=2)
     print(plan.summary()); plan.to_json("plan.json"); plan.timeline_csv("timeline.csv")
 """
-from .agility import PiecewiseAgility, RateAccelerationAgility, agility_from_dict
+from .agility import (PiecewiseAgility, RateAccelerationAgility, TransitionFunction,
+                      TransitionMatrix, TransitionModel, agility_from_dict)
 from .errors import PlanningError
 from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
 from .plan import Plan, Table
+from .requests import PiecewiseLinear, Request
 from .solve import METHODS, solve, upper_bound
 from .spot5 import Spot5Instance, read_spot5, spot5_solution, write_spot5_solution
 from .verify import verify_plan
+from .imaging import ImagingPlan, ImagingSpacecraft, imaging_problem, plan_imaging  # noqa: E402
 
 __all__ = [
     "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem",
-    "PiecewiseAgility", "RateAccelerationAgility", "agility_from_dict",
+    "Request", "PiecewiseLinear",
+    "TransitionModel", "PiecewiseAgility", "RateAccelerationAgility", "TransitionFunction",
+    "TransitionMatrix", "agility_from_dict",
     "Plan", "Table", "solve", "upper_bound", "METHODS", "verify_plan",
     "Spot5Instance", "read_spot5", "spot5_solution", "write_spot5_solution",
+    "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging",
     "PlanningError",
 ]

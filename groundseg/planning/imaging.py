@@ -16,10 +16,14 @@ Mapping:
   ``+stereo_pitch_deg``, the aft one with at most ``-stereo_pitch_deg``, and both come from
   the same opportunity (same satellite, same pass): a fore alternative on one opportunity
   and an aft alternative on another are incompatible.
-- A **polygon** becomes one task per strip, worth ``priority * share`` (its share of the
-  polygon's area). Of the two strip sets (ascending / descending track headings) only the
-  one with the larger total opportunity value is offered, so area is never counted twice;
-  for a 10:30 sun-synchronous constellation the day-side passes all run the same way.
+- A **polygon** becomes a :class:`~groundseg.planning.requests.Request` of one task per
+  strip, each with its share of the polygon's area, valued ``priority * area_value(f)`` of
+  the covered fraction ``f`` (``area_value``: a :class:`PiecewiseLinear` with value 1 at
+  ``f = 1``; default linear, i.e. ``priority * share`` per strip). Of the two strip sets
+  (ascending / descending track headings) only the one with the larger total opportunity
+  value is offered, so area is never counted twice; for a 10:30 sun-synchronous
+  constellation the day-side passes all run the same way. ``plan.json`` reports each
+  polygon's covered fraction and value under ``requests``.
 - **Downlinks** are the passes the contact plan schedules, at ``min(station rate,
   transmitter rate)``; the contact plan already shares antennas between satellites.
 - Attitudes between samples are interpolated, so the planner's slew times carry a margin
@@ -40,9 +44,10 @@ from ..earth import GroundPoints, ecef_to_geodetic
 from ..errors import GroundsegError
 from ..sun import solar_elevation_rad
 from ..timegrid import TimeGrid, format_utc
-from .agility import PiecewiseAgility
+from .agility import PiecewiseAgility, as_transition_model, model_dict, scalar_transition
 from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
 from .plan import Plan
+from .requests import PiecewiseLinear, Request, task_nominal_value
 from .solve import solve
 
 __all__ = ["ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging"]
@@ -76,21 +81,23 @@ class ImagingSpacecraft:
 
 
 class _MarginAgility:
-    """An agility model plus a constant margin on every transition."""
+    """A transition model plus a constant margin on every transition."""
 
     def __init__(self, base, margin_s: float):
-        self.base, self.margin_s = base, float(margin_s)
-        self.name = base.name
-        self.min_transition_s = base.min_transition_s + self.margin_s
+        self.base, self.margin_s = as_transition_model(base), float(margin_s)
+        self.min_transition_s = float(self.base.min_transition_s) + self.margin_s
+        self.time_dependent = bool(getattr(self.base, "time_dependent", False))
 
-    def transition_time_s(self, from_deg, to_deg):
-        return self.base.transition_time_s(from_deg, to_deg) + self.margin_s
+    def transition_time_s(self, from_deg, to_deg, from_time_s=None, to_time_s=None):
+        return np.asarray(self.base.transition_time_s(from_deg, to_deg, from_time_s, to_time_s),
+                          dtype=float) + self.margin_s
 
-    def _scalar(self, droll, dpitch):
-        return self.base._scalar(droll, dpitch) + self.margin_s
+    def _scalar_transition(self):
+        one, m = scalar_transition(self.base), self.margin_s
+        return lambda fr, fp, tr, tp, t0, t1: one(fr, fp, tr, tp, t0, t1) + m
 
     def to_dict(self):
-        return self.base.to_dict()
+        return model_dict(self.base)
 
 
 @dataclass
@@ -125,10 +132,15 @@ def _stereo_ranges(opp: Opportunities, rows, theta_deg: float, step_s: float = 1
     return out
 
 
-def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacecraft = ImagingSpacecraft()):
+def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacecraft = ImagingSpacecraft(),
+                    area_value: PiecewiseLinear | None = None):
     """The :class:`Problem` for ``opp`` and the scheduled passes of ``contacts``
     (a :class:`~groundseg.contacts.ContactPlan`, or None for no downlink), and the list that
-    maps every alternative back to its opportunity (``_Alt`` per task, per alternative)."""
+    maps every alternative back to its opportunity (``_Alt`` per task, per alternative).
+    ``area_value``: the polygons' value curve (see the module docstring)."""
+    curve = PiecewiseLinear.linear() if area_value is None else area_value
+    if not isinstance(curve, PiecewiseLinear) or abs(curve.total - 1.0) > 1e-12:
+        raise GroundsegError("area_value: expected a PiecewiseLinear curve with value 1 at fraction 1")
     c = opp.columns
     targets = opp.targets
     n_sat = len(opp.ephemeris.constellation)
@@ -151,6 +163,7 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
     # Group opportunity rows by task.
     task_alts: dict[str, list[_Alt]] = {}
     task_meta: dict[str, tuple] = {}          # id -> (weight, group, target id)
+    strips: dict[str, dict] = {}              # polygon -> {strip task: (share, priority)}
     for row in rows_all:
         name = str(c["target"][row])
         parent = str(c["parent_target"][row])
@@ -164,8 +177,12 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
                 alts = task_alts.setdefault(tid, [])
                 if rng is not None:
                     alts.append(_Alt(int(row), part, rng[0], rng[1] + dur[row]))
+        elif is_strip[row]:
+            task_meta.setdefault(name, (0.0, None, parent))
+            task_alts.setdefault(name, []).append(_Alt(int(row), "", lo, hi))
+            strips.setdefault(parent, {}).setdefault(name, (float(c["share"][row]), prio))
         else:
-            task_meta.setdefault(name, (prio * float(c["share"][row]), None, parent))
+            task_meta.setdefault(name, (prio, None, parent))
             task_alts.setdefault(name, []).append(_Alt(int(row), "", lo, hi))
     # Targets the access search found no opportunity for.
     reasons = {}
@@ -236,9 +253,12 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
             t1 = (p.los_utc[i] - epoch) / np.timedelta64(1, "s")
             downlinks.append(Downlink(int(p.satellite_index[i]), float(t0), float(t1),
                                       mbps / 1000.0, st))
+    requests = [Request(parent, list(members), curve.scaled(next(iter(members.values()))[1]),
+                        shares=[s for s, _ in members.values()])
+                for parent, members in strips.items()]
     agility = _MarginAgility(spacecraft.agility, spacecraft.slew_margin_s)
     problem = Problem(tasks, resources, downlinks, incompat, agility=agility,
-                      epoch_utc=format_utc(opp.epoch)[0])
+                      epoch_utc=format_utc(opp.epoch)[0], requests=requests)
     return problem, index_of
 
 
@@ -259,6 +279,9 @@ class ImagingPlan:
             return []
         c = opp.columns
         rows = np.array([int(x) for x in acq["label"]], dtype=np.int64)
+        p = self.problem
+        tasks = [p.task_index[x] for x in acq["target"]]
+        nominal = task_nominal_value(p)
         t0 = np.asarray(acq["start_s"], dtype=float)
         t1 = np.asarray(acq["end_s"], dtype=float)
         att = opp.attitude(rows, t0, t1)
@@ -284,7 +307,7 @@ class ImagingPlan:
                                                  att["off_nadir_end_deg"][i])), 5),
                 "sun_elevation_deg": round(float(sun[i]), 4),
                 "data_gbit": round(float(acq["data_gbit"][i]), 6),
-                "weight": float(acq["value"][i]),
+                "weight": float(acq["value"][i]) + float(nominal[tasks[i]]),
                 "kind": str(c["kind"][row]), "part": part or ("mono" if c["kind"][row] == "point" else "strip"),
                 "target_group": str(c["parent_target"][row]),
                 "start_s": float(t0[i]), "end_s": float(t1[i]),
@@ -347,6 +370,7 @@ class ImagingPlan:
                              for a in self.acquisitions],
             "downlinks": self._downlinks(),
             "unscheduled": self._unscheduled(),
+            "requests": p.requests.rows(),
         }
 
     def to_json(self, path=None, indent: int | None = 1) -> str:
@@ -374,9 +398,12 @@ class ImagingPlan:
 
 def plan_imaging(opportunities: Opportunities, contacts=None, *,
                  spacecraft: ImagingSpacecraft = ImagingSpacecraft(), time_limit_s: float = 20.0,
-                 method: str = "auto", seed: int = 0) -> ImagingPlan:
+                 method: str = "auto", seed: int = 0,
+                 area_value: PiecewiseLinear | None = None, iterations: int | None = None) -> ImagingPlan:
     """Plan acquisitions and downlinks for ``opportunities`` with the scheduled passes of
-    ``contacts`` (a ContactPlan, or None). Returns an :class:`ImagingPlan`."""
-    problem, index_of = imaging_problem(opportunities, contacts, spacecraft)
-    plan = solve(problem, method=method, time_limit_s=time_limit_s, seed=seed)
+    ``contacts`` (a ContactPlan, or None). Returns an :class:`ImagingPlan`. ``area_value``:
+    the polygons' value curve of the covered fraction (default linear). ``iterations``: a
+    step budget for the search (see :func:`~groundseg.planning.solve`)."""
+    problem, index_of = imaging_problem(opportunities, contacts, spacecraft, area_value)
+    plan = solve(problem, method=method, time_limit_s=time_limit_s, seed=seed, iterations=iterations)
     return ImagingPlan(plan, problem, opportunities, index_of, spacecraft)

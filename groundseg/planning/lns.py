@@ -4,7 +4,7 @@ Timed problems: destroy part of the plan (a time slice of one resource, a few ra
 acquisitions, or the acquisitions in the way of one unscheduled task's alternative), then
 repair by greedy insertion of the freed and nearby unscheduled tasks in a noisy order; keep
 the result when it is not worse (equal moves let the search drift), otherwise undo. One
-time-slice neighbourhood is first re-filled by the pass search of ``_pass`` (best sequence
+time-slice neighbourhood is first re-filled by the pass search of ``_sequence_search`` (best sequence
 of the slice, values with noise) before the greedy repair.
 
 Selection problems (no timed alternative, e.g. SPOT5): fix most tasks to their current
@@ -20,23 +20,25 @@ import time
 
 import numpy as np
 
-from . import _highs, _pass
-from ._schedule import State
-from .heuristic import Ordering
+from . import _highs, _sequence_search
+from ._search_state import State
+from .greedy import Ordering
 
 
 def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None,
-            mip=None, target: float = float("inf")) -> State:
-    """Improve ``state`` in place until ``time.perf_counter() >= deadline``; returns the
+            mip=None, target: float = float("inf"), iterations: int | None = None) -> State:
+    """Improve ``state`` in place until ``time.perf_counter() >= deadline`` or after
+    ``iterations`` destroy-and-repair steps (sub-MILPs for selection problems); returns the
     best state found (``state`` itself, restored to the best). For selection problems,
     ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given.
     The search stops early once the objective reaches ``target`` (an upper bound)."""
+    limit = math.inf if iterations is None else int(iterations)
     if p.is_selection:
         if model is None:
-            from . import _relax
-            model = _relax.build(p)
-        return _improve_selection(p, state, model, deadline, rng, mip, target)
-    return _improve_timed(p, state, ordering, deadline, rng, target)
+            from . import _selection
+            model = _selection.build(p)
+        return _improve_selection(p, state, model, deadline, rng, mip, target, limit)
+    return _improve_timed(p, state, ordering, deadline, rng, target, limit)
 
 
 def _below(value: float, target: float) -> bool:
@@ -72,7 +74,7 @@ class _Index:
 
 
 def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
-                   target: float = float("inf")) -> State:
+                   target: float = float("inf"), limit: float = math.inf) -> State:
     index = _Index(p)
     best = state.snapshot()
     best_obj = state.objective
@@ -82,7 +84,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
     dp_share, dp_front = 0.25, 4
     unsched_value = np.where(np.isfinite(ordering.task_score), ordering.task_score, 0.0)
     it = 0
-    while time.perf_counter() < deadline and _below(best_obj, target):
+    while it < limit and time.perf_counter() < deadline and _below(best_obj, target):
         it += 1
         snap = state.snapshot()
         obj0 = state.objective
@@ -114,7 +116,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
             if not p.alt_timed[a]:
                 continue
             r = int(p.alt_resource[a])
-            t0 = state.e[a] - step
+            t0 = state.earliest_s[a] - step
             t1 = p.alt_latest_end_s[a] + step
             removed += state.remove_group_of(t)
             for u in _tasks_on(state, r, t0, t1):
@@ -146,7 +148,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
             r = rs[rng.integers(len(rs))]
             alts_r = index.by_res[r][0]
             a = int(alts_r[rng.integers(alts_r.size)])
-            centre = rng.uniform(state.e[a], p.alt_latest_end_s[a])
+            centre = rng.uniform(state.earliest_s[a], p.alt_latest_end_s[a])
             half = step * rng.uniform(2.0, 8.0)
             t0, t1 = centre - half, centre + half
             for u in _tasks_on(state, r, t0, t1):
@@ -158,11 +160,12 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
             if noise:
                 f = rng.uniform(1 - noise, 1 + noise, size=len(cands)).tolist()
                 val = dict(zip(cands, (state.value[b] * x for b, x in zip(cands, f))))
-            items = _pass.best_sequence(state, r, cands, t0, t1, value=val, front=dp_front)
-            if not _pass.place_sequence(state, r, items, t0, t1) or not state.memory_ok(r):
+            items = _sequence_search.best_sequence(state, r, cands, t0, t1, value=val, front=dp_front,
+                                                   deadline=deadline)
+            if not _sequence_search.place_sequence(state, r, items, t0, t1) or not state.memory_ok(r):
                 state.restore(snap)
                 continue
-            _pass.drop_partial_groups(state)
+            _sequence_search.drop_partial_groups(state)
         elif op < 0.8:
             # time slice of one resource
             rs = [r for r in range(p.n_resources) if state.seq[r]]
@@ -188,7 +191,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
                     continue
                 removed += state.remove_group_of(int(u))
                 if p.alt_timed[a]:
-                    near.append(index.alts_near(int(p.alt_resource[a]), state.e[a] - step,
+                    near.append(index.alts_near(int(p.alt_resource[a]), state.earliest_s[a] - step,
                                                 p.alt_latest_end_s[a] + step))
         # freed tasks may go anywhere; the others only gained room near the destroyed part
         full = set(removed) | set(first)
@@ -234,11 +237,11 @@ def _memory_victims(p, state: State, r: int, a: int, rng) -> list[int]:
     """Tasks on ``r`` recorded between the downlinks around ``a``'s window, least value per
     Gbit first (with noise)."""
     k, ds, de, dr = state.dl[r]
-    j = int(np.searchsorted(de, state.e[a], side="right"))
+    j = int(np.searchsorted(de, state.earliest_s[a], side="right"))
     lo = de[j - 1] if j > 0 else -np.inf
     hi = ds[j] if j < len(ds) else np.inf
     tasks = _tasks_on(state, r, lo, hi)
-    dens = np.array([state.value[state.chosen[u]] / max(state.data[state.chosen[u]], 1e-9) for u in tasks])
+    dens = np.array([state.value[state.chosen[u]] / max(state.data_gbit[state.chosen[u]], 1e-9) for u in tasks])
     dens *= rng.uniform(0.8, 1.2, size=dens.size)
     return [tasks[i] for i in np.argsort(dens, kind="stable")]
 
@@ -263,7 +266,7 @@ def _task_neighbours(p) -> list[np.ndarray]:
 
 
 def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
-                       target: float = float("inf")) -> State:
+                       target: float = float("inf"), limit: float = math.inf) -> State:
     """Sub-MILP LNS; ``mip``: a loaded :class:`_highs.MipModel` of ``model`` (built if None).
 
     Neighbourhoods (picked with adaptive weights): a block of consecutive tasks (SPOT5
@@ -274,27 +277,26 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
     """
     n = model.alts.size
     if mip is None:
-        A, rlb, rub = model.rows.matrix(n)
-        mip = _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
+        A, rlb, rub = model.rows.matrix(model.n_cols)
+        mip = _highs.MipModel(model.values, A, rlb, rub, model.lb, model.ub, model.integrality)
     col_task = p.alt_task[model.alts]
     uses_memory = np.zeros(p.n_tasks, dtype=bool)
     uses_memory[p.alt_task[model.alts[p.alt_data_gbit[model.alts] > 0]]] = True
     memory_limited = bool(np.any(np.isfinite(p.res_capacity_gbit)))
     neighbours = _task_neighbours(p)
     best_value = np.zeros(p.n_tasks)
-    np.maximum.at(best_value, col_task, model.values)
+    np.maximum.at(best_value, col_task, model.values[:n])
     size = max(20, min(p.n_tasks, 100))
     sub_time = 2.0
     weights = np.ones(4)
-    while _below(state.objective, target):
+    it = 0
+    while it < limit and _below(state.objective, target):
+        it += 1
         remaining = deadline - time.perf_counter()
         if remaining < 0.2:
             break
         chosen = np.asarray(state.chosen)
-        x = np.zeros(n)
-        sel = chosen[chosen >= 0]
-        cols = model.col_of[sel]
-        x[cols[cols >= 0]] = 1.0
+        x = model.point(chosen)
         op = int(rng.choice(4, p=weights / weights.sum()))
         free = np.zeros(p.n_tasks, dtype=bool)
         if op == 0:
@@ -339,15 +341,11 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
             if np.any(free[g]):
                 free[g] = True
         everything = bool(np.all(free))
-        fixed_col = ~free[col_task]
-        lb = np.where(fixed_col, x, 0.0)
-        ub = np.where(fixed_col, x, 1.0)
+        fixed_col = np.concatenate([~free[col_task], np.zeros(model.n_cols - n, bool)])
+        lb = np.where(fixed_col, x, model.lb)
+        ub = np.where(fixed_col, x, model.ub)
         t0 = time.perf_counter()
-        if mip.warm_start:
-            res = mip.solve(min(sub_time, remaining), lb=lb, ub=ub, start=x)
-        else:
-            res = mip.solve(min(sub_time, remaining), lb=lb, ub=ub,
-                            cutoff=state.objective + 1e-6 * max(1.0, abs(state.objective)))
+        res = mip.solve(min(sub_time, remaining), lb=lb, ub=ub, start=x)
         took = time.perf_counter() - t0
         reward = 0.5
         if res.x is not None and res.objective > state.objective + 1e-9:
@@ -370,6 +368,6 @@ def _set_selection(p, state: State, model, x) -> None:
     for t in range(p.n_tasks):
         if state.chosen[t] >= 0:
             state.remove_task(t)
-    for c in np.flatnonzero(x > 0.5):
+    for c in np.flatnonzero(x[:model.alts.size] > 0.5):
         a = int(model.alts[c])
         state._place(a, None)

@@ -13,8 +13,10 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from .agility import PiecewiseAgility
+from ._downlinks import Downlink, downlinks_from_columns, usable_downlinks
+from .agility import as_transition_model, check_on_samples, scalar_transition
 from .errors import PlanningError
+from .requests import Request, request_columns, same_alternative_pairs
 
 __all__ = ["Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem"]
 
@@ -83,17 +85,6 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class Downlink:
-    """A downlink opportunity of ``resource`` over ``station`` during [start_s, end_s]."""
-
-    resource: int
-    start_s: float
-    end_s: float
-    rate_gbit_s: float
-    station: str = ""
-
-
-@dataclass(frozen=True)
 class Incompatibility:
     """A forbidden combination: the alternatives ``(task_id, alternative_index)`` in
     ``members`` must not all be chosen (a SPOT5 forbidden tuple, a shared-resource clash)."""
@@ -130,12 +121,19 @@ class Problem:
 
     Incompatibilities: ``incompat`` (list of tuples of global alternative indices) and
     ``alt_incompat`` (for each alternative, the incompatibility indices it belongs to).
+
+    Requests (:mod:`~groundseg.planning.requests`): ``request_id``, ``request_curve``
+    (:class:`PiecewiseLinear`), ``request_tasks`` (int arrays), ``task_request`` (n_tasks,)
+    int, -1 = none, ``task_share`` (n_tasks,). ``same_alternative_groups`` (constructor):
+    ``True`` (every group) or group keys whose members must take the same alternative index
+    (a stereo pair imaged in one direction); added as incompatible pairs.
     """
 
     def __init__(self, tasks: Sequence[Task], resources: Sequence[Resource] | None = None,
                  downlinks: Sequence[Downlink] = (),
                  incompatibilities: Sequence[Incompatibility] = (),
-                 agility=None, epoch_utc: str | None = None):
+                 agility=None, epoch_utc: str | None = None, requests: Sequence[Request] = (),
+                 same_alternative_groups=False):
         if not isinstance(tasks, (list, tuple)):
             tasks = list(tasks)
         if len(tasks) == 0:
@@ -214,7 +212,8 @@ class Problem:
             att_s=np.concatenate(att_s) if att_s else np.zeros((0, 2)),
             att_e=np.concatenate(att_e) if att_e else np.zeros((0, 2)),
             resources=resources, downlinks=downlinks, incompat=incompat,
-            agility=agility, epoch_utc=epoch_utc)
+            agility=agility, epoch_utc=epoch_utc, requests=requests,
+            same_alternative_groups=same_alternative_groups)
 
     @classmethod
     def from_columns(cls, *, task_ids, task_weights, alt_task, task_groups=None,
@@ -222,7 +221,8 @@ class Problem:
                      alt_latest_end_s=None, alt_duration_s=None, alt_start_attitude_deg=None,
                      alt_end_attitude_deg=None, alt_data_gbit=None, alt_value_factor=None,
                      alt_label=None, resources=None, downlinks=(), incompatibilities=(),
-                     agility=None, epoch_utc=None) -> "Problem":
+                     agility=None, epoch_utc=None, requests=(),
+                     same_alternative_groups=False) -> "Problem":
         """Problem from column arrays (fast path for large instances).
 
         ``task_ids`` (n_tasks,), ``task_weights`` (n_tasks,), ``task_groups`` (n_tasks,)
@@ -234,7 +234,8 @@ class Problem:
         or ``(n_alts, 2, 2)`` linear in the start time (``[:, 0]`` at the earliest start,
         ``[:, 1]`` at the latest start); end defaults to start. ``incompatibilities``:
         tuples of alternative indices. ``downlinks``: :class:`Downlink` objects or a dict of
-        columns ``resource, start_s, end_s, rate_gbit_s[, station]``.
+        columns ``resource, start_s, end_s, rate_gbit_s[, station]``. ``requests`` and
+        ``same_alternative_groups``: as for the constructor.
         """
         n_tasks = len(task_ids)
         if n_tasks == 0:
@@ -299,7 +300,8 @@ class Problem:
             att_ptr=att_ptr, att_t=att_t, att_s=att_s, att_e=att_e,
             resources=resources, downlinks=downlinks,
             incompat=[tuple(int(i) for i in t) for t in incompatibilities],
-            agility=agility, epoch_utc=epoch_utc)
+            agility=agility, epoch_utc=epoch_utc, requests=requests,
+            same_alternative_groups=same_alternative_groups)
         return obj
 
     # -- construction -------------------------------------------------------------------
@@ -307,7 +309,7 @@ class Problem:
     def _init_columns(self, *, task_ids, task_weights, task_groups, task_reasons, alt_task,
                       alt_resource, alt_e, alt_l, alt_d, alt_data, alt_vf, alt_label,
                       att_ptr, att_t, att_s, att_e, resources, downlinks, incompat,
-                      agility, epoch_utc):
+                      agility, epoch_utc, requests=(), same_alternative_groups=False):
         n_tasks = len(task_ids)
         seen = {}
         for i, tid in enumerate(task_ids):
@@ -428,7 +430,7 @@ class Problem:
 
         # downlinks
         if isinstance(downlinks, dict):
-            downlinks = _downlinks_from_columns(downlinks)
+            downlinks = downlinks_from_columns(downlinks)
         dl_res, dl_s, dl_e, dl_rate, dl_station = [], [], [], [], []
         for k, dl in enumerate(downlinks):
             where = f"downlinks[{k}]"
@@ -451,10 +453,23 @@ class Problem:
         self.dl_end_s = np.asarray(dl_e, dtype=float)
         self.dl_rate_gbit_s = np.asarray(dl_rate, dtype=float)
         self.dl_station = dl_station
-        self.dl_usable = _usable_downlinks(self.dl_resource, self.dl_start_s, self.dl_end_s,
+        self.dl_usable = usable_downlinks(self.dl_resource, self.dl_start_s, self.dl_end_s,
                                            self.dl_rate_gbit_s)
 
-        # incompatibilities
+        # requests, then incompatibilities (with the same-alternative pairs of groups)
+        (self.request_id, self.request_curve, self.request_tasks, self.task_request,
+         self.task_share) = request_columns(requests, self.task_index, n_tasks)
+        if same_alternative_groups is True:
+            same = range(len(self.groups))
+        elif same_alternative_groups is False or same_alternative_groups is None:
+            same = []
+        else:
+            try:
+                same = [self.group_key.index(g) for g in same_alternative_groups]
+            except (TypeError, ValueError):
+                raise PlanningError(f"same_alternative_groups: {same_alternative_groups!r} names "
+                                    "a group no task has") from None
+        incompat = list(incompat) + same_alternative_pairs(self, same)
         self.incompat: list[tuple[int, ...]] = []
         self.alt_incompat: list[list[int]] = [[] for _ in range(n)]
         for k, members in enumerate(incompat):
@@ -474,11 +489,9 @@ class Problem:
             for a in members:
                 self.alt_incompat[a].append(idx)
 
-        if agility is None:
-            agility = PiecewiseAgility()
-        if not (hasattr(agility, "transition_time_s") and hasattr(agility, "_scalar")):
-            raise PlanningError(f"agility: not an agility model: {agility!r}")
-        self.agility = agility
+        self.agility = as_transition_model(agility)
+        self._transition = scalar_transition(self.agility)
+        self._check_transition_model()
         self.epoch_utc = epoch_utc
 
     def _alt_where(self, a: int) -> str:
@@ -509,7 +522,15 @@ class Problem:
         the start of ``alt_to`` (started at ``start_to_s``)."""
         r0, p0 = self.attitude_deg(alt_from, start_from_s, end=True)
         r1, p1 = self.attitude_deg(alt_to, start_to_s)
-        return float(self.agility._scalar(r1 - r0, p1 - p0))
+        end_s = start_from_s + float(self.alt_duration_s[alt_from])
+        return self._transition(r0, p0, r1, p1, end_s, start_to_s)
+
+    def _check_transition_model(self) -> None:
+        """The transition model on the attitude samples of the first 64 timed alternatives."""
+        timed = np.flatnonzero(self.alt_timed & self.alt_valid)[:64]
+        if timed.size:
+            k = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed]))[:64]
+            check_on_samples(self.agility, self.att_end_deg[k], self.att_start_deg[k], self.att_time_s[k])
 
     def alternative_id(self, alt: int) -> tuple:
         """``(task_id, alternative_index)`` of global alternative ``alt``."""
@@ -558,49 +579,3 @@ def _attitude_samples(a: Alternative, where: str):
         if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
             raise PlanningError(f"{where}.attitude_times_s: expected finite increasing times")
     return t, s, e
-
-
-def _downlinks_from_columns(cols: dict) -> list[Downlink]:
-    try:
-        res = np.asarray(cols["resource"]).reshape(-1)
-        s = np.asarray(cols["start_s"], float).reshape(-1)
-        e = np.asarray(cols["end_s"], float).reshape(-1)
-        rate = np.broadcast_to(np.asarray(cols["rate_gbit_s"], float), s.shape)
-    except KeyError as exc:
-        raise PlanningError(f"downlinks: missing column {exc.args[0]!r}") from None
-    station = cols.get("station", [""] * s.size)
-    if not (res.size == s.size == e.size == len(station)):
-        raise PlanningError("downlinks: columns have different lengths")
-    return [Downlink(int(res[k]), float(s[k]), float(e[k]), float(rate[k]), str(station[k]))
-            for k in range(s.size)]
-
-
-def _usable_downlinks(res, start, end, rate) -> np.ndarray:
-    """Per resource, the non-overlapping subset of downlinks of largest total volume
-    (weighted interval scheduling). Returns a bool mask (n_downlinks,)."""
-    usable = np.zeros(res.size, dtype=bool)
-    for r in np.unique(res):
-        idx = np.flatnonzero(res == r)
-        idx = idx[np.argsort(end[idx], kind="stable")]
-        ends = end[idx]
-        vol = rate[idx] * (end[idx] - start[idx])
-        m = idx.size
-        best = np.zeros(m + 1)
-        take = np.zeros(m, dtype=bool)
-        prev = np.searchsorted(ends, start[idx], side="right")  # jobs 0..prev-1 end <= start
-        for j in range(m):
-            with_j = vol[j] + best[prev[j]]
-            if with_j >= best[j]:
-                best[j + 1] = with_j
-                take[j] = True
-            else:
-                best[j + 1] = best[j]
-        j = m - 1
-        while j >= 0:
-            if take[j] and vol[j] + best[prev[j]] >= best[j]:
-                usable[idx[j]] = True
-                j = prev[j] - 1
-            else:
-                j -= 1
-        # prev[j] uses a strict end <= start test, so adjacent downlinks may both be usable
-    return usable

@@ -15,6 +15,9 @@ Column orders (stable; the CSV and JSON writers follow them):
   nadir for the first one). ``downlink_stop`` is when the last bit was drained.
 - ``unscheduled``: ``target``, ``reason`` (``no_opportunity``, a caller's reason such as
   ``sun``, ``conflict``, ``memory``, ``group``), ``detail``.
+- ``requests``: ``request`` (id), ``covered_fraction`` (sum of the shares of its scheduled
+  tasks), ``value`` (its curve at that fraction; part of the objective), ``tasks``,
+  ``scheduled`` (counts).
 
 JSON (``to_json``)::
 
@@ -22,7 +25,8 @@ JSON (``to_json``)::
      "solver": str, "solve_time_s": float, "epoch_utc": str|null,
      "agility_model": {...}, "memory_capacity_gbit": float (list when resources differ;
      null = unlimited), "acquisitions": [{column: value}], "downlinks": [...],
-     "unscheduled": [{"target", "reason", "detail"}]}
+     "unscheduled": [{"target", "reason", "detail"}],
+     "requests": [{"request", "covered_fraction", "value", "tasks", "scheduled"}]}
 """
 from __future__ import annotations
 
@@ -93,7 +97,8 @@ class Plan:
 
     def __init__(self, *, objective, upper_bound, status, solver, solve_time_s,
                  acquisitions: Table, downlinks: Table, timeline: Table, unscheduled: Table,
-                 agility_model: dict, memory_capacity_gbit, epoch_utc=None):
+                 agility_model: dict, memory_capacity_gbit, epoch_utc=None,
+                 requests: Table | None = None):
         self.objective = float(objective)
         self.upper_bound = float(upper_bound)
         if self.upper_bound > 0 and math.isfinite(self.upper_bound):
@@ -112,6 +117,8 @@ class Plan:
         self.agility_model = agility_model
         self.memory_capacity_gbit = memory_capacity_gbit
         self.epoch_utc = epoch_utc
+        self.requests = requests if requests is not None else Table(
+            {k: [] for k in ("request", "covered_fraction", "value", "tasks", "scheduled")})
 
     def to_dict(self) -> dict:
         def num(x):
@@ -129,6 +136,7 @@ class Plan:
             "acquisitions": self.acquisitions.rows(),
             "downlinks": self.downlinks.rows(),
             "unscheduled": self.unscheduled.rows(),
+            "requests": self.requests.rows(),
         }
 
     def to_json(self, path=None, indent: int | None = 1) -> str:

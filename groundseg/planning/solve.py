@@ -6,13 +6,15 @@ import time
 
 import numpy as np
 
-from . import _memory, _pass, _relax, exact
-from ._schedule import State
+from . import _memory, _selection, _sequence_search, milp
+from ._search_state import State
+from .agility import model_dict
 from .errors import PlanningError
-from .heuristic import Ordering, construct
+from .greedy import Ordering, construct
 from .lns import improve
 from .model import Problem
 from .plan import Plan, Table
+from .requests import covered_fractions
 
 __all__ = ["solve", "upper_bound", "METHODS"]
 
@@ -25,11 +27,11 @@ def upper_bound(problem: Problem, time_limit_s: float = 10.0, integer: bool = Fa
     """An upper bound on the objective of every plan of ``problem``: the LP relaxation of
     the selection model (with ``integer``, the dual bound of its MILP within the time
     limit; exact for selection problems)."""
-    return exact.relaxation_bound(problem, time_limit_s=time_limit_s, integer=integer)
+    return milp.relaxation_bound(problem, time_limit_s=time_limit_s, integer=integer)
 
 
 def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, seed: int = 0,
-          bound_time_s: float | None = None) -> Plan:
+          bound_time_s: float | None = None, iterations: int | None = None) -> Plan:
     """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
 
     - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
@@ -45,6 +47,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
       most 30% of the budget), then LNS.
 
     ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
+    ``iterations``: the large-neighbourhood search stops after this many steps (the time
+    limit still caps it): the same plan for a seed on any machine load, as tests need.
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
     """
     if not isinstance(problem, Problem):
@@ -53,6 +57,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         raise PlanningError(f"solve: unknown method {method!r} (expected one of {', '.join(METHODS)})")
     if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0 and math.isfinite(time_limit_s)):
         raise PlanningError(f"solve: time_limit_s must be a positive number, got {time_limit_s!r}")
+    if iterations is not None and not (isinstance(iterations, (int, np.integer)) and iterations >= 0):
+        raise PlanningError(f"solve: iterations must be an integer >= 0, got {iterations!r}")
     t_start = time.perf_counter()
     deadline = t_start + float(time_limit_s)
     rng = np.random.default_rng(seed)
@@ -72,28 +78,29 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         solver = method
     elif p.is_selection and method in ("auto", "milp"):
         state = construct(p, ordering=ordering)
-        model, mip = exact.selection_mip(p)
+        model, mip = milp.selection_mip(p)
         budget = deadline - time.perf_counter()
         # "auto": the MILP alone proves small instances in seconds; on hard ones the LNS
         # (HiGHS on neighbourhoods, warm-started) makes better use of the rest
         first = budget if method == "milp" else max(0.1 * budget, min(10.0, 0.5 * budget))
-        res, model, mip = exact.solve_selection(p, model, time_limit_s=max(first, 0.05),
+        res, model, mip = milp.solve_selection(p, model, time_limit_s=max(first, 0.05),
                                                 start_state=state, mip=mip)
         bound = res.bound
         if res.x is not None and res.objective >= state.objective - 1e-9:
-            state = exact.state_from_selection(p, model, res.x)
+            state = milp.state_from_selection(p, model, res.x)
         proven = res.optimal
         solver = "milp"
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
-            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound)
+            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound,
+                            iterations=iterations)
             solver = "milp+lns"
     elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
         _check_exact_size(p)
         state = construct(p, ordering=ordering)
-        model = _relax.build(p)
+        model = _selection.build(p)
         budget = deadline - time.perf_counter()
         share = budget if method == "milp" else 0.6 * budget
-        mstate, mbound, proven = exact.solve_timed(p, time_limit_s=max(share, 0.05), model=model)
+        mstate, mbound, proven = milp.solve_timed(p, time_limit_s=max(share, 0.05), model=model)
         solver = "milp"
         if mstate is not None:
             mstate.compact()
@@ -102,32 +109,33 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         if math.isfinite(mbound):
             bound = mbound
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
-            bound = min(bound, exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
-            improve(p, state, ordering, deadline, rng, target=bound)
+            bound = min(bound, milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
+            improve(p, state, ordering, deadline, rng, target=bound, iterations=iterations)
             solver = "milp+lns"
     else:
         # the relaxation bound does not depend on the plan: compute it first, then search
         # for the rest of the budget
-        model = _relax.build(p)
-        bound = exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        model = _selection.build(p)
+        bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
         state = construct(p, ordering=ordering)
         solver = "greedy"
         if method in ("lns", "auto"):
             # the pass-by-pass sequence search usually starts far better than the greedy
             now = time.perf_counter()
             by_pass = State(p)
-            _pass.construct_by_pass(p, by_pass, now + 0.3 * (deadline - now))
+            share = 0.3 if iterations is None else 1.0  # with a step budget: run to completion
+            _sequence_search.construct_by_pass(p, by_pass, now + share * (deadline - now))
             construct(p, by_pass, ordering)
             if by_pass.objective > state.objective:
                 state = by_pass
-            improve(p, state, ordering, deadline, rng, target=bound)
+            improve(p, state, ordering, deadline, rng, target=bound, iterations=iterations)
             solver = "greedy+lns"
     _fill(p, state, ordering)
     if not proven:
         if not math.isfinite(bound):
             if model is None:
-                model = _relax.build(p)
-            bound = exact.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+                model = _selection.build(p)
+            bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
         if abs(bound - state.objective) <= 1e-9 * max(1.0, abs(bound)):
             proven = True
     elapsed = time.perf_counter() - t_start
@@ -216,7 +224,9 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
             sr, sp = p.attitude_deg(a, s)
             er, ep = p.attitude_deg(a, s, end=True)
             if prev is None:
-                tau = float(p.agility._scalar(sr, sp))
+                tau = p._transition(0.0, 0.0, sr, sp, s, s)
+                if not math.isfinite(tau):  # a table model without nadir
+                    tau = float(p.agility.min_transition_s)
             else:
                 tau = p.transition_s(prev[0], prev[1], a, s)
             events.append((s - tau, 3, "slew_start", tid, "", sr, sp, math.nan))
@@ -256,13 +266,25 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
         uns["reason"].append(reason)
         uns["detail"].append(detail)
 
+    req = {"request": list(p.request_id), "covered_fraction": [], "value": [], "tasks": [],
+           "scheduled": []}
+    f = covered_fractions(p, [t for t, a in enumerate(state.chosen) if a >= 0])
+    for q, curve in enumerate(p.request_curve):
+        members = p.request_tasks[q]
+        req["covered_fraction"].append(float(f[q]))
+        req["value"].append(float(curve(f[q])))
+        req["tasks"].append(int(members.size))
+        req["scheduled"].append(int(sum(1 for u in members if state.chosen[u] >= 0)))
+    objective += float(sum(req["value"]))
+
     caps = p.res_capacity_gbit
     if np.all(caps == caps[0]):
         mem = float(caps[0]) if math.isfinite(caps[0]) else None
     else:
         mem = [float(c) if math.isfinite(c) else None for c in caps]
     arr = lambda cols, names: {k: (np.asarray(v, dtype=float) if k in names else v) for k, v in cols.items()}
-    if objective - 1e-6 * max(1.0, abs(objective)) <= bound < objective:
+    if objective - 1e-6 * max(1.0, abs(objective)) <= bound < objective \
+            or objective <= bound <= objective + 1e-9 * max(1.0, abs(objective)):
         bound = objective  # solver round-off; a larger shortfall is left for the verifier
     return Plan(
         objective=objective, upper_bound=bound, status=status, solver=solver,
@@ -272,7 +294,8 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
         downlinks=Table(arr(dl, {"start_s", "end_s", "drained_gbit", "drain_stop_s"})),
         timeline=Table(arr(tl, {"time_s", "roll_deg", "pitch_deg", "data_gbit"})),
         unscheduled=Table(uns),
-        agility_model=p.agility.to_dict(), memory_capacity_gbit=mem, epoch_utc=p.epoch_utc)
+        requests=Table(arr(req, {"covered_fraction", "value"})),
+        agility_model=model_dict(p.agility), memory_capacity_gbit=mem, epoch_utc=p.epoch_utc)
 
 
 def _reason(p: Problem, state: State, t: int) -> tuple[str, str]:

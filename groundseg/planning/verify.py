@@ -68,6 +68,7 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
             bad.append(f"acquisitions[{i}] {tid!r}: untimed alternative with a start time")
         value += float(p.task_weight[t]) * float(p.alt_value_factor[a])
 
+    value += _requests_value(p, chosen)
     if abs(value - plan.objective) > 1e-9 * max(1.0, abs(value)):
         bad.append(f"objective {plan.objective} but the acquisitions are worth {value}")
     if plan.upper_bound < plan.objective - 1e-9 * max(1.0, abs(plan.objective)):
@@ -84,9 +85,10 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
         d = p.alt_duration_s[al]
         end_att = np.array([_att(p, a, x, True) for x, a in timed])
         start_att = np.array([_att(p, a, x, False) for x, a in timed])
-        tau = np.asarray(p.agility.transition_time_s(end_att[:-1], start_att[1:]))
+        tau = np.asarray(p.agility.transition_time_s(end_att[:-1], start_att[1:],
+                                                     s[:-1] + d[:-1], s[1:]), dtype=float)
         slack = s[1:] - (s[:-1] + d[:-1] + tau)
-        for k in np.flatnonzero(slack < -tol_s):
+        for k in np.flatnonzero(~(slack >= -tol_s)):  # NaN (no transition) fails too
             ta = p.task_id[p.alt_task[al[k]]]
             tb = p.task_id[p.alt_task[al[k + 1]]]
             bad.append(f"resource {r}: {tb!r} starts at {s[k + 1]:.6f}, before the end of {ta!r} "
@@ -102,6 +104,16 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
 
     bad += _verify_memory(p, plan, chosen, starts, tol_gbit, tol_s)
     return bad
+
+
+def _requests_value(p: Problem, chosen: dict) -> float:
+    """Sum over requests of their curve (interpolated here) at the covered fraction."""
+    total = 0.0
+    for q, members in enumerate(p.request_tasks):
+        f = min(1.0, float(sum(p.task_share[t] for t in members if t in chosen)))
+        curve = p.request_curve[q]
+        total += float(np.interp(f, curve.fractions, curve.values))
+    return total
 
 
 def _verify_memory(p, plan, chosen, starts, tol_gbit, tol_s) -> list[str]:

@@ -9,6 +9,7 @@ import numpy as np
 
 
 def piecewise_s(droll, dpitch):
+    """Liu et al. (2017), written from the paper's table: the tests' one agility reference."""
     g = abs(droll) + abs(dpitch)
     if g <= 10:
         return 11.66
@@ -61,11 +62,31 @@ def _memory_ok(p, r, alts):
     return level <= cap + 1e-9
 
 
-def brute_optimum(p, transition=piecewise_s):
-    """Best objective of ``p`` (constant attitudes, no window meeting a downlink)."""
+def _curve(fractions, values, f):
+    """A piecewise-linear curve at ``f``, segment by segment."""
+    for k in range(1, len(fractions)):
+        if f <= fractions[k] + 1e-12:
+            return values[k - 1] + (values[k] - values[k - 1]) * (f - fractions[k - 1]) / (fractions[k] - fractions[k - 1])
+    return values[-1]
+
+
+def requests_value(p, chosen_tasks):
+    total = 0.0
+    for q, members in enumerate(p.request_tasks):
+        f = min(1.0, sum(p.task_share[t] for t in members if t in chosen_tasks))
+        c = p.request_curve[q]
+        total += _curve(list(c.fractions), list(c.values), f)
+    return total
+
+
+def brute_optimum(p, transition=piecewise_s, pair_transition=None):
+    """Best objective of ``p`` (constant attitudes, no window meeting a downlink);
+    ``pair_transition(from_att, to_att)`` replaces ``transition(droll, dpitch)`` if given."""
     def tau(a, b):
         r0, p0 = p.att_end_deg[p.att_ptr[a]]
         r1, p1 = p.att_start_deg[p.att_ptr[b]]
+        if pair_transition is not None:
+            return pair_transition((r0, p0), (r1, p1))
         return transition(r1 - r0, p1 - p0)
 
     options = []
@@ -76,6 +97,8 @@ def brute_optimum(p, transition=piecewise_s):
     for choice in itertools.product(*options):
         chosen = [a for a in choice if a is not None]
         value = sum(p.alt_value[a] for a in chosen)
+        if len(p.request_tasks):
+            value += requests_value(p, {t for t, a in enumerate(choice) if a is not None})
         if value <= best + 1e-12:
             continue
         sel = set(chosen)

@@ -1,5 +1,17 @@
 """Independent SPOT5 solution checker: rereads the instance file (shared by the tests and
-benchmarks/bench_spot5.py; nothing from groundseg)."""
+benchmarks/bench_spot5.py; nothing from groundseg), and where the instance files are."""
+import os
+
+
+def spot5_dir() -> str:
+    """The SPOT5 folder: ``$GROUNDSEG_SPOT5_DIR``, else ``shared/benchmarks/spot5`` beside the
+    checkout (as CI lays it), else the workplace's ``/work/shared/benchmarks/spot5``."""
+    env = os.environ.get("GROUNDSEG_SPOT5_DIR")
+    if env:
+        return env
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    beside = os.path.join(os.path.dirname(repo), "shared", "benchmarks", "spot5")
+    return beside if os.path.isdir(beside) else "/work/shared/benchmarks/spot5"
 
 
 def check_solution(spot_path, lines):

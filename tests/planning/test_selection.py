@@ -37,7 +37,7 @@ def test_selection_against_brute_force(seed):
     assert plan.objective == pytest.approx(best)
     assert verify_plan(p, plan) == []
     for method in ("greedy", "lns", "auto"):
-        other = solve(p, method=method, time_limit_s=0.3, seed=seed)
+        other = solve(p, method=method, time_limit_s=60, iterations=20, seed=seed)
         assert verify_plan(p, other) == []
         assert other.objective <= best + 1e-9
         assert other.upper_bound >= best - 1e-9
@@ -56,17 +56,6 @@ def test_reasons_for_selection_problems():
     assert list(plan.acquisitions["target"]) == ["A"]
     reasons = dict(zip(plan.unscheduled["target"], plan.unscheduled["reason"]))
     assert reasons == {"B": "conflict", "C": "memory"}
-
-
-def test_without_the_hiGHS_binding_milp_fallback_gives_the_same_optimum(monkeypatch):
-    from groundseg.planning import _highs
-    p = random_selection(7, n=9)
-    best = brute_optimum(p)
-    monkeypatch.setattr(_highs, "_hcore", None)
-    plan = solve(p, method="milp", time_limit_s=10)
-    assert plan.objective == pytest.approx(best) and plan.status == "optimal"
-    lns = solve(p, method="lns", time_limit_s=0.5, seed=1)
-    assert lns.objective <= best + 1e-9 and verify_plan(p, lns) == []
 
 
 def test_nothing_to_schedule():

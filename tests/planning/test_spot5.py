@@ -7,18 +7,15 @@ from groundseg.planning import PlanningError, read_spot5, solve, spot5_solution,
 
 from .spot5_check import check_solution
 
-SPOT5_DIR = "/work/shared/benchmarks/spot5"
 # Bensana et al. (1999), Table 1 (as listed in the benchmark README); all proved optimal
 KNOWN_OPTIMA = {"8": 10, "54": 70, "29": 12032, "404": 49, "503": 9096, "42": 108067,
                 "505": 13100, "412": 16102, "1502": 61158}
 
-needs_data = pytest.mark.skipif(not os.path.isdir(SPOT5_DIR), reason="SPOT5 files not available")
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(KNOWN_OPTIMA, key=int))
-def test_fast_instances_reach_the_proved_optimum(name, tmp_path):
-    inst = read_spot5(os.path.join(SPOT5_DIR, f"{name}.spot"))
+def test_fast_instances_reach_the_proved_optimum(name, tmp_path, spot5_dir):
+    inst = read_spot5(os.path.join(spot5_dir, f"{name}.spot"))
     plan = solve(inst.problem, time_limit_s=30)
     assert plan.status == "optimal"
     assert plan.objective == KNOWN_OPTIMA[name] == plan.upper_bound
@@ -30,9 +27,8 @@ def test_fast_instances_reach_the_proved_optimum(name, tmp_path):
     assert check_solution(inst.path, lines) == KNOWN_OPTIMA[name]
 
 
-@needs_data
-def test_loader_maps_values_consumptions_and_capacity():
-    inst = read_spot5(os.path.join(SPOT5_DIR, "1502.spot"))
+def test_loader_maps_values_consumptions_and_capacity(spot5_dir):
+    inst = read_spot5(os.path.join(spot5_dir, "1502.spot"))
     p = inst.problem
     assert inst.capacity == 90000.0 and p.res_capacity_gbit[0] == 90000.0
     assert p.is_selection and p.n_tasks == 209
@@ -43,7 +39,7 @@ def test_loader_maps_values_consumptions_and_capacity():
     alts = p.task_alts[t]
     assert [p.alt_label[a] for a in alts] == first[3:3 + 2 * int(first[2]):2]
     assert [p.alt_data_gbit[a] for a in alts] == [float(x) for x in first[4:4 + 2 * int(first[2]):2]]
-    single = read_spot5(os.path.join(SPOT5_DIR, "54.spot"))
+    single = read_spot5(os.path.join(spot5_dir, "54.spot"))
     assert single.capacity is None and single.problem.res_capacity_gbit[0] == float("inf")
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from groundseg.planning import Alternative, Problem, Task, verify_plan
-from groundseg.planning._schedule import State
+from groundseg.planning._search_state import State
 from groundseg.planning.solve import build_plan
 
 

@@ -1,6 +1,6 @@
-"""Exact engines on HiGHS (``scipy.optimize.milp``).
+"""Exact engines on HiGHS (through ``_highs``).
 
-Selection problems (no timed alternative): the selection model of ``_relax`` with
+Selection problems (no timed alternative): the selection model of ``_selection`` with
 integrality is the problem itself (clique rows from task choices and pairwise
 incompatibilities, ``<= k-1`` rows for k-tuples, group equalities, memory knapsacks).
 
@@ -25,18 +25,17 @@ import time
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from . import _highs, _relax
-from ._schedule import State
+from . import _highs, _selection, _sequence_search
+from ._search_state import State
 
 _EPS = 1e-9
 
 
 def selection_mip(p, model=None):
     """``(model, MipModel)``: the selection model loaded in HiGHS."""
-    model = model or _relax.build(p)
-    n = model.alts.size
-    A, rlb, rub = model.rows.matrix(n)
-    return model, _highs.MipModel(model.values, A, rlb, rub, np.zeros(n), np.ones(n), np.ones(n))
+    model = model or _selection.build(p)
+    A, rlb, rub = model.rows.matrix(model.n_cols)
+    return model, _highs.MipModel(model.values, A, rlb, rub, model.lb, model.ub, model.integrality)
 
 
 def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None, mip=None):
@@ -44,19 +43,14 @@ def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None,
     ``(MilpResult, model, mip)``."""
     if mip is None:
         model, mip = selection_mip(p, model)
-    start = None
-    if start_state is not None:
-        start = np.zeros(model.alts.size)
-        for a in start_state.chosen:
-            if a >= 0 and model.col_of[a] >= 0:
-                start[model.col_of[a]] = 1.0
+    start = None if start_state is None else model.point(start_state.chosen)
     res = mip.solve(time_limit_s, start=start)
     return res, model, mip
 
 
 def state_from_selection(p, model, x) -> State:
     state = State(p)
-    for c in np.flatnonzero(x > 0.5):
+    for c in np.flatnonzero(x[:model.alts.size] > 0.5):
         state._place(int(model.alts[c]), None)
     return state
 
@@ -65,11 +59,11 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
     """Upper bound on any plan's objective: LP (or, with ``integer``, MILP dual bound) of
     the selection model; if the solver gives no bound in time, the sum over tasks of their
     best usable alternative's value. Timed problems: for up to half the time, the LP is
-    re-solved with the time rows its optimum violates (``_relax.separate_time_rows``,
+    re-solved with the time rows its optimum violates (``_selection.separate_time_rows``,
     added to ``model``); every LP solved to optimality on valid rows is a bound."""
-    model = model or _relax.build(p)
-    n = model.alts.size
-    if n == 0:
+    model = model or _selection.build(p)
+    n = model.n_cols
+    if model.alts.size == 0:
         return 0.0
     bound = trivial_bound(p)
     t0 = time.perf_counter()
@@ -78,7 +72,7 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
     if not model.exact:
         for _ in range(50):
             A, rlb, rub = model.rows.matrix(n)
-            res = _highs.maximize(model.values, A, rlb, rub, np.zeros(n), np.ones(n),
+            res = _highs.maximize(model.values, A, rlb, rub, model.lb, model.ub,
                                   np.zeros(n), max(deadline - time.perf_counter(), 0.05))
             if not res.optimal or res.x is None or not np.isfinite(res.bound):
                 break
@@ -86,14 +80,14 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
             added = 0
             if time.perf_counter() > t0 + 0.5 * time_limit_s:
                 break
-            added = _relax.separate_time_rows(p, model, res.x)
+            added = _selection.separate_time_rows(p, model, res.x)
             if added == 0:
                 break
     if not integer and added == 0:
         return bound
     A, rlb, rub = model.rows.matrix(n)
-    res = _highs.maximize(model.values, A, rlb, rub, np.zeros(n), np.ones(n),
-                          np.ones(n) if integer else np.zeros(n),
+    res = _highs.maximize(model.values, A, rlb, rub, model.lb, model.ub,
+                          model.integrality if integer else np.zeros(n),
                           max(deadline - time.perf_counter(), 0.05))
     if (not integer and not res.optimal) or not np.isfinite(res.bound):
         return bound
@@ -101,11 +95,12 @@ def relaxation_bound(p, model=None, time_limit_s: float = 10.0, integer: bool = 
 
 
 def trivial_bound(p) -> float:
-    """Sum over tasks of the best value among their usable alternatives."""
+    """Sum over tasks of the best value among their usable alternatives, plus every
+    request complete."""
     best = np.zeros(p.n_tasks)
     valid = np.flatnonzero(p.alt_valid)
     np.maximum.at(best, p.alt_task[valid], p.alt_value[valid])
-    return float(best.sum())
+    return float(best.sum()) + float(sum(c.total for c in p.request_curve))
 
 
 # -- small timed problems ------------------------------------------------------------------------
@@ -124,7 +119,8 @@ def _max_transition(p, a, b) -> float:
     tb = _corner_times(p, b)
     ea = np.array([p.attitude_deg(a, x, end=True) for x in ta])
     sb = np.array([p.attitude_deg(b, x) for x in tb])
-    tt = p.agility.transition_time_s(ea[:, None, :], sb[None, :, :])
+    tt = p.agility.transition_time_s(ea[:, None, :], sb[None, :, :],
+                                     (ta + p.alt_duration_s[a])[:, None], tb[None, :])
     return float(np.max(tt))
 
 
@@ -134,14 +130,14 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
     Returns ``(state or None, bound, proven)``: ``proven`` when the MILP is exact for
     ``p`` (see the module docstring) and solved to optimality.
     """
-    model = model or _relax.build(p)
-    n_sel = model.alts.size
+    model = model or _selection.build(p)
+    n_sel = model.n_cols
     A0, rlb0, rub0 = model.rows.matrix(n_sel)
-    rows = _relax.Rows()
+    rows = _selection.Rows()
     col_obj = list(model.values)
-    col_lb = [0.0] * n_sel
-    col_ub = [1.0] * n_sel
-    col_int = [1.0] * n_sel
+    col_lb = list(model.lb)
+    col_ub = list(model.ub)
+    col_int = list(model.integrality)
     exact = True
 
     def add_col(obj, lo, hi, integer):
@@ -152,8 +148,8 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
         return len(col_obj) - 1
 
     timed_alts = model.alts[p.alt_timed[model.alts]]
-    if np.any(np.diff(p.att_ptr)[timed_alts] > 1):
-        exact = False
+    if np.any(np.diff(p.att_ptr)[timed_alts] > 1) or getattr(p.agility, "time_dependent", False):
+        exact = False  # the largest transition over corner times may not be the largest
     s_col = {}
     for a in timed_alts:
         s_col[int(a)] = add_col(0.0, float(p.alt_earliest_s[a]), float(p.alt_latest_start_s[a]), False)
@@ -204,7 +200,7 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
     if res.x is None:
         return None, (res.bound if exact else math.inf), False
     state = State(p)
-    chosen = [int(model.alts[c]) for c in np.flatnonzero(res.x[:n_sel] > 0.5)]
+    chosen = [int(model.alts[c]) for c in np.flatnonzero(res.x[:model.alts.size] > 0.5)]
     starts = {a: float(res.x[s_col[a]]) for a in chosen if a in s_col}
     _load(p, state, chosen, starts)
     return state, (res.bound if exact else math.inf), bool(exact and res.optimal)
@@ -277,12 +273,20 @@ def _memory_model(p, r, alts, rows, col_of, add_col) -> bool:
 
 
 def _load(p, state: State, chosen, starts) -> None:
-    """Put a MILP solution into ``state`` (timed alternatives sorted by start)."""
+    """Put a MILP solution into ``state`` (timed alternatives sorted by start), each at
+    its MILP start or as early as its placed predecessor allows with the model's own
+    transition (the MILP's transition bound is exact only for corner maxima); what no
+    longer fits is left out with its group."""
     for a in sorted(chosen, key=lambda a: starts.get(a, -math.inf)):
-        if a in starts:
-            r = int(p.alt_resource[a])
-            s = starts[a]
-            s = min(max(s, state.e[a]), state.ls[a])
-            state._place(a, (len(state.seq[r]), s, []))
-        else:
+        if a not in starts:
             state._place(a, None)
+            continue
+        r = int(p.alt_resource[a])
+        s = min(max(starts[a], state.earliest_s[a]), state.latest_start_s[a])
+        if state.seq[r]:
+            x = state.earliest_after(state.seq[r][-1], state.seq_start[r][-1], a, s)
+            if x == math.inf:
+                continue
+            s = max(s, x)
+        state._place(a, (len(state.seq[r]), s, []))
+    _sequence_search.drop_partial_groups(state)

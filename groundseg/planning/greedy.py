@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._schedule import State
+from ._search_state import State
+from .requests import task_nominal_value
 
 
 def crowding(p) -> np.ndarray:
@@ -80,7 +81,7 @@ class Ordering:
     def __init__(self, p):
         self.p = p
         self.crowd = crowding(p)
-        alt_score = p.alt_value / (1.0 + self.crowd)
+        alt_score = (p.alt_value + task_nominal_value(p)[p.alt_task]) / (1.0 + self.crowd)
         alt_score[~p.alt_valid] = -np.inf
         self.alt_score = alt_score
         self.task_score = np.full(p.n_tasks, -np.inf)

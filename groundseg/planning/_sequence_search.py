@@ -39,14 +39,14 @@ def best_sequence(state, r: int, cands, t0: float, t1: float, value=None,
     prev = (seq[i0 - 1], st[i0 - 1]) if i0 > 0 else None
     succ = (seq[i0], st[i0]) if i0 < len(seq) else None
     value = value or state.value
-    d, e, ls, task = state.d, state.e, state.ls, state.task
+    d, e, ls, task = state.duration_s, state.earliest_s, state.latest_start_s, state.task
     cands = sorted(cands, key=e.__getitem__)
     ce = [e[a] for a in cands]
     span = max((ls[a] - e[a] for a in cands), default=0.0)
     bit = {}
     for a in cands:
         bit.setdefault(task[a], 1 << len(bit))
-    min_gap = state.min_trans
+    min_gap = state.min_transition_s
     ea = state.earliest_after
     fronts: dict[int, list] = {}
     heap: list = []
@@ -128,7 +128,7 @@ def place_sequence(state, r: int, items, t0: float, t1: float) -> bool:
             continue
         if state.alt_incompat[a] and state.incompatible(a):
             continue
-        x = state.e[a] if prev is None else state.earliest_after(prev[0], prev[1], a, state.e[a])
+        x = state.earliest_s[a] if prev is None else state.earliest_after(prev[0], prev[1], a, state.earliest_s[a])
         if x == math.inf:
             continue
         state._place(a, (i, x, []))
@@ -182,7 +182,7 @@ def construct_by_pass(p, state, deadline: float, front: int = 6) -> None:
             continue
         if r not in alts_of:
             alts_of[r] = np.flatnonzero(ok & (p.alt_resource == r)).tolist()
-        cands = [a for a in alts_of[r] if t0 <= state.e[a] <= t1
+        cands = [a for a in alts_of[r] if t0 <= state.earliest_s[a] <= t1
                  and state.chosen[state.task[a]] == -1]
         items = best_sequence(state, r, cands, t0, t1, front=front, deadline=deadline)
         snap = state.snapshot()

@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 import numpy as np
 
 from . import _memory
+from .requests import task_nominal_value
 
 _TOL = 1e-9
 _MAX_ITER = 60
@@ -32,13 +33,21 @@ class State:
         self.untimed_gbit = [0.0] * nr
         self.objective = 0.0
         # static columns as Python lists: scalar access is several times faster than numpy
-        self.e = p.alt_earliest_s.tolist()
-        self.ls = p.alt_latest_start_s.tolist()
-        self.d = p.alt_duration_s.tolist()
-        self.data = p.alt_data_gbit.tolist()
-        self.res = p.alt_resource.tolist()
+        self.earliest_s = p.alt_earliest_s.tolist()
+        self.latest_start_s = p.alt_latest_start_s.tolist()
+        self.duration_s = p.alt_duration_s.tolist()
+        self.data_gbit = p.alt_data_gbit.tolist()
+        self.resource = p.alt_resource.tolist()
         self.task = p.alt_task.tolist()
-        self.value = p.alt_value.tolist()
+        # ``gain``: what choosing an alternative earns directly; ``value``: the ranking value
+        # of the heuristics (plus its task's share of its request's total value)
+        self.gain = p.alt_value.tolist()
+        self.value = (p.alt_value + task_nominal_value(p)[p.alt_task]).tolist()
+        self.task_request = p.task_request.tolist()
+        self.task_share = p.task_share.tolist()
+        self.curves = list(p.request_curve)
+        self.req_fraction = [0.0] * len(self.curves)
+        self.req_value = [0.0] * len(self.curves)
         self.timed = p.alt_timed.tolist()
         self.valid = p.alt_valid.tolist()
         self.alt_incompat = p.alt_incompat
@@ -46,11 +55,11 @@ class State:
         self.task_group = p.task_group.tolist()
         self.groups = [g.tolist() for g in p.groups]
         self.task_alts = [a.tolist() for a in p.task_alts]
-        self.trans = p.agility._scalar
-        self.min_trans = float(p.agility.min_transition_s)
-        self.cap = p.res_capacity_gbit.tolist()
-        self.init = p.res_initial_gbit.tolist()
-        self.mem_limited = [math.isfinite(c) for c in self.cap]
+        self.transition = p._transition
+        self.min_transition_s = float(p.agility.min_transition_s)
+        self.capacity_gbit = p.res_capacity_gbit.tolist()
+        self.initial_gbit = p.res_initial_gbit.tolist()
+        self.mem_limited = [math.isfinite(c) for c in self.capacity_gbit]
         self.check_memory = True
         dl = []
         for r in range(nr):
@@ -58,7 +67,7 @@ class State:
             k = k[np.argsort(p.dl_start_s[k], kind="stable")]
             dl.append((k, p.dl_start_s[k], p.dl_end_s[k], p.dl_rate_gbit_s[k]))
         self.dl = dl
-        self.mem = [_memory.Tracker(dl[r][1], dl[r][2], dl[r][3], self.cap[r])
+        self.mem = [_memory.Tracker(dl[r][1], dl[r][2], dl[r][3], self.capacity_gbit[r])
                     if self.mem_limited[r] else None for r in range(nr)]
         self._init_attitudes()
 
@@ -80,20 +89,20 @@ class State:
         s1 = p.att_start_deg[second]
         e0 = p.att_end_deg[first]
         e1 = p.att_end_deg[second]
-        self.mptr = ptr.tolist()
-        self.mt = p.att_time_s.tolist()
-        self.msr, self.msp = p.att_start_deg[:, 0].tolist(), p.att_start_deg[:, 1].tolist()
-        self.mer, self.mep = p.att_end_deg[:, 0].tolist(), p.att_end_deg[:, 1].tolist()
-        self.att_t0 = t0.tolist()
-        self.att_span = span.tolist()
-        self.sr0 = s0[:, 0].tolist()
-        self.sp0 = s0[:, 1].tolist()
-        self.er0 = e0[:, 0].tolist()
-        self.ep0 = e0[:, 1].tolist()
-        self.dsr = ((s1[:, 0] - s0[:, 0]) * inv).tolist()
-        self.dsp = ((s1[:, 1] - s0[:, 1]) * inv).tolist()
-        self.der = ((e1[:, 0] - e0[:, 0]) * inv).tolist()
-        self.dep = ((e1[:, 1] - e0[:, 1]) * inv).tolist()
+        self.sample_ptr = ptr.tolist()
+        self.sample_time_s = p.att_time_s.tolist()
+        self.sample_start_roll_deg, self.sample_start_pitch_deg = p.att_start_deg[:, 0].tolist(), p.att_start_deg[:, 1].tolist()
+        self.sample_end_roll_deg, self.sample_end_pitch_deg = p.att_end_deg[:, 0].tolist(), p.att_end_deg[:, 1].tolist()
+        self.att_time0_s = t0.tolist()
+        self.att_span_s = span.tolist()
+        self.start_roll0_deg = s0[:, 0].tolist()
+        self.start_pitch0_deg = s0[:, 1].tolist()
+        self.end_roll0_deg = e0[:, 0].tolist()
+        self.end_pitch0_deg = e0[:, 1].tolist()
+        self.start_roll_rate_deg_s = ((s1[:, 0] - s0[:, 0]) * inv).tolist()
+        self.start_pitch_rate_deg_s = ((s1[:, 1] - s0[:, 1]) * inv).tolist()
+        self.end_roll_rate_deg_s = ((e1[:, 0] - e0[:, 0]) * inv).tolist()
+        self.end_pitch_rate_deg_s = ((e1[:, 1] - e0[:, 1]) * inv).tolist()
 
     # -- attitude and transitions ----------------------------------------------------------
 
@@ -101,8 +110,8 @@ class State:
         """Piecewise-linear attitude of ``a`` (more than two samples) at start time ``x``
         from the flat sample lists ``r``, ``q`` (roll, pitch); held constant outside.
         ``Problem.attitude_deg`` in plain Python: np.interp per call dominated the search."""
-        t = self.mt
-        i0, i1 = self.mptr[a], self.mptr[a + 1] - 1
+        t = self.sample_time_s
+        i0, i1 = self.sample_ptr[a], self.sample_ptr[a + 1] - 1
         if x <= t[i0]:
             return r[i0], q[i0]
         if x >= t[i1]:
@@ -113,40 +122,40 @@ class State:
 
     def start_att(self, a: int, x: float):
         if self.att_multi[a]:
-            return self._multi_att(a, x, self.msr, self.msp)
-        u = x - self.att_t0[a]
+            return self._multi_att(a, x, self.sample_start_roll_deg, self.sample_start_pitch_deg)
+        u = x - self.att_time0_s[a]
         if u < 0.0:
             u = 0.0
-        elif u > self.att_span[a]:
-            u = self.att_span[a]
-        return self.sr0[a] + self.dsr[a] * u, self.sp0[a] + self.dsp[a] * u
+        elif u > self.att_span_s[a]:
+            u = self.att_span_s[a]
+        return self.start_roll0_deg[a] + self.start_roll_rate_deg_s[a] * u, self.start_pitch0_deg[a] + self.start_pitch_rate_deg_s[a] * u
 
     def end_att(self, a: int, x: float):
         if self.att_multi[a]:
-            return self._multi_att(a, x, self.mer, self.mep)
-        u = x - self.att_t0[a]
+            return self._multi_att(a, x, self.sample_end_roll_deg, self.sample_end_pitch_deg)
+        u = x - self.att_time0_s[a]
         if u < 0.0:
             u = 0.0
-        elif u > self.att_span[a]:
-            u = self.att_span[a]
-        return self.er0[a] + self.der[a] * u, self.ep0[a] + self.dep[a] * u
+        elif u > self.att_span_s[a]:
+            u = self.att_span_s[a]
+        return self.end_roll0_deg[a] + self.end_roll_rate_deg_s[a] * u, self.end_pitch0_deg[a] + self.end_pitch_rate_deg_s[a] * u
 
     def earliest_after(self, pa: int, ps: float, b: int, lo: float) -> float:
         """Earliest start ``x >= lo`` of ``b`` after ``pa`` started at ``ps`` (inf if none
         within ``b``'s window): fixed-point iteration on ``x = end + transition(x)``,
         accelerated by secant steps (the residual is piecewise linear in ``x``)."""
-        end = ps + self.d[pa]
+        end = ps + self.duration_s[pa]
         er, ep = self.end_att(pa, ps)
         x = lo
-        if x < end + self.min_trans:
-            x = end + self.min_trans
-        ls = self.ls[b]
+        if x < end + self.min_transition_s:
+            x = end + self.min_transition_s
+        ls = self.latest_start_s[b]
         hi = ls + _TOL
         if x > hi:
             return math.inf
-        trans = self.trans
+        trans = self.transition
         if self.att_const[b]:
-            need = end + trans(self.sr0[b] - er, self.sp0[b] - ep)
+            need = end + trans(er, ep, self.start_roll0_deg[b], self.start_pitch0_deg[b], end, x)
             if need > x:
                 x = need
             if x > hi:
@@ -158,7 +167,7 @@ class State:
             if x > hi:
                 return math.inf
             sr, sp = self.start_att(b, x)
-            need = end + trans(sr - er, sp - ep)
+            need = end + trans(er, ep, sr, sp, end, x)
             h = need - x
             if h <= _TOL:
                 if h_prev > 0.0 and h < -1e-6:
@@ -170,7 +179,7 @@ class State:
                         if not lo_x < m < hi_x:
                             m = 0.5 * (lo_x + hi_x)
                         sr, sp = self.start_att(b, m)
-                        hm = end + trans(sr - er, sp - ep) - m
+                        hm = end + trans(er, ep, sr, sp, end, m) - m
                         if hm <= _TOL:
                             hi_x, hi_h = m, hm
                             if hm > -1e-9:
@@ -209,21 +218,21 @@ class State:
 
         ``shifts``: list of (position after insertion, new start) for pushed successors.
         """
-        r = self.res[a]
+        r = self.resource[a]
         seq = self.seq[r]
         st = self.seq_start[r]
-        e = self.e[a]
-        ls = self.ls[a]
+        e = self.earliest_s[a]
+        ls = self.latest_start_s[a]
         i_lo = bisect_left(st, e)
         i_hi = bisect_right(st, ls)
         if i_lo > 0:
             i_lo -= 1
-        min_gap = self.min_trans
+        min_gap = self.min_transition_s
         fallback = None  # the first slot that pushes others; one that does not is preferred
         for i in range(i_lo, i_hi + 1):
             if i > 0:
                 pa = seq[i - 1]
-                if st[i - 1] + self.d[pa] + min_gap > ls + _TOL:
+                if st[i - 1] + self.duration_s[pa] + min_gap > ls + _TOL:
                     break
                 s = self.earliest_after(pa, st[i - 1], a, e)
                 if s == math.inf:
@@ -260,8 +269,8 @@ class State:
         tr = self.mem[r]
         if tr is None or not self.check_memory:
             return True
-        base = self.init[r] + self.untimed_gbit[r] + extra_untimed
-        return tr.check(base, self.seq[r], self.seq_start[r], self.d, self.data)
+        base = self.initial_gbit[r] + self.untimed_gbit[r] + extra_untimed
+        return tr.check(base, self.seq[r], self.seq_start[r], self.duration_s, self.data_gbit)
 
     # -- mutation --------------------------------------------------------------------------
 
@@ -269,10 +278,13 @@ class State:
         t = self.task[a]
         self.chosen[t] = a
         self.selected[a] = True
-        self.objective += self.value[a]
-        r = self.res[a]
+        self.objective += self.gain[a]
+        q = self.task_request[t]
+        if q >= 0:
+            self._cover(q, self.task_share[t])
+        r = self.resource[a]
         if slot is None:
-            self.untimed_gbit[r] += self.data[a]
+            self.untimed_gbit[r] += self.data_gbit[a]
             self._touch(r, -math.inf)
             return
         i, s, shifts = slot
@@ -286,45 +298,37 @@ class State:
             st[j] = x
             self.start[self.task[seq[j]]] = x
 
-    def try_insert(self, a: int, memory: bool = True) -> bool:
-        """Insert alternative ``a`` (task not yet scheduled, groups ignored) if feasible."""
+    def _feasible(self, a: int, memory: bool):
+        """``(True, slot)`` when ``a`` can be inserted now (slot None for untimed), else
+        ``(False, None)``; groups ignored, nothing changed."""
         if not self.valid[a] or self.chosen[self.task[a]] != -1:
-            return False
+            return False, None
         if self.alt_incompat[a] and self.incompatible(a):
-            return False
-        r = self.res[a]
+            return False, None
+        r = self.resource[a]
         if self.timed[a]:
             slot = self.find_slot(a)
             if slot is None:
-                return False
-            if memory and self.mem_limited[r] and (self.data[a] > 0 or slot[2]):
+                return False, None
+            if memory and self.mem_limited[r] and (self.data_gbit[a] > 0 or slot[2]):
                 if not self._memory_ok_slot(r, a, slot):
-                    return False
+                    return False, None
+            return True, slot
+        if memory and self.mem_limited[r] and self.data_gbit[a] > 0:
+            if not self.memory_ok(r, extra_untimed=self.data_gbit[a]):
+                return False, None
+        return True, None
+
+    def try_insert(self, a: int, memory: bool = True) -> bool:
+        """Insert alternative ``a`` (task not yet scheduled, groups ignored) if feasible."""
+        ok, slot = self._feasible(a, memory)
+        if ok:
             self._place(a, slot)
-            return True
-        if memory and self.mem_limited[r] and self.data[a] > 0:
-            if not self.memory_ok(r, extra_untimed=self.data[a]):
-                return False
-        self._place(a, None)
-        return True
+        return ok
 
     def fits(self, a: int, memory: bool = True) -> bool:
         """Could ``a`` be inserted now (groups ignored)? Nothing is changed."""
-        if not self.valid[a] or self.chosen[self.task[a]] != -1:
-            return False
-        if self.alt_incompat[a] and self.incompatible(a):
-            return False
-        r = self.res[a]
-        if self.timed[a]:
-            slot = self.find_slot(a)
-            if slot is None:
-                return False
-            if memory and self.mem_limited[r] and (self.data[a] > 0 or slot[2]):
-                return self._memory_ok_slot(r, a, slot)
-            return True
-        if memory and self.mem_limited[r] and self.data[a] > 0:
-            return self.memory_ok(r, extra_untimed=self.data[a])
-        return True
+        return self._feasible(a, memory)[0]
 
     def remove_task(self, t: int) -> None:
         a = self.chosen[t]
@@ -332,10 +336,13 @@ class State:
             return
         self.chosen[t] = -1
         self.selected[a] = False
-        self.objective -= self.value[a]
-        r = self.res[a]
+        self.objective -= self.gain[a]
+        q = self.task_request[t]
+        if q >= 0:
+            self._cover(q, -self.task_share[t])
+        r = self.resource[a]
         if not self.timed[a]:
-            self.untimed_gbit[r] -= self.data[a]
+            self.untimed_gbit[r] -= self.data_gbit[a]
             self._touch(r, -math.inf)
             return
         self.start[t] = math.nan
@@ -374,11 +381,29 @@ class State:
                 if self.chosen[t] >= 0:
                     self.remove_group_of(t)
 
+    def _cover(self, q: int, share: float) -> None:
+        """Request ``q`` gains ``share`` of coverage (or loses it): the objective changes by
+        the exact change of the request's value."""
+        f = self.req_fraction[q] + share
+        f = 0.0 if f < 1e-12 else min(f, 1.0)
+        self.req_fraction[q] = f
+        v = self.curves[q](f)
+        self.objective += v - self.req_value[q]
+        self.req_value[q] = v
+
+    def request_gain(self, t: int) -> float:
+        """Exact change of the objective's request part if task ``t`` were added."""
+        q = self.task_request[t]
+        if q < 0:
+            return 0.0
+        return self.curves[q](self.req_fraction[q] + self.task_share[t]) - self.req_value[q]
+
     def snapshot(self):
         return (list(self.chosen), list(self.start), list(self.selected),
                 [list(s) for s in self.seq], [list(s) for s in self.seq_start],
                 list(self.untimed_gbit), self.objective,
-                [None if tr is None else list(tr.ck) for tr in self.mem])
+                [None if tr is None else list(tr.ck) for tr in self.mem],
+                list(self.req_fraction), list(self.req_value))
 
     def restore(self, snap) -> None:
         (self.chosen, self.start, self.selected, seq, seq_start, self.untimed_gbit,
@@ -389,6 +414,7 @@ class State:
         for tr, ck in zip(self.mem, snap[7]):
             if tr is not None:
                 tr.ck = list(ck)
+        self.req_fraction, self.req_value = list(snap[8]), list(snap[9])
 
     def insert_task(self, t: int, alt_order=None, memory: bool = True) -> bool:
         """Schedule task ``t`` (and, if it belongs to a group, every task of the group)
@@ -437,9 +463,9 @@ class State:
             ok = True
             for j, a in enumerate(seq):
                 if j == 0:
-                    x = self.e[a]
+                    x = self.earliest_s[a]
                 else:
-                    x = self.earliest_after(seq[j - 1], new[j - 1], a, self.e[a])
+                    x = self.earliest_after(seq[j - 1], new[j - 1], a, self.earliest_s[a])
                 if x == math.inf:
                     ok = False
                     break
@@ -459,25 +485,25 @@ class State:
         i, s, shifts = slot
         seq = self.seq[r]
         st = self.seq_start[r]
-        base = self.init[r] + self.untimed_gbit[r]
+        base = self.initial_gbit[r] + self.untimed_gbit[r]
         if tr.S and tr.ck[-1] is None and tr.S[-1] > s:
-            tr.check(base, seq, st, self.d, self.data, t_first=math.inf, record_all=True)
+            tr.check(base, seq, st, self.duration_s, self.data_gbit, t_first=math.inf, record_all=True)
         seq2 = seq[:i] + [a] + seq[i:]
         st2 = st[:i] + [s] + st[i:]
-        t_last = s + self.d[a]
+        t_last = s + self.duration_s[a]
         for j, x in shifts:
             st2[j] = x
-            end = x + self.d[seq2[j]]
+            end = x + self.duration_s[seq2[j]]
             if end > t_last:
                 t_last = end
-        return tr.check(base, seq2, st2, self.d, self.data, t_first=s, t_last=t_last)
+        return tr.check(base, seq2, st2, self.duration_s, self.data_gbit, t_first=s, t_last=t_last)
 
     def memory_ok_starts(self, r: int, starts) -> bool:
         tr = self.mem[r]
         if tr is None:
             return True
-        base = self.init[r] + self.untimed_gbit[r]
-        return tr.check(base, self.seq[r], starts, self.d, self.data)
+        base = self.initial_gbit[r] + self.untimed_gbit[r]
+        return tr.check(base, self.seq[r], starts, self.duration_s, self.data_gbit)
 
     def _touch(self, r: int, t: float) -> None:
         tr = self.mem[r]

@@ -29,6 +29,8 @@ from collections import defaultdict
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from .requests import covered_fractions
+
 _EPS = 1e-9
 
 
@@ -62,7 +64,9 @@ class Rows:
 
 
 class SelectionModel:
-    """Columns ``alts`` (global alternative indices), objective ``values``, rows ``rows``.
+    """Columns: first one 0/1 column per alternative in ``alts`` (global indices), then the
+    request columns (see :mod:`~groundseg.planning.requests`); ``n_cols`` in all, with
+    objective ``values``, bounds ``lb``, ``ub`` and ``integrality`` (n_cols,); rows ``rows``.
 
     ``col_of``: global alternative -> column (or -1). ``exact``: True when, with
     integrality, the model is the problem itself (no timed alternative)."""
@@ -72,9 +76,45 @@ class SelectionModel:
         self.alts = np.asarray(alts, dtype=np.int64)
         self.col_of = np.full(p.n_alts, -1, dtype=np.int64)
         self.col_of[self.alts] = np.arange(self.alts.size)
-        self.values = p.alt_value[self.alts]
+        self.values = p.alt_value[self.alts].astype(float)
+        self.lb = np.zeros(self.alts.size)
+        self.ub = np.ones(self.alts.size)
+        self.integrality = np.ones(self.alts.size)
         self.rows = Rows()
         self.exact = not bool(np.any(p.alt_timed[self.alts]))
+        self.request_cols: list[tuple[str, np.ndarray, np.ndarray]] = []  # (kind, cols, ycols)
+
+    @property
+    def n_cols(self) -> int:
+        return self.values.size
+
+    def add_cols(self, obj, lb, ub, integer) -> np.ndarray:
+        """Append columns; returns their indices."""
+        obj = np.atleast_1d(np.asarray(obj, float))
+        first = self.values.size
+        self.values = np.concatenate([self.values, obj])
+        self.lb = np.concatenate([self.lb, np.broadcast_to(np.asarray(lb, float), obj.shape)])
+        self.ub = np.concatenate([self.ub, np.broadcast_to(np.asarray(ub, float), obj.shape)])
+        self.integrality = np.concatenate([self.integrality, np.full(obj.size, 1.0 if integer else 0.0)])
+        return np.arange(first, first + obj.size)
+
+    def point(self, chosen_alts) -> np.ndarray:
+        """The model's point (n_cols,) of a plan choosing ``chosen_alts``: alternative columns
+        set, request columns at the values the plan's covered fractions give."""
+        x = np.zeros(self.n_cols)
+        chosen = [int(a) for a in chosen_alts if a >= 0 and self.col_of[a] >= 0]
+        x[self.col_of[chosen]] = 1.0
+        if self.request_cols:
+            f = covered_fractions(self.p, {int(self.p.alt_task[a]) for a in chosen})
+            for q, (kind, cols, ycols) in enumerate(self.request_cols):
+                curve = self.p.request_curve[q]
+                if kind == "concave":
+                    x[cols[0]] = curve(f[q])
+                elif kind == "incremental":
+                    fill = np.clip(f[q] - curve.fractions[:-1], 0.0, curve.lengths)
+                    x[cols] = fill
+                    x[ycols] = (f[q] >= curve.fractions[1:-1] - 1e-12).astype(float)
+        return x
 
 
 def _pair_edges(p, col_of):
@@ -210,10 +250,44 @@ def build(p, time_rows: bool = True, interval_lengths_s=None, anchor_step_s=None
             m.rows.add(np.concatenate([cols, first]),
                        np.concatenate([np.ones(cols.size), -np.ones(first.size)]), 0.0, 0.0)
     _memory_rows(p, m, alts)
+    _request_rows(p, m)
     if time_rows and alts_by_res:
         for r, ra in alts_by_res.items():
             _interval_rows(p, m, ra, tau_min, interval_lengths_s, anchor_step_s)
     return m
+
+
+def _request_rows(p, m):
+    """Each request's value of its covered fraction ``f = sum share_t x_a`` (see
+    :mod:`~groundseg.planning.requests`): linear curves as objective coefficients on the
+    alternative columns, concave ones as ``v <= c_k + s_k f``, others incrementally."""
+    for q, curve in enumerate(p.request_curve):
+        cols, shares = [], []
+        for t in p.request_tasks[q]:
+            c = m.col_of[p.task_alts[t]]
+            c = c[c >= 0]
+            cols.append(c)
+            shares.append(np.full(c.size, p.task_share[t]))
+        cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        shares = np.concatenate(shares) if shares else np.zeros(0)
+        if curve.convex and curve.concave:
+            m.values[cols] += curve.total * shares
+            m.request_cols.append(("linear", np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        elif curve.concave:
+            v = m.add_cols(1.0, 0.0, curve.total, False)
+            for k, s in enumerate(curve.slopes):
+                c_k = float(curve.values[k] - s * curve.fractions[k])
+                m.rows.add(np.concatenate([v, cols]), np.concatenate([[1.0], -s * shares]), -math.inf, c_k)
+            m.request_cols.append(("concave", v, np.zeros(0, np.int64)))
+        else:
+            lengths = curve.lengths
+            delta = m.add_cols(curve.slopes, 0.0, lengths, False)
+            y = m.add_cols(np.zeros(lengths.size - 1), 0.0, 1.0, True)
+            m.rows.add(np.concatenate([cols, delta]), np.concatenate([shares, -np.ones(delta.size)]), 0.0, 0.0)
+            for k in range(lengths.size - 1):
+                m.rows.add([delta[k], y[k]], [1.0, -lengths[k]], 0.0, math.inf)
+                m.rows.add([delta[k + 1], y[k]], [1.0, -lengths[k + 1]], -math.inf, 0.0)
+            m.request_cols.append(("incremental", delta, y))
 
 
 def _memory_rows(p, m, alts):
