@@ -1,7 +1,10 @@
 """Exception classes raised at the package boundary.
 
-Messages are in domain terms and carry a location where there is one
-(``catalog.tle:17: checksum 3 expected 5``).
+:class:`GroundsegError` is the project's one base class: the errors of every package derive
+from it (``telemetry.errors.TelemetryError``, ``sims.errors.SimulationError``, the planning
+and target errors here), and the command line turns it into one line and exit status 2.
+It is a ``ValueError``, so code that caught ``ValueError`` still does. Messages are in domain
+terms and carry a location where there is one (``catalog.tle:17: checksum 3 expected 5``).
 """
 
 

@@ -29,7 +29,7 @@ from .earth import (EARTH_ROTATION_RAD_S, J2_EARTH, MU_EARTH_KM3_S2, WGS84_A_KM,
                     GroundPoints, Topocentric, ecef_to_geodetic, topocentric)
 from .errors import GroundsegError
 from .table import Table
-from .timegrid import TimeGrid
+from .timegrid import TimeGrid, _float_array
 
 __all__ = [
     "Constellation", "Ephemeris", "SGP4_ERRORS", "as_timegrid", "hermite",
@@ -124,6 +124,16 @@ def _mean_motion_rev_day(altitude_km: float) -> float:
     return float(np.sqrt(MU_EARTH_KM3_S2 / a**3) * 86400.0 / (2 * np.pi))
 
 
+def _check_count(n, first_norad_id) -> None:
+    """Before building ``n`` records: their NORAD ids must fit a TLE (up to 339999)."""
+    for name, value in (("satellite count", n), ("first NORAD id", first_norad_id)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise GroundsegError(f"{name} must be an integer, got {value!r}")
+    if first_norad_id + n - 1 > 339999:
+        raise GroundsegError(f"{n} satellites from NORAD id {first_norad_id} pass 339999, "
+                             "the last id a TLE holds")
+
+
 class Constellation:
     """A set of satellites propagated together (sgp4 ``SatrecArray``).
 
@@ -143,6 +153,9 @@ class Constellation:
     # -- constructors -----------------------------------------------------
     @classmethod
     def from_records(cls, records) -> "Constellation":
+        records = list(records)
+        if not all(isinstance(r, _catalog.CatalogRecord) for r in records):
+            raise GroundsegError("from_records needs CatalogRecord objects (see groundseg.catalog)")
         return cls(records)
 
     @classmethod
@@ -165,6 +178,7 @@ class Constellation:
         """Walker delta ``i:T/P/F``: ``planes`` planes evenly spread over 360 deg of RAAN,
         ``total / planes`` satellites per plane, phase offset ``phasing * 360 / total`` deg
         between adjacent planes."""
+        _check_count(total, first_norad_id)
         if total <= 0 or planes <= 0 or total % planes:
             raise GroundsegError(f"Walker T/P/F needs T a positive multiple of P (T={total}, P={planes})")
         if not 0 <= phasing < planes:
@@ -199,6 +213,7 @@ class Constellation:
         ltan = ltan_h if ltan_h is not None else (ltdn_h + 12.0) % 24.0
         if not 0.0 <= ltan < 24.0:
             raise GroundsegError(f"local time of node must be in [0, 24) h, got {ltan}")
+        _check_count(n, first_norad_id)
         if n <= 0 or planes <= 0 or n % planes:
             raise GroundsegError(f"{n} satellites cannot be split evenly over {planes} planes")
         spacing = 12.0 / planes if plane_spacing_h is None else plane_spacing_h
@@ -298,7 +313,7 @@ class Constellation:
         if len(jds) != 1:
             raise GroundsegError("minutes since epoch needs satellites with one common epoch")
         (jd, fr), = jds
-        minutes = np.atleast_1d(np.asarray(minutes, dtype=float))
+        minutes = _float_array(minutes, "minutes since epoch")
         return TimeGrid(np.full(minutes.shape, jd), fr + minutes / _MIN_PER_DAY)
 
 
@@ -432,10 +447,13 @@ class Ephemeris:
         selected satellites, or ``(n_sel, m)``. Returns ``(n_sel, m, 3)`` position, velocity.
         """
         sats = np.arange(self.shape[0]) if satellites is None else np.asarray(satellites)
+        n_sat = self.shape[0]
+        if sats.size and (sats.dtype.kind not in "iu" or np.any((sats < 0) | (sats >= n_sat))):
+            raise GroundsegError(f"satellites must be indices in 0..{n_sat - 1}")
         grid_s = self.times.seconds
         if grid_s.size < 2:
             raise GroundsegError("interpolation needs at least two grid times")
-        t = np.asarray(seconds, dtype=float)
+        t = _float_array(seconds, "seconds")
         t = np.broadcast_to(t, (sats.size,) + t.shape[-1:]) if t.ndim == 1 else t
         k = np.clip(np.searchsorted(grid_s, t, side="right") - 1, 0, grid_s.size - 2)
         h = grid_s[k + 1] - grid_s[k]

@@ -243,7 +243,7 @@ def _events(scenario, schedule: Schedule, passes, contacts, ephemeris, drained_b
 def housekeeping_state(sim: Simulation, stride: int) -> dict:
     """The simulated state every ``stride`` grid steps, as :func:`sims.housekeeping.
     housekeeping_values` takes it (``(n_sat, n)`` arrays, ``time_s`` ``(n,)``)."""
-    if stride < 1:
+    if not (isinstance(stride, (int, np.integer)) and stride >= 1):
         raise SimulationError(f"housekeeping stride must be >= 1, got {stride}")
     k = np.arange(0, sim.time_s.size, stride)
     t = sim.time_s[k]
