@@ -16,8 +16,6 @@ import threading
 
 import numpy as np
 
-from groundseg.timegrid import TimeGrid
-
 from telemetry.commanding_uplink import unix_s
 
 from .command_loop import onboard_computers
@@ -26,26 +24,20 @@ from .uplink import FleetUplink
 
 __all__ = ["contact_plan_of", "run_fleet"]
 
-#: Grid of the planning ephemeris (passes, access); the simulation interpolates it.
-PLANNING_STEP_S = 60.0
-
-
 def contact_plan_of(scenario):
-    """(ephemeris on the planning grid, passes, contact plan) of a scenario's window."""
-    from groundseg.contacts import plan_contacts
-    from groundseg.passes import passes_from_ephemeris
+    """(ephemeris on the planning grid, passes, contact plan) of a scenario's window, as
+    ``groundseg demo`` computes them."""
+    from groundseg.mission_plan import mission_geometry
 
+    from .pipeline import PLANNING_STEP_S
     from .planning_inputs import plan_inputs
 
     w = scenario.window
-    grid = TimeGrid.range(w.start, w.end, min(PLANNING_STEP_S, max(w.duration_s, 1.0)))
-    eph = scenario.constellation.propagate(grid)
-    problems = eph.errors()
+    m = mission_geometry(plan_inputs(scenario), step_s=min(PLANNING_STEP_S, max(w.duration_s, 1.0)))
+    problems = m.ephemeris.errors()
     if problems:
         raise SimulationError(f"{scenario.source}: propagation failed: {problems[0]}")
-    stations = plan_inputs(scenario)["stations"]
-    passes = passes_from_ephemeris(eph, stations)
-    return eph, passes, plan_contacts(passes, stations, satellite_exclusive=True)
+    return m.ephemeris, m.passes, m.contacts
 
 
 def run_fleet(scenario, listen: str, *, publish: str | None = None, realtime: float | None = None, keys=None,

@@ -31,13 +31,14 @@ like an ADC); parameters left out are sent as raw 0.
 """
 from __future__ import annotations
 
-import tomllib
 from collections import deque
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from groundseg.documents import parse_document
 
 from .errors import DictionaryError, PacketError
 from . import packets as _packets
@@ -146,10 +147,7 @@ def read_text(path) -> str:
 
 def parse_toml(text: str, source: str) -> dict:
     """TOML text -> document; DictionaryError naming ``source`` and the line if it is not TOML."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DictionaryError(f"{source}: {exc}") from None
+    return parse_document(text, source, DictionaryError, "TOML")
 
 
 def _where(path: str, where: str) -> str:
