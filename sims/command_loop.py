@@ -28,12 +28,11 @@ from telemetry.commanding_uplink import unix_s
 
 from .errors import SimulationError
 from .executed import executed_schedule
+from .faults import COMMAND_FAULT_KINDS
 from .onboard import DEFAULT_SCHEDULE_CAPACITY, OnboardComputer
 from .uplink import FleetUplink
 
-__all__ = ["CommandRun", "command_loop", "COMMAND_FAULT_KINDS", "onboard_computers"]
-
-COMMAND_FAULT_KINDS = ("uplink_loss", "onboard_limit", "schedule_capacity")
+__all__ = ["CommandRun", "command_loop", "onboard_computers"]
 
 
 @dataclass

@@ -104,3 +104,45 @@ def test_plan_file_errors(tmp_path):
     p.write_text(json.dumps(doc))
     with pytest.raises(SimulationError, match="not the scenario's"):
         schedule_from_plan_file(p, SC)
+
+
+def test_commanding_faults_from_the_scenario(planned, tmp_path):
+    from sims.command_loop import onboard_computers
+    from sims.scenario import bundled_scenario_path, parse_scenario
+    text = bundled_scenario_path().read_text() + """
+[[faults]]
+kind = "schedule_capacity"
+satellite = "FS8-1"
+start_s = 0
+entries = 3
+
+[[faults]]
+kind = "onboard_limit"
+satellite = "FS8-2"
+start_s = 0
+argument = "pitch_deg"
+minimum = -5.0
+maximum = 5.0
+
+[[faults]]
+kind = "uplink_loss"
+satellite = "FS8-3"
+start = 2026-11-26T02:00:00Z
+duration_s = 600
+"""
+    sc = parse_scenario(text, source="f.toml")
+    computers, losses = onboard_computers(sc)
+    assert computers["FS8-1"].capacity == 3 and computers["FS8-2"].capacity == 256
+    assert computers["FS8-2"].limits == {("SLEW", "pitch_deg"): (-5.0, 5.0)}
+    assert losses == [("FS8-3", T0 + 7200, T0 + 7800)]
+    # the overflowing schedule keeps the first three insertions: the first slew, image and its stop
+    run = command_loop(sc, planned, CONTACTS, tmp_path / "ops.sqlite")
+    s = run.summary()
+    assert s["acquisitions_executed"] == 1 and s["acquisitions_not_executed"] == [1]
+    h = Commanding(tmp_path / "ops.sqlite").history().records()
+    assert sum(r["start"] == "NOK:schedule_full" for r in h) == 5
+    assert s["schedule_reports_matching"] == s["schedule_reports"]
+    for bad, piece in (('argument = "pitch_deg"', 'argument = "station"'), ('start_s = 0\nargument',
+                                                                           'start_s = 0\ncommand = "FIRE"\nargument')):
+        with pytest.raises(SimulationError, match="not a numeric argument|unknown command 'FIRE'"):
+            parse_scenario(text.replace(bad, piece), source="f.toml")
