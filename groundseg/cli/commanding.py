@@ -261,20 +261,20 @@ def _history(args) -> int:
     released_by,uplinked_utc,station,acceptance,start,completion. A stage reads OK, NOK:<failure>,
     TIMEOUT, PENDING or - (does not apply); a time-tagged command's arguments carry its
     release_utc."""
-    c = _open(args.archive, must_exist=True)
-    try:
-        emit_table(c.history(args.spacecraft), args)
-    finally:
-        c.close()
-    return 0
+    return _view(args, "history")
 
 
 def _queue(args) -> int:
     """Commands not yet uplinked: id,spacecraft,name,state (queued: waits for a second operator;
     released: waits for a contact),significance,submitted_by,release_utc,not_before_utc."""
+    return _view(args, "queue")
+
+
+def _view(args, name: str) -> int:
+    """Write the archive's ``Commanding.<name>(--spacecraft)`` table."""
     c = _open(args.archive, must_exist=True)
     try:
-        emit_table(c.queue(args.spacecraft), args)
+        emit_table(getattr(c, name)(args.spacecraft), args)
     finally:
         c.close()
     return 0
