@@ -22,3 +22,14 @@ class TimeError(GroundsegError):
 
 class StationError(GroundsegError):
     """A ground-station definition that cannot be used."""
+
+
+def positive_number(value, name: str, error: type = GroundsegError) -> float:
+    """``value`` as a finite positive float; else ``error`` naming ``name``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise error(f"{name} must be a positive number, got {value!r}") from None
+    if not (x > 0 and x != float("inf")):
+        raise error(f"{name} must be a positive number, got {value!r}")
+    return x

@@ -28,6 +28,7 @@ from . import catalog as _catalog
 from .earth import (EARTH_ROTATION_RAD_S, J2_EARTH, MU_EARTH_KM3_S2, WGS84_A_KM, Geodetic,
                     GroundPoints, Topocentric, ecef_to_geodetic, topocentric)
 from .errors import GroundsegError
+from .interpolation import hermite
 from .table import Table
 from .timegrid import TimeGrid, _float_array
 
@@ -90,22 +91,6 @@ def teme_to_itrs(position_km, velocity_km_s, gmst_rad, gmst_rate_rad_s=EARTH_ROT
     if r.ndim == 3:
         out_r, out_v = np.swapaxes(out_r, 0, 1), np.swapaxes(out_v, 0, 1)
     return out_r, out_v
-
-
-def hermite(p0, v0, p1, v1, h_s, tau):
-    """Cubic Hermite interpolation on an interval of length ``h_s`` at ``tau`` in [0, 1].
-
-    ``p*``, ``v*``: ``(..., 3)``; ``tau`` broadcasts against ``p0[..., 0]``.
-    Returns position and velocity ``(..., 3)``.
-    """
-    t = np.asarray(tau, dtype=float)[..., None]
-    h = np.asarray(h_s, dtype=float)[..., None]
-    t2, t3 = t * t, t * t * t
-    p = ((2 * t3 - 3 * t2 + 1) * p0 + (t3 - 2 * t2 + t) * h * v0
-         + (-2 * t3 + 3 * t2) * p1 + (t3 - t2) * h * v1)
-    dp = ((6 * t2 - 6 * t) * p0 + (3 * t2 - 4 * t + 1) * h * v0
-          + (-6 * t2 + 6 * t) * p1 + (3 * t2 - 2 * t) * h * v1) / h
-    return p, dp
 
 
 def sun_synchronous_inclination_deg(altitude_km: float, eccentricity: float = 0.0) -> float:

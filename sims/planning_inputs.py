@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["imaging_spacecraft", "sensor", "target_defaults", "plan_inputs", "mean_altitude_km"]
+from groundseg.earth import MU_EARTH_KM3_S2, WGS84_A_KM
 
-_MU_KM3_S2 = 398600.4418
-_EARTH_RADIUS_KM = 6378.137
+__all__ = ["imaging_spacecraft", "sensor", "target_defaults", "plan_inputs", "mean_altitude_km"]
 
 
 def imaging_spacecraft(model):
@@ -33,8 +32,8 @@ def imaging_spacecraft(model):
 def mean_altitude_km(constellation) -> float:
     """Median altitude of the satellites' mean semi-major axes (from the mean motion), km."""
     n_rad_s = np.array([s.no_kozai for s in constellation.satrecs]) / 60.0
-    a_km = (_MU_KM3_S2 / n_rad_s ** 2) ** (1.0 / 3.0)
-    return float(np.median(a_km) - _EARTH_RADIUS_KM)
+    a_km = (MU_EARTH_KM3_S2 / n_rad_s ** 2) ** (1.0 / 3.0)
+    return float(np.median(a_km) - WGS84_A_KM)
 
 
 def sensor(model, constellation=None):

@@ -83,3 +83,13 @@ def test_pointing_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(GroundsegError, match=match):
         pointing_table(c, args.pop("satellite"), Station("A", 0, 0), START, args.pop("end"), **args)
+
+
+@pytest.mark.parametrize("kwargs", [dict(step_s="1 s"), dict(keyhole_elevation_deg="high"),
+                                    dict(frequency_hz=float("inf"))])
+def test_pointing_wrong_types_raise_groundseg_errors(kwargs):
+    c = Constellation.formosat8(START)
+    with pytest.raises(GroundsegError):
+        pointing_table(c, "FS8-1", Station("A", 0, 0), START, "2026-11-26T00:10:00Z", **kwargs)
+    with pytest.raises(GroundsegError, match="Constellation"):
+        pointing_table([c], "FS8-1", Station("A", 0, 0), START, "2026-11-26T00:10:00Z")
