@@ -29,7 +29,7 @@ from .errors import GroundsegError, positive_number
 from .imaging_geometry import ImagingGeometry, geodetic_up, look_angles, track_heading
 from .orbits import Constellation, Ephemeris
 from .strips import strip_columns, strip_windows
-from .table import Table
+from .table import Table, Tabular
 from .targets import TargetError, Targets
 from .timegrid import TimeGrid, format_utc
 
@@ -180,7 +180,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt)
     opp = Opportunities(cols, aim0, aim1, geo, targets, unscheduled, sensor)
     for col, x in (("start_utc", a), ("end_utc", b), ("best_utc", best)):
-        cols[col] = np.array(opp.iso(x), dtype=object)
+        cols[col] = opp.utc(x)
     return opp
 
 
@@ -245,7 +245,7 @@ def pointing(ephemeris: Ephemeris, satellites, seconds, points_ecef_km) -> dict:
 
 
 @dataclass(eq=False)
-class Opportunities:
+class Opportunities(Tabular):
     """Imaging opportunities as columns ``(m,)`` (see :data:`OPPORTUNITY_COLUMNS`).
 
     Times: ``start_s``, ``end_s``, ``best_s``, ``acquisition_*_s`` are seconds from
@@ -303,10 +303,14 @@ class Opportunities:
     def to_json(self, path=None, columns=ACCESS_COLUMNS) -> str:
         return self.table(columns).to_json(path)
 
+    def utc(self, seconds) -> np.ndarray:
+        """Seconds from ``epoch`` as ``datetime64[ns]``."""
+        ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
+        return self.epoch + ns.astype("timedelta64[ns]")
+
     def iso(self, seconds) -> list[str]:
         """Seconds from ``epoch`` as ISO 8601 UTC strings (milliseconds)."""
-        ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
-        return format_utc(self.epoch + ns.astype("timedelta64[ns]"))
+        return format_utc(self.utc(seconds))
 
     def _rows(self, rows) -> np.ndarray:
         """Row numbers ``(m,)``, checked."""

@@ -41,8 +41,7 @@ import numpy as np
 from .errors import GroundsegError
 from .passes import PassTable
 from .stations import Station
-from .table import Table
-from .timegrid import format_utc
+from .table import Table, Tabular
 
 __all__ = ["ContactPlan", "plan_contacts", "load_priorities", "parse_priorities", "quality_of",
            "CONTACT_COLUMNS", "DROP_REASONS"]
@@ -54,7 +53,7 @@ DROP_REASONS = ("too_short", "satellite_busy", "below_priority", "antenna_busy",
 _FORMATS = {"duration_s": ".3f", "max_elevation_deg": ".4f", "quality": ".3f"}
 
 
-class ContactPlan:
+class ContactPlan(Tabular):
     """The passes with the planner's decision, column arrays ordered by AOS.
 
     ``passes`` (the input :class:`~groundseg.passes.PassTable`, reordered), ``priority``
@@ -90,12 +89,10 @@ class ContactPlan:
 
     def table(self) -> Table:
         p = self.passes
-        iso = (lambda t: np.array(format_utc(t), dtype=object)) if len(p) else \
-            (lambda t: np.zeros(0, dtype=object))
         cols = {
             "station": p.station, "antenna": self.antenna, "satellite": p.satellite,
-            "norad_id": p.norad_id, "priority": self.priority, "aos_utc": iso(p.aos_utc),
-            "tca_utc": iso(p.tca_utc), "los_utc": iso(p.los_utc), "duration_s": p.duration_s,
+            "norad_id": p.norad_id, "priority": self.priority, "aos_utc": p.aos_utc,
+            "tca_utc": p.tca_utc, "los_utc": p.los_utc, "duration_s": p.duration_s,
             "max_elevation_deg": p.max_elevation_deg, "quality": self.quality,
             "status": np.where(self.scheduled, "scheduled", "dropped").astype(object),
             "reason": self.reason, "conflicts_with": self.conflicts_with,

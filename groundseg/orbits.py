@@ -401,11 +401,10 @@ class Ephemeris:
         """
         n_sat, n_time = self.shape
         s_idx, t_idx = np.nonzero(self.ok)
-        iso = np.array(self.times.iso(), dtype=object)
         cols = {
             "satellite": np.array(self.constellation.names, dtype=object)[s_idx],
             "norad_id": self.constellation.norad_ids[s_idx],
-            "time_utc": iso[t_idx],
+            "time_utc": self.times.datetime64()[t_idx],
         }
         if frame == "geodetic":
             geo = self.geodetic()

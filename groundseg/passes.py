@@ -40,7 +40,7 @@ from .orbits import SGP4_ERRORS, Constellation, Ephemeris
 from .pass_search import DATA_EDGE, WINDOW_EDGE, PassGeometry, chunk_passes
 from .revolutions import revolutions_at
 from .sun import sun_position_km
-from .table import Table
+from .table import Table, Tabular
 from .timegrid import TimeGrid, format_utc, parse_utc
 from .tracking import POINTING_COLUMNS, SPEED_OF_LIGHT_KM_S, pointing_table
 
@@ -67,7 +67,7 @@ _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
 # ---------------------------------------------------------------------------------------
 # The pass table
 # ---------------------------------------------------------------------------------------
-class PassTable:
+class PassTable(Tabular):
     """Passes as column arrays, one row per (satellite, station, pass), ordered by AOS.
 
     ``satellite`` (str), ``norad_id`` (int64), ``station`` (str), ``satellite_index`` /
@@ -131,11 +131,7 @@ class PassTable:
         for name in columns:
             if name not in PASS_COLUMNS:
                 raise GroundsegError(f"unknown pass column {name!r}")
-            value = getattr(self, name)
-            if name.endswith("_utc"):
-                value = np.array(format_utc(value), dtype=object) if len(self) else \
-                    np.zeros(0, dtype=object)
-            cols[name] = value
+            cols[name] = getattr(self, name)
         return Table(cols, _FORMATS)
 
     def to_csv(self, path=None, columns=PASS_CSV_COLUMNS) -> str:

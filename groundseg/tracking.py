@@ -66,7 +66,7 @@ def pointing_table(constellation: Constellation, satellite, station: Station, st
         received = np.full(cols["range_rate_km_s"].shape, np.nan)
     else:
         received = frequency_hz * (1.0 - cols["range_rate_km_s"] / SPEED_OF_LIGHT_KM_S)
-    cols = {"time_utc": np.array(times.iso(), dtype=object), **cols,
+    cols = {"time_utc": times.datetime64(), **cols,
             "received_frequency_hz": received,
             "doppler_shift_hz": received - (frequency_hz if frequency_hz is not None else np.nan),
             "keyhole": cols["elevation_deg"] >= keyhole_elevation_deg}

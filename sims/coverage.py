@@ -396,11 +396,9 @@ class CoverageResult:
 
     def cells_table(self) -> Table:
         """The ``cells.csv`` table: columns :data:`CELL_COLUMNS`, hours and ISO UTC."""
-        first = np.array([""] * self.accesses.size, dtype=object)
         seen = np.isfinite(self.first_access_s)
-        if seen.any():
-            t = self.start + (self.first_access_s[seen] * 1e9).round().astype("timedelta64[ns]")
-            first[seen] = format_utc(t)
+        first = np.full(self.accesses.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+        first[seen] = self.start + (self.first_access_s[seen] * 1e9).round().astype("timedelta64[ns]")
         return Table({
             "latitude_deg": self.latitude_deg, "longitude_deg": self.longitude_deg,
             "accesses": self.accesses.astype(np.int64),

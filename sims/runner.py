@@ -38,7 +38,7 @@ import numpy as np
 
 from groundseg.sun import eclipse_intervals, sun_position_km, sunlit_fraction
 from groundseg.table import Table
-from groundseg.timegrid import TimeGrid, format_utc
+from groundseg.timegrid import TimeGrid
 
 from .errors import SimulationError
 from .schedule import Schedule, build_schedule
@@ -234,8 +234,7 @@ def _events(scenario, schedule: Schedule, passes, contacts, ephemeris, drained_b
             rows.append((f.end_s, f.satellite_index, "fault_end", detail))
     rows.sort(key=lambda r: (r[0], r[1]))
     ts = np.array([r[0] for r in rows], dtype=float)
-    utc = format_utc(epoch + np.rint(ts * 1e9).astype("timedelta64[ns]")) if rows else []
-    return Table({"time_utc": np.array(utc, dtype=object),
+    return Table({"time_utc": epoch + np.rint(ts * 1e9).astype("timedelta64[ns]"),
                   "time_s": ts,
                   "satellite": np.array([names[r[1]] for r in rows], dtype=object),
                   "event": np.array([r[2] for r in rows], dtype=object),

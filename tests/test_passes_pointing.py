@@ -53,7 +53,7 @@ def test_pointing_matches_skyfield_and_doppler():
     assert table["doppler_shift_hz"][0] > 0 > table["doppler_shift_hz"][-1]   # approaching, then receding
     # Elevation starts and ends on the 5 deg mask, rows on whole seconds in between.
     assert abs(table["elevation_deg"][0] - 5.0) < 1e-3 and abs(table["elevation_deg"][-1] - 5.0) < 1e-3
-    assert all(t.endswith(".000Z") for t in table["time_utc"][1:-1])
+    assert all(r["time_utc"].endswith(".000Z") for r in table.records()[1:-1])
 
 
 def test_unwrapped_azimuth_and_keyhole():
