@@ -42,9 +42,10 @@ import time
 
 import numpy as np
 
+from groundseg.table import Table
 from groundseg.timegrid import format_utc
 
-from .archive import Archive, Table
+from .archive import Archive
 from .commanding_store import FINAL_STATES, CommandStore, create_tables
 from .errors import CommandError
 from .tc import ACK_ACCEPTANCE, MAX_TC_BYTES, Telecommand, failure_name
