@@ -453,12 +453,13 @@ class CoverageResult:
             },
         }
 
-    def write(self, directory) -> tuple[Path, Path]:
-        """Write ``cells.csv`` and ``summary.json`` into ``directory`` (created if needed)."""
+    def write(self, directory, format: str = "csv") -> tuple[Path, Path]:
+        """Write ``cells.csv`` (or ``cells.parquet``) and ``summary.json`` into ``directory``
+        (created if needed)."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        cells, summary = out / "cells.csv", out / "summary.json"
-        self.cells_table().to_csv(cells)
+        cells, summary = out / f"cells.{format}", out / "summary.json"
+        self.cells_table().write(cells, format)
         summary.write_text(json.dumps(self.summary(), indent=1) + "\n", encoding="utf-8")
         return cells, summary
 

@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status = args.func(args)
+    except BrokenPipeError:  # the reader (e.g. `| head`) closed standard output: stop quietly
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (GroundsegError, OSError) as exc:
         message = str(exc) or exc.__class__.__name__
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:

@@ -79,7 +79,7 @@ def add_step(p, default, help: str) -> None:
     p.add_argument("--step", type=float, default=default, metavar="SECONDS", help=help)
 
 
-def add_output(p, formats=("csv", "json")) -> None:
+def add_output(p, formats=("csv", "json", "parquet")) -> None:
     """``--format`` and ``--output PATH`` (standard output by default)."""
     p.add_argument("--format", choices=formats, default=formats[0], help="output format")
     p.add_argument("--output", metavar="PATH", help="write here instead of standard output")

@@ -32,6 +32,19 @@ def emit_text(text: str, output) -> None:
 
 
 def emit_table(table, args) -> None:
-    """A table as ``--format`` csv/json to ``--output`` or standard output."""
-    text = table.to_json() if getattr(args, "format", "csv") == "json" else table.to_csv()
-    emit_text(text, getattr(args, "output", None))
+    """A table as ``--format`` (csv, json or parquet) to ``--output`` or standard output."""
+    fmt = getattr(args, "format", "csv")
+    output = getattr(args, "output", None)
+    if output:
+        path = Path(output)
+        if path.parent and not path.parent.exists():
+            raise GroundsegError(f"{output}: directory {path.parent} does not exist")
+        table.write(path, fmt)
+        return
+    if fmt == "parquet" and sys.stdout.isatty():
+        raise GroundsegError("--format parquet is binary: give --output PATH or redirect standard output")
+    sys.stdout.flush()
+    table.write(sys.stdout.buffer, fmt)
+    if fmt == "json":
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.buffer.flush()

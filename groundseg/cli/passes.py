@@ -147,5 +147,5 @@ def _contacts(args) -> int:
             note(f"contacts: priority {row['priority']}: greedy quality "
                  f"{row['greedy_quality']:.1f} of {row['method']} best {row['best_quality']:.1f} "
                  f"({100 * row['ratio']:.2f} %)")
-    emit_table(plan, args)
+    emit_table(plan.table(), args)
     return 0

@@ -35,7 +35,10 @@ def register(sub) -> None:
     p.add_argument("--method", choices=("auto", "greedy", "lns", "milp"), default="auto",
                    help="solver (default auto: heuristic + large-neighbourhood search, or an "
                         "exact MILP for small problems)")
-    p.add_argument("--output", required=True, metavar="DIR", help="directory for plan.json and timeline.csv")
+    p.add_argument("--output", required=True, metavar="DIR",
+                   help="directory for plan.json and the timeline table")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="format of the timeline table: DIR/timeline.csv or DIR/timeline.parquet")
 
 
 def _imaging_options(p, window_required: bool = True) -> None:
@@ -117,7 +120,7 @@ def _access(args) -> int:
 def _plan(args) -> int:
     """Imaging opportunities, passes and a contact plan, then an agile-satellite schedule
     (slew times, memory, downlinks) with its objective, an upper bound and the gap. Writes
-    DIR/plan.json and DIR/timeline.csv."""
+    DIR/plan.json and DIR/timeline.csv (or .parquet with --format parquet)."""
     from ..mission_plan import plan_mission
 
     options.positive("--time-limit", args.time_limit)
@@ -137,10 +140,11 @@ def _plan(args) -> int:
     result = plan_mission(inputs, step_s=step_s, time_limit_s=args.time_limit, method=args.method,
                           seed=args.seed, on_geometry=warn_propagation).plan
     result.to_json(out / "plan.json")
-    result.timeline_csv(out / "timeline.csv")
+    timeline = out / f"timeline.{args.format}"
+    result.timeline_table().write(timeline, args.format)
     d = result.to_dict()
     print(json.dumps({"objective": d["objective"], "upper_bound": d["upper_bound"], "gap": d["gap"],
                       "acquisitions": len(d["acquisitions"]), "downlinks": len(d["downlinks"]),
                       "unscheduled": len(d["unscheduled"]), "plan": str(out / "plan.json"),
-                      "timeline": str(out / "timeline.csv")}))
+                      "timeline": str(timeline)}))
     return 0

@@ -41,6 +41,8 @@ def register(sub) -> None:
                             "CPU for large jobs, in process otherwise")
     options.add_step(p, None, "propagation grid of the search (default: the scenario's, else 60)")
     p.add_argument("--output", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="format of the cells table: DIR/cells.csv or DIR/cells.parquet")
 
     p = options.command(sub, "scenario", _scenario, "validate a scenario and show what it resolves to")
     p.add_argument("file", nargs="?", metavar="SCENARIO", help="scenario TOML file")
@@ -137,7 +139,7 @@ def _execute(scenario, output, args) -> int:
 def _coverage(args) -> int:
     """Access intervals of every grid cell and satellite under off-nadir and Sun constraints
     (a complete search: no access longer than 0.1 s is missed), then per-cell revisit
-    statistics. Writes DIR/cells.csv (latitude_deg,longitude_deg,accesses,mean_revisit_h,
+    statistics. Writes DIR/cells.csv (or .parquet; latitude_deg,longitude_deg,accesses,mean_revisit_h,
     max_revisit_h,p95_revisit_h,first_access_utc) and DIR/summary.json. Give negative region
     values with '=': --region=-90,90,-180,180."""
     from groundseg.timegrid import format_utc
@@ -177,7 +179,7 @@ def _coverage(args) -> int:
             client.close()
         if cluster is not None:
             cluster.close()
-    cells, summary = result.write(args.output)
+    cells, summary = result.write(args.output, args.format)
     s = result.summary()
     mean = s["mean_revisit_h_over_cells"]
     worst = s["max_revisit_h_over_cells"]
