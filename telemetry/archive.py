@@ -19,6 +19,7 @@ Tables (stable; other tools read them)::
     alarm_events(id, alarm_id, event, severity, reason, time_s, value)
     quarantine(id, received_s, spacecraft, source, reason, raw)
     counters(name, value)      sources(source_id, state JSON)      meta(key, value)
+    commands, command_stages, command_sequence    the command history (telemetry/commanding_store.py)
 
 Everything a batch produces is written in one transaction; the platform acknowledges and displays
 only what has been committed. WAL with synchronous=NORMAL: a committed transaction survives a
@@ -35,6 +36,7 @@ import numpy as np
 
 from groundseg.table import Table
 
+from . import commanding_store
 from .errors import ArchiveError
 
 __all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time"]
@@ -111,6 +113,7 @@ class Archive:
                     raise ArchiveError(f"{self.path}: cannot switch the archive to WAL mode ({mode})")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
+                commanding_store.create_tables(self.db)
             else:
                 self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
         except sqlite3.DatabaseError as exc:

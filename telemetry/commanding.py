@@ -46,7 +46,7 @@ from groundseg.table import Table
 from groundseg.timegrid import format_utc
 
 from .archive import Archive
-from .commanding_store import FINAL_STATES, CommandStore, create_tables
+from .commanding_store import FINAL_STATES, CommandStore
 from .errors import CommandError
 from .tc import ACK_ACCEPTANCE, MAX_TC_BYTES, Telecommand, failure_name
 from .tc_dictionary import CommandDictionary
@@ -92,9 +92,7 @@ class Commanding:
         self.dictionary = dictionary or CommandDictionary.bundled()
         self.dictionary.command(_INSERT)
         self.source_id, self.clock = int(source_id), clock
-        self.store = CommandStore(self.archive.db)
-        with self.store.transaction():
-            create_tables(self.archive.db)
+        self.store = CommandStore(self.archive.db)     # the archive created the tables
 
     def close(self) -> None:
         if self._own_archive:

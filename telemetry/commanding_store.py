@@ -1,6 +1,7 @@
 """Command history tables in the telemetry archive: every SQL statement of commanding lives here.
 
-Tables (created with the archive; plain SQL that SQLite and PostgreSQL both take)::
+Tables (:class:`telemetry.archive.Archive` creates them with its own; plain SQL that SQLite and
+PostgreSQL both take, but for ``BEGIN IMMEDIATE``)::
 
     commands(id, spacecraft, name, arguments, significance, release_time_s, not_before_s, origin,
              state, submitted_s, submitted_by, released_s, released_by, apid, request_id,
