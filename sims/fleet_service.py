@@ -8,7 +8,9 @@ behind a :class:`~sims.uplink.FleetUplink` at ``listen``, and serves until the f
 reaches the window's end (virtual time: the ground drives it; real time: ``realtime`` times
 faster than the wall clock) or ``stop`` is set. With ``publish``, every PUS 1 / PUS 11 report
 also goes to the operations platform there as telemetry (one :class:`telemetry.Source` per
-satellite, acknowledged). Returns what the fleet received, dropped and executed.
+satellite, acknowledged). With ``keys`` (a key directory), the uplink and those sources use the
+``fleet`` key (``groundseg telemetry keys --dir DIR --source fleet --spacecraft '*'``). Returns
+what the fleet received, dropped and executed.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ def run_fleet(scenario, listen: str, *, publish: str | None = None, realtime: fl
     """Serve the scenario's fleet at ``listen`` (module docstring)."""
     from telemetry import Source
     from telemetry.commanding_uplink import contact_windows
+    from telemetry.tc_link import FLEET_KEY
 
     say = log or (lambda _m: None)
     _, passes, contacts = contact_plan_of(scenario)
@@ -56,7 +59,7 @@ def run_fleet(scenario, listen: str, *, publish: str | None = None, realtime: fl
     try:
         if publish is not None:
             for name in computers:
-                sources[name] = Source(publish, spacecraft=name, keys=keys)
+                sources[name] = Source(publish, spacecraft=name, keys=keys, key_name=FLEET_KEY)
 
         def forward(name, packets):
             if name in sources:

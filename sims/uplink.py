@@ -27,8 +27,9 @@ from collections import OrderedDict
 import zmq
 
 from telemetry.errors import StreamError
-from telemetry.stream import _check_endpoint
-from telemetry.tc_link import CLOCK_BODY, KINDS_UP, MAX_TM_BODY_BYTES, decode_link, encode_link, link_socket
+from telemetry.stream import check_endpoint
+from telemetry.tc_link import (CLOCK_BODY, FLEET_KEY, KINDS_UP, MAX_TM_BODY_BYTES, decode_link, encode_link,
+                               link_socket)
 from telemetry.tc import MAX_TC_BYTES, request_id_of
 
 from .errors import SimulationError
@@ -47,8 +48,9 @@ class FleetUplink:
     report packets) before they go to the ground peers (to publish them as telemetry too)."""
 
     def __init__(self, listen: str, computers: dict, contacts, *, start_s: float, realtime: float | None = None,
-                 keys=None, context: zmq.Context | None = None, losses=(), on_reports=None):
-        _check_endpoint(listen)
+                 keys=None, key_name: str = FLEET_KEY, context: zmq.Context | None = None, losses=(),
+                 on_reports=None):
+        check_endpoint(listen)
         if realtime is not None and not 0 < realtime <= 1e6:
             raise SimulationError(f"--realtime must be in (0, 1e6], got {realtime:g}")
         self.computers = dict(computers)
@@ -68,7 +70,7 @@ class FleetUplink:
         self.ctx = context or zmq.Context()
         self._auth = None
         try:
-            self.sock, self._auth = link_socket(self.ctx, zmq.ROUTER, MAX_TC_BYTES, listen, keys)
+            self.sock, self._auth = link_socket(self.ctx, zmq.ROUTER, MAX_TC_BYTES, listen, keys, key_name)
         except BaseException as exc:
             self.close()
             if isinstance(exc, StreamError):

@@ -17,10 +17,11 @@ Ordering is the guarantee the ground relies on: the fleet answers a CLOCK after 
 it generated up to that time, on the same connection, so when :meth:`GroundLink.clock` returns,
 every report up to that time is in :meth:`GroundLink.drain`.
 
-Security: with a key directory (:func:`telemetry.stream.generate_keys`) the fleet's ROUTER is a
-CurveZMQ server with the spacecraft's key pair (``client.key``) that accepts only the keys in
-``authorized_platforms`` (the ground's), as the sources' replay endpoints do; the ground's DEALER
-authenticates with ``server.key``. Every frame is validated (sizes first) before use; a message
+Security: with a key directory (:mod:`telemetry.keys`: ``groundseg telemetry keys --dir DIR``,
+then ``--source fleet --spacecraft '*'``) the fleet's ROUTER is a CurveZMQ server with the
+``fleet`` key pair that accepts only the keys in ``authorized_platforms`` (the platform's, which
+the ground uses), as the sources' replay endpoints do; the ground's DEALER trusts the fleet's
+public key from ``authorized_clients``. Every frame is validated (sizes first) before use; a message
 that is not valid is counted and dropped.
 """
 from __future__ import annotations
@@ -31,13 +32,16 @@ import time
 import zmq
 
 from .errors import CommandError, StreamError
-from .stream import KeySet, _check_endpoint
+from .keys import PlatformKeys, SourceKeys
+from .stream import check_endpoint
 
 __all__ = ["LINK_HEADER", "CLOCK_BODY", "KINDS_UP", "KINDS_DOWN", "MAX_ROUTE_BYTES", "MAX_TM_BODY_BYTES", "encode_link", "decode_link",
-           "time_ns", "link_socket", "GroundLink"]
+           "time_ns", "link_socket", "GroundLink", "FLEET_KEY"]
 
 LINK_HEADER = struct.Struct(">BBQ")
 CLOCK_BODY = struct.Struct(">d")
+#: The key name (:mod:`telemetry.keys`) of a simulated fleet: its uplink and its report sources.
+FLEET_KEY = "fleet"
 _VERSION = 1
 MAX_ROUTE_BYTES = 160
 MAX_TM_BODY_BYTES = 1 << 20
@@ -69,11 +73,13 @@ def decode_link(frames: list, kinds, max_body: int) -> tuple[bytes, float, str, 
     return frames[0], ns / 1e9, route, frames[3]
 
 
-def link_socket(ctx: zmq.Context, kind: int, max_message: int, endpoint: str, keys=None):
+def link_socket(ctx: zmq.Context, kind: int, max_message: int, endpoint: str, keys=None,
+                key_name: str = FLEET_KEY):
     """A link socket with its options, bound (the fleet's ROUTER: a CurveZMQ server with the
-    spacecraft's ``client`` keys and a ZAP handler for ``authorized_platforms``) or connected
-    (the ground's DEALER: the ``server`` keys) to ``endpoint``; returns (socket, authenticator or
-    None). ``keys``: a directory or KeySet. StreamError if the endpoint cannot be used."""
+    source key pair ``key_name`` and a ZAP handler for ``authorized_platforms``) or connected
+    (the ground's DEALER: the platform's key pair, trusting ``key_name``'s public key from
+    ``authorized_clients``) to ``endpoint``; returns (socket, authenticator or None). ``keys``:
+    a key directory (:mod:`telemetry.keys`). StreamError if the endpoint or keys cannot be used."""
     sock = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 1000)
     sock.setsockopt(zmq.MAXMSGSIZE, max_message + 1024)
@@ -83,14 +89,17 @@ def link_socket(ctx: zmq.Context, kind: int, max_message: int, endpoint: str, ke
     auth = None
     try:
         if keys is not None:
-            ks = keys if isinstance(keys, KeySet) else KeySet(keys, "client" if server else "server")
             if server:
+                ks = SourceKeys(keys, key_name)
                 auth = ks.start_authenticator(ctx)
                 sock.curve_server = True
-            elif ks.peer_public is None:
-                raise StreamError(f"{ks.directory}: client.key (the spacecraft's public key) missing")
             else:
-                sock.curve_serverkey = ks.peer_public
+                ks = PlatformKeys(keys)
+                fleet = next((i.public_key for i in ks.identities.values() if i.name == key_name), None)
+                if fleet is None:
+                    raise StreamError(f"{ks.allowed_dir}: no key of {key_name!r} (groundseg telemetry keys --dir "
+                                      f"{ks.directory} --source {key_name} --spacecraft '*')")
+                sock.curve_serverkey = fleet.encode()
             sock.curve_secretkey = ks.secret
             sock.curve_publickey = ks.public
         (sock.bind if server else sock.connect)(endpoint)
@@ -112,13 +121,14 @@ class GroundLink:
     ``(spacecraft, time_s, packets)`` TM messages. ``keys``: a key directory (CurveZMQ).
     """
 
-    def __init__(self, endpoint: str, *, keys=None, context: zmq.Context | None = None, timeout_s: float = 30.0):
-        _check_endpoint(endpoint)
+    def __init__(self, endpoint: str, *, keys=None, key_name: str = FLEET_KEY, context: zmq.Context | None = None,
+                 timeout_s: float = 30.0):
+        check_endpoint(endpoint)
         self.endpoint, self.timeout_s = endpoint, float(timeout_s)
         self._own_ctx = context is None
         self.ctx = context or zmq.Context()
         try:
-            self.sock, _ = link_socket(self.ctx, zmq.DEALER, MAX_TM_BODY_BYTES, endpoint, keys)
+            self.sock, _ = link_socket(self.ctx, zmq.DEALER, MAX_TM_BODY_BYTES, endpoint, keys, key_name)
         except BaseException:
             self.close()
             raise

@@ -11,7 +11,7 @@ from sims.uplink import FleetUplink
 from telemetry.commanding import Commanding
 from telemetry.commanding_uplink import ContactWindow, UplinkSession, radiated_bits
 from telemetry.errors import CommandError, StreamError
-from telemetry.stream import generate_keys
+from telemetry.keys import generate_keys
 from telemetry.tc_dictionary import CommandDictionary
 from telemetry.tc_link import GroundLink
 
@@ -202,6 +202,7 @@ def test_schedule_report_reveals_a_lost_time_tagged_command(tmp_path):
 def test_curve_keys(tmp_path):
     keys = tmp_path / "keys"
     generate_keys(keys)
+    generate_keys(keys, "fleet", spacecraft=["*"])
     s = Station(tmp_path / "ops.sqlite", keys=keys)
     try:
         cid = s.cmd.submit("FS8-1", "PAYLOAD_ON", {}, "alice")
@@ -211,6 +212,7 @@ def test_curve_keys(tmp_path):
         s.close()
     other = tmp_path / "other"
     generate_keys(other)
+    generate_keys(other, "fleet", spacecraft=["*"])
     s = Station(tmp_path / "ops2.sqlite", keys=keys, ground_keys=other)
     try:
         with pytest.raises(StreamError, match="did not answer"):
