@@ -31,7 +31,7 @@ from .passes import passes_from_ephemeris
 from .planning import ImagingSpacecraft, plan_imaging
 from .timegrid import TimeGrid
 
-__all__ = ["MissionInputs", "MissionPlan", "plan_mission"]
+__all__ = ["MissionInputs", "MissionPlan", "mission_geometry", "plan_mission"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,19 @@ class MissionPlan:
     plan: object = None
 
 
+def mission_geometry(inputs: MissionInputs, *, step_s: float = 60.0) -> MissionPlan:
+    """The first half of :func:`plan_mission`: ephemeris, passes, contact plan, opportunities."""
+    if not (isinstance(step_s, (int, float)) and step_s > 0):
+        raise GroundsegError(f"step_s must be a positive number, got {step_s!r}")
+    eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
+    passes = passes_from_ephemeris(eph, inputs.stations)
+    contacts = plan_contacts(passes, inputs.stations, satellite_exclusive=True)
+    fleet = inputs.fleet
+    opportunities = (fleet.opportunities(eph, inputs.targets) if fleet is not None else
+                     find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
+    return MissionPlan(eph, passes, contacts, opportunities)
+
+
 def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: float = 20.0,
                  method: str = "auto", seed: int = 0, on_geometry=None) -> MissionPlan:
     """Propagate on a ``step_s`` grid over the window, then passes, contacts, opportunities and
@@ -77,16 +90,10 @@ def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: f
     None): for a progress line, warnings about satellites that failed to propagate (their states
     are NaN, so they have no pass and no opportunity), or to stop by raising.
     """
-    for name, value in (("step_s", step_s), ("time_limit_s", time_limit_s)):
-        if not (isinstance(value, (int, float)) and value > 0):
-            raise GroundsegError(f"{name} must be a positive number, got {value!r}")
-    eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
-    passes = passes_from_ephemeris(eph, inputs.stations)
-    contacts = plan_contacts(passes, inputs.stations, satellite_exclusive=True)
+    if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
+        raise GroundsegError(f"time_limit_s must be a positive number, got {time_limit_s!r}")
+    result = mission_geometry(inputs, step_s=step_s)
     fleet = inputs.fleet
-    opportunities = (fleet.opportunities(eph, inputs.targets) if fleet is not None else
-                     find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
-    result = MissionPlan(eph, passes, contacts, opportunities)
     if on_geometry is not None:
         on_geometry(result)
     options = dict(time_limit_s=time_limit_s, method=method, seed=seed)

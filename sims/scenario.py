@@ -888,13 +888,36 @@ def _faults(root: _Node, window: Window, constellation: Constellation) -> list[F
             elif key == "ramp_s":
                 value = node.number(key, "time to reach the runaway speed, s", default=default,
                                     lo=0, lo_open=True)
+            elif key in ("command", "argument"):
+                value = node.string(key, f"{key} name of the command dictionary", default=default)
+            elif key in ("minimum", "maximum"):
+                value = node.number(key, "on-board range bound", default=default)
+            elif key == "entries":
+                value = node.integer(key, "on-board schedule entries", default=default, lo=0)
             else:
                 value = node.number(key, "runaway wheel speed, rpm", default=default)
             params[key] = value
+        if kind == "onboard_limit":
+            _onboard_limit(node, params)
         node.finish({"kind", "satellite", "start", "start_s", "duration_s", *FAULT_KINDS[kind]})
         out.append(Fault(kind, names[index], index, offset,
                          None if duration is None else offset + duration, params))
     return out
+
+
+def _onboard_limit(node: _Node, p: dict) -> None:
+    """An on-board range must name a numeric argument of the bundled command dictionary."""
+    from telemetry.errors import CommandError
+    from telemetry.tc_dictionary import CommandDictionary
+    try:
+        cmd = CommandDictionary.bundled().command(p["command"])
+    except CommandError as exc:
+        raise node.error(str(exc), "command") from None
+    arg = next((a for a in cmd.arguments if a.name == p["argument"]), None)
+    if arg is None or arg.type not in ("uint", "int", "float"):
+        raise node.error(f"{p['argument']!r} is not a numeric argument of {cmd.name}", "argument")
+    if not p["minimum"] <= p["maximum"]:
+        raise node.error(f"minimum {p['minimum']:g} is above maximum {p['maximum']:g}", "minimum")
 
 
 def _coverage(node: _Node | None) -> CoverageDefaults:

@@ -28,7 +28,7 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     from telemetry.cli import register as register_telemetry
 
-    from . import orbits, passes, planning, response, simulation
+    from . import commanding, orbits, passes, planning, response, simulation
     parser = argparse.ArgumentParser(
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for register in (orbits.register, planning.register, register_telemetry, passes.register,
-                     simulation.register, response.register):
+                     simulation.register, response.register, commanding.register):
         register(sub)
     return parser
 
