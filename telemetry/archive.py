@@ -28,6 +28,7 @@ same tables with the same meaning (stable; other tools read them)::
     actions(id, time_s, operator, action, alarm_id, comment, detail)    every operator action
     quarantine(id, received_s, spacecraft, source, reason, raw)     raw: at most 65,542 bytes of the unit
     counters(name, value)      sources(source_id, state JSON, committed_s)      meta(key, value)
+    commands, command_stages, command_sequence    the command history (telemetry/commanding_store.py)
 
 Everything a batch produces is written in one transaction (:meth:`Archive.write`); the platform
 acknowledges and displays only what has been committed. A committed transaction survives a killed
@@ -58,6 +59,7 @@ from groundseg.table import Table
 
 from . import alarms as _alarms
 from . import samples as _samples
+from . import commanding_store
 from .errors import ArchiveError
 
 __all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time", "is_url"]
@@ -250,6 +252,7 @@ class Archive:
         ``readonly``); then check that the archive reads."""
         if not readonly:
             self._create(SCHEMA)
+            commanding_store.create_tables(self)
             for table, added in ADDED_COLUMNS.items():
                 have = self._columns(table)
                 for column, kind in added.items():
