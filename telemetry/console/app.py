@@ -34,7 +34,7 @@ from groundseg.errors import GroundsegError
 
 from ..archive import Archive, iso_utc
 from ..dictionary import Dictionary
-from . import api
+from . import api, commands
 from .archive_view import ArchiveView, alarm_summary
 from .clock import WallClock
 from .errors import ConsoleError, NotFound
@@ -48,7 +48,11 @@ __all__ = ["Console", "VIEWS"]
 
 log = logging.getLogger("telemetry.console")
 
-VIEWS = ("passes", "map", "telemetry", "alarms", "plan", "links")
+VIEWS = ("passes", "map", "telemetry", "alarms", "commands", "plan", "links")
+#: Roles that may make a state-changing call: "operate" (acknowledge, shelve, submit a command) and
+#: "supervise" (the second person who releases a critical command).
+_ROLES_FOR = {"operate": ("operator", "supervisor"), "supervise": ("supervisor",)}
+_NEEDS = {"operate": "an operator", "supervise": "a supervisor"}
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -103,6 +107,7 @@ class Console:
         self._views_lock = threading.Lock()
         self._writer: Archive | None = None
         self._write_lock = threading.Lock()
+        self._commanding = None
         self._loop = None
         self.follower = Follower(self.archive_path, self.dictionary, clock=self.clock, passes=self.passes,
                                  publish=self._publish, link_timeout_s=self.link_timeout_s,
@@ -129,6 +134,17 @@ class Console:
             if not self._writer.execute("SELECT 1 FROM alarms WHERE id=?", (alarm_id,)):
                 raise NotFound(f"no alarm with id {alarm_id}")
             return getattr(self._writer, method)(alarm_id, *args)
+
+    def commanding(self, fn):
+        """``fn(commanding)`` on the archive's :class:`~telemetry.commanding.Commanding` (one writer,
+        the console's clock), serialised with the alarm actions."""
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = Archive(self.archive_path, create=False)
+            if self._commanding is None:
+                from ..commanding import Commanding
+                self._commanding = Commanding(self._writer, clock=self.clock.now_s)
+            return fn(self._commanding)
 
     def status(self) -> dict:
         import time
@@ -159,7 +175,8 @@ class Console:
 
     # -- the web app ----------------------------------------------------------------------------------------------
     def _build_app(self) -> Starlette:
-        routes = [Route(path, self._guard(fn, need), methods=[method]) for method, path, fn, need in api.ROUTES]
+        routes = [Route(path, self._guard(fn, need), methods=[method])
+                  for method, path, fn, need in api.ROUTES + commands.ROUTES]
         routes.append(WebSocketRoute("/api/live", self._live))
         routes.append(Route("/api/{rest:path}", self._no_route, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
         index = FileResponse
@@ -204,13 +221,13 @@ class Console:
             try:
                 if need == "read" and s is None and not self.public_read:
                     return JSONResponse({"error": "log in first (POST /api/login)"}, 401)
-                if need in ("operate", "none") and request.method == "POST" and not self._origin_ok(request.headers):
+                if need != "read" and request.method == "POST" and not self._origin_ok(request.headers):
                     return JSONResponse({"error": "cross-origin request refused"}, 403)
-                if need == "operate":
+                if need in ("operate", "supervise"):
                     if s is None:
                         return JSONResponse({"error": "log in first (POST /api/login)"}, 401)
-                    if s.role not in ("operator", "supervisor"):
-                        return JSONResponse({"error": f"{s.user} is a {s.role}: this needs an operator"}, 403)
+                    if s.role not in _ROLES_FOR[need]:
+                        return JSONResponse({"error": f"{s.user} is a {s.role}: this needs {_NEEDS[need]}"}, 403)
                     if not self.sessions.csrf_ok(s, request.headers.get("x-csrf-token")):
                         return JSONResponse({"error": "missing or wrong X-CSRF-Token header"}, 403)
                 return await fn(request)

@@ -57,7 +57,7 @@ def client(console):
 
 READ_ROUTES = ["/api/status", "/api/passes", "/api/contacts", "/api/stations", "/api/map", "/api/parameters",
                "/api/parameters/FS8-1", "/api/parameters/FS8-1/battery_voltage/samples", "/api/alarms",
-               "/api/actions", "/api/plan", "/api/links"]
+               "/api/actions", "/api/plan", "/api/links", "/api/commands", "/api/commands/dictionary"]
 
 
 def _one_line_error(doc):
@@ -366,3 +366,48 @@ def test_password_check_is_memory_hard():
     assert check_password(PASSWORDS["alice"], stored) and not check_password("x" * 20, stored)
     assert not check_password("anything", "scrypt$1048577$8$1$AA==$AA==")         # refuses absurd costs
     assert not check_password("anything", "md5$whatever")
+
+
+def test_commands_submit_and_second_person_release(console):
+    """A viewer cannot send; a normal command is released at once, a critical one waits for a
+    supervisor who did not submit it; bad commands get 400 with one line and nothing queued."""
+    url = console[1]
+    viewer, alice, sam = Client(url), Client(url), Client(url)
+    viewer.login("victor"), alice.login("alice"), sam.login("sam")
+    mode = {"spacecraft": "FS8-1", "name": "SET_MODE", "arguments": {"mode": "SAFE"}}
+    status, _, doc = viewer.request("POST", "/api/commands", mode)
+    assert status == 403 and "operator" in doc["error"]
+    status, _, doc = alice.request("POST", "/api/commands", mode, csrf=False)
+    assert status == 403
+    status, _, normal = alice.request("POST", "/api/commands", {"spacecraft": "FS8-1", "name": "PAYLOAD_ON"})
+    assert status == 200 and normal["state"] == "released"
+    status, _, critical = alice.request("POST", "/api/commands", mode)
+    assert status == 200 and critical["state"] == "queued" and critical["significance"] == "critical"
+    status, _, doc = alice.request("POST", f"/api/commands/{critical['id']}/release", {})
+    assert status == 403 and "supervisor" in doc["error"]
+    status, _, own = sam.request("POST", "/api/commands", mode)
+    status, _, doc = sam.request("POST", f"/api/commands/{own['id']}/release", {})
+    assert status == 400 and "other than its submitter" in doc["error"]
+    status, _, doc = sam.request("POST", f"/api/commands/{critical['id']}/release", {})
+    assert status == 200 and doc["state"] == "released"
+    status, _, doc = sam.request("POST", f"/api/commands/{critical['id']}/release", {})
+    assert status == 400 and "not waiting for release" in doc["error"]
+    before = alice.request("GET", "/api/commands")[2]
+    for bad in ({"spacecraft": "FS8-1", "name": "SELF_DESTRUCT"},
+                {"spacecraft": "FS8-1", "name": "SLEW", "arguments": {"roll_deg": 100.0, "pitch_deg": 0.0}},
+                {"spacecraft": "FS8-1", "name": "SET_MODE", "arguments": ["SAFE"]},
+                {"spacecraft": "FS8/1", "name": "PAYLOAD_ON"},
+                {"spacecraft": "FS8-1", "name": "PAYLOAD_ON", "release_utc": "tomorrow"}):
+        status, _, doc = alice.request("POST", "/api/commands", bad)
+        assert status == 400, bad
+        _one_line_error(doc)
+    status, _, doc = sam.request("POST", "/api/commands/x1/release", {})
+    assert status == 400
+    status, _, after = viewer.request("GET", "/api/commands")
+    assert after["counts"] == before["counts"] and after["counts"]["queued"] == 1
+    row = next(r for r in after["history"] if r["id"] == critical["id"])
+    assert (row["name"], row["submitted_by"], row["released_by"]) == ("SET_MODE", "alice", "sam")
+    assert [q["id"] for q in after["queue"] if q["state"] == "queued"] == [own["id"]]
+    status, _, d = viewer.request("GET", "/api/commands/dictionary")
+    slew = next(c for c in d["commands"] if c["name"] == "SLEW")
+    assert not slew["critical"] and slew["arguments"][0]["maximum"] == 60.0

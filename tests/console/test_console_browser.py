@@ -20,7 +20,7 @@ from groundseg.stations import bundled_stations
 from .conftest import PASSWORDS, hk_rows, launch_chromium
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-VIEWS = ("passes", "map", "telemetry", "alarms", "plan", "links")
+VIEWS = ("passes", "map", "telemetry", "alarms", "commands", "plan", "links")
 PAST_S = 600                         # FS8-2: this many seconds of packets from 20 minutes ago
 
 
@@ -151,6 +151,9 @@ def test_every_view_loads_and_updates_live(browser, live, shots):
             page.wait_for_function("() => Number(document.getElementById('plot-canvas').dataset.samples) > 0")
         elif view == "alarms":
             page.wait_for_selector("#alarms-table tbody tr")
+        elif view == "commands":
+            page.wait_for_selector("#command-name option[value='SLEW']", state="attached")
+            page.wait_for_selector("#history-table tbody tr")
         elif view == "plan":
             page.wait_for_selector("#plan-timeline svg #now-line")
             _changes(page, "#plan-timeline svg", "data-now-ms")
@@ -284,3 +287,30 @@ def test_plot_shows_the_servers_buckets(browser, live):
     assert [g[0] for g in got_rows] == [r[0] for r in ref] and [g[4] for g in got_rows] == [r[4] for r in ref]
     np.testing.assert_allclose([g[1:4] for g in got_rows], [r[1:4] for r in ref], rtol=1e-12)
     assert errors == []
+
+
+def test_critical_command_needs_a_second_person_in_the_page(browser, live):
+    alice, errors = _page(browser, live, "alice")
+    alice.click('#nav a[data-view="commands"]')
+    alice.wait_for_selector("#command-name option[value='SET_MODE']", state="attached")
+    alice.select_option("#command-name", "SET_MODE")
+    alice.select_option("#command-args select[data-arg='mode']", "SAFE")
+    alice.click("#command-submit")
+    alice.wait_for_selector("#command-result:has-text('queued')")
+    cid = alice.text_content("#command-result").split("#")[1].split(":")[0]
+    row = f"#queue-table tr[data-command-id='{cid}']"
+    assert alice.is_disabled(f"{row} button[data-action=release]")          # not by its submitter
+    alice.select_option("#command-name", "SLEW")
+    alice.fill("#command-args input[data-arg='roll_deg']", "100")
+    alice.fill("#command-args input[data-arg='pitch_deg']", "0")
+    alice.click("#command-submit")
+    alice.wait_for_selector("#command-error:has-text('outside')")            # refused before anything is stored
+    sam, more = _page(browser, live, "sam")
+    sam.click('#nav a[data-view="commands"]')
+    sam.click(f"{row} button[data-action=release]")
+    sam.wait_for_selector(f"#history-table tr[data-command-id='{cid}'] td:text-is('sam')")
+    alice.wait_for_selector(f"{row}[data-state='released']")                 # alice's page follows: now for a contact
+    rows = live["console"].commanding(lambda c: c.history().records())
+    assert [(r["name"], r["submitted_by"], r["released_by"]) for r in rows if str(r["id"]) == cid] == [("SET_MODE", "alice", "sam")]
+    assert not any(r["name"] == "SLEW" for r in rows)
+    assert [e for e in errors + more if "status of 400" not in e] == []

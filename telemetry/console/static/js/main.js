@@ -8,6 +8,7 @@ const VIEWS = {
   map: () => import("./views/map.js"),
   telemetry: () => import("./views/telemetry.js"),
   alarms: () => import("./views/alarms.js"),
+  commands: () => import("./views/commands.js"),
   plan: () => import("./views/plan.js"),
   links: () => import("./views/links.js"),
   login: () => import("./views/login.js"),
