@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-VIEWS = ("passes", "map", "telemetry", "alarms", "plan", "links")
+VIEWS = ("passes", "map", "telemetry", "alarms", "commands", "plan", "links")
 HERE = Path(__file__).resolve().parent
 
 

@@ -159,9 +159,10 @@ def serve_demo(scenario, output, args, run) -> int:
     factor = DEMO_REALTIME if args.realtime is None else args.realtime
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    archive = out / "telemetry.sqlite"
+    archive, commands = out / "telemetry.sqlite", out / "commands.sqlite"     # the run writes its command history there
     for suffix in ("", "-wal", "-shm"):
         Path(str(archive) + suffix).unlink(missing_ok=True)
+        Path(str(commands) + suffix).unlink(missing_ok=True)
     password = None
     if args.users:
         users = Users(args.users)
@@ -175,7 +176,7 @@ def serve_demo(scenario, output, args, run) -> int:
     _log_to_stderr()
     console = Console(archive, listen="tcp://127.0.0.1:*", constellation=scenario.constellation,
                       stations=scenario.stations, plan=out / "timeline.csv", contacts=out / "contacts.csv",
-                      users=users, clock=ReplayClock(epoch_s, factor))
+                      users=users, clock=ReplayClock(epoch_s, factor), commands=commands)
     try:
         url = console.serve_in_thread(host, port)
         _warn_exposed(host)

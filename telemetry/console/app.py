@@ -68,13 +68,16 @@ class Console:
     plan CSV the passes were scheduled with (else the console plans its own window); ``plan``: a
     plan timeline CSV (both read when they change); ``users``: a :class:`Users` (None: nobody can log
     in); ``public_read``: reading without login; ``clock``: :class:`WallClock` or
-    :class:`ReplayClock`; ``platform_options``: more keyword arguments of the platform server.
+    :class:`ReplayClock`; ``platform_options``: more keyword arguments of the platform server;
+    ``commands``: the archive holding the command history when it is not ``archive`` (the demo's).
     """
 
     def __init__(self, archive, *, listen: str | None = None, keys=None, dictionary: Dictionary | None = None,
                  constellation=None, stations=None, contacts=None, plan=None, users: Users | None = None,
-                 public_read: bool = False, clock=None, link_timeout_s: float = 3.0, platform_options=None):
+                 public_read: bool = False, clock=None, link_timeout_s: float = 3.0, platform_options=None,
+                 commands=None):
         self.archive_path = str(archive)
+        self.commands_path = None if commands is None else str(commands)
         self.clock = clock or WallClock()
         self.users = users or Users.empty()
         self.public_read = bool(public_read)
@@ -143,7 +146,8 @@ class Console:
                 self._writer = Archive(self.archive_path, create=False)
             if self._commanding is None:
                 from ..commanding import Commanding
-                self._commanding = Commanding(self._writer, clock=self.clock.now_s)
+                where = self._writer if self.commands_path is None else Archive(self.commands_path, create=False)
+                self._commanding = Commanding(where, clock=self.clock.now_s)
             return fn(self._commanding)
 
     def status(self) -> dict:
@@ -301,6 +305,9 @@ class Console:
                 except Exception:
                     pass
             self._views.clear()
+        if self._commanding is not None and self._commanding.archive is not self._writer:
+            self._commanding.archive.close()
+        self._commanding = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None

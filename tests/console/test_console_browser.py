@@ -308,7 +308,7 @@ def test_critical_command_needs_a_second_person_in_the_page(browser, live):
     sam, more = _page(browser, live, "sam")
     sam.click('#nav a[data-view="commands"]')
     sam.click(f"{row} button[data-action=release]")
-    sam.wait_for_selector(f"#history-table tr[data-command-id='{cid}'] td:text-is('sam')")
+    sam.wait_for_selector(f"#history-table tr[data-command-id='{cid}'] td:text-is('alice / sam')")
     alice.wait_for_selector(f"{row}[data-state='released']")                 # alice's page follows: now for a contact
     rows = live["console"].commanding(lambda c: c.history().records())
     assert [(r["name"], r["submitted_by"], r["released_by"]) for r in rows if str(r["id"]) == cid] == [("SET_MODE", "alice", "sam")]

@@ -31,7 +31,8 @@ async function route() {
   const mod = await VIEWS[name]();
   if (id !== routeId) return;
   document.title = `${name[0].toUpperCase()}${name.slice(1)} - groundseg console`;
-  unmount = mod.mount(main, parts.slice(1)) || null;
+  // the login view gets the whole path asked for, to go there once logged in
+  unmount = mod.mount(main, name === "login" && parts[0] !== "login" ? parts : parts.slice(1)) || null;
 }
 
 export function navigate(path) {

@@ -31,8 +31,8 @@ export function mount(root) {
           h("table", { id: "queue-table" }, h("thead", {}, h("tr", {}, ["#", "Spacecraft", "Command", "State", "Submitted by", "Release (UTC)", ""]
             .map((t) => h("th", {}, t)))), queueBody)),
         h("div", { class: "panel", style: "margin-top:14px" }, h("h2", {}, "History", h("span", { class: "sub" }, "newest first; verification stages from PUS 1 reports")),
-          h("table", { id: "history-table" }, h("thead", {}, h("tr", {}, ["#", "Spacecraft", "Command", "Arguments", "Submitted (UTC)", "By", "Released by",
-            "Uplinked", "Acceptance", "Start", "Completion"].map((t) => h("th", {}, t)))), historyBody)))));
+          h("table", { id: "history-table" }, h("thead", {}, h("tr", {}, ["#", "Spacecraft", "Command", "Arguments", "Submitted", "By / released",
+            "Uplinked", "Accept", "Start", "Complete"].map((t) => h("th", {}, t)))), historyBody)))));
 
   function renderArgs() {
     const d = dictionary.find((c) => c.name === nameIn.value);
@@ -102,11 +102,14 @@ export function mount(root) {
       if (!doc.queue.length) queueBody.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "Nothing waiting")));
       historyBody.replaceChildren(...doc.history.map((r) => h("tr", { dataset: { commandId: String(r.id) } },
         h("td", { class: "mono" }, String(r.id)), h("td", {}, r.spacecraft), h("td", {}, r.name),
-        h("td", { class: "mono small" }, r.arguments === "{}" ? "" : r.arguments),
-        h("td", { class: "mono" }, fmtUtc(parseUtc(r.submitted_utc))), h("td", {}, r.submitted_by), h("td", {}, r.released_by || "-"),
-        h("td", { class: "mono" }, r.uplinked_utc ? `${fmtUtc(parseUtc(r.uplinked_utc), false)} ${r.station || ""}` : "-"),
+        h("td", { class: "mono small", title: r.arguments }, r.arguments === "{}" ? "" : r.arguments.length > 24 ? r.arguments.slice(0, 22) + "\u2026" : r.arguments),
+        h("td", { class: "mono", title: fmtUtc(parseUtc(r.submitted_utc)) }, fmtUtc(parseUtc(r.submitted_utc), false)),
+        h("td", { title: "submitted by / released by" },
+          !r.released_by || r.released_by === r.submitted_by ? r.submitted_by : `${r.submitted_by} / ${r.released_by}`),
+        h("td", { title: r.uplinked_utc ? fmtUtc(parseUtc(r.uplinked_utc)) : "" },
+          r.uplinked_utc ? `${fmtUtc(parseUtc(r.uplinked_utc), false).slice(0, 5)} ${r.station || ""}` : "-"),
         h("td", {}, stage(r.acceptance)), h("td", {}, stage(r.start)), h("td", {}, stage(r.completion)))));
-      if (!doc.history.length) historyBody.append(h("tr", {}, h("td", { colspan: 11, class: "empty" }, "No command yet")));
+      if (!doc.history.length) historyBody.append(h("tr", {}, h("td", { colspan: 10, class: "empty" }, "No command yet")));
     } catch (err) {
       errorBox.textContent = err.message;
     }
