@@ -200,29 +200,31 @@ export function worst(states) {
   return SEVERITIES[Math.max(0, top)];
 }
 
-/** Linear interpolation in a sorted array of times; NaN outside. */
-export function interp(t, times, values) {
-  if (!times.length || t < times[0] || t > times[times.length - 1]) return NaN;
+/** [lo, hi, fraction] of ``t`` in a sorted array of times; null outside. */
+function bracket(t, times) {
+  if (!times.length || t < times[0] || t > times[times.length - 1]) return null;
   let lo = 0, hi = times.length - 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (times[mid] <= t) lo = mid; else hi = mid;
   }
   const span = times[hi] - times[lo];
-  const f = span > 0 ? (t - times[lo]) / span : 0;
+  return [lo, hi, span > 0 ? (t - times[lo]) / span : 0];
+}
+
+/** Linear interpolation in a sorted array of times; NaN outside. */
+export function interp(t, times, values) {
+  const b = bracket(t, times);
+  if (!b) return NaN;
+  const [lo, hi, f] = b;
   return values[lo] + f * (values[hi] - values[lo]);
 }
 
 /** Angles in degrees interpolated the short way round. */
 export function interpAngle(t, times, values) {
-  if (!times.length || t < times[0] || t > times[times.length - 1]) return NaN;
-  let lo = 0, hi = times.length - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (times[mid] <= t) lo = mid; else hi = mid;
-  }
-  const span = times[hi] - times[lo];
-  const f = span > 0 ? (t - times[lo]) / span : 0;
+  const b = bracket(t, times);
+  if (!b) return NaN;
+  const [lo, hi, f] = b;
   let d = values[hi] - values[lo];
   if (d > 180) d -= 360; else if (d < -180) d += 360;
   let v = values[lo] + f * d;
