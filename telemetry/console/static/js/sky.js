@@ -52,9 +52,9 @@ export function skyPlot(station, track) {
       const [ax, ay] = pts[0];
       const [bx, by] = pts[pts.length - 1];
       svg.append(s("circle", { cx: ax, cy: ay, r: 2.2, fill: "#3fb950" }));
-      svg.append(s("text", { x: ax + 3, y: ay - 3, "font-size": 7, fill: "#3fb950" }, "AOS"));
+      svg.append(s("text", { x: ax + 3, y: ay - 3, "font-size": 7, fill: "#3fb950", class: "end-label" }, "AOS"));
       svg.append(s("circle", { cx: bx, cy: by, r: 2.2, fill: "#f0883e" }));
-      svg.append(s("text", { x: bx + 3, y: by - 3, "font-size": 7, fill: "#f0883e" }, "LOS"));
+      svg.append(s("text", { x: bx + 3, y: by - 3, "font-size": 7, fill: "#f0883e", class: "end-label" }, "LOS"));
     }
   }
   const marker = s("g", { class: "sat-marker", visibility: "hidden" },
@@ -77,7 +77,12 @@ export function placeSatellite(svg, name, azimuthDeg, elevationDeg) {
   marker.setAttribute("visibility", "visible");
   const label = marker.querySelector(".sat-label");
   const r = Math.hypot(x, y);           // the name toward the centre: clear of the AOS / LOS labels at the rim
-  label.setAttribute("x", r > 1 ? (-12 * x / r).toFixed(2) : "0");
-  label.setAttribute("y", r > 1 ? (-12 * y / r + 3).toFixed(2) : "-8");
+  label.setAttribute("x", r > 1 ? (-8 * x / r).toFixed(2) : "0");
+  label.setAttribute("y", r > 1 ? (-8 * y / r + 3).toFixed(2) : "-8");
+  label.setAttribute("text-anchor", r <= 1 || Math.abs(x) < 0.3 * r ? "middle" : x > 0 ? "end" : "start");
   label.textContent = name;
+  for (const end of svg.querySelectorAll(".end-label")) {      // under the satellite: the marker says it
+    const near = Math.hypot(Number(end.getAttribute("x")) - 3 - x, Number(end.getAttribute("y")) + 3 - y) < 14;
+    end.setAttribute("visibility", near ? "hidden" : "visible");
+  }
 }
