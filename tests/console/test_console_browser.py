@@ -171,11 +171,11 @@ def test_every_view_loads_and_updates_live(browser, live, shots):
 def test_pass_countdown_agrees_with_groundseg_passes(browser, live):
     from groundseg.passes import predict_passes
     page, errors = _page(browser, live, "victor")
-    cell = page.wait_for_selector("#passes-table tbody tr td.countdown")
-    row = cell.evaluate_handle("td => td.parentElement")
-    satellite, station = (row.evaluate(f"tr => tr.cells[{i}].textContent") for i in (0, 1))
-    aos_ms, los_ms, now_ms = (float(cell.get_attribute(a)) for a in ("data-aos-ms", "data-los-ms", "data-now-ms"))
-    text = cell.text_content()
+    page.wait_for_selector("#passes-table tbody tr td.countdown[data-now-ms]")
+    satellite, station, aos_ms, los_ms, now_ms, text = page.eval_on_selector(      # one tick's values, read at once
+        "#passes-table tbody tr td.countdown", """td => [td.parentElement.cells[0].textContent,
+        td.parentElement.cells[1].textContent, Number(td.dataset.aosMs), Number(td.dataset.losMs),
+        Number(td.dataset.nowMs), td.textContent]""")
     start = np.datetime64(int(now_ms) - 3_600_000, "ms")
     ref = predict_passes(live["console"].passes.constellation, bundled_stations(), start, start + np.timedelta64(1, "D"))
     aos_ref = [np.datetime64(r["aos_utc"][:-1]).astype("datetime64[ms]").astype(np.int64)
