@@ -540,7 +540,7 @@ class Archive:
         """Archived packets in time order (then APID, sequence count): time_utc, spacecraft, apid,
         seq_count, length, recovered, raw_hex. ``apid``, ``start_s``, ``end_s``, ``spacecraft``
         (name) select."""
-        return _concat(list(self.packet_pieces(**query)), _packet_table([]))
+        return _concat(list(self.packet_pieces(**query)))
 
     @_db_errors
     def value_pieces(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
@@ -611,7 +611,8 @@ class Archive:
                                    " (e.g. groundseg telemetry ack or platform) to build them")
             k = width // tile_w
             rows = self.execute(
-                "SELECT (t.tile - ?) / ?, MIN(t.vmin), MAX(t.vmax), SUM(t.vsum), SUM(t.n) FROM sample_tiles t"
+                "SELECT (t.tile - CAST(? AS BIGINT)) / CAST(? AS BIGINT), MIN(t.vmin), MAX(t.vmax), SUM(t.vsum),"
+                " SUM(t.n) FROM sample_tiles t"
                 " JOIN names s ON s.id = t.spacecraft AND s.kind = 'spacecraft' WHERE s.name = ? AND t.parameter = ?"
                 " AND t.width_s = ? AND t.tile >= ? AND t.tile < ? GROUP BY 1 ORDER BY 1",
                 (first * k, k, spacecraft, parameter, tile_w, first * k, stop * k))
@@ -621,6 +622,15 @@ class Archive:
             n = np.asarray(cols[4], dtype=np.int64)
         return Table({"time_utc": utc_us(b * float(width)), "min": lo, "max": hi,
                       "mean": total / np.maximum(n, 1), "count": n}, {"time_utc": "us"})
+
+    @_db_errors
+    def sample_span(self, spacecraft: str, parameter: str) -> tuple[float, float] | None:
+        """(start_s, end_s) of the whole minutes holding a spacecraft's values of ``parameter``."""
+        w = _samples.TILE_WIDTHS_S[0]
+        lo, hi = self.execute("SELECT MIN(t.tile), MAX(t.tile) FROM sample_tiles t JOIN names s ON s.id = t.spacecraft"
+                              " AND s.kind = 'spacecraft' WHERE s.name = ? AND t.parameter = ? AND t.width_s = ?",
+                              (spacecraft, parameter, w))[0]
+        return None if lo is None else (float(lo * w), float((hi + 1) * w))
 
     @_db_errors
     def alarms(self, state: str = "all", *, now_s: float | None = None) -> Table:
@@ -683,13 +693,18 @@ def _gather(pieces):
 
 
 def _tables(pieces, make):
+    """Tables of the gathered pieces; one empty table when there are none."""
+    made = False
     for piece in _gather(pieces):
+        made = True
         yield make(piece)
+    if not made:
+        yield make([])
 
 
-def _concat(tables: list[Table], empty: Table) -> Table:
-    if len(tables) < 2:
-        return tables[0] if tables else empty
+def _concat(tables: list[Table]) -> Table:
+    if len(tables) == 1:
+        return tables[0]
     import pyarrow as pa
     return Table.from_arrow(pa.concat_tables([t.to_arrow() for t in tables]), tables[0].formats)
 
