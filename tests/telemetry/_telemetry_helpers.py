@@ -2,6 +2,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,3 +29,27 @@ def hk_rows(d, n, *, t0=1.8e9, seq0=0, **overrides):
     values = housekeeping_values(np.arange(n), seed=1)
     values.update(overrides)
     return d.encode("HK", values, time_s=t0 + np.arange(n), seq_start=seq0)
+
+
+def read_lines(stream):
+    """(lines, event): the lines of ``stream`` (a subprocess's stderr), read by a thread; the event
+    is set at each new line."""
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read():
+        for line in stream:
+            lines.append(line)
+            seen.set()
+    threading.Thread(target=read, daemon=True).start()
+    return lines, seen
+
+
+def wait_line(lines, seen, text, budget=600):
+    """Whether a line holding ``text`` came within ``budget`` waits of at most 0.1 s each."""
+    for _ in range(budget):
+        if any(text in x for x in lines):
+            return True
+        seen.wait(0.1)
+        seen.clear()
+    return False
