@@ -156,17 +156,19 @@ def _unit(archive, args) -> str:
 
 
 def _value_tables(archive, parameter: str, unit: str, spacecraft, start, end):
-    from telemetry.archive import Table, iso_utc
+    from telemetry.archive import Table, utc_us
     from telemetry.dictionary import SEVERITIES
     states = np.array(SEVERITIES, dtype=object)
     made = False
     for sc, t, v, s in archive.value_pieces(parameter, start_s=start, end_s=end, spacecraft=spacecraft):
         made = True
-        yield Table({"time_utc": iso_utc(t), "spacecraft": sc, "parameter": np.full(t.size, parameter, dtype=object),
-                     "value": v, "unit": np.full(t.size, unit, dtype=object), "state": states[s.astype(np.int64)]})
+        yield Table({"time_utc": utc_us(t), "spacecraft": sc, "parameter": np.full(t.size, parameter, dtype=object),
+                     "value": v, "unit": np.full(t.size, unit, dtype=object), "state": states[s.astype(np.int64)]},
+                    {"time_utc": "us"})
     if not made:
-        yield Table({k: np.zeros(0, dtype=object) for k in ("time_utc", "spacecraft", "parameter", "value", "unit",
-                                                             "state")})
+        yield Table({"time_utc": np.zeros(0, dtype="datetime64[us]"), "value": np.zeros(0)} |
+                    {k: np.zeros(0, dtype=object) for k in ("spacecraft", "parameter", "unit", "state")},
+                    {"time_utc": "us"})
 
 
 def _bucket_tables(archive, parameter: str, unit: str, args, start, end):

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from groundseg.cli import main
+from telemetry import pieces
 from telemetry.archive import Archive
 from telemetry.platform import Platform
 from telemetry.publisher import housekeeping_values
@@ -70,3 +71,28 @@ def test_export_memory_does_not_grow_with_the_archive(hk_dict, tmp_path):
         # the big export writes 400,000 rows (~70 MB of CSV for the packets); a piece is 100,000
         print(query, base, peak)
         assert peak - base < 60, (query, base, peak)
+
+
+def test_parquet_export_in_pieces_equals_what_was_sent(hk_dict, archive_target, tmp_path, monkeypatch):
+    """Packets and values written as Parquet in several pieces (pieces of 700 rows here): every
+    packet sent, in order, byte for byte; every value sent, with its time to the microsecond."""
+    import pyarrow.parquet as pq
+    monkeypatch.setattr(pieces, "PIECE_ROWS", 700)
+    rows = hk_rows(hk_dict, 3000)
+    p = Platform(archive_target, hk_dict)
+    for i in range(0, 3000, 1000):                  # three segments, so values come in pieces too
+        p.ingest(rows[i:i + 1000].tobytes())
+    p.close()
+    out = tmp_path / "p.parquet"
+    assert main(["telemetry", "export", "--archive", archive_target, "--format", "parquet", "--output", str(out)]) == 0
+    got = pq.read_table(out)
+    assert got.num_rows == 3000 and got["raw_hex"].to_pylist() == [r.tobytes().hex() for r in rows]
+    assert got["seq_count"].to_pylist() == list(range(3000))
+    assert main(["telemetry", "export", "--archive", archive_target, "--parameter", "rw1_speed", "--format",
+                 "parquet", "--output", str(out)]) == 0
+    got = pq.read_table(out)
+    want = housekeeping_values(np.arange(3000), seed=1)["rw1_speed"]
+    assert str(got.schema.field("time_utc").type.tz) == "UTC"
+    t_us = got["time_utc"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    assert np.array_equal(t_us, np.round((T0 + np.arange(3000)) * 1e6).astype(np.int64))
+    assert np.all(np.abs(got["value"].to_numpy() - want) <= 0.5)     # a 16-bit integer on board
