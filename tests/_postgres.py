@@ -88,8 +88,8 @@ class PostgresServer:
             conn.execute(sql)
 
     def stop(self) -> None:
-        if self.data.exists():
-            self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=False)
+        if self.data.exists():                 # immediate: no shutdown checkpoint, the data is thrown away
+            self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def restart(self) -> None:
