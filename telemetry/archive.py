@@ -89,6 +89,16 @@ def _alarm_table(rows: list[dict]) -> Table:
     return Table(cols, {t + "_utc": "us" for t in _ALARM_TIMES})
 
 
+def _within(t: np.ndarray, lo, hi) -> np.ndarray:
+    """Indices of ``t`` (n,) in [lo, hi] (either bound None: open)."""
+    keep = np.ones(t.size, dtype=bool)
+    if lo is not None:
+        keep &= t >= lo
+    if hi is not None:
+        keep &= t <= hi
+    return np.flatnonzero(keep)
+
+
 def _db_errors(method):
     """Turn a back end's database errors in a public method into one-line ArchiveError."""
     @functools.wraps(method)
@@ -436,13 +446,8 @@ class Archive:
         def blocks():
             for name, a, length, rec, tb, sb, raw in rows:
                 t = np.frombuffer(tb, dtype=np.int64)
-                keep = np.ones(t.size, dtype=bool)
-                if lo is not None:
-                    keep &= t >= lo
-                if hi is not None:
-                    keep &= t <= hi
-                if keep.any():
-                    idx = np.flatnonzero(keep)
+                idx = _within(t, lo, hi)
+                if idx.size:
                     yield (t[idx], np.frombuffer(sb, dtype=np.uint16)[idx].astype(np.int64), name, a, length, rec,
                            np.frombuffer(raw, dtype=np.uint8).reshape(-1, length)[idx])
         yield from tables(merge_by_time(blocks(), lambda b: b[0]), _packet_table)
@@ -474,13 +479,9 @@ class Archive:
             def blocks(rows=self._iterate(sql + " ORDER BY s.t_first_s, s.id", args)):
                 for t, dtype, v, sev in rows:
                     t = np.frombuffer(t, dtype=np.float64)
-                    keep = np.ones(t.size, dtype=bool)
-                    if start_s is not None:
-                        keep &= t >= start_s
-                    if end_s is not None:
-                        keep &= t <= end_s
-                    if keep.any():
-                        order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
+                    keep = _within(t, start_s, end_s)
+                    if keep.size:
+                        order = keep[np.argsort(t[keep], kind="stable")]
                         yield (t[order], np.frombuffer(v, dtype=np.dtype(dtype)).astype(np.float64)[order],
                                np.zeros(t.size, np.int8)[order] if sev is None else
                                np.frombuffer(sev, dtype=np.int8)[order])

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import socket
 import subprocess
@@ -53,3 +54,57 @@ def wait_line(lines, seen, text, budget=600):
         seen.wait(0.1)
         seen.clear()
     return False
+
+
+def stall_then_resume(src, rows, sent, lines, seen, resume, stop_at=None):
+    """Send ``rows`` from ``sent`` (100 a message) until the platform (its stderr: ``lines``,
+    ``seen``) says its archive cannot be written, or ``stop_at`` rows; check that nothing more is
+    acknowledged meanwhile; ``resume()``; once it is writable again, send the rest and wait until
+    the source is fully acknowledged."""
+    stop_at = rows.shape[0] if stop_at is None else stop_at
+    while sent < stop_at and not any("cannot be written" in x for x in lines):
+        src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
+        sent += 100
+        src.poll(0.002)
+    assert wait_line(lines, seen, "cannot be written"), lines
+    acked = src.acked
+    for _ in range(40):
+        src.poll(0.05)
+    assert src.acked == acked < src.seq                     # nothing acknowledged meanwhile
+    resume()
+    assert wait_line(lines, seen, "writable again"), lines
+    while sent < rows.shape[0]:
+        src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
+        sent += 100
+    for _ in range(3000):
+        src.poll(0.01)
+        if src.all_acked:
+            break
+    assert src.all_acked
+    src.close(0)
+
+
+@contextlib.contextmanager
+def platform_thread(endpoint, archive, **kw):
+    """A PlatformServer on ``endpoint`` run by a thread for the block; stopped and closed after it."""
+    from telemetry.server import PlatformServer
+    server = PlatformServer(endpoint, archive, **kw)
+    stop = threading.Event()
+    th = threading.Thread(target=server.run, kwargs={"stop": stop}, daemon=True)
+    th.start()
+    try:
+        yield server
+    finally:
+        stop.set()
+        th.join(30)
+        server.close()
+
+
+def assert_archived_once(archive, n):
+    """The archive holds ``n`` packets of APID 0x64, none missing, none twice."""
+    from telemetry.archive import Archive
+    a = Archive(archive, readonly=True)
+    s = a.stats()
+    seq = a.packets(apid=0x64)["seq_count"]
+    a.close()
+    assert s["packets_archived"] == n == len(seq) and s["missing_packets"] == 0 and s["duplicates"] == 0

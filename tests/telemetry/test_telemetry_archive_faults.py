@@ -16,7 +16,7 @@ from telemetry.archive import Archive
 from telemetry.platform import Platform
 from telemetry.publisher import housekeeping_values
 from telemetry.stream import Source
-from _telemetry_helpers import cli, hk_rows, read_lines, wait_line
+from _telemetry_helpers import cli, hk_rows, read_lines, assert_archived_once, stall_then_resume, wait_line
 
 
 def _archive(d, path, n=300):
@@ -104,35 +104,12 @@ def test_full_disk_stops_acknowledging_and_resumes(hk_dict, tmp_path):
         assert wait_line(lines, seen, "listening")
         src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.05, linger_s=0)
         rows = hk_rows(hk_dict, 20_000)
-        sent = 0
-        while sent < rows.shape[0] and not any("cannot be written" in x for x in lines):
-            src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
-            sent += 100
-            src.poll(0.002)
-        assert wait_line(lines, seen, "cannot be written"), lines
-        acked = src.acked
-        for _ in range(40):
-            src.poll(0.05)
-        assert src.acked == acked < src.seq                     # nothing acknowledged while full
-        resource.prlimit(plat.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-        assert wait_line(lines, seen, "writable again"), lines
-        while sent < rows.shape[0]:
-            src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
-            sent += 100
-        for _ in range(3000):
-            src.poll(0.01)
-            if src.all_acked:
-                break
-        assert src.all_acked
-        src.close(0)
+        stall_then_resume(src, rows, 0, lines, seen, lambda: resource.prlimit(
+            plat.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)))
     finally:
         plat.terminate()
         plat.wait(30)
-    a = Archive(path, readonly=True)
-    s = a.stats()
-    keys = a.packets(apid=0x64)["seq_count"]
-    a.close()
-    assert s["packets_archived"] == 20_000 == len(keys) and s["missing_packets"] == 0 and s["duplicates"] == 0
+    assert_archived_once(path, 20_000)
 
 
 def test_stats_streams_the_archive(hk_dict, tmp_path):

@@ -9,10 +9,9 @@ import uuid
 import pytest
 
 from groundseg.cli import main
-from telemetry.archive import Archive
 from telemetry.stream import Source
 from _postgres import PASSWORD, PASSWORD_ROLE
-from _telemetry_helpers import cli, hk_rows, read_lines, wait_line
+from _telemetry_helpers import cli, hk_rows, read_lines, assert_archived_once, stall_then_resume, wait_line
 
 
 def _commands(url):
@@ -72,31 +71,9 @@ def test_lost_connection_stops_acknowledging_and_resumes(postgres, hk_dict, tmp_
         assert src.acked == src.seq == 20
         postgres.admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
         postgres.admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-        while sent < 4000:                          # the second third, while the database is gone
-            src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
-            sent += 100
-            src.poll(0.005)
-        assert wait_line(lines, seen, "cannot be written"), lines
-        acked = src.acked
-        for _ in range(40):
-            src.poll(0.05)
-        assert src.acked == acked < src.seq                     # nothing acknowledged meanwhile
-        postgres.admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-        assert wait_line(lines, seen, "writable again"), lines
-        while sent < 6000:
-            src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
-            sent += 100
-        for _ in range(3000):
-            src.poll(0.01)
-            if src.all_acked:
-                break
-        assert src.all_acked
-        src.close(0)
+        stall_then_resume(src, rows, sent, lines, seen,
+                          lambda: postgres.admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true"), stop_at=4000)
     finally:
         plat.terminate()
         plat.wait(30)
-    a = Archive(url, readonly=True)
-    s = a.stats()
-    seq = a.packets(apid=0x64)["seq_count"]
-    a.close()
-    assert s["packets_archived"] == 6000 == len(seq) and s["missing_packets"] == 0 and s["duplicates"] == 0
+    assert_archived_once(url, 6000)
