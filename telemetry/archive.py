@@ -32,6 +32,7 @@ import numpy as np
 from groundseg.table import Table
 
 from . import alarms as _alarms
+from . import commanding_store
 from . import samples as _samples
 from .errors import ArchiveError
 from .pieces import concat, gather, merge_by_time, tables
@@ -170,7 +171,7 @@ class Archive:
         """Create the tables, add the columns of older archives and build missing tiles (not when
         ``readonly``); then check that the archive reads."""
         if not readonly:
-            self._create(SCHEMA)
+            self._create(SCHEMA + commanding_store.SCHEMA)
             for table, added in ADDED_COLUMNS.items():
                 have = self._columns(table)
                 for column, kind in added.items():

@@ -25,6 +25,7 @@ written once in SQLite's types (telemetry/archive_postgres.py maps them to Postg
     actions(id, time_s, operator, action, alarm_id, comment, detail)    every operator action
     quarantine(id, received_s, spacecraft, source, reason, raw)     raw: at most 65,542 bytes of the unit
     counters(name, value)      sources(source_id, state JSON, committed_s)      meta(key, value)
+    commands, command_stages, command_sequence    the command history (telemetry/commanding_store.py)
 """
 from __future__ import annotations
 
