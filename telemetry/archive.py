@@ -3,32 +3,7 @@
 ``Archive(target)`` opens ``target``: a ``postgresql://`` (or ``postgres://``) URL selects
 PostgreSQL (:mod:`telemetry.archive_postgres`, psycopg 3, COPY for bulk ingest), anything else is
 an SQLite file in WAL mode (:mod:`telemetry.archive_sqlite`, the embedded default). Both hold the
-same tables with the same meaning (stable; other tools read them)::
-
-    names(id, kind, name)                     kind 'spacecraft' or 'source'
-    packet_blocks(id, spacecraft, apid, length, n, t_first_ticks, t_last_ticks, received_s, source,
-                  recovered, time_ticks, seq_count, raw)
-        raw packets of one (spacecraft, APID, length) in blocks: time_ticks int64 (n,), seq_count
-        uint16 (n,) and raw (n * length bytes) as BLOBs, sorted by time; the platform guarantees
-        that (spacecraft, apid, time_ticks, seq_count) -- the duplicate key -- is unique
-    segments(id, spacecraft, packet, t_first_s, t_last_s, n, received_s, time_s)
-    segment_values(parameter, segment_id, dtype, value, severity)
-        decoded parameters in blocks: a segment holds the packet times (float64 BLOB) of one packet
-        type and spacecraft, and per parameter the engineering values (BLOB of NumPy ``dtype``,
-        e.g. '<f8', '<i2') and limit severities (int8 BLOB, NULL when all nominal)
-    sample_tiles(spacecraft, parameter, width_s, tile, n, vmin, vmax, vsum)
-        per epoch-aligned interval [tile * width_s, (tile + 1) * width_s) of each tile width, the
-        count, min, max and sum of a parameter's finite values: time-bucketed queries
-        (:meth:`Archive.samples`, telemetry/samples.py) read these, not the values
-    latest(spacecraft, parameter, time_s, value, severity, reason)
-    alarms(id, spacecraft, parameter, state, severity, max_severity, reason, value,
-           raised_s, cleared_s, acknowledged_s, operator, comment, shelved_until_s, shelved_by)
-        state: the condition, raised|cleared; what operators see is in telemetry/alarms.py
-    alarm_events(id, alarm_id, event, severity, reason, time_s, value)
-    actions(id, time_s, operator, action, alarm_id, comment, detail)    every operator action
-    quarantine(id, received_s, spacecraft, source, reason, raw)     raw: at most 65,542 bytes of the unit
-    counters(name, value)      sources(source_id, state JSON, committed_s)      meta(key, value)
-    commands, command_stages, command_sequence    the command history (telemetry/commanding_store.py)
+same tables with the same meaning (telemetry/schema.py; stable, other tools read them).
 
 Everything a batch produces is written in one transaction (:meth:`Archive.write`); the platform
 acknowledges and displays only what has been committed. A committed transaction survives a killed
@@ -41,8 +16,7 @@ says whether it may go away (full disk, I/O error, lost connection, read-only): 
 then stops acknowledging and retries. Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
 
 Where the SQL is: every query and write of these tables is here, in SQL that both back ends take
-(``?`` parameters); the schema below is written once in SQLite's types (PostgreSQL's module maps
-them). What differs -- connections, transactions, types, bulk loading, the meaning of errors --
+(``?`` parameters). What differs -- connections, transactions, types, bulk loading, the meaning of errors --
 is in each back end's module, and nowhere else.
 """
 from __future__ import annotations
@@ -58,57 +32,16 @@ import numpy as np
 from groundseg.table import Table
 
 from . import alarms as _alarms
-from . import samples as _samples
 from . import commanding_store
+from . import samples as _samples
 from .errors import ArchiveError
+from .pieces import concat, gather, merge_by_time, tables
+from .schema import ADDED_COLUMNS, COUNTERS, SCHEMA
 
 __all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time", "is_url"]
 
-COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
-            "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
-            "messages_received", "sequence_gaps", "alarms_raised", "late_unchecked", "rejected_messages",
-            "duplicate_messages", "sequence_jumps", "skipped_messages", "released_out_of_order")
 COUNTER_MAX = (1 << 63) - 1
 TICKS_PER_S = 16777216
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE(kind, name));
-CREATE TABLE IF NOT EXISTS packet_blocks(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL,
-    apid INTEGER NOT NULL, length INTEGER NOT NULL, n INTEGER NOT NULL, t_first_ticks INTEGER NOT NULL,
-    t_last_ticks INTEGER NOT NULL, received_s REAL NOT NULL, source INTEGER, recovered INTEGER NOT NULL,
-    time_ticks BLOB NOT NULL, seq_count BLOB NOT NULL, raw BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS packet_blocks_q ON packet_blocks(spacecraft, apid, t_last_ticks);
-CREATE INDEX IF NOT EXISTS packet_blocks_r ON packet_blocks(received_s);
-CREATE INDEX IF NOT EXISTS packet_blocks_t ON packet_blocks(t_first_ticks);
-CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, spacecraft INTEGER NOT NULL, packet TEXT NOT NULL,
-    t_first_s REAL NOT NULL, t_last_s REAL NOT NULL, n INTEGER NOT NULL, received_s REAL NOT NULL,
-    time_s BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS segments_t ON segments(spacecraft, t_first_s);
-CREATE TABLE IF NOT EXISTS segment_values(parameter TEXT NOT NULL, segment_id INTEGER NOT NULL, dtype TEXT NOT NULL,
-    value BLOB NOT NULL, severity BLOB, PRIMARY KEY(parameter, segment_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sample_tiles(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, width_s INTEGER NOT NULL,
-    tile INTEGER NOT NULL, n INTEGER NOT NULL, vmin REAL NOT NULL, vmax REAL NOT NULL, vsum REAL NOT NULL,
-    PRIMARY KEY(spacecraft, parameter, width_s, tile)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS latest(spacecraft INTEGER NOT NULL, parameter TEXT NOT NULL, time_s REAL, value REAL,
-    severity INTEGER, reason TEXT, PRIMARY KEY(spacecraft, parameter));
-CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, parameter TEXT NOT NULL,
-    state TEXT NOT NULL, severity INTEGER NOT NULL, max_severity INTEGER NOT NULL, reason TEXT, value REAL,
-    raised_s REAL NOT NULL, cleared_s REAL, acknowledged_s REAL, operator TEXT, comment TEXT, shelved_until_s REAL,
-    shelved_by TEXT);
-CREATE TABLE IF NOT EXISTS alarm_events(id INTEGER PRIMARY KEY, alarm_id INTEGER NOT NULL, event TEXT NOT NULL,
-    severity INTEGER NOT NULL, reason TEXT, time_s REAL NOT NULL, value REAL);
-CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, received_s REAL NOT NULL, spacecraft TEXT,
-    source TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sources(source_id TEXT PRIMARY KEY, state TEXT NOT NULL, committed_s REAL);
-CREATE TABLE IF NOT EXISTS actions(id INTEGER PRIMARY KEY, time_s REAL NOT NULL, operator TEXT NOT NULL,
-    action TEXT NOT NULL, alarm_id INTEGER, comment TEXT, detail TEXT);
-"""
-#: Columns added since the first archives: added when an older archive is opened for writing.
-ADDED_COLUMNS = {"alarms": _alarms.ADDED_COLUMNS, "sources": {"committed_s": "REAL"}}
-#: A piece of an export: about this many packets or values (memory: bounded by it, not the archive).
-PIECE_ROWS = 100_000
 
 
 def is_url(target) -> bool:
@@ -157,6 +90,16 @@ def _alarm_table(rows: list[dict]) -> Table:
     return Table(cols, {t + "_utc": "us" for t in _ALARM_TIMES})
 
 
+def _within(t: np.ndarray, lo, hi) -> np.ndarray:
+    """Indices of ``t`` (n,) in [lo, hi] (either bound None: open)."""
+    keep = np.ones(t.size, dtype=bool)
+    if lo is not None:
+        keep &= t >= lo
+    if hi is not None:
+        keep &= t <= hi
+    return np.flatnonzero(keep)
+
+
 def _db_errors(method):
     """Turn a back end's database errors in a public method into one-line ArchiveError."""
     @functools.wraps(method)
@@ -166,29 +109,6 @@ def _db_errors(method):
         except self._errors as exc:
             raise self._error(exc) from None
     return wrapped
-
-
-def _merge_by_time(blocks, times):
-    """Rows of time-sorted blocks in time order: lists of (block, row indices), each list's rows
-    earlier than the next list's (``times(block)``: its rows' times, sorted; ``blocks`` in order of
-    their first time). Memory: the blocks open at the current time, not all of them."""
-    open_: list[list] = []
-    nxt = next(blocks, None)
-    while open_ or nxt is not None:
-        cut = times(nxt)[0] if nxt is not None else None
-        piece = []
-        for entry in open_:
-            t = times(entry[0])
-            j = t.size if cut is None else int(np.searchsorted(t, cut, side="left"))
-            if j > entry[1]:
-                piece.append((entry[0], np.arange(entry[1], j)))
-                entry[1] = j
-        open_ = [e for e in open_ if e[1] < times(e[0]).size]
-        if piece:
-            yield piece
-        elif nxt is not None:             # every open row is at or after the next block's start
-            open_.append([nxt, 0])
-            nxt = next(blocks, None)
 
 
 class Archive:
@@ -251,8 +171,7 @@ class Archive:
         """Create the tables, add the columns of older archives and build missing tiles (not when
         ``readonly``); then check that the archive reads."""
         if not readonly:
-            self._create(SCHEMA)
-            commanding_store.create_tables(self)
+            self._create(SCHEMA + commanding_store.SCHEMA)
             for table, added in ADDED_COLUMNS.items():
                 have = self._columns(table)
                 for column, kind in added.items():
@@ -510,7 +429,7 @@ class Archive:
     @_db_errors
     def packet_pieces(self, *, apid: int | None = None, start_s: float | None = None, end_s: float | None = None,
                       spacecraft: str | None = None):
-        """:meth:`packets` as consecutive Tables of about ``PIECE_ROWS`` rows (memory: a piece and
+        """:meth:`packets` as consecutive Tables of about ``PIECE_ROWS`` (telemetry/pieces.py) rows (memory: a piece and
         the blocks open at its time, however big the archive)."""
         lo = None if start_s is None else int(round(start_s * TICKS_PER_S))
         hi = None if end_s is None else int(round(end_s * TICKS_PER_S))
@@ -528,27 +447,22 @@ class Archive:
         def blocks():
             for name, a, length, rec, tb, sb, raw in rows:
                 t = np.frombuffer(tb, dtype=np.int64)
-                keep = np.ones(t.size, dtype=bool)
-                if lo is not None:
-                    keep &= t >= lo
-                if hi is not None:
-                    keep &= t <= hi
-                if keep.any():
-                    idx = np.flatnonzero(keep)
+                idx = _within(t, lo, hi)
+                if idx.size:
                     yield (t[idx], np.frombuffer(sb, dtype=np.uint16)[idx].astype(np.int64), name, a, length, rec,
                            np.frombuffer(raw, dtype=np.uint8).reshape(-1, length)[idx])
-        yield from _tables(_merge_by_time(blocks(), lambda b: b[0]), _packet_table)
+        yield from tables(merge_by_time(blocks(), lambda b: b[0]), _packet_table)
 
     def packets(self, **query) -> Table:
         """Archived packets in time order (then APID, sequence count): time_utc, spacecraft, apid,
         seq_count, length, recovered, raw_hex. ``apid``, ``start_s``, ``end_s``, ``spacecraft``
         (name) select."""
-        return _concat(list(self.packet_pieces(**query)), _packet_table([]))
+        return concat(list(self.packet_pieces(**query)))
 
     @_db_errors
     def value_pieces(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
         """One parameter's values by spacecraft (name order), then time, in pieces of about
-        ``PIECE_ROWS``: (spacecraft names (n,), time_s (n,), value (n,), severity (n,) int8)."""
+        ``PIECE_ROWS`` (telemetry/pieces.py): (spacecraft names (n,), time_s (n,), value (n,), severity (n,) int8)."""
         names = self.execute("SELECT DISTINCT n.name, n.id FROM names n JOIN segments s ON s.spacecraft = n.id"
                              " WHERE n.kind = 'spacecraft'" + (" AND n.name = ?" if spacecraft is not None else "") +
                              " ORDER BY n.name", [spacecraft] if spacecraft is not None else [])
@@ -566,17 +480,13 @@ class Archive:
             def blocks(rows=self._iterate(sql + " ORDER BY s.t_first_s, s.id", args)):
                 for t, dtype, v, sev in rows:
                     t = np.frombuffer(t, dtype=np.float64)
-                    keep = np.ones(t.size, dtype=bool)
-                    if start_s is not None:
-                        keep &= t >= start_s
-                    if end_s is not None:
-                        keep &= t <= end_s
-                    if keep.any():
-                        order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
+                    keep = _within(t, start_s, end_s)
+                    if keep.size:
+                        order = keep[np.argsort(t[keep], kind="stable")]
                         yield (t[order], np.frombuffer(v, dtype=np.dtype(dtype)).astype(np.float64)[order],
                                np.zeros(t.size, np.int8)[order] if sev is None else
                                np.frombuffer(sev, dtype=np.int8)[order])
-            for piece in _gather(_merge_by_time(blocks(), lambda b: b[0])):
+            for piece in gather(merge_by_time(blocks(), lambda b: b[0])):
                 t = np.concatenate([b[0][i] for b, i in piece])
                 order = np.argsort(t, kind="stable")
                 yield (np.full(t.size, sc_name, dtype=object), t[order],
@@ -614,7 +524,8 @@ class Archive:
                                    " (e.g. groundseg telemetry ack or platform) to build them")
             k = width // tile_w
             rows = self.execute(
-                "SELECT (t.tile - ?) / ?, MIN(t.vmin), MAX(t.vmax), SUM(t.vsum), SUM(t.n) FROM sample_tiles t"
+                "SELECT (t.tile - CAST(? AS BIGINT)) / CAST(? AS BIGINT), MIN(t.vmin), MAX(t.vmax), SUM(t.vsum),"
+                " SUM(t.n) FROM sample_tiles t"
                 " JOIN names s ON s.id = t.spacecraft AND s.kind = 'spacecraft' WHERE s.name = ? AND t.parameter = ?"
                 " AND t.width_s = ? AND t.tile >= ? AND t.tile < ? GROUP BY 1 ORDER BY 1",
                 (first * k, k, spacecraft, parameter, tile_w, first * k, stop * k))
@@ -624,6 +535,15 @@ class Archive:
             n = np.asarray(cols[4], dtype=np.int64)
         return Table({"time_utc": utc_us(b * float(width)), "min": lo, "max": hi,
                       "mean": total / np.maximum(n, 1), "count": n}, {"time_utc": "us"})
+
+    @_db_errors
+    def sample_span(self, spacecraft: str, parameter: str) -> tuple[float, float] | None:
+        """(start_s, end_s) of the whole minutes holding a spacecraft's values of ``parameter``."""
+        w = _samples.TILE_WIDTHS_S[0]
+        lo, hi = self.execute("SELECT MIN(t.tile), MAX(t.tile) FROM sample_tiles t JOIN names s ON s.id = t.spacecraft"
+                              " AND s.kind = 'spacecraft' WHERE s.name = ? AND t.parameter = ? AND t.width_s = ?",
+                              (spacecraft, parameter, w))[0]
+        return None if lo is None else (float(lo * w), float((hi + 1) * w))
 
     @_db_errors
     def alarms(self, state: str = "all", *, now_s: float | None = None) -> Table:
@@ -670,31 +590,6 @@ class Archive:
         """(spacecraft name, parameter, time_s, value, severity, reason) by spacecraft name."""
         return self.execute("SELECT n.name, l.parameter, l.time_s, l.value, l.severity, l.reason FROM latest l"
                             " JOIN names n ON n.id = l.spacecraft ORDER BY n.name")
-
-
-def _gather(pieces):
-    """Consecutive pieces of :func:`_merge_by_time` joined to about ``PIECE_ROWS`` rows each."""
-    held, n = [], 0
-    for piece in pieces:
-        held += piece
-        n += sum(i.size for _, i in piece)
-        if n >= PIECE_ROWS:
-            yield held
-            held, n = [], 0
-    if held:
-        yield held
-
-
-def _tables(pieces, make):
-    for piece in _gather(pieces):
-        yield make(piece)
-
-
-def _concat(tables: list[Table], empty: Table) -> Table:
-    if len(tables) < 2:
-        return tables[0] if tables else empty
-    import pyarrow as pa
-    return Table.from_arrow(pa.concat_tables([t.to_arrow() for t in tables]), tables[0].formats)
 
 
 def _packet_table(piece) -> Table:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .archive import Archive, iso_utc
 from .dictionary import SEVERITIES, Dictionary
-from .errors import ArchiveError, DictionaryError
+from .errors import DictionaryError
 
 __all__ = ["snapshot", "run_monitor"]
 

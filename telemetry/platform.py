@@ -37,6 +37,7 @@ import numpy as np
 
 from .archive import Archive
 from .dictionary import Dictionary
+from .errors import ArchiveError
 from .limits import REASONS, LimitChecker
 from .packets import CRC_BYTES, CRC_ERROR, HEADER_BYTES, MALFORMED, PUS_VERSION, decode_headers, split_many
 
@@ -92,6 +93,7 @@ class Platform:
         self.dictionary = dictionary or Dictionary.bundled()
         self.clock = clock
         self._fault_hook = _no_fault
+        self._stale = False             # in-memory state not reloaded after a failed batch
         with self.archive.write():
             if self.dictionary.text:
                 self.archive.set_meta("dictionary", self.dictionary.text)
@@ -110,6 +112,7 @@ class Platform:
         self._max_ticks: dict[tuple[int, int], int] = {}
         self._open: dict[tuple[str, str], int] = self.archive.open_alarm_ids()
         self.archive.forget_names()
+        self._stale = False
 
     def close(self) -> None:
         self.archive.close()
@@ -131,6 +134,8 @@ class Platform:
         """Process chunks in one transaction. ``sources_state`` (source id -> JSON) and
         ``extra_counters`` are committed with the packets (used by the network server)."""
         arc = self.archive
+        if self._stale:
+            self._load_state()
         try:
             with arc.write():
                 c = self._process(chunks)
@@ -142,7 +147,11 @@ class Platform:
                 arc.set_meta("sequence_state", json.dumps({f"{a}:{b}": list(v) for (a, b), v in self._seq_last.items()}))
                 self._fault_hook("in_transaction")
         except BaseException:
-            self._load_state()
+            self._stale = True
+            try:
+                self._load_state()
+            except ArchiveError:            # the archive cannot be read now: before the next batch
+                pass
             raise
         return dict(c)
 

@@ -15,10 +15,11 @@ import signal
 import sys
 import threading
 
+import numpy as np
 from telemetry.errors import TelemetryError
 
 from . import options
-from .output import emit_table
+from .output import emit_tables
 
 __all__ = ["register"]
 
@@ -111,35 +112,91 @@ def _stats(args) -> int:
 
 
 def _export(args) -> int:
-    """Archived packets (time_utc,spacecraft,apid,seq_count,length,recovered,raw_hex) or, with
-    --parameter, one parameter's values (time_utc,spacecraft,parameter,value,unit,state), in
-    time order, between --start and --end."""
-    from telemetry.archive import Archive, Table, iso_utc, parse_time
+    """Archived packets (time_utc,spacecraft,apid,seq_count,length,recovered,raw_hex) in time
+    order or, with --parameter, one parameter's values (time_utc,spacecraft,parameter,value,
+    unit,state) by spacecraft then time, between --start and --end. With --buckets N: at most
+    N time buckets per spacecraft (time_utc,spacecraft,parameter,min,max,mean,count,unit:
+    time_utc the bucket's start; buckets without a value left out), computed by the archive
+    from its tiles (widths 1 s .. days, whole buckets aligned to the epoch; telemetry/samples.py);
+    without --start/--end the parameter's whole time span. Written as it is read: memory stays
+    bounded however big the archive."""
+    from telemetry.archive import Archive, parse_time
     start = parse_time(args.start, "--start") if args.start else None
     end = parse_time(args.end, "--end") if args.end else None
+    if args.buckets is not None and not args.parameter:
+        raise TelemetryError("--buckets needs --parameter")
     a = Archive(args.archive, readonly=True)
     try:
-        if args.parameter:
-            from telemetry.monitor import _dictionary as archive_dictionary
-            d = archive_dictionary(a, _dictionary(args.dictionary))
-            unit = ""
-            if d is not None:
-                if args.parameter not in d.parameters:
-                    raise TelemetryError(f"--parameter {args.parameter}: not in the dictionary {d.source}")
-                pt, p = d.parameters[args.parameter]
-                if args.apid is not None and pt.apid != args.apid:
-                    raise TelemetryError(f"--parameter {args.parameter} is in APID {pt.apid:#x}, not {args.apid:#x}")
-                unit = p.unit
-            sc, t, v, s = a.parameter_arrays(args.parameter, start_s=start, end_s=end)
-            from telemetry.dictionary import SEVERITIES
-            table = Table({"time_utc": iso_utc(t), "spacecraft": sc.tolist(), "parameter": [args.parameter] * t.size,
-                           "value": v, "unit": [unit] * t.size, "state": [SEVERITIES[int(x)] for x in s]})
+        if not args.parameter:
+            emit_tables(a.packet_pieces(apid=args.apid, start_s=start, end_s=end, spacecraft=args.spacecraft), args)
+            return 0
+        unit = _unit(a, args)
+        if args.buckets is not None:
+            emit_tables(_bucket_tables(a, args.parameter, unit, args, start, end), args)
         else:
-            table = a.packets(apid=args.apid, start_s=start, end_s=end)
+            emit_tables(_value_tables(a, args.parameter, unit, args.spacecraft, start, end), args)
     finally:
         a.close()
-    emit_table(table, args)
     return 0
+
+
+def _unit(archive, args) -> str:
+    """The unit of --parameter from the dictionary (--dictionary, else the archive's); checks
+    that the parameter is there (and in --apid)."""
+    from telemetry.monitor import _dictionary as archive_dictionary
+    d = archive_dictionary(archive, _dictionary(args.dictionary))
+    if d is None:
+        return ""
+    if args.parameter not in d.parameters:
+        raise TelemetryError(f"--parameter {args.parameter}: not in the dictionary {d.source}")
+    pt, p = d.parameters[args.parameter]
+    if args.apid is not None and pt.apid != args.apid:
+        raise TelemetryError(f"--parameter {args.parameter} is in APID {pt.apid:#x}, not {args.apid:#x}")
+    return p.unit
+
+
+def _value_tables(archive, parameter: str, unit: str, spacecraft, start, end):
+    from telemetry.archive import Table, utc_us
+    from telemetry.dictionary import SEVERITIES
+    states = np.array(SEVERITIES, dtype=object)
+    made = False
+    for sc, t, v, s in archive.value_pieces(parameter, start_s=start, end_s=end, spacecraft=spacecraft):
+        made = True
+        yield Table({"time_utc": utc_us(t), "spacecraft": sc, "parameter": np.full(t.size, parameter, dtype=object),
+                     "value": v, "unit": np.full(t.size, unit, dtype=object), "state": states[s.astype(np.int64)]},
+                    {"time_utc": "us"})
+    if not made:
+        yield Table({"time_utc": np.zeros(0, dtype="datetime64[us]"), "value": np.zeros(0)} |
+                    {k: np.zeros(0, dtype=object) for k in ("spacecraft", "parameter", "unit", "state")},
+                    {"time_utc": "us"})
+
+
+def _bucket_tables(archive, parameter: str, unit: str, args, start, end):
+    from telemetry.archive import Table
+    names = [args.spacecraft] if args.spacecraft else archive.spacecraft_names(1 << 20)
+    made = False
+    for sc in sorted(names):
+        span = archive.sample_span(sc, parameter)
+        if span is None:
+            continue
+        lo, hi = start if start is not None else span[0], end if end is not None else span[1]
+        if lo >= hi:
+            continue
+        t = archive.samples(sc, parameter, lo, hi, args.buckets)
+        if len(t) or not made:
+            made = True
+            n = len(t)
+            cols = {"time_utc": t["time_utc"], "spacecraft": np.full(n, sc, dtype=object),
+                    "parameter": np.full(n, parameter, dtype=object)}
+            cols.update({k: t[k] for k in ("min", "max", "mean", "count")})
+            cols["unit"] = np.full(n, unit, dtype=object)
+            yield Table(cols, {"time_utc": "us"})
+    if not made:
+        yield Table({"time_utc": np.zeros(0, dtype="datetime64[us]")} |
+                    {k: np.zeros(0, dtype=object) for k in ("spacecraft", "parameter")} |
+                    {k: np.zeros(0) for k in ("min", "max", "mean")} | {"count": np.zeros(0, dtype=np.int64),
+                                                                        "unit": np.zeros(0, dtype=object)},
+                    {"time_utc": "us"})
 
 
 def _monitor(args) -> int:
@@ -281,6 +338,9 @@ def register(sub) -> None:
     options.add_archive(p)
     p.add_argument("--apid", type=_apid, help="only this APID (decimal or 0x hex)")
     p.add_argument("--parameter", help="export this parameter's values instead of raw packets")
+    p.add_argument("--spacecraft", metavar="NAME", help="only this spacecraft")
+    p.add_argument("--buckets", type=_positive(int), metavar="N",
+                   help="with --parameter: at most N time buckets (min, max, mean, count) per spacecraft")
     p.add_argument("--start", help="ISO 8601 UTC start")
     p.add_argument("--end", help="ISO 8601 UTC end")
     options.add_output(p)

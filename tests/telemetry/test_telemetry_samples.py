@@ -1,5 +1,5 @@
-"""Time-bucketed samples (``Archive.samples``) against a brute-force NumPy computation over the
-values that were sent: min, max, mean and count of every bucket, for bucket widths computed
+"""Time-bucketed samples (``Archive.samples``) on both back ends against a brute-force NumPy
+computation over the values that were sent: min, max, mean and count of every bucket, for bucket widths computed
 from tiles (a minute and more) and from the values (under a minute); duplicates counted once,
 late packets counted, NaN and infinities left out, tiles built for an archive written before."""
 import numpy as np
@@ -82,9 +82,12 @@ def _check(archive, sent, start, end, n_buckets):
             assert np.allclose(np.asarray(got["mean"]), [r[3] for r in ref], rtol=1e-12, atol=0)
 
 
-@pytest.fixture(scope="module")
-def filled(hk_dict, tmp_path_factory):
-    path = tmp_path_factory.mktemp("samples") / "a.sqlite"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def filled(request, hk_dict, tmp_path_factory):
+    if request.param == "sqlite":
+        path = str(tmp_path_factory.mktemp("samples") / "a.sqlite")
+    else:
+        path = request.getfixturevalue("postgres").fresh_url()
     return path, _fill(path, hk_dict, np.random.default_rng(7))
 
 
@@ -100,13 +103,11 @@ def test_buckets_equal_brute_force(filled, span_s, n_buckets):
         a.close()
 
 
-def test_tiles_built_for_an_archive_written_before(filled, tmp_path):
-    path, sent = filled
-    old = tmp_path / "old.sqlite"
-    old.write_bytes(path.read_bytes())
+def test_tiles_built_for_an_archive_written_before(filled):
+    old, sent = filled
     a = Archive(old)
-    a.db.execute("DELETE FROM sample_tiles")
-    a.db.execute("DELETE FROM meta WHERE key = 'sample_tiles'")
+    a.execute("DELETE FROM sample_tiles")
+    a.execute("DELETE FROM meta WHERE key = 'sample_tiles'")
     a.close()
     a = Archive(old, readonly=True)
     with pytest.raises(ArchiveError, match="open it once for writing"):

@@ -1,13 +1,11 @@
 """``groundseg sim run --publish ENDPOINT --keys DIR``: one source key per satellite, everything
 acknowledged (status 0); without the keys the platform refuses the stream and the command
 says so with status 1 (it used to print its summary and exit 0)."""
-import threading
-
 from groundseg.cli import main
 from sims.scenario import bundled_scenario_path
 from telemetry.archive import Archive
 from telemetry.keys import generate_keys
-from telemetry.server import PlatformServer
+from _telemetry_helpers import platform_thread
 
 SATELLITES = [f"FS8-{i}" for i in range(1, 9)]
 PACKETS = 8 * (1800 // 10 + 1)                   # half an hour of 10 s housekeeping per satellite
@@ -28,19 +26,11 @@ def test_sim_run_publishes_with_keys_and_fails_without(tmp_path, capsys):
     for name in SATELLITES:
         generate_keys(keys, name)
     ep = f"ipc://{tmp_path}/p.sock"
-    server = PlatformServer(ep, tmp_path / "a.sqlite", keys=keys)
-    stop = threading.Event()
-    th = threading.Thread(target=server.run, kwargs={"stop": stop}, daemon=True)
-    th.start()
-    try:
+    with platform_thread(ep, tmp_path / "a.sqlite", keys=keys):
         assert _sim_run(tmp_path, ep, "--keys", str(keys)) == 0
         capsys.readouterr()
         assert _sim_run(tmp_path, ep, "--linger", "0.5") == 1
         err = capsys.readouterr().err
-    finally:
-        stop.set()
-        th.join(30)
-        server.close()
     assert f"not delivered: the platform at {ep} did not acknowledge every packet" in err
     a = Archive(tmp_path / "a.sqlite", readonly=True)
     s = a.stats()
