@@ -6,9 +6,10 @@ Security model (README, "Console"):
 - it binds to loopback unless told otherwise, and answers only requests whose ``Host`` is the
   address it serves (a DNS-rebinding page cannot read it);
 - reading needs a session (``POST /api/login``), unless ``public_read``;
-- a state-changing call needs a session of an ``operator`` or ``supervisor``, its CSRF token in
-  ``X-CSRF-Token`` and, when the browser sends one, an ``Origin`` that is the console's own:
-  anonymous -> 401, a viewer or a missing token -> 403;
+- a state-changing call needs a session of an ``operator`` or ``supervisor`` (releasing a
+  critical command: a ``supervisor``), its CSRF token in ``X-CSRF-Token`` and, when the browser
+  sends one, an ``Origin`` that is the console's own: anonymous -> 401, a viewer or a missing
+  token -> 403;
 - the websocket checks the session and the ``Origin`` at the handshake;
 - every page carries a Content-Security-Policy that allows scripts, styles and connections
   only from the console itself (all assets are served from this package: no CDN);
