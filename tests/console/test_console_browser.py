@@ -243,8 +243,14 @@ def test_viewer_cannot_acknowledge_and_csrf_is_required(browser, live):
 
 
 def test_garbage_packet_does_not_break_the_console(browser, live):
+    """Nor a browser that goes away mid-session, nor a source that goes silent."""
+    gone, _ = _page(browser, live, "victor")
+    gone.click('#nav a[data-view="telemetry"]')
+    gone.wait_for_selector('#parameters-table tr[data-parameter="battery_voltage"]')
+    gone.context.close()                                            # its websocket drops without a goodbye
     page, errors = _page(browser, live, "victor")
     page.click('#nav a[data-view="links"]')
+    page.wait_for_selector("#links-table tr[data-source^='FS8-2'][data-status='silent']")   # sent its past, closed
     cell = "#links-table tr[data-source^='FS8-1'] td:nth-child(11)"
     page.wait_for_selector(cell)
     quarantined = int(page.text_content(cell))
