@@ -33,15 +33,17 @@ class Feeder(threading.Thread):
         from telemetry.stream import Source
         self.d, self.apid = dictionary, dictionary.packet("HK").apid
         self.src = Source(endpoint, spacecraft="FS8-1", linger_s=2.0)
-        self.seq, self.orders, self.stop = 0, queue.Queue(), threading.Event()
+        self.seq, self.last_s, self.orders, self.stop = 0, 0.0, queue.Queue(), threading.Event()
 
     def _packet(self, n: int = 1, **overrides) -> bytes:
-        """``n`` packets ending now, 10 ms apart, nominal but for ``overrides`` {name: value}."""
+        """``n`` packets from now, 1 ms apart and after every packet sent before (the platform does
+        not limit-check a packet older than one it has checked), nominal but for ``overrides``."""
         from telemetry.publisher import housekeeping_values
         values = housekeeping_values(np.arange(self.seq, self.seq + n), seed=1)
         values.update({k: np.full(n, v, dtype=float) for k, v in overrides.items()})
-        rows = self.d.encode("HK", values, time_s=time.time() - 0.01 * np.arange(n)[::-1], seq_start=self.seq % 16384)
-        self.seq += n
+        times = max(time.time(), self.last_s + 0.001) + 0.001 * np.arange(n)
+        rows = self.d.encode("HK", values, time_s=times, seq_start=self.seq % 16384)
+        self.seq, self.last_s = self.seq + n, float(times[-1])
         return rows.tobytes()
 
     def run(self):
@@ -196,7 +198,7 @@ def test_alarm_stays_until_acknowledged_in_the_page(browser, live):
     live["feeder"].send({"rw1_speed": 7000.0, "n": 2})        # persistence 2: two samples
     row = "#alarms-table tr[data-state$='_unacknowledged']:has(td:text-is('rw1_speed'))"
     page.wait_for_selector(row, timeout=2000)                      # within 2 s of the packet
-    assert page.get_attribute("#alarm-indicator", "data-severity") == "critical"
+    page.wait_for_selector("#alarm-indicator[data-severity='critical']")
     # nominal packets follow: the condition returns to normal, the alarm stays listed
     page.wait_for_selector("#alarms-table tr[data-state='returned_unacknowledged']:has(td:text-is('rw1_speed'))")
     alarm_id = page.get_attribute(row, "data-alarm-id")

@@ -71,6 +71,7 @@ export async function refreshStatus() {
   const sent = performance.now();
   const status = await api("/api/status");
   clock.sync(status, sent, performance.now());
+  status.sent_ms = sent;              // a live message that came while this was in flight is newer
   emit("status", status);
   return status;
 }

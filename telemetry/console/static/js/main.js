@@ -61,8 +61,9 @@ function header() {
         + (sm.unacknowledged ? ` (${sm.unacknowledged} new)` : "");
     ind.title = `${sm.open} open, ${sm.unacknowledged} unacknowledged, ${sm.shelved} shelved`;
   };
-  on("status", (st) => showSummary(st.alarms));
-  onLive("alarm", (m) => showSummary(m.summary));
+  let liveAt = -Infinity;
+  on("status", (st) => { if (st.sent_ms > liveAt) showSummary(st.alarms); });
+  onLive("alarm", (m) => { liveAt = performance.now(); showSummary(m.summary); });
   const liveEl = document.getElementById("live-state");
   on("live-state", (up) => { liveEl.classList.toggle("up", up); liveEl.title = up ? "live feed connected" : "live feed reconnecting"; });
   renderUser();
