@@ -3,7 +3,7 @@
 Library API (the command line uses it; the web console's command view calls the same)::
 
     from telemetry.commanding import Commanding
-    c = Commanding("ops.sqlite")                     # the telemetry archive: a path or an Archive
+    c = Commanding("ops.sqlite")                     # the telemetry archive: a path, a URL or an Archive
     cid = c.submit("FS8-1", "SLEW", {"roll_deg": 10.0, "pitch_deg": 0.0}, operator="alice")
     c.submit("FS8-1", "IMAGING_STOP", {"acquisition": 7}, operator="planner",
              release_time_s=t)                       # a PUS 11 time-tagged command
