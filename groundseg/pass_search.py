@@ -12,15 +12,10 @@ Method and the completeness argument
    Coriolis and centrifugal terms) at both ends (:mod:`groundseg.interpolation`): a few
    metres from SGP4 at 240 s. Seen from a station, in its east / north / up frame, that is
    one polynomial per (interval, satellite, station) *row* (:class:`PassGeometry`).
-2. **Prefilter** (:func:`_candidate_rows`). The satellite clears the station's lowest
-   requirement only while the geocentric angle psi is within
-   :func:`groundseg.bounds.elevation_limit_rad` of it, with the requirement lowered by the
-   station's deflection (geodetic minus geocentric elevation differ by at most that, <= 0.19
-   deg) and the radius bounded above between samples: so however oblate the Earth, no
-   visible instant lies outside. A row is examined when the samples allow psi to reach that
-   limit (:mod:`groundseg.visibility`, with psi's rate L from :mod:`groundseg.bounds`): first
-   per sample (``min(psi_k, psi_k+1) <= limit + L h / 2``), then per interval
-   (``psi_k + psi_k+1 <= 2 limit + L h``).
+2. **Prefilter** (:func:`groundseg.pass_screen.candidate_rows`). A row is examined when
+   the samples allow the geocentric angle between satellite and station to reach the limit
+   beyond which the satellite is below the station's lowest requirement, and do not prove it
+   above the highest throughout (the argument is in :mod:`groundseg.pass_screen`).
 3. **Crossings** (:func:`_crossings`). :func:`groundseg.events.find_crossings_in` splits each
    row until every piece shows a sign change of ``g`` or is proved empty, by the Lipschitz
    test (``|g(a)| + |g(b)| > L (b - a)`` with ``L = (|v| / rho)(1 + S / cos e)``: |v| a bound
@@ -45,14 +40,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bounds import OrbitBounds, elevation_limit_rad, orbit_bounds
+from .bounds import OrbitBounds, orbit_bounds
 from .events import find_crossings_in, windows
 from .horizon import Horizons
 from .interpolation import bernstein_coefficients, horner, quintic_coefficients, sgp4_gravity_km_s2
+from .pass_screen import candidate_rows
 from .revolutions import orbit_numbers
 from .roots import cubic_root, refine_roots_newton
 from .sun import sun_centre_visible
-from .visibility import reach_rad
 
 __all__ = ["PassGeometry", "chunk_passes", "CROSSING", "WINDOW_EDGE", "DATA_EDGE"]
 
@@ -287,11 +282,11 @@ def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate
     root (item 3 of the module docstring)."""
     valid = (status == 0) & np.all(np.isfinite(geo.r), axis=-1)
     bounds = orbit_bounds(geo.r, geo.v, float(geo.h.max()))
-    near, k, s, j = _candidate_rows(geo, valid, bounds)
+    k, s, j = candidate_rows(geo, valid, bounds)
     rows = _Rows(geo, k, s, j)                  # once the prefilter's big arrays are freed
     cross = _crossings(rows, bounds, tol_s, isolate)
     n_j = len(geo.sites)
-    ev = _edge_events(geo, valid, near)
+    ev = _edge_events(geo, valid)
     ev_pair = np.concatenate([rows.s[cross.rows] * n_j + rows.j[cross.rows], ev["pair"]])
     ev_kind = np.concatenate([np.full(len(cross), CROSSING, np.int8), ev["kind"]])
     ev_row = np.concatenate([cross.rows, np.full(ev["pair"].size, -1)])   # the row of a crossing
@@ -307,70 +302,6 @@ def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate
                                     U_start, mean_rate),
                 aos_kind=ev_kind[w.start_event], los_kind=ev_kind[w.end_event],
                 unmatched=w.unmatched, candidates=len(rows), brackets=len(cross))
-
-
-def _candidate_rows(geo: PassGeometry, valid, bounds: OrbitBounds):
-    """The prefilter of the module docstring: ``near`` (bool ``(n_time, n_sat, n_site)``: psi
-    within reach at a sample, where valid) and the rows to examine, ``(k, s, j)`` sorted."""
-    sites = geo.sites
-    h_max = float(geo.h.max())
-    eps = sites.lowest - sites.deflection - 1e-5                           # (n_j,)
-    k_lo, k_hi = bounds.interval_radius_lo_km, bounds.interval_radius_hi_km
-    k_rate = bounds.interval_angle_rate_rad_s
-    site_dir = geo.site_pos / np.linalg.norm(geo.site_pos, axis=-1, keepdims=True)
-    # psi at the samples and at the middle of each interval (on the satellite's polynomial).
-    unit = geo.p / _norm(geo.p)[..., None]
-    mid = np.einsum("k,stkc->stc", 0.5 ** np.arange(6), geo.coef)
-    mid /= _norm(mid)[..., None]
-    with np.errstate(invalid="ignore"):
-        cos_psi = np.matmul(np.swapaxes(unit, 0, 1), np.swapaxes(site_dir, 1, 2))  # (n_t, n_s, n_j)
-        cos_mid = np.matmul(np.swapaxes(mid, 0, 1), np.swapaxes(site_dir[:-1], 1, 2))
-        # Within reach of a half interval: the window's limit and rate ...
-        lam = elevation_limit_rad(bounds.radius_hi_km[:, None], sites.radius[None, :],
-                                  eps[None, :]) + 1e-5                     # (n_s, n_j)
-        rate = bounds.angle_rate_rad_s[:, None]
-        near = cos_psi >= np.cos(np.minimum(reach_rad(lam, rate, h_max), np.pi))[None]
-        # ... not surely inside (psi + L h / 4 below the highest requirement's limit at the
-        # lowest radius, at all three points) ...
-        eps_in = sites.highest + sites.deflection + 1e-5
-        lam_in = elevation_limit_rad(bounds.radius_lo_km[:, None], sites.radius[None, :],
-                                     eps_in[None, :]) - 1e-5
-        cos_half = np.cos(np.minimum(reach_rad(lam, rate, h_max / 2), np.pi))[None]
-        cos_in = np.cos(np.clip(reach_rad(lam_in, -rate, h_max / 2), 0, np.pi))[None]
-        ends_hi = np.maximum(cos_psi[:-1], cos_psi[1:])
-        ends_lo = np.minimum(cos_psi[:-1], cos_psi[1:])
-        cand = ((ends_hi >= cos_half) | (cos_mid >= cos_half)) & \
-            ~((ends_lo >= cos_in) & (cos_mid >= cos_in) & (lam_in > 0)[None])
-        loose = np.flatnonzero(bounds.radius_hi_km > 1.02 * bounds.radius_lo_km)
-        if loose.size:
-            # ... and for eccentric orbits, each interval's own (at apogee the direction
-            # turns a hundred times slower than at perigee).
-            rate_k, h_k = k_rate[loose][..., None], geo.h[None, :, None] / 2
-            lam_k = elevation_limit_rad(k_hi[loose][..., None], sites.radius, eps) + 1e-5
-            lam_in_k = elevation_limit_rad(k_lo[loose][..., None], sites.radius, eps_in) - 1e-5
-            half = np.swapaxes(np.cos(np.minimum(reach_rad(lam_k, rate_k, h_k), np.pi)), 0, 1)
-            inner = reach_rad(lam_in_k, -rate_k, h_k)
-            c_in = np.swapaxes(np.cos(np.clip(inner, 0, np.pi)), 0, 1)
-            cm = cos_mid[:, loose]
-            cand[:, loose] &= ((ends_hi[:, loose] >= half) | (cm >= half)) & \
-                ~((ends_lo[:, loose] >= c_in) & (cm >= c_in) & np.swapaxes(inner > 0, 0, 1))
-    near &= valid.T[:, :, None]
-    cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
-    kk, ss, jj = np.nonzero(cand)
-    # Sharper, per half interval: psi >= (psi_a + psi_b - L h / 2) / 2 everywhere inside it.
-    psi = np.arccos(np.clip(np.stack([cos_psi[kk, ss, jj], cos_mid[kk, ss, jj],
-                                      cos_psi[kk + 1, ss, jj]], axis=1), -1, 1))
-    R = sites.radius[jj]
-    with np.errstate(invalid="ignore"):
-        lam_row = elevation_limit_rad(k_hi[ss, kk], R, eps[jj]) + 1e-5
-        lam_in = elevation_limit_rad(k_lo[ss, kk], R, sites.highest[jj] + sites.deflection[jj]
-                                     + 1e-5) - 1e-5
-    pair = psi[:, :-1] + psi[:, 1:]
-    slack = (k_rate[ss, kk] * geo.h[kk] / 2)[:, None]
-    # Examined: a half may reach the limit, and not both halves are surely inside.
-    keep = np.any(pair - slack <= 2 * lam_row[:, None], axis=1) & \
-        ~np.all(pair + slack <= 2 * lam_in[:, None], axis=1)
-    return near, kk[keep], ss[keep], jj[keep]
 
 
 def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s, isolate_sat=None):
@@ -404,7 +335,7 @@ def _runs(valid):
     return (s_row, s_k), (e_row, e_k - 1)
 
 
-def _edge_events(geo: PassGeometry, valid, near) -> dict:
+def _edge_events(geo: PassGeometry, valid) -> dict:
     """Rises at the start and sets at the end of each run of valid samples, where the
     satellite is already visible there: ``pair`` (sat * n_site + station), ``time_s``,
     ``rising``, ``kind`` (window edge or data edge), each ``(m,)``."""
@@ -417,7 +348,7 @@ def _edge_events(geo: PassGeometry, valid, near) -> dict:
     edge_s = np.concatenate([rs_row[~single], re_row[last]])
     edge_k = np.concatenate([rs_k[~single], re_k[last]])
     edge_start = np.concatenate([np.ones(int((~single).sum()), bool), np.zeros(int(last.sum()), bool)])
-    e_idx, e_j = np.nonzero(near[edge_k, edge_s, :])
+    e_idx, e_j = np.divmod(np.arange(edge_k.size * len(sites)), len(sites))
     ek, es, estart = edge_k[e_idx], edge_s[e_idx], edge_start[e_idx]
     el_e, az_e, _ = _look(geo.at_samples(ek, es, e_j))
     up = sites.margin(e_j, el_e, az_e) > 0
