@@ -35,7 +35,7 @@ import numpy as np
 from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
 from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
-from .parallel import run_tasks
+from .parallel import run_tasks, trim_memory
 from .pass_jobs import MAX_STEP_S, PassContext, plan_tasks, run_chunk, satellite_steps_s
 from .pass_search import CROSSING, DATA_EDGE
 from .sun import sun_position_km
@@ -59,6 +59,7 @@ _FORMATS = {
     "tca_azimuth_deg": ".4f", "los_azimuth_deg": ".4f",
 }
 _TRUNCATED = np.array(["none", "start", "end", "both"], dtype=object)   # by 1 (start) + 2 (end)
+_BLOCK_ROWS = 1_000_000         # pass rows merged at a time as tasks finish (~80 MB)
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
 
@@ -184,19 +185,55 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
         chunk_size = max(1, min(by_memory, max(by_workers, 16)))
     tasks = plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, len(sites), chunk_size,
                        states)
-    results = run_tasks(run_chunk, tasks, shared=(ctx,), client=client, progress=progress,
-                        threads=workers)
-    problems = {}
-    stats = dict(candidate_intervals=0, brackets=0, unmatched=0, sgp4_calls=0)
-    for part, probs in results:
-        problems.update(probs)
+    parts = _Parts()
+    run_tasks(run_chunk, tasks, shared=(ctx,), client=client, progress=progress,
+              threads=workers, consume=parts.add)
+    return _assemble(parts.columns(), names, norad_ids, stations, grids[0], parts.problems,
+                     parts.stats)
+
+
+class _Parts:
+    """The tasks' rows as they arrive, merged into blocks of about ``_BLOCK_ROWS`` (each
+    task's message is freed once merged), then into one array per column: resident memory
+    stays near the rows' own size."""
+
+    def __init__(self):
+        self.pending, self.blocks, self.rows = [], [], 0
+        self.problems = {}
+        self.stats = dict(candidate_intervals=0, brackets=0, unmatched=0, sgp4_calls=0)
+
+    def add(self, _index, result) -> None:
+        part, problems = result
+        self.problems.update(problems)
         part["candidate_intervals"] = part.pop("candidates")
-        for key in stats:
-            stats[key] += part.pop(key)
-    parts = [p for p, _ in results]
-    del results
-    cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
-    return _assemble(cols, names, norad_ids, stations, grids[0], problems, stats)
+        for key in self.stats:
+            self.stats[key] += part.pop(key)
+        self.pending.append(part)
+        self.rows += part["aos"].size
+        if self.rows >= _BLOCK_ROWS:
+            self._merge()
+
+    def _merge(self) -> None:
+        if self.pending:
+            self.blocks.append(_concatenate(self.pending))
+            self.rows = 0
+            trim_memory()
+
+    def columns(self) -> dict:
+        self._merge()
+        return _concatenate(self.blocks, trim=True)
+
+
+def _concatenate(parts: list, trim: bool = False) -> dict:
+    """One dict of columns from a list of them, emptying the list column by column (with
+    ``trim``, the heap trimmed after each: the parts' arrays own their memory)."""
+    out = {}
+    for key in list(parts[0]):
+        out[key] = np.concatenate([p.pop(key) for p in parts])
+        if trim:
+            trim_memory()
+    parts.clear()
+    return out
 
 
 def _count(value, name: str) -> int:
