@@ -455,7 +455,8 @@ class _ElevationRate:
 def _sunlit(geo: PassGeometry, j, k, t, enu, sun_teme):
     """Sun's centre above the Earth's limb seen from the satellite at ``t`` (in grid interval
     ``k``), whose ENU vector from station ``j`` is ``enu`` ``(m, 3)``."""
-    p = geo.site_pos[k, j] + np.matmul(enu[:, None, :], geo.site_enu[k, j])[:, 0]
+    P, M = geo._site(k, j)
+    p = P + np.matmul(enu[:, None, :], M)[:, 0]
     th = geo.theta[k] + geo.omega[k] * (t - geo.grid_s[k])
     sun = np.stack([np.interp(t, sun_teme[0], sun_teme[1][:, i]) for i in range(3)], axis=-1)
     return sun_centre_visible(p, _rotate_z(sun, np.cos(th), np.sin(th)))
