@@ -38,6 +38,8 @@ Masks must be continuous and stay below about 89.9 deg.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .bounds import OrbitBounds, orbit_bounds
@@ -54,6 +56,23 @@ __all__ = ["PassGeometry", "chunk_passes", "CROSSING", "WINDOW_EDGE", "DATA_EDGE
 _TWO_PI = 2.0 * np.pi
 # What opens or closes a pass: a crossing of g, the window's start / end, the edge of valid data.
 CROSSING, WINDOW_EDGE, DATA_EDGE = 0, 1, 2
+# Rows computed at a time: the temporaries stay in cache (about twice as fast, same values).
+_BLOCK_ROWS = 8192
+
+
+def _blockwise(fn):
+    """``fn(self, *arrays)`` run on ``_BLOCK_ROWS`` rows at a time (every argument ``(m,
+    ...)``), its outputs (an array or a tuple of arrays) concatenated."""
+    @functools.wraps(fn)
+    def run(self, *args):
+        m = len(args[0])
+        if m <= _BLOCK_ROWS:
+            return fn(self, *args)
+        outs = [fn(self, *(a[b:b + _BLOCK_ROWS] for a in args)) for b in range(0, m, _BLOCK_ROWS)]
+        if isinstance(outs[0], tuple):
+            return tuple(np.concatenate(o) for o in zip(*outs))
+        return np.concatenate(outs)
+    return run
 
 
 class PassGeometry:
@@ -94,6 +113,7 @@ class PassGeometry:
         self.site_enu = np.ascontiguousarray(pef[:, :, 1:, :])               # (n_t, n_j, 3, 3)
         self.site_up = np.ascontiguousarray(pef[:, :, 3, :])                 # (n_t, n_j, 3)
 
+    @_blockwise
     def elevation_rate_sign(self, k, s, j):
         """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
         exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
@@ -113,6 +133,7 @@ class PassGeometry:
         return (np.take(self.site_pos.reshape(-1, 3), i, axis=0),
                 np.take(self.site_enu.reshape(-1, 3, 3), i, axis=0))
 
+    @_blockwise
     def rows(self, k, s, j):
         """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
         n_k = self.coef.shape[1]
@@ -197,10 +218,12 @@ class _Rows:
         return horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / self.h[rows],
                       derivative)
 
+    @_blockwise
     def margin(self, rows, t):
         d, _, _ = self.enu(rows, t)
         return self.geo.sites.margin_enu(self.j[rows], d)
 
+    @_blockwise
     def margin_and_rate(self, rows, t):
         d, dd, _ = self.enu(rows, t, derivative=True)
         g, dg = self.geo.sites.margin_enu(self.j[rows], d, dd)
@@ -241,6 +264,7 @@ class _Pruner:
         self.s_low = np.sin(sites.lowest - 1e-9)[rows.j]
         self.s_high = np.sin(sites.highest + 1e-9)[rows.j]
 
+    @_blockwise
     def __call__(self, rows, a, b, ga, gb):
         out = np.zeros(rows.size, dtype=bool)
         low = (ga < 0) & (gb < 0)
@@ -441,6 +465,7 @@ class _ElevationRate:
     def __init__(self, C, t0, h):
         self.C, self.t0, self.h = C, t0, h
 
+    @_blockwise
     def __call__(self, rows, t):
         d, dd, d2 = horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / self.h[rows],
                            True, True)
