@@ -249,6 +249,7 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     for key in cols:
         cols[key] = cols[key][order]
     del order
+    trim_memory()
     start = times.datetime64()[0].astype("datetime64[ns]").astype(np.int64)
 
     def utc(key):
@@ -261,7 +262,10 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     sat, station = cols.pop("sat"), cols.pop("station")
     cut_start = cols["aos_kind"] == DATA_EDGE
     cut_end = cols["los_kind"] == DATA_EDGE
-    truncated = _TRUNCATED[(cols.pop("aos_kind") != CROSSING) + 2 * (cols.pop("los_kind") != CROSSING)]
+    code = (cols.pop("aos_kind") != CROSSING).view(np.uint8)            # 1 start + 2 end
+    code += (cols.pop("los_kind") != CROSSING).view(np.uint8) << 1
+    truncated = _TRUNCATED[code]
+    del code
     status = np.full(sat.size, "ok", dtype=object)
     for i in np.flatnonzero(cut_start | cut_end):
         why = problems.get(int(sat[i]), ("", "propagation failed"))[1]
@@ -279,7 +283,7 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
         aos_azimuth_deg=np.degrees(cols["az_aos"], out=cols.pop("az_aos")),
         tca_azimuth_deg=np.degrees(cols["az_tca"], out=cols.pop("az_tca")),
         los_azimuth_deg=np.degrees(cols["az_los"], out=cols.pop("az_los")),
-        orbit_number=cols.pop("orbit"), sunlit_at_tca=cols.pop("sunlit").astype(bool),
+        orbit_number=cols.pop("orbit"), sunlit_at_tca=cols.pop("sunlit").astype(bool, copy=False),
         truncated=truncated, status=status,
     )
     lines = [problems[k][0] for k in sorted(problems)]
