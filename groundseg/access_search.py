@@ -48,13 +48,14 @@ def _dot(a, b):
 
 
 def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3,
-                   satellites=None, chunk_points=None) -> Intervals:
+                   satellites=None, chunk_points=None, progress=None) -> Intervals:
     """Windows of every (satellite, aim point): off-nadir <= ``eta_max`` and Sun >= ``min_sun``.
 
     ``aim_km``: ECEF ``(n_p, 3)``; ``eta_max``, ``min_sun``: rad ``(n_p,)``; ``satellites``:
     the satellite indices to search (default all). Points are searched ``chunk_points`` at a
     time (default :func:`points_per_chunk`): each point on its own, so the chunks change
-    nothing but the memory the search holds.
+    nothing but the memory the search holds. ``progress(done, total)`` is called after each
+    chunk.
     """
     aim_km = np.asarray(aim_km, dtype=float).reshape(-1, 3)
     n_p = len(aim_km)
@@ -62,7 +63,8 @@ def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3,
     min_sun = np.broadcast_to(np.asarray(min_sun, dtype=float), (n_p,))
     r_top = float(np.nanmax(geo.r_max, initial=-np.inf))
     parts = []
-    for c0, c1 in _chunks(n_p, chunk_points or points_per_chunk(geo)):
+    chunks = _chunks(n_p, chunk_points or points_per_chunk(geo))
+    for c0, c1 in chunks:
         aim = aim_km[c0:c1]
         radius = np.sqrt(_dot(aim, aim))
         eta = np.minimum(eta_max[c0:c1],
@@ -81,6 +83,8 @@ def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3,
 
         w, sa, sb = condition_windows(sun_margin, a, b, SUN_ELEVATION_RATE_RAD_S, tol_s)
         parts.append((ws[w], wp[w] + c0, sa, sb, geometric))
+        if progress is not None:
+            progress(len(parts), len(chunks))
     if not parts:
         zi, z = np.zeros(0, dtype=np.int64), np.zeros(0)
         return Intervals(zi, zi.copy(), z, z.copy(), np.zeros(0, dtype=np.int64))

@@ -46,6 +46,9 @@ def test_optical_access_in_chunks_equals_one_search(geo, points):
     assert len(whole.sat) > 1000 and len(np.unique(whole.point)) > 400
     for size in (1, 7, 250):
         _same(access_windows(geo, aim, eta, sun, chunk_points=size), whole)
+    seen = []
+    access_windows(geo, aim, eta, sun, chunk_points=250, progress=lambda *a: seen.append(a))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
     _same(access_windows(geo, aim, eta, sun, satellites=[1, 4], chunk_points=13),
           access_windows(geo, aim, eta, sun, satellites=[1, 4], chunk_points=len(aim)))
 
