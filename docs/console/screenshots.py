@@ -23,6 +23,7 @@ def main(url: str, user: str, password: str) -> None:
         page.fill("#login-password", password)
         page.click("#login-submit")
         page.wait_for_selector(f'#user [data-user="{user}"]')
+        page.wait_for_selector('#view[data-view="passes"]')
         for view in VIEWS:
             page.click(f'#nav a[data-view="{view}"]')
             if view == "alarms":

@@ -118,6 +118,7 @@ def _page(browser, live, user):
     page.fill("#login-password", PASSWORDS[user])
     page.click("#login-submit")
     page.wait_for_selector(f'#user [data-user="{user}"]')
+    page.wait_for_selector('#view[data-view="passes"]')       # where the login leads: now clicks stay
     return page, errors
 
 

@@ -20,6 +20,7 @@ export function mount(root, rest) {
     try {
       const doc = await api("/api/login", { method: "POST", body: { user: user.value, password: password.value } });
       await loggedIn(doc);
+      if (root.dataset.view !== "login") return;          // the user went to a view meanwhile
       const back = "/" + rest.map(encodeURIComponent).join("/");
       navigate(back === "/" || back === "/login" ? "/passes" : back);
     } catch (err) {
