@@ -268,11 +268,15 @@ class _Dual:
         return True
 
 
-def path_bound(p, deadline: float, target: float = 0.0, graph=None, stats=None) -> float:
-    """The Lagrangian path bound of ``p`` (``math.inf`` when no graph could be built by
-    ``deadline``, ``time.perf_counter()``); ``target``: the incumbent's objective (the
-    subgradient steps aim at it; reaching it proves optimality). ``stats``: a dict that
+def path_bound(p, deadline: float, target: float = 0.0, graph=None, stats=None,
+               max_iterations: int | None = None) -> float:
+    """The Lagrangian path bound of ``p`` (``math.inf`` for selection problems or when no
+    graph could be built by ``deadline``, ``time.perf_counter()``); ``target``: the
+    incumbent's objective (the subgradient steps aim at it; reaching it proves optimality);
+    at most ``max_iterations`` steps (default: until the deadline). ``stats``: a dict that
     receives ``iterations`` and ``graph``."""
+    if p.is_selection:
+        return math.inf
     g = graph if graph is not None else _time_graph.build(p, deadline=deadline)
     if g is None:
         return math.inf
@@ -280,7 +284,8 @@ def path_bound(p, deadline: float, target: float = 0.0, graph=None, stats=None) 
     best = math.inf
     theta, stall = 1.0, 0
     it = 0
-    while time.perf_counter() < deadline:
+    limit = math.inf if max_iterations is None else max_iterations
+    while it < limit and (it == 0 or time.perf_counter() < deadline):
         it += 1
         prof = dual.profit()
         V, IN, PM = sweep(g, prof[:dual.m_graph])
@@ -299,7 +304,7 @@ def path_bound(p, deadline: float, target: float = 0.0, graph=None, stats=None) 
             best, stall = value, 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= 5:
                 theta, stall = theta / 2, 0
         if best <= target + 1e-9 * max(1.0, abs(target)) or theta < 1e-3:
             break

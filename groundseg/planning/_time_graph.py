@@ -49,28 +49,57 @@ _CHUNK = 400_000
 MAX_ROWS = 12_000_000
 
 
-def attitude_deg(p, alts, x_s, end: bool = False) -> np.ndarray:
-    """``(n, 2)`` (roll, pitch) of alternatives ``alts`` (n,) started at ``x_s`` (n,):
-    :meth:`Problem.attitude_deg` vectorised (linear between samples, constant outside)."""
-    lo = p.att_ptr[alts].copy()
-    hi = p.att_ptr[alts + 1] - 1
-    t = p.att_time_s
-    vals = p.att_end_deg if end else p.att_start_deg
-    wide = hi - lo > 1
-    if np.any(wide):
-        lo_w, hi_w, x_w = lo[wide], hi[wide], x_s[wide]
+class Attitudes:
+    """:meth:`Problem.attitude_deg` vectorised: ``(n, 2)`` (roll, pitch) of alternatives
+    ``alts`` (n,) started at ``x_s`` (n,), linear between samples and constant outside.
+    Alternatives with one or two samples take a precomputed line (most of them)."""
+
+    def __init__(self, p):
+        self.p = p
+        ptr = p.att_ptr
+        n = np.diff(ptr)
+        first = ptr[:-1]
+        second = np.where(n >= 2, first + 1, first)
+        self.t0 = p.att_time_s[first]
+        self.span = np.where(n == 2, p.att_time_s[second] - self.t0, 0.0)
+        inv = np.where(self.span > 0, 1.0 / np.where(self.span > 0, self.span, 1.0), 0.0)
+        self.line = {}
+        for end, vals in ((False, p.att_start_deg), (True, p.att_end_deg)):
+            base = vals[first]
+            rate = (vals[second] - base) * inv[:, None]
+            self.line[end] = (base[:, 0].copy(), base[:, 1].copy(), rate[:, 0].copy(), rate[:, 1].copy())
+        self.wide = n > 2
+        self.any_wide = bool(np.any(self.wide))
+
+    def __call__(self, alts, x_s, end: bool = False) -> np.ndarray:
+        r0, q0, dr, dq = self.line[end]
+        u = np.clip(x_s - self.t0[alts], 0.0, self.span[alts])
+        out = np.empty((alts.size, 2))
+        out[:, 0] = r0[alts] + dr[alts] * u
+        out[:, 1] = q0[alts] + dq[alts] * u
+        if self.any_wide:
+            w = np.flatnonzero(self.wide[alts])
+            if w.size:
+                out[w] = self._sampled(alts[w], x_s[w], end)
+        return out
+
+    def _sampled(self, alts, x_s, end):
+        p = self.p
+        lo = p.att_ptr[alts].copy()
+        hi = p.att_ptr[alts + 1] - 1
+        t = p.att_time_s
         while True:
-            open_ = hi_w - lo_w > 1
+            open_ = hi - lo > 1
             if not np.any(open_):
                 break
-            mid = (lo_w + hi_w) // 2
-            go = open_ & (t[mid] <= x_w)
-            lo_w = np.where(go, mid, lo_w)
-            hi_w = np.where(open_ & ~go, mid, hi_w)
-        lo[wide], hi[wide] = lo_w, hi_w
-    span = t[hi] - t[lo]
-    f = np.where(span > 0, np.clip((x_s - t[lo]) / np.where(span > 0, span, 1.0), 0.0, 1.0), 0.0)
-    return vals[lo] + f[:, None] * (vals[hi] - vals[lo])
+            mid = (lo + hi) // 2
+            go = open_ & (t[mid] <= x_s)
+            lo = np.where(go, mid, lo)
+            hi = np.where(open_ & ~go, mid, hi)
+        vals = p.att_end_deg if end else p.att_start_deg
+        span = t[hi] - t[lo]
+        f = np.clip((x_s - t[lo]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+        return vals[lo] + f[:, None] * (vals[hi] - vals[lo])
 
 
 def attitude_rates(p, end: bool) -> np.ndarray:
@@ -99,6 +128,7 @@ class EarliestStart:
         self.jump = float(getattr(model, "lipschitz_jump_s", 0.0) or 0.0)
         self.rho_start = attitude_rates(p, end=False)
         self.rho_end = attitude_rates(p, end=True)
+        self.attitude = Attitudes(p)
 
     def lower_bound(self, a, x_s, b, iterations: int = 12) -> np.ndarray:
         """``LB(a, x, b)`` (n,) for arrays ``a``, ``x_s``, ``b`` (n,)."""
@@ -122,10 +152,10 @@ class EarliestStart:
         c = c[idx]
         x = x_s[idx]
         model = p.agility
-        A = attitude_deg(p, a, x, end=True)
+        A = self.attitude(a, x, end=True)
 
         def g_of(i, yy):
-            B = attitude_deg(p, b[i], yy)
+            B = self.attitude(b[i], yy)
             tau = np.asarray(model.transition_time_s(A[i], B, end[i], yy), dtype=float)
             return yy - end[i] - tau
 
@@ -209,7 +239,7 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None) -> Tim
         if w <= 1e-3:
             return None
         pairs = [_pairs(p, ra, delta, es.tau_min, tau_hi, w, t0) for ra in per_res]
-        rows = sum(int(np.sum(q[2])) for q in pairs)
+        rows = sum(int(np.sum(q[3] - q[2])) for q in pairs)
         if rows <= MAX_ROWS:
             break
         delta *= 1.5
@@ -223,10 +253,10 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None) -> Tim
     off = np.zeros(order.size + 1, dtype=np.int64)
     np.cumsum(K, out=off[1:])
     src, tgt = [], []
-    for (pa, pb, nk) in pairs:
+    for (pa, pb, k_lo, k_end) in pairs:
         if time.perf_counter() > deadline:
             return None
-        s, t = _edges(p, es, pa, pb, nk, loc, off, delta, deadline)
+        s, t = _edges(p, es, pa, pb, k_lo, k_end, tau_hi, loc, off, delta, deadline)
         if s is None:
             return None
         src.append(s)
@@ -238,9 +268,11 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None) -> Tim
 
 
 def _pairs(p, ra, delta, tau_min, tau_hi, w, t0):
-    """Near pairs ``(a, b, number of buckets of a)`` of one resource's alternatives ``ra``
-    (sorted by earliest start): ``b`` of another task can follow ``a``, and its window
-    opens before ``a``'s release (the end of the slab holding ``ls_a + d_a + tau_hi``)."""
+    """Near pairs ``(a, b, k_lo, k_end)`` of one resource's alternatives ``ra`` (sorted by
+    earliest start): ``b`` of another task can follow ``a``, and its window opens before
+    ``a``'s release (the end of the slab holding ``ls_a + d_a + tau_hi``). Buckets ``k <
+    k_end`` of ``a`` can still reach ``b`` (by the minimum transition); those up to ``k_lo``
+    reach ``b`` at ``e_b`` (after ``tau_hi``), so only ``k_lo`` of them is kept."""
     e = p.alt_earliest_s[ra]
     ls = p.alt_latest_start_s[ra]
     d = p.alt_duration_s[ra]
@@ -257,13 +289,16 @@ def _pairs(p, ra, delta, tau_min, tau_hi, w, t0):
     K = np.floor((ls - e) / delta + _TOL).astype(np.int64) + 1
     # buckets of a from which b can still follow (by the minimum transition)
     k_max = np.floor((ls[ib] - d[ia] - tau_min - e[ia]) / delta + _TOL).astype(np.int64)
-    nk = np.minimum(K[ia] - 1, k_max) + 1
-    return ra[ia], ra[ib], np.maximum(nk, 0)
+    k_end = np.maximum(np.minimum(K[ia] - 1, k_max) + 1, 0)
+    k_sat = np.floor((e[ib] - d[ia] - tau_hi - e[ia]) / delta - _TOL).astype(np.int64)
+    k_lo = np.clip(k_sat, 0, np.maximum(k_end - 1, 0))
+    return ra[ia], ra[ib], np.minimum(k_lo, k_end), k_end
 
 
-def _edges(p, es, pa, pb, nk, loc, off, delta, deadline):
-    """Edges ``(src, tgt)`` of the pairs ``pa -> pb`` (their first ``nk`` buckets)."""
+def _edges(p, es, pa, pb, k_lo, k_end, tau_hi, loc, off, delta, deadline):
+    """Edges ``(src, tgt)`` of the pairs ``pa -> pb`` (buckets ``k_lo .. k_end - 1``)."""
     src, tgt = [], []
+    nk = k_end - k_lo
     cum = np.concatenate([[0], np.cumsum(nk)])
     start = 0
     while start < pa.size:
@@ -275,11 +310,13 @@ def _edges(p, es, pa, pb, nk, loc, off, delta, deadline):
         rows = int(n.sum())
         if rows:
             pair = np.repeat(np.arange(start, stop), n)
-            k = np.arange(rows) - np.repeat(cum[start:stop] - cum[start], n)
+            k = np.arange(rows) - np.repeat(cum[start:stop] - cum[start], n) + k_lo[pair]
             a, b = pa[pair], pb[pair]
             x = p.alt_earliest_s[a] + k * delta
-            lb = es.lower_bound(a, x, b)
             eb = p.alt_earliest_s[b]
+            lb = eb.copy()  # e_b: a lower bound of any start; exact after tau_hi
+            near = np.flatnonzero(x + p.alt_duration_s[a] + tau_hi > eb)
+            lb[near] = es.lower_bound(a[near], x[near], b[near])
             Kb = off[loc[b] + 1] - off[loc[b]]
             j = np.floor((lb - eb) / delta + _TOL).astype(np.int64)
             j = np.where(lb > p.alt_latest_start_s[b] + _TOL, np.iinfo(np.int32).max, np.clip(j, 0, Kb - 1))
