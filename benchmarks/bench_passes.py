@@ -1,7 +1,8 @@
 """Pass prediction: groundseg vs skyfield find_events vs brahe location_accesses, and scale.
 
-    python benchmarks/bench_passes.py                 # both parts
+    python benchmarks/bench_passes.py                 # all three parts
     python benchmarks/bench_passes.py --part compare  # 100 sats x 10 stations x 7 days
+    python benchmarks/bench_passes.py --part cli      # `groundseg passes` end to end, 3 days
     python benchmarks/bench_passes.py --part scale    # 5000 sats x 20 stations x 24 h
 
 compare: random LEO satellites (300-1200 km, all inclinations, e <= 0.01, TLEs made with
@@ -12,6 +13,12 @@ skyfield ``find_events`` looped over every (satellite, station) pair, brahe
 form; brahe's Earth orientation is its static zero EOP, as nothing may be downloaded).
 Prints the three pass counts side by side, how many skyfield passes match ours within 1 s,
 the ratios, and how far groundseg is above the SGP4 floor (SGP4 alone over the same grid).
+
+cli: ``groundseg passes`` end to end (TLE and station files in, CSV file out) on 100
+satellites x 10 stations x 3 days, run in this process through ``groundseg.cli.main`` after a
+warm-up, so the interpreter's start-up (measured apart, in a subprocess) is left out; against
+skyfield ``find_events`` over every pair on the same job (goal >= 50x). Also splits our time
+into prediction and table + CSV.
 
 scale: 5,000 satellites x 20 stations x 24 h in a fresh subprocess (so its peak RSS is its
 own): wall and CPU time, peak memory, passes found, and the SGP4 floor.
@@ -84,9 +91,27 @@ def sgp4_floor(c, start, end):
     return statistics.median(runs), len(c) * len(grid), default_step_s(c)
 
 
+def skyfield_events(tles, stations, t_start, t_end):
+    """skyfield ``find_events`` per (satellite, station) pair, satellites and observers built
+    outside the timing: ({(i, j): (times, events)}, skyfield start Time, wall s, CPU s)."""
+    from skyfield.api import EarthSatellite, wgs84
+
+    from groundseg.timegrid import TimeGrid, timescale
+    ts = timescale()
+    sf_t0, sf_t1 = (TimeGrid.from_utc([t_start, t_end]).skyfield_time[i] for i in (0, 1))
+    sats = [EarthSatellite(l1, l2, name, ts) for name, l1, l2 in tles]
+    tops = [wgs84.latlon(s.latitude_deg, s.longitude_deg, s.altitude_m) for s in stations]
+    out = {}
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i, sat in enumerate(sats):
+        for j, top in enumerate(tops):
+            out[i, j] = sat.find_events(top, sf_t0, sf_t1, altitude_degrees=5.0)
+    return out, sf_t0, time.perf_counter() - t0, time.process_time() - c0
+
+
 def compare(args):
     from groundseg.passes import predict_passes
-    from groundseg.timegrid import TimeGrid, parse_utc, timescale
+    from groundseg.timegrid import parse_utc
     rng = np.random.default_rng(args.seed)
     tles = random_tles(rng, args.satellites)
     stations = random_stations(rng, args.stations)
@@ -106,19 +131,7 @@ def compare(args):
     t_ours, c_ours = statistics.median(runs), statistics.median(cpus)
     floor, n_eval, step = sgp4_floor(c, t_start, t_end)
 
-    # skyfield: find_events per pair (satellites and observers built outside the timing).
-    from skyfield.api import EarthSatellite, wgs84
-    ts = timescale()
-    sf_t0, sf_t1 = (TimeGrid.from_utc([t_start, t_end]).skyfield_time[i] for i in (0, 1))
-    sats = [EarthSatellite(l1, l2, name, ts) for name, l1, l2 in tles]
-    tops = [wgs84.latlon(s.latitude_deg, s.longitude_deg, s.altitude_m) for s in stations]
-    sky_passes = {}
-    t0, c0 = time.perf_counter(), time.process_time()
-    for i, sat in enumerate(sats):
-        for j, top in enumerate(tops):
-            times, events = sat.find_events(top, sf_t0, sf_t1, altitude_degrees=5.0)
-            sky_passes[i, j] = (times, events)
-    t_sky, c_sky = time.perf_counter() - t0, time.process_time() - c0
+    sky_passes, sf_t0, t_sky, c_sky = skyfield_events(tles, stations, t_start, t_end)
     n_sky = 0
     matched = 0
     aos_s = (ours.aos_utc - t_start) / np.timedelta64(1, "ns") / 1e9
@@ -178,6 +191,59 @@ def compare(args):
     print(f"  stats: {ours.stats}")
 
 
+def cli(args):
+    """``groundseg passes`` end to end in this process against skyfield on the same job."""
+    import tempfile
+
+    from groundseg.cli import main as groundseg_main
+    from groundseg.passes import predict_passes
+    from groundseg.timegrid import format_utc, parse_utc
+    rng = np.random.default_rng(args.seed)
+    tles = random_tles(rng, args.satellites)
+    stations = random_stations(rng, args.stations)
+    t_start = parse_utc(START)[0]
+    t_end = t_start + np.timedelta64(int(args.cli_days * 86400), "s")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_passes_"))
+    (tmp / "c.tle").write_text("".join(f"{n}\n{a}\n{b}\n" for n, a, b in tles))
+    (tmp / "st.csv").write_text("name,latitude_deg,longitude_deg,altitude_m,min_elevation_deg\n" + "".join(
+        f"{s.name},{s.latitude_deg!r},{s.longitude_deg!r},{s.altitude_m!r},5\n" for s in stations))
+    argv = ["passes", "--tle", str(tmp / "c.tle"), "--stations", str(tmp / "st.csv"),
+            "--start", START, "--output", str(tmp / "passes.csv")]
+    print(f"cli: groundseg passes, {args.satellites} satellites x {args.stations} stations x "
+          f"{args.cli_days:g} days, 5 deg mask, CSV to a file", flush=True)
+    startup = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import groundseg.cli"], check=True, cwd=ROOT)
+        startup.append(time.perf_counter() - t0)
+    groundseg_main(argv + ["--end", format_utc(t_start + np.timedelta64(3600, "s"))[0]])  # warm-up
+    runs, cpus = [], []
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        assert groundseg_main(argv + ["--end", format_utc(t_end)[0]]) == 0
+        runs.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    t_cli, c_cli = statistics.median(runs), statistics.median(cpus)
+    rows = sum(1 for _ in open(tmp / "passes.csv")) - 1
+    predict, write = [], []
+    for _ in range(args.repeat):
+        c0 = time.process_time()
+        passes = predict_passes(constellation(tles), stations, t_start, t_end)
+        predict.append(time.process_time() - c0)
+        c0 = time.process_time()
+        passes.to_csv(tmp / "again.csv")
+        write.append(time.process_time() - c0)
+    _, _, t_sky, c_sky = skyfield_events(tles, stations, t_start, t_end)
+    print(f"  groundseg passes (in process)  wall {t_cli:7.3f} s  CPU {c_cli:7.3f} s  (medians of "
+          f"{args.repeat}; {rows:,} rows; wall runs {', '.join(f'{x:.3f}' for x in runs)})")
+    print(f"    of which (CPU) predict_passes {statistics.median(predict):.3f} s, table + CSV "
+          f"{statistics.median(write):.3f} s; interpreter start-up (import groundseg.cli, wall, left "
+          f"out) {statistics.median(startup):.3f} s")
+    print(f"  skyfield find_events loop      wall {t_sky:7.3f} s  CPU {c_sky:7.3f} s  -> groundseg passes "
+          f"{t_sky / t_cli:5.1f}x faster wall, {c_sky / c_cli:5.1f}x CPU (goal >= 50x)")
+    print(f"  load average (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+
+
 def scale_child(args):
     """Runs in a fresh process: prints one JSON line."""
     from groundseg.passes import predict_passes
@@ -218,11 +284,12 @@ def scale(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=("all", "compare", "scale", "scale-child"), default="all")
+    ap.add_argument("--part", choices=("all", "compare", "cli", "scale", "scale-child"), default="all")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--satellites", type=int, default=100)
     ap.add_argument("--stations", type=int, default=10)
     ap.add_argument("--days", type=float, default=7.0)
+    ap.add_argument("--cli-days", type=float, default=3.0)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scale-satellites", type=int, default=5000)
     ap.add_argument("--scale-stations", type=int, default=20)
@@ -234,6 +301,8 @@ def main(argv=None):
         return
     if args.part in ("all", "compare"):
         compare(args)
+    if args.part in ("all", "cli"):
+        cli(args)
     if args.part in ("all", "scale"):
         scale(args)
 

@@ -1,4 +1,5 @@
-"""``python -m groundseg``: the same as the ``groundseg`` command."""
+"""``python -m groundseg``: the same as the ``groundseg`` command (application layer, like
+:mod:`groundseg.cli`; nothing in the library imports this module)."""
 import sys
 
 from .cli import main

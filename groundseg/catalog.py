@@ -262,7 +262,7 @@ class _Collector:
 
     def __init__(self, source, strict, duplicates):
         if duplicates not in ('first', 'newest', 'all'):
-            raise ValueError(f"duplicates={duplicates!r} is not 'first', 'newest' or 'all'")
+            raise CatalogError(f"duplicates={duplicates!r} is not 'first', 'newest' or 'all'")
         self.source, self.strict, self.duplicates = source, strict, duplicates
         self.records, self.errors, self.seen = [], [], {}
 
@@ -314,7 +314,7 @@ def _decode(data) -> str:
     if isinstance(data, str):
         return data.lstrip('\ufeff')
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f'catalog text must be str or bytes, not {type(data).__name__}')
+        raise CatalogError(f'catalog text must be str or bytes, not {type(data).__name__}')
     data = bytes(data)
     if data[:2] in (b'\xff\xfe', b'\xfe\xff'):
         try:
@@ -339,7 +339,7 @@ def parse_catalog(text: str | bytes, *, source: str = '<string>', strict: bool =
     if fmt is None:
         fmt = _detect(text)
     elif fmt not in FORMATS:
-        raise ValueError(f'fmt={fmt!r} is not one of {", ".join(FORMATS)}')
+        raise CatalogError(f'fmt={fmt!r} is not one of {", ".join(FORMATS)}')
     if not text.strip():
         _not_a_catalog(source, None, 'empty file (no TLE or OMM records)')
     collect = _Collector(source, strict, duplicates)
@@ -460,7 +460,7 @@ def format_omm(records, *, fmt: str = 'json') -> str:
     (to the TLE's precision for records read from TLE). Extra OMM fields are not written.
     """
     if fmt not in ('json', 'csv', 'xml'):
-        raise ValueError(f"fmt={fmt!r} is not 'json', 'csv' or 'xml'")
+        raise CatalogError(f"fmt={fmt!r} is not 'json', 'csv' or 'xml'")
     if fmt != 'json':
         for record in records:
             _check_name(record, f'OMM {fmt.upper()}')
@@ -474,7 +474,7 @@ def write_catalog(records, path, *, fmt: str = 'tle') -> None:
     elif fmt in FORMATS:
         text = format_omm(records, fmt=fmt[4:])
     else:
-        raise ValueError(f'fmt={fmt!r} is not one of {", ".join(FORMATS)}')
+        raise CatalogError(f'fmt={fmt!r} is not one of {", ".join(FORMATS)}')
     with open(path, 'w', encoding='utf-8', newline='\n') as handle:
         handle.write(text)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +41,7 @@ import numpy as np
 from .errors import GroundsegError
 from .passes import PassTable
 from .stations import Station
-from .table import Table
-from .timegrid import format_utc
+from .table import Table, Tabular
 
 __all__ = ["ContactPlan", "plan_contacts", "load_priorities", "parse_priorities", "quality_of",
            "CONTACT_COLUMNS", "DROP_REASONS"]
@@ -53,7 +53,7 @@ DROP_REASONS = ("too_short", "satellite_busy", "below_priority", "antenna_busy",
 _FORMATS = {"duration_s": ".3f", "max_elevation_deg": ".4f", "quality": ".3f"}
 
 
-class ContactPlan:
+class ContactPlan(Tabular):
     """The passes with the planner's decision, column arrays ordered by AOS.
 
     ``passes`` (the input :class:`~groundseg.passes.PassTable`, reordered), ``priority``
@@ -89,12 +89,10 @@ class ContactPlan:
 
     def table(self) -> Table:
         p = self.passes
-        iso = (lambda t: np.array(format_utc(t), dtype=object)) if len(p) else \
-            (lambda t: np.zeros(0, dtype=object))
         cols = {
             "station": p.station, "antenna": self.antenna, "satellite": p.satellite,
-            "norad_id": p.norad_id, "priority": self.priority, "aos_utc": iso(p.aos_utc),
-            "tca_utc": iso(p.tca_utc), "los_utc": iso(p.los_utc), "duration_s": p.duration_s,
+            "norad_id": p.norad_id, "priority": self.priority, "aos_utc": p.aos_utc,
+            "tca_utc": p.tca_utc, "los_utc": p.los_utc, "duration_s": p.duration_s,
             "max_elevation_deg": p.max_elevation_deg, "quality": self.quality,
             "status": np.where(self.scheduled, "scheduled", "dropped").astype(object),
             "reason": self.reason, "conflicts_with": self.conflicts_with,
@@ -236,7 +234,7 @@ def plan_contacts(passes: PassTable, stations, *, priorities=None, default_prior
     missing = sorted(set(passes.station.tolist()) - set(by_name))
     if missing:
         raise GroundsegError(f"passes name stations that are not given: {', '.join(missing)}")
-    if not min_duration_s >= 0:
+    if not (isinstance(min_duration_s, numbers.Real) and min_duration_s >= 0):
         raise GroundsegError(f"minimum duration must be >= 0 s, got {min_duration_s}")
     prio = _priorities(passes, priorities or {}, default_priority)
     quality = quality_of(passes)
@@ -344,13 +342,7 @@ def _assign_antennas(passes, scheduled, start, stop, by_name) -> np.ndarray:
 def _priorities(passes: PassTable, priorities: dict, default) -> np.ndarray:
     table = {}
     for key, value in priorities.items():
-        try:
-            level = int(value)
-        except (TypeError, ValueError):
-            raise GroundsegError(f"priority of {key!r} must be an integer, got {value!r}") from None
-        if level < 1:
-            raise GroundsegError(f"priority of {key!r} must be >= 1 (1 is the most important)")
-        table[str(key).strip()] = level
+        table[str(key).strip()] = _level(f"priority of {key!r}", value)
     known = set(passes.satellite.tolist()) | {str(x) for x in passes.norad_id.tolist()}
     unknown = sorted(k for k in table if k not in known)
     if unknown and len(passes):
@@ -358,13 +350,28 @@ def _priorities(passes: PassTable, priorities: dict, default) -> np.ndarray:
                              f"{', '.join(unknown)}")
     if default is None:
         default = (max(table.values()) + 1) if table else 1
-    out = np.full(len(passes), int(default), dtype=np.int64)
+    out = np.full(len(passes), _level("default priority", default), dtype=np.int64)
     for i, (name, nid) in enumerate(zip(passes.satellite, passes.norad_id)):
         if name in table:
             out[i] = table[name]
         elif str(nid) in table:
             out[i] = table[str(nid)]
     return out
+
+
+_MAX_LEVEL = 1_000_000
+
+
+def _level(what: str, value) -> int:
+    try:
+        level = int(value)
+    except (TypeError, ValueError):
+        raise GroundsegError(f"{what} must be an integer, got {value!r}") from None
+    if level < 1:
+        raise GroundsegError(f"{what} must be >= 1 (1 is the most important)")
+    if level > _MAX_LEVEL:
+        raise GroundsegError(f"{what} must be at most {_MAX_LEVEL:,}, got {level}")
+    return level
 
 
 def parse_priorities(text: str, source: str = "<string>") -> dict:

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import GroundsegError
+
 __all__ = [
-    "WGS84_A_KM", "WGS84_F", "WGS84_E2", "EARTH_ROTATION_RAD_S", "MU_EARTH_KM3_S2",
+    "WGS84_A_KM", "WGS84_B_KM", "WGS84_F", "WGS84_E2", "EARTH_ROTATION_RAD_S", "MU_EARTH_KM3_S2",
+    "J2_EARTH", "EARTH_MEAN_RADIUS_KM", "WGS72_A_KM", "WGS72_MU_KM3_S2", "WGS72_J2",
     "GroundPoints", "Geodetic", "Topocentric",
     "geodetic_to_ecef", "ecef_to_geodetic", "enu_basis", "topocentric",
 ]
@@ -24,6 +27,18 @@ _EP2 = WGS84_E2 / (1.0 - WGS84_E2)
 EARTH_ROTATION_RAD_S = 7.292115146706979e-5
 MU_EARTH_KM3_S2 = 398600.4418
 J2_EARTH = 1.08262668e-3
+EARTH_MEAN_RADIUS_KM = 6371.0
+# SGP4's own Earth (WGS72): what its states obey, e.g. for the acceleration that
+# :mod:`groundseg.interpolation` matches between grid samples.
+WGS72_A_KM = 6378.135
+WGS72_MU_KM3_S2 = 398600.8
+WGS72_J2 = 0.001082616
+
+
+def _degrees(radians_field: str) -> property:
+    """A read-only property: the field ``radians_field`` in degrees."""
+    return property(lambda self: np.degrees(getattr(self, radians_field)),
+                    doc=f"``{radians_field}`` in degrees.")
 
 
 def geodetic_to_ecef(latitude_rad, longitude_rad, altitude_km) -> np.ndarray:
@@ -47,13 +62,8 @@ class Geodetic:
     longitude_rad: np.ndarray
     altitude_km: np.ndarray
 
-    @property
-    def latitude_deg(self) -> np.ndarray:
-        return np.degrees(self.latitude_rad)
-
-    @property
-    def longitude_deg(self) -> np.ndarray:
-        return np.degrees(self.longitude_rad)
+    latitude_deg = _degrees("latitude_rad")
+    longitude_deg = _degrees("longitude_rad")
 
 
 def ecef_to_geodetic(position_km) -> Geodetic:
@@ -109,7 +119,7 @@ class GroundPoints:
         self.altitude_km = np.broadcast_to(
             np.atleast_1d(np.asarray(altitude_km, dtype=float)), self.latitude_rad.shape).copy()
         if self.latitude_rad.shape != self.longitude_rad.shape or self.latitude_rad.ndim != 1:
-            raise ValueError("latitude and longitude must be 1-D arrays of one length")
+            raise GroundsegError("latitude and longitude must be 1-D arrays of one length")
         self.names = list(names) if names is not None else [str(i) for i in range(len(self))]
         self.ecef_km = geodetic_to_ecef(self.latitude_rad, self.longitude_rad, self.altitude_km)
         self.enu = enu_basis(self.latitude_rad, self.longitude_rad)
@@ -122,20 +132,15 @@ class GroundPoints:
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
             label = names[i] if names is not None else f"point {i}"
-            raise ValueError(f"{label}: latitude {lat[i]} / longitude {lon[i]} deg out of range")
+            raise GroundsegError(f"{label}: latitude {lat[i]} / longitude {lon[i]} deg out of range")
         return cls(np.radians(lat), np.radians(lon),
                    np.asarray(altitude_m, dtype=float) / 1000.0, names)
 
     def __len__(self) -> int:
         return self.latitude_rad.shape[0]
 
-    @property
-    def latitude_deg(self) -> np.ndarray:
-        return np.degrees(self.latitude_rad)
-
-    @property
-    def longitude_deg(self) -> np.ndarray:
-        return np.degrees(self.longitude_rad)
+    latitude_deg = _degrees("latitude_rad")
+    longitude_deg = _degrees("longitude_rad")
 
     @property
     def up(self) -> np.ndarray:
@@ -152,13 +157,8 @@ class Topocentric:
     range_km: np.ndarray
     range_rate_km_s: np.ndarray
 
-    @property
-    def azimuth_deg(self) -> np.ndarray:
-        return np.degrees(self.azimuth_rad)
-
-    @property
-    def elevation_deg(self) -> np.ndarray:
-        return np.degrees(self.elevation_rad)
+    azimuth_deg = _degrees("azimuth_rad")
+    elevation_deg = _degrees("elevation_rad")
 
 
 def topocentric(position_km, velocity_km_s, points: GroundPoints) -> Topocentric:

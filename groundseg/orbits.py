@@ -28,8 +28,9 @@ from . import catalog as _catalog
 from .earth import (EARTH_ROTATION_RAD_S, J2_EARTH, MU_EARTH_KM3_S2, WGS84_A_KM, Geodetic,
                     GroundPoints, Topocentric, ecef_to_geodetic, topocentric)
 from .errors import GroundsegError
+from .interpolation import hermite
 from .table import Table
-from .timegrid import TimeGrid
+from .timegrid import TimeGrid, _float_array
 
 __all__ = [
     "Constellation", "Ephemeris", "SGP4_ERRORS", "as_timegrid", "hermite",
@@ -92,22 +93,6 @@ def teme_to_itrs(position_km, velocity_km_s, gmst_rad, gmst_rate_rad_s=EARTH_ROT
     return out_r, out_v
 
 
-def hermite(p0, v0, p1, v1, h_s, tau):
-    """Cubic Hermite interpolation on an interval of length ``h_s`` at ``tau`` in [0, 1].
-
-    ``p*``, ``v*``: ``(..., 3)``; ``tau`` broadcasts against ``p0[..., 0]``.
-    Returns position and velocity ``(..., 3)``.
-    """
-    t = np.asarray(tau, dtype=float)[..., None]
-    h = np.asarray(h_s, dtype=float)[..., None]
-    t2, t3 = t * t, t * t * t
-    p = ((2 * t3 - 3 * t2 + 1) * p0 + (t3 - 2 * t2 + t) * h * v0
-         + (-2 * t3 + 3 * t2) * p1 + (t3 - t2) * h * v1)
-    dp = ((6 * t2 - 6 * t) * p0 + (3 * t2 - 4 * t + 1) * h * v0
-          + (-6 * t2 + 6 * t) * p1 + (3 * t2 - 2 * t) * h * v1) / h
-    return p, dp
-
-
 def sun_synchronous_inclination_deg(altitude_km: float, eccentricity: float = 0.0) -> float:
     """Inclination whose J2 nodal regression follows the mean Sun (deg)."""
     a = WGS84_A_KM + altitude_km
@@ -122,6 +107,16 @@ def sun_synchronous_inclination_deg(altitude_km: float, eccentricity: float = 0.
 def _mean_motion_rev_day(altitude_km: float) -> float:
     a = WGS84_A_KM + altitude_km
     return float(np.sqrt(MU_EARTH_KM3_S2 / a**3) * 86400.0 / (2 * np.pi))
+
+
+def _check_count(n, first_norad_id) -> None:
+    """Before building ``n`` records: their NORAD ids must fit a TLE (up to 339999)."""
+    for name, value in (("satellite count", n), ("first NORAD id", first_norad_id)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise GroundsegError(f"{name} must be an integer, got {value!r}")
+    if first_norad_id + n - 1 > 339999:
+        raise GroundsegError(f"{n} satellites from NORAD id {first_norad_id} pass 339999, "
+                             "the last id a TLE holds")
 
 
 class Constellation:
@@ -143,6 +138,9 @@ class Constellation:
     # -- constructors -----------------------------------------------------
     @classmethod
     def from_records(cls, records) -> "Constellation":
+        records = list(records)
+        if not all(isinstance(r, _catalog.CatalogRecord) for r in records):
+            raise GroundsegError("from_records needs CatalogRecord objects (see groundseg.catalog)")
         return cls(records)
 
     @classmethod
@@ -165,6 +163,7 @@ class Constellation:
         """Walker delta ``i:T/P/F``: ``planes`` planes evenly spread over 360 deg of RAAN,
         ``total / planes`` satellites per plane, phase offset ``phasing * 360 / total`` deg
         between adjacent planes."""
+        _check_count(total, first_norad_id)
         if total <= 0 or planes <= 0 or total % planes:
             raise GroundsegError(f"Walker T/P/F needs T a positive multiple of P (T={total}, P={planes})")
         if not 0 <= phasing < planes:
@@ -199,6 +198,7 @@ class Constellation:
         ltan = ltan_h if ltan_h is not None else (ltdn_h + 12.0) % 24.0
         if not 0.0 <= ltan < 24.0:
             raise GroundsegError(f"local time of node must be in [0, 24) h, got {ltan}")
+        _check_count(n, first_norad_id)
         if n <= 0 or planes <= 0 or n % planes:
             raise GroundsegError(f"{n} satellites cannot be split evenly over {planes} planes")
         spacing = 12.0 / planes if plane_spacing_h is None else plane_spacing_h
@@ -298,7 +298,7 @@ class Constellation:
         if len(jds) != 1:
             raise GroundsegError("minutes since epoch needs satellites with one common epoch")
         (jd, fr), = jds
-        minutes = np.atleast_1d(np.asarray(minutes, dtype=float))
+        minutes = _float_array(minutes, "minutes since epoch")
         return TimeGrid(np.full(minutes.shape, jd), fr + minutes / _MIN_PER_DAY)
 
 
@@ -401,11 +401,10 @@ class Ephemeris:
         """
         n_sat, n_time = self.shape
         s_idx, t_idx = np.nonzero(self.ok)
-        iso = np.array(self.times.iso(), dtype=object)
         cols = {
             "satellite": np.array(self.constellation.names, dtype=object)[s_idx],
             "norad_id": self.constellation.norad_ids[s_idx],
-            "time_utc": iso[t_idx],
+            "time_utc": self.times.datetime64()[t_idx],
         }
         if frame == "geodetic":
             geo = self.geodetic()
@@ -432,10 +431,13 @@ class Ephemeris:
         selected satellites, or ``(n_sel, m)``. Returns ``(n_sel, m, 3)`` position, velocity.
         """
         sats = np.arange(self.shape[0]) if satellites is None else np.asarray(satellites)
+        n_sat = self.shape[0]
+        if sats.size and (sats.dtype.kind not in "iu" or np.any((sats < 0) | (sats >= n_sat))):
+            raise GroundsegError(f"satellites must be indices in 0..{n_sat - 1}")
         grid_s = self.times.seconds
         if grid_s.size < 2:
             raise GroundsegError("interpolation needs at least two grid times")
-        t = np.asarray(seconds, dtype=float)
+        t = _float_array(seconds, "seconds")
         t = np.broadcast_to(t, (sats.size,) + t.shape[-1:]) if t.ndim == 1 else t
         k = np.clip(np.searchsorted(grid_s, t, side="right") - 1, 0, grid_s.size - 2)
         h = grid_s[k + 1] - grid_s[k]

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .documents import parse_document
 from .earth import GroundPoints
 from .errors import StationError
 
@@ -173,10 +173,7 @@ def station_from_mapping(entry: dict, where: str) -> Station:
 
 def parse_stations_toml(text: str, source: str = "<string>") -> list[Station]:
     """Stations from TOML text with ``[[station]]`` tables."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise StationError(f"{source}: {exc}") from None
+    data = parse_document(text, source, StationError, "TOML")
     entries = data.get("station")
     if not isinstance(entries, list) or not entries:
         raise StationError(f"{source}: no [[station]] tables")

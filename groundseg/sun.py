@@ -15,11 +15,13 @@ import erfa
 import numpy as np
 
 from .earth import WGS84_A_KM, GroundPoints
+from .errors import GroundsegError
 from .timegrid import TimeGrid
 
 __all__ = [
     "AU_KM", "SUN_RADIUS_KM", "SUNLIT", "PENUMBRA", "UMBRA",
-    "sun_position_km", "sunlit_fraction", "eclipse_state", "solar_elevation_rad",
+    "sun_position_km", "sunlit_fraction", "eclipse_state", "eclipse_intervals",
+    "sun_centre_visible", "solar_elevation_rad",
 ]
 
 AU_KM = 149597870.700
@@ -71,7 +73,7 @@ def sun_position_km(times: TimeGrid, frame: str = "teme") -> np.ndarray:
         x = c * pef[:, 0] - sn * pef[:, 1]
         y = sn * pef[:, 0] + c * pef[:, 1]
         return np.stack([x, y, pef[:, 2]], axis=-1)
-    raise ValueError(f"unknown frame {frame!r}: use teme, itrs or gcrs")
+    raise GroundsegError(f"unknown frame {frame!r}: use teme, itrs or gcrs")
 
 
 def _disc_overlap_fraction(a, b, c):
@@ -93,6 +95,27 @@ def _disc_overlap_fraction(a, b, c):
     return frac
 
 
+def _vectors(name, value, ndim=None):
+    """``value`` as a float array of 3-vectors (last axis 3; ``ndim`` axes if given)."""
+    try:
+        x = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise GroundsegError(f"{name} must be an array of numbers") from None
+    if x.shape[-1:] != (3,) or (ndim is not None and x.ndim != ndim):
+        want = f"{ndim}-axis array of" if ndim is not None else "array of"
+        raise GroundsegError(f"{name} must be a {want} 3-vectors, got shape {x.shape}")
+    return x
+
+
+def _satellites_and_sun(position_km, sun_km):
+    """Satellite ``(n_sat, n_time, 3)`` and Sun ``(1, n_time, 3)`` arrays, shapes checked."""
+    r = _vectors("satellite positions", position_km, 3)
+    sun = _vectors("Sun positions", sun_km, 2)
+    if sun.shape[0] != r.shape[1]:
+        raise GroundsegError(f"{sun.shape[0]} Sun positions for {r.shape[1]} satellite times")
+    return r, sun[None]
+
+
 def _shadow_geometry(position_km, sun_km):
     r = np.asarray(position_km, dtype=float)
     d = sun_km - r  # the caller shapes sun_km to broadcast against r
@@ -110,13 +133,13 @@ def sunlit_fraction(position_km, sun_km) -> np.ndarray:
 
     ``position_km``: satellite ``(n_sat, n_time, 3)``; ``sun_km``: ``(n_time, 3)`` same frame.
     """
-    a, b, c = _shadow_geometry(position_km, np.asarray(sun_km)[None])
+    a, b, c = _shadow_geometry(*_satellites_and_sun(position_km, sun_km))
     return 1.0 - _disc_overlap_fraction(a, b, c)
 
 
 def eclipse_state(position_km, sun_km) -> np.ndarray:
     """SUNLIT (0), PENUMBRA (1) or UMBRA (2) per element, int8 ``(n_sat, n_time)``."""
-    a, b, c = _shadow_geometry(position_km, np.asarray(sun_km)[None])
+    a, b, c = _shadow_geometry(*_satellites_and_sun(position_km, sun_km))
     state = np.full(c.shape, SUNLIT, dtype=np.int8)
     state[c < a + b] = PENUMBRA
     state[c <= b - a] = UMBRA
@@ -128,7 +151,10 @@ def solar_elevation_rad(points: GroundPoints, times: TimeGrid, sun_itrs_km=None)
 
     No refraction. ``sun_itrs_km`` may be given to reuse a computed Sun ``(n_time, 3)``.
     """
-    s = sun_position_km(times, "itrs") if sun_itrs_km is None else np.asarray(sun_itrs_km)
+    if not isinstance(points, GroundPoints):
+        raise GroundsegError(f"expected GroundPoints, got {type(points).__name__}")
+    s = sun_position_km(times, "itrs") if sun_itrs_km is None else \
+        _vectors("Sun positions", sun_itrs_km, 2)
     d = s[None, :, :] - points.ecef_km[:, None, :]
     d /= np.linalg.norm(d, axis=-1, keepdims=True)
     return np.arcsin(np.clip(np.einsum("ni,nti->nt", points.up, d), -1.0, 1.0))
@@ -149,39 +175,43 @@ def eclipse_intervals(ephemeris, *, umbra: bool = True, tol_s: float = 1e-3):
     time, sorted by satellite then start; an interval open at either end of the window is
     clipped to it.
     """
-    from .events import find_crossings
+    from .bounds import shadow_margin_rate_rad_s
+    from .events import find_crossings, windows
+    from .orbits import Ephemeris
 
+    if not isinstance(ephemeris, Ephemeris):
+        raise GroundsegError(f"expected an Ephemeris, got {type(ephemeris).__name__}")
+    if not tol_s > 0:
+        raise GroundsegError(f"tolerance must be positive, got {tol_s} s")
     times = ephemeris.times
     grid_s = times.seconds
     sun = sun_position_km(times, "teme")
     r, v = ephemeris.position_km, ephemeris.velocity_km_s
     g = _shadow_margin(r, sun[None], umbra)
-    rn = np.linalg.norm(r, axis=-1)
-    vn = np.linalg.norm(v, axis=-1)
-    with np.errstate(invalid="ignore"):
-        rate = vn / rn * (1.0 + WGS84_A_KM / np.sqrt(np.maximum(rn**2 - WGS84_A_KM**2, 1.0)))
-    rate_bound = 1.05 * np.nanmax(rate, axis=1) + 1e-6
 
     def fn(rows, t):
         p, _ = ephemeris.interpolate(t[:, None], satellites=rows)
         s = np.stack([np.interp(t, grid_s, sun[:, i]) for i in range(3)], axis=-1)
         return _shadow_margin(p[:, 0, :], s, umbra)
 
-    cross = find_crossings(fn, grid_s, g, rate_bound, tol_s=tol_s)
-    sats, starts, ends = [], [], []
-    t_end = grid_s[-1]
-    for i in range(g.shape[0]):
-        sel = cross.rows == i
-        t, rising = cross.time_s[sel], cross.rising[sel]
-        inside = g[i, 0] < 0
-        start = 0.0 if inside else None
-        for tk, up in zip(t, rising):
-            if not up and start is None:
-                start = tk
-            elif up and start is not None:
-                sats.append(i), starts.append(start), ends.append(tk)
-                start = None
-        if start is not None:
-            sats.append(i), starts.append(start), ends.append(t_end)
-    return (np.array(sats, dtype=np.int64), np.array(starts, dtype=float),
-            np.array(ends, dtype=float))
+    cross = find_crossings(fn, grid_s, g, shadow_margin_rate_rad_s(r, v), tol_s=tol_s)
+    # In shadow while g < 0: a falling g enters it.
+    inside = np.flatnonzero(g[:, 0] < 0)
+    w = windows(np.concatenate([cross.rows, inside]),
+                np.concatenate([cross.time_s, np.zeros(inside.size)]),
+                np.concatenate([~cross.rising, np.ones(inside.size, dtype=bool)]),
+                closes_s=lambda k: np.full(k.shape, grid_s[-1]))
+    return w.key, w.start_s, w.end_s
+
+
+def sun_centre_visible(position_km, sun_km) -> np.ndarray:
+    """True where the Sun's centre is above the Earth's limb (a sphere of equatorial radius,
+    as skyfield's ``is_sunlit``) seen from positions ``(m, 3)``; ``sun_km`` ``(m, 3)``, same
+    frame."""
+    p = np.asarray(position_km, dtype=float)
+    d = np.asarray(sun_km, dtype=float) - p
+    dn = np.linalg.norm(d, axis=-1)
+    # Closest approach of the ray p + s d (s in [0, 1]) to the Earth's centre.
+    s = np.clip(-np.einsum("mi,mi->m", p, d) / (dn * dn), 0.0, 1.0)
+    closest = p + s[:, None] * d
+    return np.linalg.norm(closest, axis=-1) > WGS84_A_KM

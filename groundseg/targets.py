@@ -30,12 +30,14 @@ import csv
 import io
 import json
 import math
+import numbers
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .documents import parse_document
 from .earth import (WGS84_A_KM, WGS84_E2, GroundPoints, ecef_to_geodetic, enu_basis,
                     geodetic_to_ecef)
 from .errors import GroundsegError
@@ -71,6 +73,10 @@ class TargetDefaults:
 
 
 def _check_values(priority, min_sun, max_off, mode, where):
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+               for v in (priority, min_sun, max_off)):
+        raise TargetError(f"{where}: priority, min_sun_elevation_deg and max_off_nadir_deg "
+                          "must be numbers")
     if not (math.isfinite(priority) and priority > 0):
         raise TargetError(f"{where}: priority {priority} must be a positive number")
     if not -90.0 <= min_sun <= 90.0:
@@ -337,7 +343,12 @@ class Targets:
         n = len(self.ids)
         if n == 0:
             raise TargetError("no targets")
-        col = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy()  # noqa: E731
+
+        def col(x):
+            try:
+                return np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy()
+            except (TypeError, ValueError):
+                raise TargetError(f"target columns take {n} numbers, got {x!r}"[:200]) from None
         self.latitude_deg = col(latitude_deg)
         self.longitude_deg = col(longitude_deg)
         self.altitude_m = col(altitude_m)
@@ -427,7 +438,10 @@ class Targets:
 
     def take(self, index) -> "Targets":
         """The targets at ``index`` (indices or a boolean mask)."""
-        idx = np.arange(len(self))[index]
+        try:
+            idx = np.arange(len(self))[index]
+        except IndexError as exc:
+            raise TargetError(f"targets: {exc}") from None
         return Targets([self.ids[i] for i in idx], self.latitude_deg[idx], self.longitude_deg[idx],
                        self.altitude_m[idx], self.priority[idx], self.min_sun_elevation_deg[idx],
                        self.max_off_nadir_deg[idx], self.mode[idx],
@@ -452,6 +466,8 @@ class Targets:
     def strips(self, index: int, heading_deg: float, swath_km: float) -> "Strips":
         """Strips of polygon ``index`` parallel to ``heading_deg`` (azimuth of travel), one
         ``swath_km`` wide; see :class:`Strips`."""
+        if not 0 <= index < len(self):
+            raise TargetError(f"no target at index {index} ({len(self)} targets)")
         poly = self._polygons[index]
         if poly is None:
             raise TargetError(f"target {self.ids[index]!r} is a point, not a polygon")
@@ -586,10 +602,7 @@ def _positions(coords, depth, where):
 def parse_targets_geojson(text: str, source: str = "<string>",
                           defaults: TargetDefaults = TargetDefaults()) -> Targets:
     """Point and polygon targets from GeoJSON text (see the module docstring)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TargetError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    data = parse_document(text, source, TargetError, "JSON")
     if isinstance(data, dict) and data.get("type") == "Feature":
         features = [data]
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":

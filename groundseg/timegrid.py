@@ -32,6 +32,9 @@ _SECONDS_PER_DAY = 86400.0
 _JD_J2000 = 2451545.0
 
 _TS = None
+#: Most instants one grid may hold (8 bytes each for jd and fr): a guard against a step that
+#: is a typo (``1e-9`` s over a day), checked before allocating.
+MAX_INSTANTS = 100_000_000
 
 
 def timescale():
@@ -67,7 +70,7 @@ def _to_datetime64_ns(value) -> np.ndarray:
     """Anything we accept as UTC -> ``datetime64[ns]`` array (at least 1-D)."""
     if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.datetime64):
         return np.atleast_1d(value.astype("datetime64[ns]"))
-    if isinstance(value, (str, _dt.datetime, np.datetime64)):
+    if isinstance(value, (str, _dt.date, np.datetime64)) or not np.iterable(value):
         value = [value]
     out = []
     for v in value:
@@ -97,7 +100,12 @@ def _to_datetime64_ns(value) -> np.ndarray:
 
 
 def parse_utc(value) -> np.ndarray:
-    """UTC instants -> ``datetime64[ns]`` array, shape ``(n,)``."""
+    """UTC instants -> ``datetime64[ns]`` array, shape ``(n,)``.
+
+    >>> parse_utc(["2026-11-26T08:00:00+08:00", "2026-11-26"])
+    array(['2026-11-26T00:00:00.000000000', '2026-11-26T00:00:00.000000000'],
+          dtype='datetime64[ns]')
+    """
     return _to_datetime64_ns(value)
 
 
@@ -115,9 +123,16 @@ def _datetime64_from_jd(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
 
 
 def format_utc(t, unit: str = "ms") -> list[str]:
-    """``datetime64`` array -> ISO 8601 strings with a ``Z`` (rounded to ``unit``)."""
-    t = np.atleast_1d(np.asarray(t, dtype="datetime64[ns]"))
-    step = np.timedelta64(1, unit).astype("timedelta64[ns]").astype(np.int64)
+    """``datetime64`` array -> ISO 8601 strings with a ``Z`` (rounded to ``unit``).
+
+    >>> format_utc(np.datetime64("2026-11-26T00:00:00.9996"))
+    ['2026-11-26T00:00:01.000Z']
+    """
+    try:
+        t = np.atleast_1d(np.asarray(t, dtype="datetime64[ns]"))
+        step = np.timedelta64(1, unit).astype("timedelta64[ns]").astype(np.int64)
+    except (TypeError, ValueError) as exc:
+        raise TimeError(f"cannot format {t!r} in unit {unit!r}: {exc}") from None
     ns = t.astype(np.int64)
     rounded = ((ns + step // 2) // step * step).astype("datetime64[ns]")
     return [s + "Z" for s in np.datetime_as_string(rounded, unit=unit)]
@@ -131,8 +146,8 @@ class TimeGrid:
     """
 
     def __init__(self, jd, fr):
-        jd = np.atleast_1d(np.asarray(jd, dtype=np.float64))
-        fr = np.atleast_1d(np.asarray(fr, dtype=np.float64))
+        jd = _float_array(jd, "jd")
+        fr = _float_array(fr, "fr")
         jd, fr = np.broadcast_arrays(jd, fr)
         if jd.ndim != 1:
             raise TimeError(f"a TimeGrid is one-dimensional, got shape {jd.shape}")
@@ -162,14 +177,21 @@ class TimeGrid:
         """Evenly spaced instants from ``start`` to ``end`` every ``step_s`` seconds.
 
         The last instant is ``end`` itself when ``include_end`` (even if the last step is short).
+
+        >>> grid = TimeGrid.range("2026-11-26T00:00:00Z", "2026-11-26T00:02:30Z", 60.0)
+        >>> grid.shape, grid.iso()[-2:]
+        ((4,), ['2026-11-26T00:02:00.000Z', '2026-11-26T00:02:30.000Z'])
         """
         t0 = _to_datetime64_ns(start)[0]
         t1 = _to_datetime64_ns(end)[0]
-        if not step_s > 0:
-            raise TimeError(f"step must be positive, got {step_s} s")
+        if not (isinstance(step_s, (int, float, np.number)) and 0 < step_s < np.inf):
+            raise TimeError(f"step must be a positive finite number, got {step_s!r} s")
         if t1 < t0:
             raise TimeError(f"end {format_utc(t1)[0]} is before start {format_utc(t0)[0]}")
         span_s = (t1 - t0).astype(np.int64) / 1e9
+        if span_s / step_s >= MAX_INSTANTS:
+            raise TimeError(f"step {step_s:g} s over {span_s:g} s gives more than "
+                            f"{MAX_INSTANTS:,} instants")
         n = int(np.floor(span_s / step_s + 1e-9)) + 1
         offsets = np.arange(n) * float(step_s)
         if include_end and offsets[-1] < span_s - 1e-9:
@@ -180,7 +202,7 @@ class TimeGrid:
     def from_seconds(cls, epoch, seconds) -> "TimeGrid":
         """``epoch`` (UTC) plus ``seconds`` (float64 array)."""
         jd0, fr0 = _jd_from_datetime64(_to_datetime64_ns(epoch)[:1])
-        seconds = np.atleast_1d(np.asarray(seconds, dtype=np.float64))
+        seconds = _float_array(seconds, "seconds")
         return cls(np.full(seconds.shape, jd0[0]), fr0[0] + seconds / _SECONDS_PER_DAY)
 
     @classmethod
@@ -256,6 +278,14 @@ class TimeGrid:
     def gmst_rate_rad_s(self) -> np.ndarray:
         """Rate of GMST-1982 in rad/s of UTC, ``(n_time,)``."""
         return gmst1982_rad(self.jd, self.ut1_fraction)[1]
+
+
+def _float_array(values, what: str) -> np.ndarray:
+    """``values`` as a float64 array, at least 1-D; TimeError when they are not numbers."""
+    try:
+        return np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TimeError(f"{what}: not numbers: {values!r}"[:200]) from None
 
 
 def gmst1982_rad(jd_ut1, fraction_ut1) -> tuple[np.ndarray, np.ndarray]:

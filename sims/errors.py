@@ -1,13 +1,13 @@
 """Exception classes of the simulation package.
 
 Messages carry the location: ``scenario.toml: spacecraft.battery_capacity_wh: must be positive``.
-``groundseg/cli.py`` maps :class:`SimulationError` (and so :class:`ScenarioError`) to exit 2.
 """
+from groundseg.errors import GroundsegError
 
 __all__ = ["SimulationError", "ScenarioError"]
 
 
-class SimulationError(ValueError):
+class SimulationError(GroundsegError):
     """Base class for every error the simulation package raises on bad input."""
 
 

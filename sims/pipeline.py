@@ -2,11 +2,11 @@
 
 :func:`run_scenario` is what ``groundseg demo`` and ``groundseg sim run`` do:
 
-1. SGP4 once on a 60 s grid over the window (the planning ephemeris); passes over every
-   station (:func:`groundseg.passes.passes_from_ephemeris`), a contact plan with one
-   station per satellite at a time (:func:`groundseg.contacts.plan_contacts`), imaging
-   opportunities (:func:`groundseg.access.find_opportunities`) and the imaging plan
-   (:func:`groundseg.planning.imaging.plan_imaging`, time limit ``time_limit_s``);
+1. :func:`groundseg.mission_plan.plan_mission` on the scenario's planning inputs
+   (:func:`sims.planning_inputs.plan_inputs`): SGP4 once on a 60 s grid over the window (the
+   planning ephemeris), passes over every station, a contact plan with one station per
+   satellite at a time, imaging opportunities and the imaging plan (time limit
+   ``time_limit_s``);
 2. the simulation (:func:`sims.runner.simulate`) on the scenario's step;
 3. housekeeping packets every ``hk_period_s`` per satellite (:mod:`sims.housekeeping`,
    faults applied, encoded with the bundled dictionary) streamed over ZeroMQ
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundseg.timegrid import TimeGrid, format_utc
+from groundseg.timegrid import format_utc
 
 from .errors import SimulationError
 
@@ -82,15 +82,12 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
     ``coverage``: None = when the scenario has a ``[coverage]`` region; ``log``: a
     function taking progress lines (None: quiet).
     """
-    from groundseg.access import find_opportunities
-    from groundseg.contacts import plan_contacts
-    from groundseg.passes import passes_from_ephemeris
-    from groundseg.planning.imaging import plan_imaging
+    from groundseg.mission_plan import plan_mission
 
     from .planning_inputs import plan_inputs
     from .runner import simulate
 
-    if not time_limit_s > 0:
+    if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
         raise SimulationError(f"planner time limit must be positive, got {time_limit_s}")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -105,30 +102,27 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
         run.timings_s[name] = round(now - clock, 3)
         clock = now
 
-    w = scenario.window
-    inputs = plan_inputs(scenario)
-    grid = TimeGrid.range(w.start, w.end, min(PLANNING_STEP_S, max(w.duration_s, 1.0)))
-    run.ephemeris = eph = scenario.constellation.propagate(grid)
-    problems = eph.errors()
-    if problems:
-        raise SimulationError(f"{scenario.source}: propagation failed: {problems[0]}")
-    stations = inputs["stations"]
-    run.passes = passes = passes_from_ephemeris(eph, stations)
-    run.contacts = contacts = plan_contacts(passes, stations, satellite_exclusive=True)
-    run.opportunities = opp = find_opportunities(eph, inputs["targets"], sensor=inputs["sensor"])
-    lap("geometry")
-    say(f"geometry: {len(passes)} passes, {int(contacts.scheduled.sum())} contacts, "
-        f"{len(opp)} imaging opportunities; planning ({time_limit_s:g} s limit) ...")
-    run.plan = plan = plan_imaging(opp, contacts, spacecraft=inputs["spacecraft"],
-                                   time_limit_s=time_limit_s, method=method, seed=seed)
+    def geometry_done(m):
+        problems = m.ephemeris.errors()
+        if problems:
+            raise SimulationError(f"{scenario.source}: propagation failed: {problems[0]}")
+        lap("geometry")
+        say(f"geometry: {len(m.passes)} passes, {int(m.contacts.scheduled.sum())} contacts, "
+            f"{len(m.opportunities)} imaging opportunities; planning ({time_limit_s:g} s limit) ...")
+
+    step_s = min(PLANNING_STEP_S, max(scenario.window.duration_s, 1.0))
+    mission = plan_mission(plan_inputs(scenario), step_s=step_s, time_limit_s=time_limit_s,
+                           method=method, seed=seed, on_geometry=geometry_done)
     lap("planning")
-    run.simulation = sim = simulate(scenario, eph, passes, contacts, plan)
+    run.ephemeris, run.passes, run.contacts = mission.ephemeris, mission.passes, mission.contacts
+    run.opportunities, run.plan = mission.opportunities, mission.plan
+    run.simulation = sim = simulate(scenario, run.ephemeris, run.passes, run.contacts, run.plan)
     lap("simulation")
 
-    passes.to_csv(out / "passes.csv")
-    contacts.to_csv(out / "contacts.csv")
-    plan.to_json(out / "plan.json")
-    plan.timeline_csv(out / "timeline.csv")
+    run.passes.to_csv(out / "passes.csv")
+    run.contacts.to_csv(out / "contacts.csv")
+    run.plan.to_json(out / "plan.json")
+    run.plan.timeline_csv(out / "timeline.csv")
     sim.events_csv(out / "events.csv")
     run.files.update({k: out / k for k in ("passes.csv", "contacts.csv", "plan.json",
                                            "timeline.csv", "events.csv")})

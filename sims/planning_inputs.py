@@ -1,33 +1,27 @@
 """A scenario as planning inputs: the spacecraft the planner sees, the sensor, target defaults.
 
-- :func:`imaging_spacecraft`: :class:`groundseg.planning.imaging.ImagingSpacecraft` with the
+- :func:`imaging_spacecraft`: :class:`groundseg.planning.ImagingSpacecraft` with the
   scenario's memory, initial volume, imaging data rate, transmitter rate and agility model
   (the very object the simulation flies).
 - :func:`sensor`: :class:`groundseg.access.Sensor` with the GSD (at nadir, from the
   constellation's mean altitude), swath and point-target image length.
 - :func:`target_defaults`: the field of regard and the minimum Sun elevation for targets
   that do not give their own (10 deg when the scenario has none).
-- :func:`plan_inputs_from_args`: the ``groundseg plan --scenario FILE`` hook
-  (``groundseg._cli_common.scenario_loader``); ``--tle``, ``--targets``, ``--stations``,
-  ``--start`` / ``--end``, ``--max-off-nadir``, ``--min-sun-elevation`` and ``--satellite``
-  override the scenario.
+- :func:`plan_inputs`: the scenario as :class:`groundseg.mission_plan.MissionInputs`, with
+  the overrides ``groundseg plan --scenario FILE`` takes from its options.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import SimulationError
+from groundseg.earth import MU_EARTH_KM3_S2, WGS84_A_KM
 
-__all__ = ["imaging_spacecraft", "sensor", "target_defaults", "plan_inputs",
-           "plan_inputs_from_args", "mean_altitude_km"]
-
-_MU_KM3_S2 = 398600.4418
-_EARTH_RADIUS_KM = 6378.137
+__all__ = ["imaging_spacecraft", "sensor", "target_defaults", "plan_inputs", "mean_altitude_km"]
 
 
 def imaging_spacecraft(model):
     """The planner's view of a :class:`~sims.spacecraft.SpacecraftModel`."""
-    from groundseg.planning.imaging import ImagingSpacecraft
+    from groundseg.planning import ImagingSpacecraft
     return ImagingSpacecraft(memory_capacity_gbit=model.memory_capacity_gbit,
                              initial_memory_gbit=model.initial_memory_gbit,
                              image_data_rate_gbit_s=model.image_data_rate_gbit_s,
@@ -38,8 +32,8 @@ def imaging_spacecraft(model):
 def mean_altitude_km(constellation) -> float:
     """Median altitude of the satellites' mean semi-major axes (from the mean motion), km."""
     n_rad_s = np.array([s.no_kozai for s in constellation.satrecs]) / 60.0
-    a_km = (_MU_KM3_S2 / n_rad_s ** 2) ** (1.0 / 3.0)
-    return float(np.median(a_km) - _EARTH_RADIUS_KM)
+    a_km = (MU_EARTH_KM3_S2 / n_rad_s ** 2) ** (1.0 / 3.0)
+    return float(np.median(a_km) - WGS84_A_KM)
 
 
 def sensor(model, constellation=None):
@@ -63,46 +57,30 @@ def target_defaults(model, *, max_off_nadir_deg=None, min_sun_elevation_deg=None
         else float(max_off_nadir_deg))
 
 
-def plan_inputs(scenario) -> dict:
-    """Planning inputs of a scenario: ``constellation``, ``targets``, ``sensor``,
-    ``stations``, ``spacecraft`` (ImagingSpacecraft), ``start``, ``end``."""
-    sc = scenario.spacecraft
-    targets = scenario.targets.load(target_defaults(sc))
-    return {"constellation": scenario.constellation, "targets": targets,
-            "sensor": sensor(sc, scenario.constellation), "stations": list(scenario.stations),
-            "spacecraft": imaging_spacecraft(sc), "start": scenario.window.start,
-            "end": scenario.window.end}
+def plan_inputs(scenario, *, start=None, end=None, constellation=None, stations=None,
+                targets_path=None, max_off_nadir_deg=None, min_sun_elevation_deg=None):
+    """The scenario as :class:`~groundseg.mission_plan.MissionInputs`; each argument given
+    replaces the scenario's: the window, the constellation, the stations, a targets file (read
+    with the scenario's target defaults) and the two target limits.
 
-
-def plan_inputs_from_args(args) -> dict:
-    """``groundseg plan --scenario FILE``: :func:`plan_inputs`, then the command-line options
-    override (``args`` from ``groundseg._cli_planning``)."""
-    from groundseg._cli_common import constellation_from_args, window
-    from groundseg.errors import GroundsegError
-    from groundseg.stations import load_stations
+    >>> from sims.scenario import bundled_scenario
+    >>> inputs = plan_inputs(bundled_scenario(), max_off_nadir_deg=25.0)
+    >>> len(inputs.constellation), len(inputs.targets), [s.name for s in inputs.stations][:3]
+    (8, 110, ['Hsinchu', 'Taoyuan', 'Tainan'])
+    >>> sorted(set(inputs.targets.max_off_nadir_deg.tolist()))   # one target gives its own
+    [25.0, 40.0]
+    """
+    from groundseg.mission_plan import MissionInputs
     from groundseg.targets import load_targets
-
-    from .scenario import bundled_scenario, load_scenario
-    path = args.scenario
-    scenario = bundled_scenario() if path in ("bundled", "formosat8") else load_scenario(path)
     sc = scenario.spacecraft
-    if (args.start is None) != (args.end is None):
-        raise SimulationError("give both --start and --end, or neither (the scenario's window)")
-    start, end = (window(args) if args.start is not None
-                  else (scenario.window.start, scenario.window.end))
-    defaults = target_defaults(sc, max_off_nadir_deg=args.max_off_nadir,
-                               min_sun_elevation_deg=args.min_sun_elevation)
-    targets = load_targets(args.targets, defaults) if args.targets else \
-        scenario.targets.load(defaults)
-    constellation = constellation_from_args(args, start) if args.tle else scenario.constellation
-    if getattr(args, "satellite", None):
-        constellation = constellation.subset(args.satellite)
-    stations = load_stations(args.stations) if getattr(args, "stations", None) else \
-        list(scenario.stations)
-    if getattr(args, "step", None) is None:
-        args.step = 60.0
-    if not args.step > 0:
-        raise GroundsegError(f"--step must be positive, got {args.step}")
-    return {"constellation": constellation, "targets": targets,
-            "sensor": sensor(sc, constellation), "stations": stations,
-            "spacecraft": imaging_spacecraft(sc), "start": start, "end": end}
+    defaults = target_defaults(sc, max_off_nadir_deg=max_off_nadir_deg,
+                               min_sun_elevation_deg=min_sun_elevation_deg)
+    targets = (load_targets(targets_path, defaults) if targets_path is not None
+               else scenario.targets.load(defaults))
+    constellation = scenario.constellation if constellation is None else constellation
+    return MissionInputs(
+        constellation=constellation, targets=targets,
+        stations=list(scenario.stations) if stations is None else list(stations),
+        sensor=sensor(sc, constellation), spacecraft=imaging_spacecraft(sc),
+        start=scenario.window.start if start is None else start,
+        end=scenario.window.end if end is None else end)

@@ -38,7 +38,7 @@ import numpy as np
 
 from groundseg.sun import eclipse_intervals, sun_position_km, sunlit_fraction
 from groundseg.table import Table
-from groundseg.timegrid import TimeGrid, format_utc
+from groundseg.timegrid import TimeGrid
 
 from .errors import SimulationError
 from .schedule import Schedule, build_schedule
@@ -231,8 +231,7 @@ def _events(scenario, schedule: Schedule, passes, contacts, ephemeris, drained_b
             rows.append((f.end_s, f.satellite_index, "fault_end", detail))
     rows.sort(key=lambda r: (r[0], r[1]))
     ts = np.array([r[0] for r in rows], dtype=float)
-    utc = format_utc(epoch + np.rint(ts * 1e9).astype("timedelta64[ns]")) if rows else []
-    return Table({"time_utc": np.array(utc, dtype=object),
+    return Table({"time_utc": epoch + np.rint(ts * 1e9).astype("timedelta64[ns]"),
                   "time_s": ts,
                   "satellite": np.array([names[r[1]] for r in rows], dtype=object),
                   "event": np.array([r[2] for r in rows], dtype=object),
@@ -243,7 +242,7 @@ def _events(scenario, schedule: Schedule, passes, contacts, ephemeris, drained_b
 def housekeeping_state(sim: Simulation, stride: int) -> dict:
     """The simulated state every ``stride`` grid steps, as :func:`sims.housekeeping.
     housekeeping_values` takes it (``(n_sat, n)`` arrays, ``time_s`` ``(n,)``)."""
-    if stride < 1:
+    if not (isinstance(stride, (int, np.integer)) and stride >= 1):
         raise SimulationError(f"housekeeping stride must be >= 1, got {stride}")
     k = np.arange(0, sim.time_s.size, stride)
     t = sim.time_s[k]

@@ -83,13 +83,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from groundseg.documents import parse_document
 from groundseg.errors import GroundsegError
 from groundseg.orbits import Constellation
 from groundseg.stations import Station, bundled_stations, load_stations, station_from_mapping
@@ -468,10 +468,7 @@ def load_scenario(path) -> Scenario:
 
 def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scenario:
     """A scenario from TOML text; relative paths resolve against ``base_dir``."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: TOML syntax: {exc}") from None
+    data = parse_document(text, source, ScenarioError, "TOML")
     base_dir = Path(base_dir)
     root = _Node(data, source, "")
     meta = root.child("scenario", "name and description")
@@ -499,13 +496,18 @@ def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scen
                     coverage=coverage, telemetry=telemetry, faults=tuple(faults))
 
 
+#: Windows up to a leap year (TLE elements are not propagated further in earnest).
+_MAX_DURATION_H = 366 * 24.0
+
+
 def _window(node: _Node) -> Window:
     start = node.time("start", "window start, UTC", required=True)
     end = node.time("end", "window end, UTC")
     if node.has("duration_h") == (end is not None):
         raise node.error("give exactly one of duration_h and end", here=True)
     if end is None:
-        hours = node.number("duration_h", "window length in hours", lo=0, lo_open=True)
+        hours = node.number("duration_h", "window length in hours", lo=0, lo_open=True,
+                            hi=_MAX_DURATION_H)
         end = start + np.timedelta64(int(round(hours * 3600e9)), "ns")
     elif end <= start:
         raise node.error(f"{format_utc(end)[0]} is not after start {format_utc(start)[0]}", "end")
@@ -859,6 +861,6 @@ def _coverage(node: _Node | None) -> CoverageDefaults:
     res = node.number("resolution_deg", "grid resolution in degrees", lo=0, lo_open=True, hi=90)
     step = node.number("step_s", "coverage search grid step, s", lo=0, lo_open=True)
     hours = node.number("duration_h", "coverage window from the scenario start, h", lo=0,
-                        lo_open=True)
+                        lo_open=True, hi=_MAX_DURATION_H)
     node.finish()
     return CoverageDefaults(region, res, step, hours)

@@ -67,6 +67,8 @@ AGILITY_MODELS = {
 _J_PER_WH = 3600.0
 _BIT_PER_GBIT = 1e9
 _BIT_PER_MBIT = 1e6
+#: SpacecraftModel fields that may be None.
+_OPTIONAL = ("gsd_m", "min_sun_elevation_deg")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,14 @@ class SpacecraftModel:
     scene_duration_s: float = 10.0
 
     def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("loads_w", "agility") or (value is None and f.name in _OPTIONAL):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise SimulationError(f"{f.name}: {value!r} must be a number")
+        if not isinstance(self.loads_w, dict):
+            raise SimulationError(f"loads_w: {self.loads_w!r} must be a table of mode -> W")
         _positive(self.swath_km, "swath_km")
         if not 0.0 < self.field_of_regard_deg < 90.0:
             raise SimulationError(f"field_of_regard_deg: {self.field_of_regard_deg} must be in (0, 90)")

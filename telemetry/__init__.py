@@ -19,7 +19,7 @@ Programmatic path for a simulator (no sockets)::
 Over ZeroMQ: ``PlatformServer(listen, archive).run(...)`` and ``Source(connect).send(...)``
 (or ``publish_housekeeping``); both write the same archive format.
 """
-from .archive import Archive, Table
+from .archive import Archive
 from .dictionary import SEVERITIES, Dictionary, PacketType, Parameter
 from .errors import TelemetryError
 from .limits import AlarmEvent, LimitChecker
@@ -29,7 +29,7 @@ from .publisher import housekeeping_values, publish_housekeeping
 from .server import PlatformServer
 from .stream import Source, generate_keys
 
-__all__ = ["Archive", "Table", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
+__all__ = ["Archive", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
            "AlarmEvent", "LimitChecker", "crc16", "crc16_rows", "decode_headers", "encode_packets",
            "split_packets", "Chunk", "Platform", "housekeeping_values", "publish_housekeeping",
            "PlatformServer", "Source", "generate_keys"]

@@ -27,18 +27,17 @@ Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from groundseg.table import Table
+
 from .errors import ArchiveError
 
-__all__ = ["Archive", "Table", "COUNTERS", "iso_utc", "parse_time"]
+__all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time"]
 
 COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
             "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
@@ -72,10 +71,17 @@ CREATE TABLE IF NOT EXISTS sources(source_id TEXT PRIMARY KEY, state TEXT NOT NU
 """
 
 
+def utc_us(time_s) -> np.ndarray:
+    """Unix seconds (n,) -> ``datetime64[us]`` (n,), NaT where NaN."""
+    us = np.round(np.asarray(time_s, dtype=np.float64) * 1e6)
+    out = np.where(np.isfinite(us), us, 0).astype(np.int64).view("datetime64[us]")
+    out[~np.isfinite(us)] = np.datetime64("NaT")
+    return out
+
+
 def iso_utc(time_s) -> np.ndarray:
     """Unix seconds (n,) -> ISO 8601 UTC strings with microseconds and 'Z'."""
-    us = np.round(np.asarray(time_s, dtype=np.float64) * 1e6).astype("datetime64[us]")
-    return np.char.add(np.datetime_as_string(us, unit="us"), "Z")
+    return np.char.add(np.datetime_as_string(utc_us(time_s), unit="us"), "Z")
 
 
 def parse_time(text: str, what: str = "time") -> float:
@@ -87,33 +93,6 @@ def parse_time(text: str, what: str = "time") -> float:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     return t.timestamp()
-
-
-class Table:
-    """Column arrays with a fixed column order; ``to_csv()`` and ``to_json()`` (list of records)."""
-
-    def __init__(self, columns: dict[str, list | np.ndarray]):
-        self.columns = {k: list(v.tolist() if isinstance(v, np.ndarray) else v) for k, v in columns.items()}
-
-    def __len__(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
-    def __getitem__(self, name: str) -> list:
-        return self.columns[name]
-
-    def records(self) -> list[dict]:
-        names = list(self.columns)
-        return [dict(zip(names, row)) for row in zip(*self.columns.values())]
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(self.columns)
-        w.writerows(zip(*self.columns.values()))
-        return out.getvalue()
-
-    def to_json(self) -> str:
-        return json.dumps(self.records(), allow_nan=False, default=str)
 
 
 class Archive:
@@ -248,9 +227,9 @@ class Archive:
 
         def pick(v):
             return [v[i] for i in order.tolist()]
-        return Table({"time_utc": iso_utc(ticks[order] / 16777216.0), "spacecraft": pick(cols["spacecraft"]),
+        return Table({"time_utc": utc_us(ticks[order] / 16777216.0), "spacecraft": pick(cols["spacecraft"]),
                       "apid": pick(cols["apid"]), "seq_count": seq[order], "length": pick(cols["length"]),
-                      "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])})
+                      "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])}, {"time_utc": "us"})
 
     def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
         """(spacecraft names (n,), time_s (n,), value (n,), severity (n,)) sorted by spacecraft, time."""
@@ -297,12 +276,12 @@ class Archive:
         rows = self.db.execute(sql).fetchall()
         cols = list(zip(*rows)) if rows else [[] for _ in range(12)]
 
-        def iso(col):
-            return [None if x is None else str(iso_utc([x])[0]) for x in col]
+        def utc(col):
+            return utc_us([np.nan if x is None else x for x in col])
         return Table({"id": cols[0], "spacecraft": cols[1], "parameter": cols[2], "state": cols[3],
                       "severity": cols[4], "max_severity": cols[5], "reason": cols[6], "value": cols[7],
-                      "raised_utc": iso(cols[8]), "cleared_utc": iso(cols[9]), "acknowledged_utc": iso(cols[10]),
-                      "operator": cols[11]})
+                      "raised_utc": utc(cols[8]), "cleared_utc": utc(cols[9]), "acknowledged_utc": utc(cols[10]),
+                      "operator": cols[11]}, dict.fromkeys(("raised_utc", "cleared_utc", "acknowledged_utc"), "us"))
 
     def acknowledge(self, alarm_id: int, operator: str, time_s: float) -> None:
         """Record an operator's acknowledgement of an alarm (raised or cleared)."""

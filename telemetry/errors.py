@@ -3,11 +3,12 @@
 Messages are in domain terms and carry a location where there is one
 (``housekeeping.toml: packets[0].parameters[3].bits: 70 exceeds 64``).
 """
+from groundseg.errors import GroundsegError
 
 __all__ = ["TelemetryError", "DictionaryError", "PacketError", "StreamError", "ArchiveError"]
 
 
-class TelemetryError(ValueError):
+class TelemetryError(GroundsegError):
     """Base class for every error the telemetry package raises on bad input."""
 
 

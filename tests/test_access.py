@@ -428,11 +428,11 @@ def test_grazing_windows_are_found():
 def test_sun_between_samples_matches_the_full_computation(world):
     """The Sun carried between its 10 min samples by the Earth's rotation, against
     groundseg.sun evaluated at every instant (itself checked against astropy in test_sun)."""
-    from groundseg.access import _Geometry
+    from groundseg.imaging_geometry import ImagingGeometry
     from groundseg.sun import sun_position_km
     c, targets, eph, opp = world
     t = np.random.default_rng(0).uniform(0, 86400, 500)
-    u = _Geometry(eph).sun_unit(t, np.zeros((t.size, 3)))
+    u = ImagingGeometry(eph).sun_unit(t, np.zeros((t.size, 3)))
     ref = sun_position_km(TimeGrid.from_seconds(EPOCH, t), "itrs")
     assert _angle(u, ref).max() < 0.1 * ARCSEC
 
@@ -516,3 +516,26 @@ def test_table_columns_and_formats(world):
     row = opp.table().records()[0]
     assert row["start_utc"].endswith("Z") and row["start_utc"] < row["best_utc"] < row["end_utc"]
     assert row["satellite"].startswith("FS8-") and 99801 <= row["norad_id"] <= 99808
+
+
+def test_wrong_types_raise_groundseg_errors(world):
+    """Bad arguments of the public entry points: a GroundsegError (exit status 2 in the
+    command line), never an AttributeError, IndexError or bare ValueError."""
+    c, targets, eph, opp = world
+    pts = targets.take(targets.kind == "point").points().ecef_km
+    bad = [
+        lambda: find_opportunities("a TLE file name", targets, EPOCH, END),
+        lambda: find_opportunities(eph, targets, sensor="FS8 imager"),
+        lambda: find_opportunities(eph, targets, tol_s=0.0),
+        lambda: find_opportunities(c, targets, EPOCH, END, step_s="sixty"),
+        lambda: access_intervals("not an ephemeris", pts, 30.0),
+        lambda: access_intervals(eph, pts[:, :2], 30.0),
+        lambda: access_intervals(eph, pts, [30.0, 40.0]),
+        lambda: pointing(eph, [0, 1], [0.0, 1.0, 2.0], pts[:3]),
+        lambda: pointing(eph, [len(c)], [0.0], pts[:1]),
+        lambda: opp.attitude([len(opp)], 0.0, 10.0),
+        lambda: opp.attitude_samples(rows=["first"]),
+    ]
+    for call in bad:
+        with pytest.raises(GroundsegError):
+            call()

@@ -1,7 +1,8 @@
 """The vectorised crossing finder against brute-force dense sampling."""
 import numpy as np
 
-from groundseg.events import find_crossings, refine_roots
+from groundseg.events import find_crossings
+from groundseg.roots import refine_roots
 
 
 def _family(rng, n):
@@ -45,3 +46,41 @@ def test_refine_roots_reaches_tolerance():
     a, b = np.zeros(3), np.full(3, 1.5)
     t = refine_roots(f, rows, a, b, f(rows, a), f(rows, b), tol_s=1e-9)
     assert np.abs(f(rows, t)).max() < 1e-8
+
+
+def test_windows_from_shuffled_and_repeated_events_match_brute_force():
+    """windows() against the runs of random boolean series: events shuffled, zeros found
+    twice (a second rise just after a rise, a second set just before a set), series inside
+    at the start either told by a rise at 0 or left to ``opens_s``."""
+    from groundseg.events import windows
+    rng = np.random.default_rng(9)
+    n_key, n_t = 200, 400
+    state = np.cumsum(rng.random((n_key, n_t)) < 0.05, axis=1) % 2 == 1
+    state ^= rng.random(n_key)[:, None] < 0.5
+    end = float(n_t)
+    keys, times, rising, ref, told = [], [], [], [], set()
+    for k in range(n_key):
+        s = state[k]
+        change = np.flatnonzero(s[1:] != s[:-1]) + 1
+        for i in change:
+            keys.append(k), times.append(float(i)), rising.append(bool(s[i]))
+            if rng.random() < 0.3:            # found twice, inside the same run
+                keys.append(k), times.append(i + (0.25 if s[i] else -0.25)), rising.append(bool(s[i]))
+        if s[0] and rng.random() < 0.5:
+            keys.append(k), times.append(0.0), rising.append(True)
+            told.add(k)
+        starts = np.concatenate([[0] if s[0] else [], change[s[change]]])
+        ends = np.concatenate([change[~s[change]], [n_t] if s[-1] else []])
+        ref += [(k, float(a), float(b)) for a, b in zip(starts, ends)]
+    order = rng.permutation(len(keys))
+    w = windows(np.array(keys)[order], np.array(times)[order], np.array(rising)[order],
+                opens_s=lambda k: np.zeros(k.shape), closes_s=lambda k: np.full(k.shape, end))
+    assert list(zip(w.key.tolist(), w.start_s.tolist(), w.end_s.tolist())) == ref
+    assert w.unmatched == 0
+    # Without opens_s / closes_s the windows open at the start or at the end are left out.
+    w2 = windows(np.array(keys), np.array(times), np.array(rising))
+    closed = [(k, a, b) for k, a, b in ref if b < end and (a > 0 or k in told)]
+    assert list(zip(w2.key.tolist(), w2.start_s.tolist(), w2.end_s.tolist())) == closed
+    # Each of the others has one event that found no partner (or none at all).
+    assert w2.unmatched == sum((a > 0 or k in told) + (b < end) for k, a, b in ref
+                               if (k, a, b) not in closed)

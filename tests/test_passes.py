@@ -315,3 +315,21 @@ def test_csv_and_json_contract():
     records = __import__("json").loads(passes.to_json())
     assert list(records[0]) == list(PASS_CSV_COLUMNS)
     assert passes.to_csv(columns="all").splitlines()[0] == ",".join(PASS_COLUMNS)
+
+
+@pytest.mark.parametrize("call", [
+    lambda c, e, s: passes_from_ephemeris("not an ephemeris", s),
+    lambda c, e, s: predict_passes("not a constellation", s, START, "2026-11-26T07:00:00Z"),
+    lambda c, e, s: predict_passes(c, s, START, "2026-11-26T07:00:00Z", tol_s=-1.0),
+    lambda c, e, s: predict_passes(c, s, START, "2026-11-26T07:00:00Z", chunk_size=0),
+    lambda c, e, s: predict_passes(c, s, START, "2026-11-26T07:00:00Z", workers="two"),
+    lambda c, e, s: predict_passes(c, s, START, "2026-11-26T07:00:00Z", step_s="60 s"),
+    lambda c, e, s: passes_from_ephemeris(e, s).take([10**6]),
+])
+def test_wrong_types_raise_groundseg_errors(call):
+    """Bad arguments of the public entry points: a GroundsegError (exit status 2 in the
+    command line), never an AttributeError, IndexError or bare ValueError."""
+    c = Constellation.formosat8(START)
+    eph = c.propagate(TimeGrid.range(START, "2026-11-26T07:00:00Z", 120.0))
+    with pytest.raises(GroundsegError):
+        call(c, eph, [Station("A", 10, 10)])

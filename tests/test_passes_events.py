@@ -1,8 +1,10 @@
-"""The generic pieces passes.py added to groundseg.events, against brute force."""
+"""The generic pieces under the pass search (polynomial bounds, Newton refinement, pruned
+and isolated crossings), against brute force."""
 import numpy as np
 
-from groundseg.events import (bernstein_coefficients, find_crossings, find_crossings_in,
-                              polynomial_bounds, refine_roots, refine_roots_newton)
+from groundseg.events import find_crossings, find_crossings_in
+from groundseg.interpolation import bernstein_coefficients, polynomial_bounds
+from groundseg.roots import refine_roots, refine_roots_newton
 
 
 def _poly(c, t):

@@ -53,7 +53,7 @@ def test_pointing_matches_skyfield_and_doppler():
     assert table["doppler_shift_hz"][0] > 0 > table["doppler_shift_hz"][-1]   # approaching, then receding
     # Elevation starts and ends on the 5 deg mask, rows on whole seconds in between.
     assert abs(table["elevation_deg"][0] - 5.0) < 1e-3 and abs(table["elevation_deg"][-1] - 5.0) < 1e-3
-    assert all(t.endswith(".000Z") for t in table["time_utc"][1:-1])
+    assert all(r["time_utc"].endswith(".000Z") for r in table.records()[1:-1])
 
 
 def test_unwrapped_azimuth_and_keyhole():
@@ -83,3 +83,13 @@ def test_pointing_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(GroundsegError, match=match):
         pointing_table(c, args.pop("satellite"), Station("A", 0, 0), START, args.pop("end"), **args)
+
+
+@pytest.mark.parametrize("kwargs", [dict(step_s="1 s"), dict(keyhole_elevation_deg="high"),
+                                    dict(frequency_hz=float("inf"))])
+def test_pointing_wrong_types_raise_groundseg_errors(kwargs):
+    c = Constellation.formosat8(START)
+    with pytest.raises(GroundsegError):
+        pointing_table(c, "FS8-1", Station("A", 0, 0), START, "2026-11-26T00:10:00Z", **kwargs)
+    with pytest.raises(GroundsegError, match="Constellation"):
+        pointing_table([c], "FS8-1", Station("A", 0, 0), START, "2026-11-26T00:10:00Z")

@@ -99,3 +99,22 @@ def test_eclipse_state_and_fraction_are_consistent():
     # A satellite over the sub-solar side is never in shadow.
     day = np.sum(eph.position_km * sun[None], -1) > 0
     assert np.all(state[day] == SUNLIT)
+
+
+def test_bad_arguments_raise_groundseg_errors():
+    from groundseg.errors import GroundsegError
+    grid = TimeGrid.range("2026-11-26T00:00Z", "2026-11-26T01:00Z", 600.0)
+    eph = Constellation.formosat8("2026-11-26T00:00Z").propagate(grid)
+    sun = sun_position_km(grid, "teme")
+    bad = [
+        lambda: sun_position_km(grid, "icrs"),
+        lambda: sunlit_fraction(eph.position_km, sun[:3]),
+        lambda: eclipse_state(eph.position_km[0], sun),
+        lambda: sunlit_fraction(eph.position_km, "sun"),
+        lambda: eclipse_intervals(eph.position_km),
+        lambda: eclipse_intervals(eph, tol_s=0.0),
+        lambda: solar_elevation_rad([(25.0, 121.0)], grid),
+    ]
+    for call in bad:
+        with pytest.raises(GroundsegError):
+            call()

@@ -91,7 +91,7 @@ from .agility import (PiecewiseAgility, RateAccelerationAgility, TransitionFunct
                       TransitionMatrix, TransitionModel, agility_from_dict)
 from .errors import PlanningError
 from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
-from .plan import Plan, Table
+from .plan import Plan
 from .requests import PiecewiseLinear, Request
 from .solve import METHODS, solve, upper_bound
 from .spot5 import Spot5Instance, read_spot5, spot5_solution, write_spot5_solution
@@ -103,7 +103,7 @@ __all__ = [
     "Request", "PiecewiseLinear",
     "TransitionModel", "PiecewiseAgility", "RateAccelerationAgility", "TransitionFunction",
     "TransitionMatrix", "agility_from_dict",
-    "Plan", "Table", "solve", "upper_bound", "METHODS", "verify_plan",
+    "Plan", "solve", "upper_bound", "METHODS", "verify_plan",
     "Spot5Instance", "read_spot5", "spot5_solution", "write_spot5_solution",
     "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging",
     "PlanningError",

@@ -370,7 +370,7 @@ class ImagingPlan:
                              for a in self.acquisitions],
             "downlinks": self._downlinks(),
             "unscheduled": self._unscheduled(),
-            "requests": p.requests.rows(),
+            "requests": p.requests.records(),
         }
 
     def to_json(self, path=None, indent: int | None = 1) -> str:
@@ -381,16 +381,19 @@ class ImagingPlan:
                 f.write(text + "\n")
         return text
 
-    def timeline_csv(self, path=None) -> str:
-        """The command timeline with UTC times: ``time_utc`` then the model's columns."""
+    def timeline_table(self):
+        """The command timeline as a Table: ``time_utc`` then the model's columns."""
         from ..table import Table
         t = self.plan.timeline
-        cols = {"time_utc": np.array(self.opportunities.iso(np.asarray(t["time_s"], dtype=float))
-                                     if len(t) else [], dtype=object)}
+        cols = {"time_utc": self.opportunities.utc(t["time_s"])}
         for name in t.names:
             cols[name] = np.asarray(t[name]) if len(t) else np.zeros(0)
         return Table(cols, {"time_s": ".3f", "roll_deg": ".4f", "pitch_deg": ".4f",
-                            "data_gbit": ".6f"}).to_csv(path)
+                            "data_gbit": ".6f"})
+
+    def timeline_csv(self, path=None) -> str:
+        """The command timeline as CSV (see :meth:`timeline_table`)."""
+        return self.timeline_table().to_csv(path)
 
     def summary(self) -> str:
         return self.plan.summary()

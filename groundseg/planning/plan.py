@@ -30,65 +30,12 @@ JSON (``to_json``)::
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 
-import numpy as np
+from ..table import Table
 
-__all__ = ["Plan", "Table"]
-
-
-class Table:
-    """Named columns of equal length (lists or 1-D arrays), in a fixed order."""
-
-    def __init__(self, columns: dict):
-        self.columns = dict(columns)
-        lengths = {len(v) for v in self.columns.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"columns of different lengths: {lengths}")
-        self._n = lengths.pop() if lengths else 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, name):
-        return self.columns[name]
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.columns)
-
-    def rows(self) -> list[dict]:
-        """One dict per row, with plain Python values (NaN -> None)."""
-        cols = {k: (v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in self.columns.items()}
-        out = []
-        for i in range(self._n):
-            row = {}
-            for k, v in cols.items():
-                x = v[i]
-                if isinstance(x, float) and not math.isfinite(x):
-                    x = None
-                row[k] = x
-            out.append(row)
-        return out
-
-    def to_csv(self, path=None) -> str:
-        """CSV text with a header row (empty field for NaN); also written to ``path``."""
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.names)
-        for row in self.rows():
-            w.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in row.values()])
-        text = buf.getvalue()
-        if path is not None:
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-        return text
-
-    def __repr__(self) -> str:
-        return f"Table({self._n} rows: {', '.join(self.names)})"
+__all__ = ["Plan"]
 
 
 class Plan:
@@ -133,10 +80,10 @@ class Plan:
             "epoch_utc": self.epoch_utc,
             "agility_model": dict(self.agility_model),
             "memory_capacity_gbit": self.memory_capacity_gbit,
-            "acquisitions": self.acquisitions.rows(),
-            "downlinks": self.downlinks.rows(),
-            "unscheduled": self.unscheduled.rows(),
-            "requests": self.requests.rows(),
+            "acquisitions": self.acquisitions.records(),
+            "downlinks": self.downlinks.records(),
+            "unscheduled": self.unscheduled.records(),
+            "requests": self.requests.records(),
         }
 
     def to_json(self, path=None, indent: int | None = 1) -> str:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from groundseg.planning import (Alternative, Downlink, Incompatibility, Plan, Problem, Resource,
-                                Table, Task, solve, verify_plan)
+                                Task, solve, verify_plan)
+from groundseg.table import Table
 
 
 def _alt(e, l, d=10.0, att=(0.0, 0.0), data=0.0, **kw):
@@ -88,7 +89,7 @@ def _with(plan, acquisitions=None, downlinks=None, objective=None, upper_bound=N
     def edit(table, changes):
         if changes is None:
             return table
-        cols = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else list(v)) for k, v in table.columns.items()}
+        cols = {k: np.array(table[k], copy=True) for k in table.names}
         changes(cols)
         return Table(cols)
     return Plan(objective=plan.objective if objective is None else objective,
@@ -156,7 +157,7 @@ def test_verifier_catches_broken_plans(problem):
 def test_untimed_rows_have_no_times():
     p = Problem([Task(1, 2.0, [Alternative(data_gbit=1.0, label="13")])])
     plan = solve(p)
-    row = plan.acquisitions.rows()[0]
+    row = plan.acquisitions.records()[0]
     assert row["start_s"] is None and row["end_s"] is None and row["label"] == "13"
     assert len(plan.timeline) == 0
     assert json.loads(plan.to_json())["memory_capacity_gbit"] is None

@@ -201,8 +201,9 @@ def test_metrics_and_coverage_curve(fleet):
     table = res.cells_table()
     assert table.names == list(CELL_COLUMNS)
     seen = np.isfinite(res.first_access_s)
-    assert all(s.endswith("Z") for s in table["first_access_utc"][seen])
-    assert all(s == "" for s in table["first_access_utc"][~seen])
+    text = np.array([r["first_access_utc"] for r in table.records()], dtype=object)
+    assert all(s.endswith("Z") for s in text[seen]) and all(s is None for s in text[~seen])
+    assert np.isnat(table["first_access_utc"][~seen]).all()
 
 
 def test_results_do_not_depend_on_chunking(fleet):

@@ -6,10 +6,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from groundseg.access import find_opportunities
-from groundseg.contacts import plan_contacts
-from groundseg.passes import passes_from_ephemeris
-from groundseg.planning.imaging import plan_imaging
+from groundseg.mission_plan import plan_mission
 from groundseg.sun import sun_position_km, sunlit_fraction
 from groundseg.timegrid import TimeGrid
 from sims.housekeeping import (WHEEL_AXES, WHEEL_BIAS_RPM, WHEEL_INERTIA_KG_M2, BODY_INERTIA_KG_M2,
@@ -81,13 +78,8 @@ def week(tmp_path_factory):
     d = tmp_path_factory.mktemp("week")
     (d / "targets.csv").write_text(_targets_csv())
     scenario = parse_scenario(WEEK, source=str(d / "week.toml"), base_dir=d)
-    inputs = plan_inputs(scenario)
-    w = scenario.window
-    eph = scenario.constellation.propagate(TimeGrid.range(w.start, w.end, 60.0))
-    passes = passes_from_ephemeris(eph, inputs["stations"])
-    contacts = plan_contacts(passes, inputs["stations"], satellite_exclusive=True)
-    opp = find_opportunities(eph, inputs["targets"], sensor=inputs["sensor"])
-    plan = plan_imaging(opp, contacts, spacecraft=inputs["spacecraft"], time_limit_s=2.0)
+    m = plan_mission(plan_inputs(scenario), step_s=60.0, time_limit_s=2.0)
+    eph, passes, contacts, plan = m.ephemeris, m.passes, m.contacts, m.plan
     sim = simulate(scenario, eph, passes, contacts, plan)
     return scenario, eph, passes, contacts, plan, sim
 
@@ -167,7 +159,7 @@ def test_boresight_points_at_the_target(week):
     is the line of sight to the target (target ITRS -> TEME with the GMST angle)."""
     scenario, eph, _, _, plan, sim = week
     s = sim.schedule
-    targets = plan_inputs(scenario)["targets"]
+    targets = plan_inputs(scenario).targets
     ids = [str(x) for x in targets.ids]
     pts = targets.points()
     n = len(s.acquisitions["sat"])

@@ -70,7 +70,7 @@ def test_quarantine_duplicates_idle_and_layout(hk_dict, tmp_path):
     reasons = sorted(r[0].split(":")[0] for r in p.archive.db.execute("SELECT reason FROM quarantine"))
     assert reasons == ["crc", "layout", "malformed"]
     assert s["missing_packets"] == 0                  # packet 3 came back in the second batch
-    assert p.archive.packets(apid=0x64).columns["seq_count"] == list(range(20))
+    assert p.archive.packets(apid=0x64)["seq_count"].tolist() == list(range(20))
     p.close()
 
 

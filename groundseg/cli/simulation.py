@@ -1,20 +1,18 @@
 """Subcommands of the simulation package: ``coverage``, ``scenario``, ``sim run``, ``demo``.
 
-``groundseg/cli.py`` calls :func:`register`. Bad input raises
-:class:`~sims.errors.SimulationError` (or a groundseg error), which the main command turns
-into one line on stderr and exit status 2.
+Bad input raises :class:`~sims.errors.SimulationError` (a
+:class:`~groundseg.errors.GroundsegError`).
 """
 from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
+from sims.errors import SimulationError
 
-from .errors import SimulationError
-
-__all__ = ["register"]
+from . import options
+from .output import note
 
 # Above this many (cell x satellite x day) the default backend is a LocalCluster.
 _AUTO_CLUSTER_WORK = 2_000_000
@@ -22,29 +20,18 @@ _AUTO_CLUSTER_WORK = 2_000_000
 
 def register(sub) -> None:
     """Add ``coverage``, ``scenario``, ``sim`` and ``demo`` to ``sub`` (argparse subparsers)."""
-    p = sub.add_parser(
-        "coverage", help="coverage and revisit over a grid of ground cells",
-        description="Access intervals of every grid cell and satellite under off-nadir and Sun "
-                    "constraints (a complete search: no access longer than 0.1 s is missed), "
-                    "then per-cell revisit statistics. Writes DIR/cells.csv "
-                    "(latitude_deg,longitude_deg,accesses,mean_revisit_h,max_revisit_h,"
-                    "p95_revisit_h,first_access_utc) and DIR/summary.json. Give negative "
-                    "region values with '=': --region=-90,90,-180,180.")
+    p = options.command(sub, "coverage", _coverage, "coverage and revisit over a grid of ground cells")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--tle", metavar="FILE",
-                     help="TLE or OMM file; default: the bundled FORMOSAT-8-like constellation")
+    options.add_constellation(src)
     src.add_argument("--scenario", metavar="FILE",
                      help="a scenario (its satellites, and defaults for window, region, "
                           "resolution, off-nadir and Sun limits); 'bundled' for formosat8")
     p.add_argument("--region", metavar="LAT_MIN,LAT_MAX,LON_MIN,LON_MAX",
                    help="region in degrees, or 'globe'")
     p.add_argument("--resolution-deg", type=float, metavar="R", help="cell size in degrees")
-    p.add_argument("--start", metavar="ISO", help="window start, ISO 8601 UTC")
-    p.add_argument("--end", metavar="ISO", help="window end, ISO 8601 UTC")
-    p.add_argument("--max-off-nadir", type=float, metavar="DEG",
-                   help="largest off-nadir angle (default: the scenario's field of regard, else 45)")
-    p.add_argument("--min-sun-elevation", type=float, metavar="DEG",
-                   help="lowest Sun elevation at the cell (default: the scenario's, else none)")
+    options.add_window(p, required=False)
+    options.add_imaging_limits(p, "default: the scenario's field of regard, else 45",
+                               "at the cell; default: the scenario's, else none")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a running dask scheduler (e.g. tcp://host:8786)")
@@ -52,51 +39,31 @@ def register(sub) -> None:
                        help="run on a dask LocalCluster of N single-threaded worker processes "
                             "(0: in this process). Default: a LocalCluster with one worker per "
                             "CPU for large jobs, in process otherwise")
-    p.add_argument("--step", type=float, default=None, metavar="SECONDS",
-                   help="propagation grid of the search (default: the scenario's, else 60)")
+    options.add_step(p, None, "propagation grid of the search (default: the scenario's, else 60)")
     p.add_argument("--output", required=True, metavar="DIR", help="output directory")
-    p.set_defaults(func=_coverage)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="format of the cells table: DIR/cells.csv or DIR/cells.parquet")
 
-    s = sub.add_parser("scenario", help="validate a scenario and show what it resolves to",
-                       description="Load and validate a scenario file (default: the bundled "
-                                   "formosat8) and print its satellites, stations and "
-                                   "spacecraft model.")
-    s.add_argument("file", nargs="?", metavar="SCENARIO", help="scenario TOML file")
-    s.add_argument("--format", choices=("text", "json"), default="text")
-    s.set_defaults(func=_scenario)
+    p = options.command(sub, "scenario", _scenario, "validate a scenario and show what it resolves to")
+    p.add_argument("file", nargs="?", metavar="SCENARIO", help="scenario TOML file")
+    p.add_argument("--format", choices=("text", "json"), default="text")
 
-    d = sub.add_parser(
-        "demo", help="the bundled scenario end to end: passes, plan, simulation, telemetry, pictures",
-        description="Runs the bundled FORMOSAT-8-like scenario for 24 h end to end: passes, "
-                    "contact plan, imaging plan, simulation of power, memory and attitude, "
-                    "housekeeping telemetry (with injected faults) streamed over ZeroMQ to an "
-                    "in-process operations platform and its archive, coverage over Taiwan and "
-                    "pictures, then prints a summary. DIR holds passes.csv, contacts.csv, "
-                    "plan.json, timeline.csv, events.csv, telemetry.sqlite, summary.json, "
-                    "coverage_cells.csv and ground_tracks.png, pass_gantt.png, "
-                    "plan_timeline.png, memory_battery.png, revisit_map.png.")
-    d.add_argument("--output", default="groundseg-demo", metavar="DIR",
+    p = options.command(sub, "demo", _demo,
+                        "the bundled scenario end to end: passes, plan, simulation, telemetry, pictures")
+    p.add_argument("--output", default="groundseg-demo", metavar="DIR",
                    help="output directory (default ./groundseg-demo)")
-    d.add_argument("--hours", type=float, default=None, metavar="H",
+    p.add_argument("--hours", type=float, default=None, metavar="H",
                    help="simulate only the first H hours (default: the scenario's 24)")
-    _run_options(d, time_limit=10.0)
-    d.set_defaults(func=_demo)
+    _run_options(p, time_limit=10.0)
 
-    sim = sub.add_parser("sim", help="simulation runs",
-                         description="Simulation runs of a scenario.")
+    sim = options.command(sub, "sim", None, "simulation runs", "Simulation runs of a scenario.")
     simsub = sim.add_subparsers(dest="sim_command", metavar="COMMAND")
     simsub.required = True
-    r = simsub.add_parser(
-        "run", help="run a scenario end to end",
-        description="Like 'groundseg demo' for any scenario: passes, contacts, imaging plan, "
-                    "simulation, housekeeping telemetry to an in-process platform (or to "
-                    "--publish ENDPOINT), pictures; a coverage run only if the scenario has a "
-                    "[coverage] region. Writes the files of 'demo' into DIR.")
-    r.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file ('bundled' for formosat8)")
-    r.add_argument("--output", default=None, metavar="DIR",
+    p = options.command(simsub, "run", _sim_run, "run a scenario end to end")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file ('bundled' for formosat8)")
+    p.add_argument("--output", default=None, metavar="DIR",
                    help="output directory (default ./groundseg-sim-<scenario name>)")
-    _run_options(r, time_limit=10.0)
-    r.set_defaults(func=_sim_run)
+    _run_options(p, time_limit=10.0)
 
 
 def _run_options(p, time_limit: float) -> None:
@@ -107,16 +74,20 @@ def _run_options(p, time_limit: float) -> None:
                    help="send telemetry to a platform listening at ENDPOINT (e.g. "
                         "tcp://127.0.0.1:5555, see 'groundseg telemetry platform') instead of "
                         "the in-process one; that platform keeps the archive")
-    p.add_argument("--time-limit", type=float, default=time_limit, metavar="S",
-                   help=f"planner time budget in seconds (default {time_limit:g})")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the planner's search")
+    options.add_planner(p, time_limit)
     p.add_argument("--no-telemetry", action="store_true", help="skip the telemetry stream")
     p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
 
 
 def _demo(args) -> int:
-    from .scenario import bundled_scenario
-    scenario = bundled_scenario()
+    """Runs the bundled FORMOSAT-8-like scenario for 24 h end to end: passes, contact plan,
+    imaging plan, simulation of power, memory and attitude, housekeeping telemetry (with
+    injected faults) streamed over ZeroMQ to an in-process operations platform and its
+    archive, coverage over Taiwan and pictures, then prints a summary. DIR holds passes.csv,
+    contacts.csv, plan.json, timeline.csv, events.csv, telemetry.sqlite, summary.json,
+    coverage_cells.csv and ground_tracks.png, pass_gantt.png, plan_timeline.png,
+    memory_battery.png, revisit_map.png."""
+    scenario = options.scenario(None)
     if args.hours is not None:
         import dataclasses
         if not 0 < args.hours <= scenario.window.duration_s / 3600.0:
@@ -128,7 +99,11 @@ def _demo(args) -> int:
 
 
 def _sim_run(args) -> int:
-    scenario = _load_scenario(args.scenario)
+    """Like 'groundseg demo' for any scenario: passes, contacts, imaging plan, simulation,
+    housekeeping telemetry to an in-process platform (or to --publish ENDPOINT), pictures; a
+    coverage run only if the scenario has a [coverage] region. Writes the files of 'demo'
+    into DIR."""
+    scenario = options.scenario(args.scenario)
     out = args.output or f"groundseg-sim-{_slug(scenario.name)}"
     return _execute(scenario, out, args)
 
@@ -139,12 +114,11 @@ def _slug(name: str) -> str:
 
 
 def _execute(scenario, output, args) -> int:
-    from .link import MAX_REALTIME_FACTOR
-    from .pipeline import human_summary, run_scenario
+    from sims.link import MAX_REALTIME_FACTOR
+    from sims.pipeline import human_summary, run_scenario
     if args.realtime is not None and not 0 < args.realtime <= MAX_REALTIME_FACTOR:
         raise SimulationError(f"--realtime must be in (0, {MAX_REALTIME_FACTOR:g}], got {args.realtime:g}")
-    if not args.time_limit > 0:
-        raise SimulationError(f"--time-limit must be positive, got {args.time_limit:g}")
+    options.positive("--time-limit", args.time_limit)
     if args.publish is not None and not (args.publish.startswith(("tcp://", "ipc://"))
                                          and len(args.publish) > 6):
         raise SimulationError(f"--publish {args.publish!r}: expected tcp://HOST:PORT or ipc://PATH")
@@ -152,82 +126,58 @@ def _execute(scenario, output, args) -> int:
         raise SimulationError("--realtime paces the telemetry stream: drop --no-telemetry")
     if args.publish is not None and args.no_telemetry:
         raise SimulationError("--publish sends the telemetry stream: drop --no-telemetry")
-
-    def log(line):
-        print(f"groundseg: {line}", file=sys.stderr, flush=True)
     run = run_scenario(scenario, output, time_limit_s=args.time_limit, seed=args.seed,
                        telemetry=not args.no_telemetry, publish=args.publish,
-                       realtime=args.realtime, plots=not args.no_pictures, log=log)
+                       realtime=args.realtime, plots=not args.no_pictures, log=note)
     print(human_summary(run))
     print(f"output in {output}")
     return 0
 
 
-def _load_scenario(path):
-    from .scenario import bundled_scenario, load_scenario
-    return bundled_scenario() if path in (None, "bundled", "formosat8") else load_scenario(path)
-
-
 def _coverage(args) -> int:
-    from groundseg._cli_common import window
-    from groundseg.orbits import Constellation
+    """Access intervals of every grid cell and satellite under off-nadir and Sun constraints
+    (a complete search: no access longer than 0.1 s is missed), then per-cell revisit
+    statistics. Writes DIR/cells.csv (or .parquet; latitude_deg,longitude_deg,accesses,mean_revisit_h,
+    max_revisit_h,p95_revisit_h,first_access_utc) and DIR/summary.json. Give negative region
+    values with '=': --region=-90,90,-180,180."""
     from groundseg.timegrid import format_utc
+    from sims.coverage import AccessConstraints, CoverageGrid, coverage
 
-    from .coverage import AccessConstraints, CoverageGrid, coverage
-
-    scenario = _load_scenario(args.scenario) if args.scenario else None
-    if (args.start is None) != (args.end is None):
-        raise SimulationError("give both --start and --end (or neither, with --scenario)")
-    if args.start is None:
-        if scenario is None:
-            raise SimulationError("--start and --end are required (or a --scenario with a window)")
-        start, end = scenario.coverage_window()
-    else:
-        start, end = window(args)
-    region = args.region
-    resolution = args.resolution_deg
-    step = args.step
+    scenario = options.scenario(args.scenario) if args.scenario else None
+    start, end = options.window_or(args, scenario.coverage_window if scenario else _no_window)
+    region, resolution, off_nadir, sun = (args.region, args.resolution_deg, args.max_off_nadir,
+                                          args.min_sun_elevation)
+    step_s = options.DEFAULT_STEP_S
     if scenario is not None:
-        cov = scenario.coverage
+        cov, model = scenario.coverage, scenario.spacecraft
         if region is None and cov.region_deg is not None:
             region = ",".join(f"{x:g}" for x in cov.region_deg)
         resolution = resolution if resolution is not None else cov.resolution_deg
-        step = step if step is not None else cov.step_s
+        step_s = cov.step_s or step_s
+        off_nadir = model.field_of_regard_deg if off_nadir is None else off_nadir
+        sun = model.min_sun_elevation_deg if sun is None else sun
     if region is None:
         raise SimulationError("--region is required (LAT_MIN,LAT_MAX,LON_MIN,LON_MAX or 'globe')")
     if resolution is None:
         raise SimulationError("--resolution-deg is required")
-    step = 60.0 if step is None else step
-    if not step > 0:
-        raise SimulationError(f"--step must be positive, got {step}")
+    step_s = options.step(args, step_s)
     grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
         else CoverageGrid.parse(region, resolution)
-    if args.tle:
-        constellation = Constellation.from_file(args.tle)
-        for err in constellation.catalog_errors:
-            print(f"groundseg: warning: skipped {err}", file=sys.stderr)
-    elif scenario is not None:
-        constellation = scenario.constellation
-    else:
-        constellation = Constellation.formosat8(start)
-    off_nadir = args.max_off_nadir
-    sun = args.min_sun_elevation
-    if scenario is not None:
-        off_nadir = scenario.spacecraft.field_of_regard_deg if off_nadir is None else off_nadir
-        sun = scenario.spacecraft.min_sun_elevation_deg if sun is None else sun
+    constellation = (options.constellation(args, start) if args.tle or scenario is None
+                     else scenario.constellation)
     constraints = AccessConstraints(45.0 if off_nadir is None else off_nadir, sun)
     days = float((end - start) / np.timedelta64(1, "D"))
     work = len(grid) * len(constellation) * max(days, 1e-3)
     client, cluster, label = _dask_client(args, work)
     try:
-        result = coverage(constellation, grid, start, end, constraints, step_s=step,
+        result = coverage(constellation, grid, start, end, constraints, step_s=step_s,
                           client=client, progress=True, backend_label=label)
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    cells, summary = result.write(args.output)
+    cells, summary = result.write(args.output, args.format)
     s = result.summary()
     mean = s["mean_revisit_h_over_cells"]
     worst = s["max_revisit_h_over_cells"]
@@ -239,6 +189,10 @@ def _coverage(args) -> int:
           f"{s['elapsed_s']:.1f} s")
     print(f"wrote {cells} and {summary}")
     return 0
+
+
+def _no_window():
+    raise SimulationError("--start and --end are required (or a --scenario with a window)")
 
 
 def _dask_client(args, work: float):
@@ -277,7 +231,9 @@ def _have_dask() -> bool:
 
 
 def _scenario(args) -> int:
-    scenario = _load_scenario(args.file)
+    """Load and validate a scenario file (default: the bundled formosat8) and print its
+    satellites, stations and spacecraft model."""
+    scenario = options.scenario(args.file)
     d = scenario.to_dict()
     if args.format == "json":
         print(json.dumps(d, indent=1))

@@ -1,33 +1,24 @@
 """Subcommands ``ephemeris`` and ``constellation`` (orbit core)."""
 from __future__ import annotations
 
-import sys
-
-from ._cli_common import (add_constellation_argument, add_output_arguments,
-                          add_window_arguments, constellation_from_args, emit_table, emit_text,
-                          window)
-from .errors import GroundsegError
+from . import options
+from .output import emit_table, emit_text, warn
 
 _CATALOG_FORMATS = ("tle", "omm-json", "omm-csv", "omm-xml")
 
 
 def register(sub) -> None:
     """Add the orbit-core subcommands to ``sub`` (an argparse subparsers object)."""
-    p = sub.add_parser("ephemeris", help="propagate satellites over a time grid",
-                       description="Propagate every satellite (SGP4) over a time grid and write "
-                                   "TEME, ITRS or geodetic states.")
-    add_constellation_argument(p)
-    add_window_arguments(p)
-    p.add_argument("--step", type=float, default=60.0, metavar="SECONDS", help="grid step (default 60)")
+    p = options.command(sub, "ephemeris", _ephemeris, "propagate satellites over a time grid")
+    options.add_constellation(p)
+    options.add_window(p)
+    options.add_step(p, options.DEFAULT_STEP_S, "grid step (default 60)")
     p.add_argument("--frame", choices=("teme", "itrs", "geodetic"), default="teme")
-    p.add_argument("--satellite", action="append", metavar="NAME_OR_ID",
-                   help="only this satellite (repeatable)")
-    add_output_arguments(p)
-    p.set_defaults(func=_ephemeris)
+    options.add_satellites(p)
+    options.add_output(p)
 
-    p = sub.add_parser("constellation", help="write a synthetic constellation as TLE / OMM",
-                       description="Generate a synthetic constellation from elements and write "
-                                   "it as TLE or OMM.")
+    p = options.command(sub, "constellation", None, "write a synthetic constellation as TLE / OMM",
+                        "Generate a synthetic constellation from elements and write it as TLE or OMM.")
     kinds = p.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
     w = kinds.add_parser("walker", help="Walker delta i:T/P/F")
@@ -49,30 +40,28 @@ def register(sub) -> None:
             q.add_argument("--first-id", type=int, default=90001, metavar="NORAD_ID")
             q.add_argument("--name-prefix", default="WALKER" if q is w else "SSO")
         q.add_argument("--epoch", required=True, metavar="ISO", help="element epoch, ISO 8601 UTC")
-        q.add_argument("--format", choices=_CATALOG_FORMATS, default="tle")
-        q.add_argument("--output", metavar="PATH")
+        options.add_output(q, _CATALOG_FORMATS)
         q.set_defaults(func=_constellation)
 
 
 def _ephemeris(args) -> int:
-    from .orbits import Constellation  # noqa: F401  (import cost only when used)
-    from .timegrid import TimeGrid
-    start, end = window(args)
-    if not args.step > 0:
-        raise GroundsegError(f"--step must be positive, got {args.step}")
-    constellation = constellation_from_args(args, start)
+    """Propagate every satellite (SGP4) over a time grid and write TEME, ITRS or geodetic
+    states."""
+    from ..timegrid import TimeGrid
+    start, end = options.window(args)
+    step_s = options.step(args)
+    constellation = options.constellation(args, start)
     if args.satellite:
         constellation = constellation.subset(args.satellite)
-    grid = TimeGrid.range(start, end, args.step)
-    eph = constellation.propagate(grid)
+    eph = constellation.propagate(TimeGrid.range(start, end, step_s))
     for line in eph.errors():
-        print(f"groundseg: warning: {line}", file=sys.stderr)
+        warn(line)
     emit_table(eph.table(args.frame), args)
     return 0
 
 
 def _constellation(args) -> int:
-    from .orbits import Constellation
+    from ..orbits import Constellation
     if args.kind == "walker":
         c = Constellation.walker(args.inclination, args.total, args.planes, args.phasing,
                                  args.altitude_km, args.epoch, raan0_deg=args.raan0,

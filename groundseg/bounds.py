@@ -1,0 +1,175 @@
+"""How fast visibility can change: the rate bounds that make every search complete.
+
+Passes, imaging access and coverage all ask one question: when is a satellite inside a bound
+seen from a ground point? Each states its bound as a limit on the **geocentric angle** psi
+between the satellite's position r and the point p (Earth-fixed), a limit that depends only
+on the satellite's radius |r| and the point's geocentric radius R:
+
+- elevation >= eps (passes; SAR incidence <= 90 deg - eps): on a sphere through the point,
+  ``psi <= elevation_limit_rad = acos(R cos(eps) / r) - eps``;
+- off-nadir <= eta (optical access, coverage): exactly
+  ``psi <= off_nadir_limit_rad = asin(r sin(eta) / R) - eta`` (the horizon ``acos(R / r)``
+  once the field of regard reaches past it).
+
+(Triangle Earth-centre, point, satellite: the angle at the point is 90 deg + elevation, the
+one at the satellite is the off-nadir angle, so ``psi = 90 deg - eta - eps`` and
+``R cos(eps) = r sin(eta)``.)
+
+The completeness argument
+-------------------------
+1. **psi changes no faster than L = n + omega_E.** p is fixed on the Earth, so ``|dpsi/dt|``
+   is at most the turning rate of r's direction in the Earth-fixed frame: the inertial rate
+   ``|r x v| / r^2`` (the mean motion n on a circle) plus the Earth's rotation omega_E. Over a
+   window, with the angular momentum ``|r x v|`` taken from the samples (+1 % for drag and
+   J2) and r bounded below between samples (item 2): ``L = 1.01 max|r x v| / r_lo^2 +
+   1.001 omega_E`` (:func:`orbit_bounds`).
+2. **The radius between samples.** ``r'' = h^2/r^3 - mu/r^2 + (J2, drag, short-period terms,
+   at most 5e-5 km/s^2)``; a function departs from its chord between two samples ``h`` apart
+   by at most ``max|r''| h^2 / 8``. So ``r_lo``, ``r_hi`` from the samples plus that margin
+   bound the radius everywhere; ``|dr/dt|`` is at most its largest sample plus ``max|r''| h / 2``.
+3. **A margin ``g = limit(r) - psi`` changes no faster than ``L + max|dlimit/dr| max|dr/dt|``**
+   (:meth:`OffNadirBound.slope_rad_km` bounds the first factor over a box of radii).
+4. **The Sun's elevation** at a point changes no faster than the Sun's direction turns in
+   the Earth-fixed frame: omega_E, plus the Sun's own motion (2.0e-7 rad/s at perihelion)
+   and the point's parallax (R / 1 AU of omega_E): :data:`SUN_ELEVATION_RATE_RAD_S`.
+
+How a bound on ``|dg/dt|`` becomes a search that misses nothing is in
+:mod:`groundseg.visibility` (which grid intervals to examine) and :mod:`groundseg.events`
+(how to split them). Shapes: samples ``(n_sat, n_time, 3)``, per-satellite bounds ``(n_sat,)``;
+NaN samples (failed propagation) are skipped, a satellite without any gives NaN bounds.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .earth import EARTH_ROTATION_RAD_S, WGS72_MU_KM3_S2, WGS84_A_KM
+
+__all__ = ["SUN_ELEVATION_RATE_RAD_S", "OrbitBounds", "orbit_bounds", "elevation_limit_rad",
+           "off_nadir_limit_rad", "OffNadirBound", "shadow_margin_rate_rad_s"]
+
+SUN_ELEVATION_RATE_RAD_S = 1.01 * EARTH_ROTATION_RAD_S + 5e-7
+_PERTURBATION_KM_S2 = 5e-5      # J2 radial, drag, short-period terms: what central gravity leaves out
+_SLOPE_CAP = 0.999              # |dlimit/dr| is capped this close to the horizon branch point
+
+
+@dataclass(frozen=True)
+class OrbitBounds:
+    """Per satellite over a window, each ``(n_sat,)``: ``radius_lo_km`` / ``radius_hi_km``
+    (the geocentric radius everywhere between samples), ``angle_rate_rad_s`` (L: the turning
+    rate of r's direction in the Earth-fixed frame), ``radial_speed_km_s`` (``|dr/dt|``) and
+    ``speed_km_s`` (Earth-fixed speed)."""
+
+    radius_lo_km: np.ndarray
+    radius_hi_km: np.ndarray
+    angle_rate_rad_s: np.ndarray
+    radial_speed_km_s: np.ndarray
+    speed_km_s: np.ndarray
+
+
+def orbit_bounds(position_km, velocity_km_s, step_max_s: float) -> OrbitBounds:
+    """Bounds of items 1 and 2 of the module docstring from SGP4's inertial (TEME) samples
+    ``(n_sat, n_time, 3)`` spaced at most ``step_max_s`` apart (gravity: SGP4's WGS72)."""
+    r = np.asarray(position_km, dtype=float)
+    v = np.asarray(velocity_km_s, dtype=float)
+    mu = WGS72_MU_KM3_S2
+    rn = _norm(r)
+    hm = _norm(np.cross(r, v))
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # satellites without any sample
+        r_min, r_max = np.nanmin(rn, axis=1), np.nanmax(rn, axis=1)
+        h_hi, h_lo = np.nanmax(hm, axis=1) * 1.01, np.nanmin(hm, axis=1) * 0.99
+        # r'' bounded above and below; beyond the chord between samples by |r''| h^2 / 8.
+        up = np.maximum(h_hi**2 / r_min**3 - mu / r_max**2 + _PERTURBATION_KM_S2, 0.0)
+        down = np.maximum(mu / r_min**2 + _PERTURBATION_KM_S2 - h_lo**2 / r_max**3, 0.0)
+        r_hi = r_max + up * step_max_s**2 / 8 + 1e-3
+        r_lo = r_min - down * step_max_s**2 / 8 - 1e-3
+        angle_rate = h_hi / r_lo**2 + EARTH_ROTATION_RAD_S * 1.001
+        rdot = np.nanmax(np.abs(np.einsum("...i,...i->...", r, v)) / rn, axis=1)
+        radial = rdot + np.maximum(up, down) * step_max_s / 2 + 1e-6
+        # Energy: v^2 - 2 mu / r is constant up to J2 (|dU| < 0.1 km^2/s^2 in LEO).
+        vn2 = np.einsum("...i,...i->...", v, v)
+        energy = np.nanmax(vn2 - 2 * mu / rn, axis=1)
+        v_hi = np.sqrt(np.maximum(energy + 2 * mu / r_lo + 0.2, 0.0))
+        speed = 1.02 * (v_hi + EARTH_ROTATION_RAD_S * r_hi) + 1e-3
+    return OrbitBounds(r_lo, r_hi, angle_rate, radial, speed)
+
+
+def elevation_limit_rad(radius_km, point_radius_km, elevation_rad):
+    """The largest psi at which a satellite at ``radius_km`` stands at geocentric elevation
+    ``elevation_rad`` or more above a point at ``point_radius_km`` (arrays broadcast)."""
+    return np.arccos(np.clip(point_radius_km * np.cos(elevation_rad) / radius_km,
+                             -1.0, 1.0)) - elevation_rad
+
+
+def off_nadir_limit_rad(radius_km, point_radius_km, off_nadir_rad, horizon: bool = True):
+    """The largest psi at which a point at ``point_radius_km`` lies within ``off_nadir_rad``
+    of the nadir of a satellite at ``radius_km``, and in view (arrays broadcast).
+    ``horizon=False`` promises ``r sin(eta) < R`` everywhere (the field of regard stops
+    short of the horizon) and skips that branch."""
+    x = radius_km * np.sin(off_nadir_rad) / point_radius_km
+    if not horizon:
+        return 0.5 * np.pi - off_nadir_rad - np.arccos(x)
+    with np.errstate(invalid="ignore"):
+        return np.where(x < 1.0, 0.5 * np.pi - off_nadir_rad - np.arccos(np.minimum(x, 1.0)),
+                        np.arccos(np.minimum(point_radius_km / radius_km, 1.0)))
+
+
+class OffNadirBound:
+    """Off-nadir angle at most ``off_nadir_rad`` (scalar or per point ``(n_point,)``), as a
+    geocentric-angle bound: ``margin_rad = off_nadir_limit_rad(r, R) - psi``, >= 0 inside.
+
+    The shape a search needs from any angle bound (a SAR incidence band would be another:
+    two elevation limits and the smaller of the two margins): :meth:`limit_rad` (largest psi
+    inside, for screening), :meth:`margin_rad` (signed, no faster than psi plus the limit's
+    radius term) and :meth:`slope_rad_km` (that term's factor, item 3 of the module docstring).
+    """
+
+    def __init__(self, off_nadir_rad):
+        self.off_nadir_rad = off_nadir_rad
+
+    def __getitem__(self, index) -> "OffNadirBound":
+        """The bound of the points ``index`` (for a bound given per point)."""
+        return OffNadirBound(np.asarray(self.off_nadir_rad)[index])
+
+    def limit_rad(self, radius_km, point_radius_km, horizon: bool = True):
+        return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad, horizon)
+
+    def margin_rad(self, radius_km, point_radius_km, psi_rad, horizon: bool = True):
+        return off_nadir_limit_rad(radius_km, point_radius_km, self.off_nadir_rad, horizon) - psi_rad
+
+    def slope_rad_km(self, r_lo_km, r_hi_km, point_lo_km, point_hi_km):
+        """max |d limit / d r| over the box of satellite radii ``[r_lo, r_hi]`` and point radii
+        ``[point_lo, point_hi]`` (arrays broadcast), at its corners: both branches are monotonic
+        there. The horizon branch's slope counts wherever the satellite is above the point's
+        sphere; within 2.5 deg of the branch point (where the slope is unbounded) it is capped."""
+        s = np.sin(self.off_nadir_rad)
+        best = 0.0
+        for r in (r_lo_km, r_hi_km):
+            for R in (point_lo_km, point_hi_km):
+                x = np.minimum(r * s / R, _SLOPE_CAP)
+                best = np.maximum(best, s / R / np.sqrt(1.0 - x * x))
+                with np.errstate(invalid="ignore"):
+                    horizon = R / (r * np.sqrt(np.maximum(r * r - R * R, 0.0)))
+                best = np.where(r > R * 1.0001, np.maximum(best, horizon), best)
+        return best
+
+
+def shadow_margin_rate_rad_s(position_km, velocity_km_s):
+    """Per satellite ``(n_sat,)``: a bound on how fast the angle by which the Sun's disc clears
+    the Earth's (seen from the satellite) changes. The Earth's centre direction turns at most
+    at ``|v| / r``, its angular radius ``asin(R / r)`` at most at ``|v| R / (r sqrt(r^2 -
+    R^2))``; the Sun's direction and radius move by under 3e-7 rad/s. Largest sample + 5 %
+    (between samples) + 1e-6 rad/s."""
+    rn = _norm(np.asarray(position_km, dtype=float))
+    vn = _norm(np.asarray(velocity_km_s, dtype=float))
+    with np.errstate(invalid="ignore"):
+        rate = vn / rn * (1.0 + WGS84_A_KM / np.sqrt(np.maximum(rn**2 - WGS84_A_KM**2, 1.0)))
+    return 1.05 * np.nanmax(rate, axis=1) + 1e-6
+
+
+def _norm(x):
+    """Euclidean norm over the last axis (faster than numpy.linalg.norm for (..., 3))."""
+    return np.sqrt(np.einsum("...i,...i->...", x, x))

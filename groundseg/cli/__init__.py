@@ -1,0 +1,58 @@
+"""The ``groundseg`` command: the application layer above the three libraries.
+
+The only code that imports ``groundseg``, ``telemetry`` and ``sims`` together; none of them
+imports it. One module per group of subcommands: :mod:`.orbits` (ephemeris, constellation),
+:mod:`.planning` (access, plan), :mod:`.passes` (passes, track, contacts), :mod:`.simulation`
+(coverage, scenario, demo, sim run) and ``telemetry.cli`` (telemetry ...); the options they share
+are defined once in :mod:`.options`, the writers in :mod:`.output`.
+
+Bad input raises :class:`~groundseg.errors.GroundsegError` (every package's errors derive from
+it) or ``OSError``: one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import GroundsegError
+
+__all__ = ["main", "build_parser", "EXIT_BAD_INPUT"]
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from telemetry.cli import register as register_telemetry
+
+    from . import orbits, passes, planning, simulation
+    parser = argparse.ArgumentParser(
+        prog="groundseg",
+        description="Ground segment for an optical Earth-observation constellation.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for register in (orbits.register, planning.register, register_telemetry, passes.register,
+                     simulation.register):
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status = args.func(args)
+    except BrokenPipeError:  # the reader (e.g. `| head`) closed standard output: stop quietly
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (GroundsegError, OSError) as exc:
+        message = str(exc) or exc.__class__.__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+            message = f"{exc.filename}: {message}"
+        print(f"groundseg: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("groundseg: interrupted", file=sys.stderr)
+        return 130
+    return int(status or 0)

@@ -1,0 +1,164 @@
+"""The trajectory between grid samples: Hermite polynomials, their values and their bounds.
+
+SGP4 runs once per (satellite, grid time); everything between samples is a polynomial in
+``tau = (t - t_k) / h`` on each grid interval ``[t_k, t_k + h]``:
+
+- **cubic Hermite** from position and velocity at both ends (sub-metre at 60 s in LEO):
+  :func:`hermite` evaluates it from the end states, :func:`cubic_coefficients` gives its
+  power-basis coefficients for repeated evaluation;
+- **quintic Hermite** from position, velocity and acceleration (:func:`sgp4_gravity_km_s2`,
+  SGP4's own central + J2 field) at both ends: a few metres from SGP4 at 240 s
+  (:func:`quintic_coefficients`).
+
+Power-basis coefficients are ``(..., degree + 1, 3)``, lowest degree first; :func:`horner`
+evaluates them with up to two derivatives (per unit ``tau``); :func:`polynomial_bounds`
+encloses them over a sub-interval (Bernstein control points).
+"""
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+
+from .earth import WGS72_A_KM, WGS72_J2, WGS72_MU_KM3_S2
+
+__all__ = ["hermite", "cubic_coefficients", "quintic_coefficients", "horner",
+           "sgp4_gravity_km_s2", "polynomial_bounds", "bernstein_coefficients"]
+
+
+def hermite(p0, v0, p1, v1, h_s, tau):
+    """Cubic Hermite interpolation on an interval of length ``h_s`` at ``tau`` in [0, 1].
+
+    ``p*``, ``v*``: ``(..., 3)``; ``tau`` broadcasts against ``p0[..., 0]``.
+    Returns position and velocity ``(..., 3)``.
+    """
+    t = np.asarray(tau, dtype=float)[..., None]
+    h = np.asarray(h_s, dtype=float)[..., None]
+    t2, t3 = t * t, t * t * t
+    p = ((2 * t3 - 3 * t2 + 1) * p0 + (t3 - 2 * t2 + t) * h * v0
+         + (-2 * t3 + 3 * t2) * p1 + (t3 - t2) * h * v1)
+    dp = ((6 * t2 - 6 * t) * p0 + (3 * t2 - 4 * t + 1) * h * v0
+          + (-6 * t2 + 6 * t) * p1 + (3 * t2 - 2 * t) * h * v1) / h
+    return p, dp
+
+
+def cubic_coefficients(p0, v0, p1, v1, h_s):
+    """Power-basis coefficients in tau of the cubic Hermite polynomial: ``(..., 4, 3)`` from
+    ``(..., 3)`` end states and ``h_s`` broadcasting against ``p0[..., 0]``."""
+    hh = np.asarray(h_s, dtype=float)[..., None]
+    hv0, hv1 = v0 * hh, v1 * hh
+    a2 = -3.0 * p0 - 2.0 * hv0 + 3.0 * p1 - hv1
+    a3 = 2.0 * p0 + hv0 - 2.0 * p1 + hv1
+    return np.stack(np.broadcast_arrays(p0, hv0, a2, a3), axis=-2)
+
+
+def quintic_coefficients(p0, v0, a0, p1, v1, a1, h_s):
+    """Power-basis coefficients in tau of the quintic Hermite polynomial matching position,
+    velocity and acceleration at both ends: ``(..., 6, 3)`` from ``(..., 3)`` states and
+    ``h_s`` broadcasting against ``p0[..., 0]``."""
+    hh = np.asarray(h_s, dtype=float)[..., None]
+    out = np.empty(np.broadcast_shapes(p0.shape, hh.shape)[:-1] + (6, 3))
+    V0, V1 = hh * v0, hh * v1
+    A0, A1 = (hh * hh) * a0, (hh * hh) * a1
+    dp = p1 - p0
+    out[..., 0, :] = p0
+    out[..., 1, :] = V0
+    np.multiply(A0, 0.5, out=out[..., 2, :])
+    out[..., 3, :] = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
+    out[..., 4, :] = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
+    out[..., 5, :] = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
+    return out
+
+
+def horner(C, tau, derivative: bool = False, second: bool = False):
+    """Value, d/dtau and (``second``) d2/dtau2 of polynomials ``C`` ``(m, n_coef, 3)`` at
+    ``tau`` ``(m,)``, each ``(m, 3)``; absent derivatives are None."""
+    n_coef = C.shape[1]
+    n = 3 if second else (2 if derivative else 1)
+    T = np.empty((n, n_coef, tau.size))            # powers of tau, built row by row
+    T[0, 0] = 1.0
+    T[0, 1] = tau
+    for k in range(2, n_coef):
+        np.multiply(T[0, k - 1], tau, out=T[0, k])
+    if n > 1:
+        T[1, 0] = 0.0
+        T[1, 1] = 1.0
+        for k in range(2, n_coef):
+            np.multiply(T[0, k - 1], k, out=T[1, k])
+    if n > 2:
+        T[2, :2] = 0.0
+        for k in range(2, n_coef):
+            np.multiply(T[0, k - 2], k * (k - 1), out=T[2, k])
+    out = np.matmul(T.transpose(2, 0, 1), C)
+    return out[:, 0], (out[:, 1] if n > 1 else None), (out[:, 2] if n > 2 else None)
+
+
+def sgp4_gravity_km_s2(position_km):
+    """Central + J2 acceleration of SGP4's Earth (WGS72) at inertial positions ``(..., 3)``."""
+    r = position_km
+    rn2 = np.einsum("...i,...i->...", r, r)
+    rn = np.sqrt(rn2)
+    z2 = r[..., 2] ** 2 / rn2
+    k = 1.5 * WGS72_J2 * WGS72_MU_KM3_S2 * WGS72_A_KM**2 / (rn2 * rn2 * rn)
+    a = -WGS72_MU_KM3_S2 * r / (rn2 * rn)[..., None]
+    a[..., 0] += k * r[..., 0] * (5 * z2 - 1)
+    a[..., 1] += k * r[..., 1] * (5 * z2 - 1)
+    a[..., 2] += k * r[..., 2] * (5 * z2 - 3)
+    return a
+
+
+def polynomial_bounds(coefficients, tau_a, tau_b):
+    """Lower and upper bounds of polynomials over ``[tau_a, tau_b]`` (Bernstein hull).
+
+    ``coefficients``: power basis, lowest degree first, ``(m, degree + 1, ...)`` (trailing axes
+    are independent components); ``tau_a``, ``tau_b``: ``(m,)``. Returns ``(low, high)``, each
+    ``(m, ...)``: the smallest and largest Bernstein coefficient of each polynomial on that
+    interval, which enclose its values there (tight to O(width^2) as the interval shrinks).
+    """
+    b = bernstein_coefficients(coefficients, tau_a, tau_b)
+    return b.min(axis=1), b.max(axis=1)
+
+
+def bernstein_coefficients(coefficients, tau_a, tau_b):
+    """Bernstein coefficients on ``[tau_a, tau_b]`` of power-basis polynomials.
+
+    Shapes as in :func:`polynomial_bounds`; returns ``(m, degree + 1, ...)``. They are linear
+    in the polynomial, so bounds of a linear combination of polynomials come from the same
+    combination of their Bernstein coefficients.
+    """
+    c = np.asarray(coefficients, dtype=float)
+    deg = c.shape[1] - 1
+    extra = (slice(None),) + (None,) * (c.ndim - 2)
+    ta = np.asarray(tau_a, dtype=float)
+    width = np.asarray(tau_b, dtype=float) - ta
+    shift, scale_needed = np.any(ta != 0.0), np.any(width != 1.0)
+    if shift or scale_needed:
+        c = c.copy()
+    if shift:
+        # Taylor shift to tau_a (repeated synthetic division).
+        t = ta[extra]
+        for i in range(deg):
+            for j in range(deg - 1, i - 1, -1):
+                c[:, j] += t * c[:, j + 1]
+    if scale_needed:
+        scale = np.ones_like(width)[extra]
+        for k in range(1, deg + 1):
+            scale = scale * width[extra]
+            c[:, k] *= scale
+    M = _bernstein_matrix(deg)
+    if c.ndim == 3:
+        return np.matmul(M, c)
+    return np.moveaxis(np.tensordot(M, c, axes=([1], [1])), 0, 1)
+
+
+_BERNSTEIN = {}
+
+
+def _bernstein_matrix(deg):
+    if deg not in _BERNSTEIN:
+        m = np.zeros((deg + 1, deg + 1))
+        for i in range(deg + 1):
+            for k in range(i + 1):
+                m[i, k] = comb(i, k) / comb(deg, k)
+        _BERNSTEIN[deg] = m
+    return _BERNSTEIN[deg]

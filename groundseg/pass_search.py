@@ -1,0 +1,467 @@
+"""The pass search: every pass of a chunk of satellites over every station, none missed.
+
+A pass is a maximal interval where the elevation margin ``g`` of :mod:`groundseg.horizon`
+is positive; AOS and LOS are its zeros, TCA the time of maximum *elevation* inside [AOS,
+LOS] (not of maximum margin: with a mask the two differ).
+
+Method and the completeness argument
+------------------------------------
+1. **Grid.** SGP4 states (TEME position, velocity) on a coarse grid (240 s in LEO) are the
+   only SGP4 calls. Between samples the trajectory, in the Earth-fixed (PEF) frame, is the
+   quintic Hermite polynomial matching position, velocity and SGP4's J2 gravity (with
+   Coriolis and centrifugal terms) at both ends (:mod:`groundseg.interpolation`): a few
+   metres from SGP4 at 240 s. Seen from a station, in its east / north / up frame, that is
+   one polynomial per (interval, satellite, station) *row* (:class:`PassGeometry`).
+2. **Prefilter** (:func:`_candidate_rows`). The satellite clears the station's lowest
+   requirement only while the geocentric angle psi is within
+   :func:`groundseg.bounds.elevation_limit_rad` of it, with the requirement lowered by the
+   station's deflection (geodetic minus geocentric elevation differ by at most that, <= 0.19
+   deg) and the radius bounded above between samples: so however oblate the Earth, no
+   visible instant lies outside. A row is examined when the samples allow psi to reach that
+   limit (:mod:`groundseg.visibility`, with psi's rate L from :mod:`groundseg.bounds`): first
+   per sample (``min(psi_k, psi_k+1) <= limit + L h / 2``), then per interval
+   (``psi_k + psi_k+1 <= 2 limit + L h``).
+3. **Crossings** (:func:`_crossings`). :func:`groundseg.events.find_crossings_in` splits each
+   row until every piece shows a sign change of ``g`` or is proved empty, by the Lipschitz
+   test (``|g(a)| + |g(b)| > L (b - a)`` with ``L = (|v| / rho)(1 + S / cos e)``: |v| a bound
+   on the Earth-fixed speed, rho a lower bound of the range, ``1 + S / cos e`` the mask's
+   speed-up) or the Bernstein one (:class:`_Pruner`). Pieces narrower than the tolerance
+   (1 ms) stop the search, so every pass longer than that is found, however grazing.
+   Brackets are refined by Newton steps kept inside the bracket (:mod:`groundseg.roots`).
+   A bracket is taken to hold one zero. Without a mask that needs the elevation to turn
+   twice inside one grid step (rise-set-rise within 240 s), which an LEO satellite cannot
+   do: between two passes the elevation goes through its minimum far below the horizon.
+   With a mask it can (a dip behind a building), so for masked stations the parts of each
+   bracket beside its root are searched again until no new zero appears.
+4. **TCA** (:func:`_tca`) is the highest root of d(elevation)/dt (a + to - change between
+   the grid times inside [AOS, LOS], refined by Newton on the same polynomials), or AOS /
+   LOS when the elevation only falls / rises in the pass (masks).
+
+The margins above assume what SGP4 states are: smooth, bound by Earth gravity (see
+:func:`groundseg.bounds.orbit_bounds`) and near the Hermite polynomials (a few metres).
+Masks must be continuous and stay below about 89.9 deg.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .bounds import OrbitBounds, elevation_limit_rad, orbit_bounds
+from .events import find_crossings_in, windows
+from .horizon import Horizons
+from .interpolation import bernstein_coefficients, horner, quintic_coefficients, sgp4_gravity_km_s2
+from .revolutions import orbit_numbers
+from .roots import cubic_root, refine_roots_newton
+from .sun import sun_centre_visible
+from .visibility import reach_rad
+
+__all__ = ["PassGeometry", "chunk_passes", "CROSSING", "WINDOW_EDGE", "DATA_EDGE"]
+
+_TWO_PI = 2.0 * np.pi
+# What opens or closes a pass: a crossing of g, the window's start / end, the edge of valid data.
+CROSSING, WINDOW_EDGE, DATA_EDGE = 0, 1, 2
+
+
+class PassGeometry:
+    """A chunk of satellites on the grid in the Earth-fixed frame, and the stations.
+
+    ``r``, ``v``: TEME ``(n_sat, n_time, 3)`` on ``grid_s`` ``(n_time,)``; ``theta``,
+    ``omega``: GMST and its rate ``(n_time,)``; ``polar_motion``: ``(n_time, 3, 3)`` or None.
+    Between grid times k and k+1 the satellite's pseudo-Earth-fixed (PEF) position is the
+    quintic Hermite polynomial matching SGP4's position, velocity and a J2 acceleration
+    (rotated, with Coriolis and centrifugal terms) at both ends; seen from station j in its
+    east / north / up frame it is the same polynomial times a fixed matrix, so each
+    (interval, satellite, station) row is one ``(6, 3)`` array of coefficients.
+    """
+
+    def __init__(self, r, v, grid_s, theta, omega, sites: Horizons, polar_motion):
+        self.r, self.v = r, v
+        self.grid_s = grid_s
+        self.h = np.diff(grid_s)
+        self.theta, self.omega = theta, omega
+        self.sites = sites
+        c, s = np.cos(theta)[None, :], np.sin(theta)[None, :]
+        w = omega[None, :]
+        p = _rotate_z(r, c, s)
+        vp = _rotate_z(v, c, s) - _cross_z(w, p)
+        ap = (_rotate_z(sgp4_gravity_km_s2(r), c, s) - 2 * _cross_z(w, vp)
+              - _cross_z(w, _cross_z(w, p)))
+        self.p, self.vp = p, vp
+        # Quintic coefficients of every interval of every satellite, PEF: (n_s, n_t - 1, 6, 3).
+        self.coef = quintic_coefficients(p[:, :-1], vp[:, :-1], ap[:, :-1], p[:, 1:], vp[:, 1:],
+                                         ap[:, 1:], self.h[None, :])
+        # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS).
+        vecs = np.concatenate([sites.ecef[:, None, :], sites.enu], axis=1)    # (n_j, 4, 3)
+        if polar_motion is None:
+            pef = np.broadcast_to(vecs, (len(grid_s),) + vecs.shape)
+        else:
+            pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
+        self.site_pos = np.ascontiguousarray(pef[:, :, 0, :])                # (n_t, n_j, 3)
+        self.site_enu = np.ascontiguousarray(pef[:, :, 1:, :])               # (n_t, n_j, 3, 3)
+
+    def _site(self, k, j):
+        """Station position ``(m, 3)`` and E, N, U rows ``(m, 3, 3)`` (PEF) at grid times k."""
+        i = k * self.site_pos.shape[1] + j
+        return (np.take(self.site_pos.reshape(-1, 3), i, axis=0),
+                np.take(self.site_enu.reshape(-1, 3, 3), i, axis=0))
+
+    def rows(self, k, s, j):
+        """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
+        n_k = self.coef.shape[1]
+        C = np.take(self.coef.reshape(-1, 6, 3), s * n_k + k, axis=0)
+        P, M = self._site(k, j)
+        C[:, 0] -= P
+        return np.matmul(C, np.swapaxes(M, 1, 2))
+
+    def at_samples(self, k, s, j, velocity=False):
+        """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
+        their time derivatives."""
+        P, M = self._site(k, j)
+        i = s * self.p.shape[1] + k
+        d = np.matmul(M, (np.take(self.p.reshape(-1, 3), i, axis=0) - P)[:, :, None])[:, :, 0]
+        if not velocity:
+            return d
+        return d, np.matmul(M, np.take(self.vp.reshape(-1, 3), i, axis=0)[:, :, None])[:, :, 0]
+
+
+def _rotate_z(x, c, s):
+    """Rotate vectors ``(..., 3)`` by angles with cosines / sines ``c``, ``s`` (TEME -> PEF)."""
+    return np.stack([c * x[..., 0] + s * x[..., 1], -s * x[..., 0] + c * x[..., 1], x[..., 2]], -1)
+
+
+def _cross_z(w, x):
+    """``w z_hat x x`` for ``(..., 3)`` vectors."""
+    return np.stack([-w * x[..., 1], w * x[..., 0], np.zeros_like(x[..., 0])], axis=-1)
+
+
+def _norm(x):
+    """Euclidean norm over the last axis (faster than numpy.linalg.norm for (..., 3))."""
+    return np.sqrt(np.einsum("...i,...i->...", x, x))
+
+
+def _look(d):
+    """Elevation, azimuth (rad) and range of ENU vectors ``(m, 3)``."""
+    e, n, u = d[:, 0], d[:, 1], d[:, 2]
+    hor = np.hypot(e, n)
+    return np.arctan2(u, hor), np.mod(np.arctan2(e, n), _TWO_PI), np.hypot(hor, u)
+
+
+def _elevation_rate_sign(d, dd):
+    """A function with the sign of d(elevation)/dt, from ENU position and its derivative."""
+    return dd[:, 2] * np.einsum("mi,mi->m", d, d) - d[:, 2] * np.einsum("mi,mi->m", d, dd)
+
+
+class _Rows:
+    """Candidate rows (interval ``k``, satellite ``s``, station ``j``), each ``(m,)``, sorted
+    by (k, s, j); ``C`` ``(m, 6, 3)`` their ENU polynomials in tau, ``t0``, ``h`` the intervals."""
+
+    def __init__(self, geo: PassGeometry, k, s, j):
+        self.geo, self.k, self.s, self.j = geo, k, s, j
+        self.C = geo.rows(k, s, j)
+        self.t0, self.h = geo.grid_s[k], geo.h[k]
+        self.code = self._code(k, s, j)
+
+    def __len__(self) -> int:
+        return self.k.size
+
+    def _code(self, k, s, j):
+        return (k * self.geo.r.shape[0] + s) * len(self.geo.sites) + j
+
+    def polynomials(self, k, s, j):
+        """Coefficients ``(m, 6, 3)`` of any rows: the candidate's own (every interval a
+        pass overlaps is a candidate, the prefilter being complete), built afresh if not."""
+        want = self._code(k, s, j)
+        if not len(self):
+            return self.geo.rows(k, s, j)
+        at = np.minimum(np.searchsorted(self.code, want), self.code.size - 1)
+        out = np.take(self.C, at, axis=0)
+        found = self.code[at] == want
+        if not np.all(found):
+            out[~found] = self.geo.rows(k[~found], s[~found], j[~found])
+        return out
+
+    def enu(self, rows, t, derivative=False):
+        """ENU vector (and d/dtau) of ``rows`` at times ``t`` (s), ``(m, 3)``."""
+        return horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / self.h[rows],
+                      derivative)
+
+    def margin(self, rows, t):
+        d, _, _ = self.enu(rows, t)
+        return self.geo.sites.margin_enu(self.j[rows], d)
+
+    def margin_and_rate(self, rows, t):
+        d, dd, _ = self.enu(rows, t, derivative=True)
+        g, dg = self.geo.sites.margin_enu(self.j[rows], d, dd)
+        return g, dg / self.h[rows]
+
+    def refine(self, rows, a, b, ga, gb, tol_s):
+        """Newton refinement of brackets; the first trial point of a bracket that is a whole
+        row is the root of the cubic matching g and dg/dt at its samples."""
+        x0 = None
+        whole = (a == self.t0[rows]) & (b == self.t0[rows] + self.h[rows])
+        if np.any(whole):
+            i = np.flatnonzero(whole)
+            Ci = np.take(self.C, rows[i], axis=0)
+            sites = self.geo.sites
+            _, d_a = sites.margin_enu(self.j[rows[i]], Ci[:, 0], Ci[:, 1])
+            _, d_b = sites.margin_enu(self.j[rows[i]], np.einsum("mkc->mc", Ci),
+                                      np.einsum("k,mkc->mc", np.arange(6.0), Ci))
+            x0 = np.full(rows.size, np.nan)
+            x0[i] = self.t0[rows[i]] + self.h[rows[i]] * cubic_root(ga[i], gb[i], d_a, d_b)
+        return refine_roots_newton(self.margin_and_rate, rows, a, b, ga, gb, x0=x0, tol_s=tol_s)
+
+
+class _Pruner:
+    """Bernstein test of rows: True where the satellite is provably below the station's
+    lowest requirement, or provably above its highest, over a whole sub-interval.
+
+    With s = sin(eps), el >= eps  <=>  u - s |d| >= 0. The curve d(t) on a sub-interval is a
+    convex combination of its Bernstein control points. For s >= 0, {u >= s |d|} is a convex
+    cone: every control point strictly inside proves the whole curve above. For s < 0 the
+    same holds for the cone below. The other two cases use a linear bound: for any unit w,
+    |d| >= d.w, so u - s (d.w) bounds u - s |d| from one side (above when s >= 0, below
+    when s < 0) and is a degree-5 polynomial (w = d at mid-interval).
+    """
+
+    def __init__(self, rows: _Rows):
+        sites = rows.geo.sites
+        self.C, self.t0, self.h = rows.C, rows.t0, rows.h
+        self.s_low = np.sin(sites.lowest - 1e-9)[rows.j]
+        self.s_high = np.sin(sites.highest + 1e-9)[rows.j]
+
+    def __call__(self, rows, a, b, ga, gb):
+        out = np.zeros(rows.size, dtype=bool)
+        low = (ga < 0) & (gb < 0)
+        if np.any(low):
+            i = np.flatnonzero(low)
+            out[i] = self._test(rows[i], a[i], b[i], self.s_low[rows[i]], below=True)
+        high = (ga > 0) & (gb > 0)
+        if np.any(high):
+            i = np.flatnonzero(high)
+            out[i] = self._test(rows[i], a[i], b[i], self.s_high[rows[i]], below=False)
+        return out
+
+    def _test(self, rows, a, b, s, below: bool):
+        C = np.take(self.C, rows, axis=0)
+        ta = (a - self.t0[rows]) / self.h[rows]
+        tb = (b - self.t0[rows]) / self.h[rows]
+        B = bernstein_coefficients(C, ta, tb)                                  # (m, 6, 3)
+        norm = np.sqrt(np.einsum("mki,mki->mk", B, B))
+        margin = B[:, :, 2] - s[:, None] * norm                                # u - s |b|
+        cone = (s < 0) if below else (s >= 0)
+        out = np.where(below, margin.max(axis=1) < 0, margin.min(axis=1) > 0) & cone
+        lin = np.flatnonzero(~cone)
+        if lin.size:
+            # u - s (d.w): an upper bound of u - s |d| when s >= 0, a lower one when s < 0.
+            mid, _, _ = horner(C[lin], 0.5 * (ta[lin] + tb[lin]))
+            w = mid / _norm(mid)[:, None]
+            q = B[lin, :, 2] - s[lin, None] * np.einsum("mki,mi->mk", B[lin], w)
+            out[lin] = q.max(axis=1) < 0 if below else q.min(axis=1) > 0
+        return out
+
+
+def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate, tol_s):
+    """Passes of one chunk of satellites over every station: a dict of arrays ``(n_pass,)``
+    (chunk-local satellite indices) plus counters. ``status``: SGP4 error codes ``(n_sat,
+    n_time)``; ``revnum``: the TLEs' revolution numbers; ``sun_teme``: ``(times_s, (n, 3) km)``
+    samples of the Sun; ``U_start``, ``mean_rate``: see :mod:`groundseg.revolutions`."""
+    valid = (status == 0) & np.all(np.isfinite(geo.r), axis=-1)
+    bounds = orbit_bounds(geo.r, geo.v, float(geo.h.max()))
+    near, k, s, j = _candidate_rows(geo, valid, bounds)
+    rows = _Rows(geo, k, s, j)                  # once the prefilter's big arrays are freed
+    cross = _crossings(rows, bounds, tol_s)
+    n_j = len(geo.sites)
+    ev = _edge_events(geo, valid, near)
+    ev_pair = np.concatenate([rows.s[cross.rows] * n_j + rows.j[cross.rows], ev["pair"]])
+    ev_kind = np.concatenate([np.full(len(cross), CROSSING, np.int8), ev["kind"]])
+    ev_row = np.concatenate([cross.rows, np.full(ev["pair"].size, -1)])   # the row of a crossing
+    w = windows(ev_pair, np.concatenate([cross.time_s, ev["time_s"]]),
+                np.concatenate([cross.rising, ev["rising"]]))
+    ps, pj = w.key // n_j, w.key % n_j
+    aos, los = w.start_s, w.end_s
+    peak = _tca(rows, ps, pj, aos, los, ev_row[w.start_event], ev_row[w.end_event], tol_s)
+    return dict(sat=ps, station=pj, aos=aos, tca=peak["tca"], los=los, el_max=peak["el_max"],
+                az_aos=peak["az_aos"], az_tca=peak["az_tca"], az_los=peak["az_los"],
+                sunlit=_sunlit(geo, pj, peak["k_tca"], peak["tca"], peak["enu_tca"], sun_teme),
+                orbit=orbit_numbers(revnum, geo.r, geo.v, geo.grid_s, ps, peak["k_aos"], aos,
+                                    U_start, mean_rate),
+                aos_kind=ev_kind[w.start_event], los_kind=ev_kind[w.end_event],
+                unmatched=w.unmatched, candidates=len(rows), brackets=len(cross))
+
+
+def _candidate_rows(geo: PassGeometry, valid, bounds: OrbitBounds):
+    """The prefilter of the module docstring: ``near`` (bool ``(n_time, n_sat, n_site)``: psi
+    within reach at a sample, where valid) and the rows to examine, ``(k, s, j)`` sorted."""
+    sites = geo.sites
+    h_max = float(geo.h.max())
+    psi_rate = bounds.angle_rate_rad_s
+    eps = sites.lowest - sites.deflection - 1e-5                           # (n_j,)
+    with np.errstate(invalid="ignore"):
+        lam = elevation_limit_rad(bounds.radius_hi_km[:, None], sites.radius[None, :],
+                                  eps[None, :]) + 1e-5                     # (n_s, n_j)
+        cos_limit = np.cos(np.minimum(reach_rad(lam, psi_rate[:, None], h_max), np.pi))
+        site_dir = geo.site_pos / np.linalg.norm(geo.site_pos, axis=-1, keepdims=True)
+        unit = geo.p / _norm(geo.p)[..., None]
+        cos_psi = np.matmul(np.swapaxes(unit, 0, 1), np.swapaxes(site_dir, 1, 2))  # (n_t, n_s, n_j)
+        near = cos_psi >= cos_limit[None]
+    near &= valid.T[:, :, None]
+    cand = near[:-1] | near[1:]
+    cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
+    kk, ss, jj = np.nonzero(cand)
+    # Sharper, per interval: psi >= (psi_k + psi_k+1 - L h) / 2 everywhere inside it.
+    psi_sum = np.arccos(np.clip(cos_psi[kk, ss, jj], -1, 1)) + \
+        np.arccos(np.clip(cos_psi[kk + 1, ss, jj], -1, 1))
+    keep = psi_sum - psi_rate[ss] * geo.h[kk] <= 2 * lam[ss, jj]
+    return near, kk[keep], ss[keep], jj[keep]
+
+
+def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s):
+    """Zeros of the margin in every candidate row (item 3 of the module docstring)."""
+    sites = rows.geo.sites
+    C, ss, jj, t0, h = rows.C, rows.s, rows.j, rows.t0, rows.h
+    d0, d1 = C[:, 0], np.einsum("mkc->mc", C)            # tau = 0 and tau = 1
+    rho0, rho1 = _norm(d0), _norm(d1)
+    ga, gb = sites.margin_enu(jj, d0), sites.margin_enu(jj, d1)
+    speed = bounds.speed_km_s
+    rho_lo = np.maximum(np.maximum(bounds.radius_lo_km[ss] - sites.radius[jj],
+                                   0.5 * (rho0 + rho1) - speed[ss] * h / 2), 1.0)
+    rate = 1.05 * speed[ss] / rho_lo * sites.rate_factor[jj]
+    isolate = (lambda r: sites.masked[jj[r]]) if sites.masked.any() else None
+    return find_crossings_in(rows.margin, np.arange(len(rows)), t0, t0 + h, ga, gb, rate,
+                             tol_s=tol_s, prune=_Pruner(rows),
+                             refine=lambda *br: rows.refine(*br, tol_s=tol_s), isolate=isolate)
+
+
+def _runs(valid):
+    """Starts and ends (inclusive) of runs of True per row: ``((row, k), (row, k))``."""
+    pad = np.zeros((valid.shape[0], 1), dtype=bool)
+    x = np.concatenate([pad, valid, pad], axis=1).astype(np.int8)
+    d = np.diff(x, axis=1)
+    s_row, s_k = np.nonzero(d == 1)
+    e_row, e_k = np.nonzero(d == -1)
+    return (s_row, s_k), (e_row, e_k - 1)
+
+
+def _edge_events(geo: PassGeometry, valid, near) -> dict:
+    """Rises at the start and sets at the end of each run of valid samples, where the
+    satellite is already visible there: ``pair`` (sat * n_site + station), ``time_s``,
+    ``rising``, ``kind`` (window edge or data edge), each ``(m,)``."""
+    sites = geo.sites
+    n_t = geo.grid_s.size
+    (rs_row, rs_k), (re_row, re_k) = _runs(valid)
+    starts, ends = rs_row * n_t + rs_k, re_row * n_t + re_k
+    single = np.isin(starts, ends)                      # one valid sample: no pass
+    last = ~np.isin(ends, starts)
+    edge_s = np.concatenate([rs_row[~single], re_row[last]])
+    edge_k = np.concatenate([rs_k[~single], re_k[last]])
+    edge_start = np.concatenate([np.ones(int((~single).sum()), bool), np.zeros(int(last.sum()), bool)])
+    e_idx, e_j = np.nonzero(near[edge_k, edge_s, :])
+    ek, es, estart = edge_k[e_idx], edge_s[e_idx], edge_start[e_idx]
+    el_e, az_e, _ = _look(geo.at_samples(ek, es, e_j))
+    up = sites.margin(e_j, el_e, az_e) > 0
+    ek, es, ej, estart = ek[up], es[up], e_j[up], estart[up]
+    at_window = np.where(estart, ek == 0, ek == n_t - 1)
+    return {"pair": es * len(sites) + ej, "time_s": geo.grid_s[ek], "rising": estart,
+            "kind": np.where(at_window, WINDOW_EDGE, DATA_EDGE).astype(np.int8)}
+
+
+def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
+    """Maximum elevation of each pass (item 4 of the module docstring): ``tca``, ``el_max``,
+    ``az_aos`` / ``az_tca`` / ``az_los`` (rad), ``enu_tca`` ``(n_pass, 3)``, and the grid
+    intervals ``k_aos``, ``k_tca`` holding AOS and TCA."""
+    geo = rows.geo
+    grid, n_t = geo.grid_s, geo.grid_s.size
+    # Every grid interval the pass overlaps (a segment), as its own polynomial, clipped to it.
+    kA = np.clip(np.searchsorted(grid, aos, side="right") - 1, 0, n_t - 2)
+    kL = np.clip(np.searchsorted(grid, los, side="left") - 1, kA, n_t - 2)
+    count = kL - kA + 1
+    seg_pass = np.repeat(np.arange(aos.size), count)
+    seg_first = np.cumsum(count) - count
+    seg_last = seg_first + count - 1
+    seg_k = kA[seg_pass] + (np.arange(seg_pass.size) - np.repeat(seg_first, count))
+    sp, sj = ps[seg_pass], pj[seg_pass]
+    s_t0, s_h = grid[seg_k], geo.h[seg_k]
+    # d(elevation)/dt at AOS, at every grid time inside the pass (exact SGP4 samples) and at
+    # LOS: a segment holds an elevation maximum where it goes from + to -.
+    d_a, dd_a = _at_event(rows, aos, aos_row, seg_k[seg_first], sp[seg_first], sj[seg_first])
+    d_l, dd_l = _at_event(rows, los, los_row, seg_k[seg_last], sp[seg_last], sj[seg_last])
+    f_lo = _elevation_rate_sign(*geo.at_samples(seg_k, sp, sj, velocity=True))
+    f_lo[seg_first] = _elevation_rate_sign(d_a, dd_a)
+    f_hi = np.empty_like(f_lo)
+    f_hi[:-1] = f_lo[1:]
+    f_hi[seg_last] = _elevation_rate_sign(d_l, dd_l)
+    lo_t = s_t0.copy()
+    lo_t[seg_first] = aos
+    hi_t = np.minimum(s_t0 + s_h, los[seg_pass])
+    el_a, az_a, _ = _look(d_a)
+    el_l, az_l, _ = _look(d_l)
+    # Candidates for the maximum: AOS, LOS and every refined root.
+    higher = el_l > el_a
+    tca = np.where(higher, los, aos)
+    el_t = np.where(higher, el_l, el_a)
+    az_t = np.where(higher, az_l, az_a)
+    d_best = np.where(higher[:, None], d_l, d_a)
+    peak = np.flatnonzero((f_lo > 0) & (f_hi <= 0))
+    if peak.size:
+        SC = rows.polynomials(seg_k[peak], sp[peak], sj[peak])
+        t_root = refine_roots_newton(_ElevationRate(SC, s_t0[peak], s_h[peak]),
+                                     np.arange(peak.size), lo_t[peak], hi_t[peak],
+                                     f_lo[peak], f_hi[peak], tol_s=tol_s)
+        d_root, _, _ = horner(SC, (t_root - s_t0[peak]) / s_h[peak])
+        el_root, az_root, _ = _look(d_root)
+        # Highest root of each pass (usually the only one), if above both ends.
+        order = np.lexsort((-el_root, seg_pass[peak]))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = seg_pass[peak][order][1:] != seg_pass[peak][order][:-1]
+        top = order[first]
+        pid = seg_pass[peak][top]
+        better = el_root[top] > el_t[pid]
+        pid, top = pid[better], top[better]
+        tca[pid], el_t[pid], az_t[pid], d_best[pid] = t_root[top], el_root[top], az_root[top], \
+            d_root[top]
+    k_t = np.clip(np.searchsorted(grid, tca, side="right") - 1, kA, kL)
+    return dict(tca=tca, el_max=el_t, az_aos=az_a, az_tca=az_t, az_los=az_l, enu_tca=d_best,
+                k_aos=kA, k_tca=k_t)
+
+
+def _at_event(rows: _Rows, t, row, k, s, j):
+    """ENU vector and derivative at AOS / LOS ``t``: on the crossing's own ``row``, or (window
+    and data edges, ``row`` -1) on the polynomial of grid interval ``k`` of (``s``, ``j``)."""
+    d = np.empty((t.size, 3))
+    dd = np.empty((t.size, 3))
+    own = row >= 0
+    if np.any(own):
+        i = row[own]
+        d[own], dd[own], _ = horner(np.take(rows.C, i, axis=0), (t[own] - rows.t0[i]) / rows.h[i],
+                                    True)
+    if not np.all(own):
+        o = ~own
+        t0, h = rows.geo.grid_s[k[o]], rows.geo.h[k[o]]
+        d[o], dd[o], _ = horner(rows.polynomials(k[o], s[o], j[o]), (t[o] - t0) / h, True)
+    return d, dd
+
+
+class _ElevationRate:
+    """``(f, df/dt)`` with f of the sign of d(elevation)/dt, on polynomials ``C`` ``(m, 6, 3)``
+    of intervals starting at ``t0`` of length ``h``: the function TCA is a root of."""
+
+    def __init__(self, C, t0, h):
+        self.C, self.t0, self.h = C, t0, h
+
+    def __call__(self, rows, t):
+        d, dd, d2 = horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / self.h[rows],
+                           True, True)
+        dot_ddd = np.einsum("mi,mi->m", d, dd)
+        rho2 = np.einsum("mi,mi->m", d, d)
+        f = dd[:, 2] * rho2 - d[:, 2] * dot_ddd
+        df = d2[:, 2] * rho2 + dd[:, 2] * dot_ddd - d[:, 2] * (
+            np.einsum("mi,mi->m", dd, dd) + np.einsum("mi,mi->m", d, d2))
+        return f, df / self.h[rows]
+
+
+def _sunlit(geo: PassGeometry, j, k, t, enu, sun_teme):
+    """Sun's centre above the Earth's limb seen from the satellite at ``t`` (in grid interval
+    ``k``), whose ENU vector from station ``j`` is ``enu`` ``(m, 3)``."""
+    p = geo.site_pos[k, j] + np.matmul(enu[:, None, :], geo.site_enu[k, j])[:, 0]
+    th = geo.theta[k] + geo.omega[k] * (t - geo.grid_s[k])
+    sun = np.stack([np.interp(t, sun_teme[0], sun_teme[1][:, i]) for i in range(3)], axis=-1)
+    return sun_centre_visible(p, _rotate_z(sun, np.cos(th), np.sin(th)))
