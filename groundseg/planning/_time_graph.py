@@ -130,8 +130,9 @@ class EarliestStart:
         self.rho_end = attitude_rates(p, end=True)
         self.attitude = Attitudes(p)
 
-    def lower_bound(self, a, x_s, b, iterations: int = 12) -> np.ndarray:
-        """``LB(a, x, b)`` (n,) for arrays ``a``, ``x_s``, ``b`` (n,)."""
+    def lower_bound(self, a, x_s, b, iterations: int = 12, guess=None) -> np.ndarray:
+        """``LB(a, x, b)`` (n,) for arrays ``a``, ``x_s``, ``b`` (n,); ``guess`` (n,): where
+        to start looking for the earliest start (any value keeps the bound valid)."""
         p = self.p
         end = x_s + p.alt_duration_s[a]
         weak = np.maximum(p.alt_earliest_s[b], end + self.tau_min)
@@ -149,6 +150,8 @@ class EarliestStart:
             return weak
         idx = np.flatnonzero(ok)
         a, b, end, y = a[idx], b[idx], end[idx], weak[idx]
+        if guess is not None:
+            y = np.maximum(y, guess[idx])
         c = c[idx]
         x = x_s[idx]
         model = p.agility
@@ -315,8 +318,15 @@ def _edges(p, es, pa, pb, k_lo, k_end, tau_hi, loc, off, delta, deadline):
             x = p.alt_earliest_s[a] + k * delta
             eb = p.alt_earliest_s[b]
             lb = eb.copy()  # e_b: a lower bound of any start; exact after tau_hi
-            near = np.flatnonzero(x + p.alt_duration_s[a] + tau_hi > eb)
-            lb[near] = es.lower_bound(a[near], x[near], b[near])
+            near = x + p.alt_duration_s[a] + tau_hi > eb
+            # every fourth bucket of a pair (and its last) solved from scratch; the others
+            # start from the previous solved bucket's bound shifted by the buckets between
+            step = (k - k_lo[pair]) % 4
+            full = near & ((step == 0) | (k == k_end[pair] - 1))
+            i = np.flatnonzero(full)
+            lb[i] = es.lower_bound(a[i], x[i], b[i])
+            i = np.flatnonzero(near & ~full)
+            lb[i] = es.lower_bound(a[i], x[i], b[i], iterations=2, guess=lb[i - step[i]] + step[i] * delta)
             Kb = off[loc[b] + 1] - off[loc[b]]
             j = np.floor((lb - eb) / delta + _TOL).astype(np.int64)
             j = np.where(lb > p.alt_latest_start_s[b] + _TOL, np.iinfo(np.int32).max, np.clip(j, 0, Kb - 1))
@@ -355,7 +365,10 @@ def _order_states(p, g, order, e, K, off, src, tgt, w, tau_hi):
     g.slab_ptr = np.append(first, n_states).astype(np.int64)
     slab_of = np.repeat(np.arange(ids.size), np.diff(g.slab_ptr))
     src, tgt = new_of[src], new_of[tgt]
-    o = np.argsort(slab_of[src], kind="stable")
+    key = slab_of[src]
+    if ids.size < 2 ** 15:
+        key = key.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
+    o = np.argsort(key, kind="stable")
     g.edge_src, g.edge_tgt = src[o], tgt[o]
     g.edge_ptr = np.searchsorted(slab_of[g.edge_src], np.arange(ids.size + 1)).astype(np.int64)
     # runs: consecutive states of one alternative within a slab

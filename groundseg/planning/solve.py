@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from . import _memory, _path_bound, _selection, _sequence_search, milp
+from . import _memory, _path_bound, _selection, _sequence_search, _time_graph, milp
 from ._search_state import State
 from .agility import model_dict
 from .errors import PlanningError
@@ -51,9 +51,10 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
       larger ones: the better of the heuristic and a pass-by-pass sequence search (at
       most 30% of the budget), then LNS.
 
-    ``bound_time_s``: time for each of the two bounds of timed problems, the LP relaxation
-    and the Lagrangian path bound (default: a fifth of the budget); the plan's bound is the
-    lower one.
+    ``bound_time_s`` (default: a fifth of the budget): time for the LP relaxation bound (half
+    of it for timed problems, which also get the Lagrangian path bound: its time graph is
+    built first, in at most 1.5 times this, and its multipliers take the last 0.75 times
+    this); the plan's bound is the lower one.
     ``iterations``: the large-neighbourhood search stops after this many steps (the time
     limit still caps it): the same plan for a seed on any machine load, as tests need.
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
@@ -124,28 +125,30 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             bound = min(bound, _path_bound.path_bound(p, deadline, target=state.objective,
                                                       max_iterations=_steps(iterations)))
     else:
-        # the relaxation bound does not depend on the plan: compute it first, then search
-        # for the rest of the budget
+        # the bounds do not depend on the plan: the LP and the time graph of the path bound
+        # first, then the search, then the path bound's multipliers, aimed at the plan
         model = _selection.build(p)
-        bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        bound = milp.relaxation_bound(p, model, time_limit_s=max(0.5 * bound_time_s, 0.5))
+        graph = _time_graph.build(p, deadline=time.perf_counter() + max(1.5 * bound_time_s, 1.0))
         state = construct(p, ordering=ordering)
         solver = "greedy"
+        now = time.perf_counter()
+        search_end = deadline - min(0.75 * bound_time_s, 0.5 * (deadline - now))
         if method in ("lns", "auto"):
             # the pass-by-pass sequence search usually starts far better than the greedy
-            now = time.perf_counter()
             by_pass = State(p)
             share = 0.3 if iterations is None else 1.0  # with a step budget: run to completion
-            search_end = deadline - min(bound_time_s, 0.5 * (deadline - now))
             _sequence_search.construct_by_pass(p, by_pass, now + share * (search_end - now))
             construct(p, by_pass, ordering)
             if by_pass.objective > state.objective:
                 state = by_pass
             improve(p, state, ordering, search_end, rng, target=bound, iterations=iterations)
             solver = "greedy+lns"
-        now = time.perf_counter()
-        bound = min(bound, _path_bound.path_bound(p, max(min(deadline, now + bound_time_s), now + 0.5),
-                                                  target=state.objective,
-                                                  max_iterations=_steps(iterations)))
+        if graph is not None:
+            now = time.perf_counter()
+            bound = min(bound, _path_bound.path_bound(
+                p, max(deadline, now + 0.5) if method != "greedy" else now + 0.75 * bound_time_s,
+                target=state.objective, graph=graph, max_iterations=_steps(iterations)))
     _fill(p, state, ordering)
     if not proven:
         if not math.isfinite(bound):
