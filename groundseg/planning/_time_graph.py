@@ -45,8 +45,6 @@ import numpy as np
 _TOL = 1e-9
 #: at most this many (pair, bucket) rows are evaluated at once
 _CHUNK = 400_000
-#: the bucket grid is coarsened until the graph has at most this many (pair, bucket) rows
-MAX_ROWS = 12_000_000
 
 
 class Attitudes:
@@ -218,10 +216,12 @@ class TimeGraph:
     ``alt_resource``; ``last_state`` (m,) each alternative's last state."""
 
 
-def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None) -> TimeGraph | None:
+def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None,
+          max_rows: float = 12e6) -> TimeGraph | None:
     """The time graph of ``p``'s usable timed alternatives (or ``alts``), or None when the
-    deadline (``time.perf_counter()``) passes first or the slabs would be empty (no
-    positive duration plus minimum transition)."""
+    deadline (``time.perf_counter()``) passes first, when even buckets of ``2 delta_s``
+    would need more than ``max_rows`` (pair, bucket) rows (the graph's size and cost), or
+    when the slabs would be empty (no positive duration plus minimum transition)."""
     es = EarliestStart(p)
     if alts is None:
         alts = np.flatnonzero(p.alt_valid & p.alt_timed)
@@ -243,9 +243,11 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None) -> Tim
             return None
         pairs = [_pairs(p, ra, delta, es.tau_min, tau_hi, w, t0) for ra in per_res]
         rows = sum(int(np.sum(q[3] - q[2])) for q in pairs)
-        if rows <= MAX_ROWS:
+        if rows <= max_rows:
             break
-        delta *= 1.5
+        if delta >= 2.0 * delta_s:
+            return None
+        delta = min(1.5 * delta, 2.0 * delta_s)
     order = np.concatenate(per_res)
     g = TimeGraph()
     g.alts, g.delta_s, g.tau_hi_s, g.slab_s = order, delta, tau_hi, w

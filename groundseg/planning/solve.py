@@ -39,7 +39,7 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
           bound_time_s: float | None = None, iterations: int | None = None) -> Plan:
     """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
 
-    - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
+    - ``"greedy"``: the constructive heuristic only (plus the LP relaxation bound).
     - ``"lns"``: the better of the heuristic and the pass-by-pass sequence search, then
       large-neighbourhood search until the time limit.
     - ``"milp"``: the exact engine (selection problems, or small timed problems; larger
@@ -51,10 +51,10 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
       larger ones: the better of the heuristic and a pass-by-pass sequence search (at
       most 30% of the budget), then LNS.
 
-    ``bound_time_s`` (default: a fifth of the budget): time for the LP relaxation bound (half
-    of it for timed problems, which also get the Lagrangian path bound: its time graph is
-    built first, in at most 1.5 times this, and its multipliers take the last 0.75 times
-    this); the plan's bound is the lower one.
+    ``bound_time_s`` (default: a fifth of the budget): time for the LP relaxation bound;
+    timed problems searched by LNS also get the Lagrangian path bound (its time graph is
+    built after the LP, in at most 1.5 times this, and its multipliers take the last 0.75
+    times this); the plan's bound is the lower one.
     ``iterations``: the large-neighbourhood search stops after this many steps (the time
     limit still caps it): the same plan for a seed on any machine load, as tests need.
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
@@ -128,12 +128,14 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         # the bounds do not depend on the plan: the LP and the time graph of the path bound
         # first, then the search, then the path bound's multipliers, aimed at the plan
         model = _selection.build(p)
-        bound = milp.relaxation_bound(p, model, time_limit_s=max(0.5 * bound_time_s, 0.5))
-        graph = _time_graph.build(p, deadline=time.perf_counter() + max(1.5 * bound_time_s, 1.0))
+        bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        # the graph's size is kept in proportion to the budget (about 0.2 M rows a second)
+        graph = None if method == "greedy" else _time_graph.build(
+            p, deadline=time.perf_counter() + max(1.5 * bound_time_s, 1.0), max_rows=2e5 * time_limit_s)
         state = construct(p, ordering=ordering)
         solver = "greedy"
         now = time.perf_counter()
-        search_end = deadline - min(0.75 * bound_time_s, 0.5 * (deadline - now))
+        search_end = deadline if graph is None else deadline - min(0.75 * bound_time_s, 0.5 * (deadline - now))
         if method in ("lns", "auto"):
             # the pass-by-pass sequence search usually starts far better than the greedy
             by_pass = State(p)
@@ -146,9 +148,8 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             solver = "greedy+lns"
         if graph is not None:
             now = time.perf_counter()
-            bound = min(bound, _path_bound.path_bound(
-                p, max(deadline, now + 0.5) if method != "greedy" else now + 0.75 * bound_time_s,
-                target=state.objective, graph=graph, max_iterations=_steps(iterations)))
+            bound = min(bound, _path_bound.path_bound(p, max(deadline, now + 0.5), target=state.objective,
+                                                      graph=graph, max_iterations=_steps(iterations)))
     _fill(p, state, ordering)
     if not proven:
         if not math.isfinite(bound):
