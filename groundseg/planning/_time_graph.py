@@ -23,10 +23,14 @@ Edges come from :class:`EarliestStart`, a lower bound ``LB(a, x, b)`` on the sta
   least ``c`` per second up to jumps of ``J``: for any ``y``, the earliest feasible
   ``y* >= y - max(0, g(y) + J) / c``; and starting ``a`` later never lets ``b`` start more
   than ``eta = 2 J / c`` earlier (the first-in-first-out property up to the jumps), so
-  ``LB = y - max(0, g(y) + J) / c - eta`` for ``y`` near the root found by secant steps.
+  ``LB = y - max(0, g(y) + J) / c - eta`` for any ``y`` (secant steps from a guess bring
+  ``g(y)`` near 0; a ``J`` term drops when its attitude is constant). The Liu model
+  declares ``L = 1/1.5`` and ``J = 0.0067`` s: with attitudes sweeping at 0.55 deg/s,
+  ``LB`` is within 0.05 s of the search state's earliest start.
 
 Times are rounded down to the bucket grid (``j = floor((LB - e_b) / delta)``), which only
-lowers them. A state's profit is available at its later buckets too (waiting), so per
+lowers them, and made nondecreasing in ``k`` by a suffix minimum (lower values stay
+bounds). A state's profit is available at its later buckets too (waiting), so per
 pair only the last ``k`` mapping to each ``j`` keeps its edge. Pairs whose windows are far
 apart (``e_b`` past ``ls_a + d_a + tau_hi``, ``tau_hi`` a sampled upper estimate of the
 transitions) get no edge: ``b``'s first state takes the best path over every such ``a``
@@ -269,6 +273,9 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None,
     src = np.concatenate(src) if src else np.zeros(0, np.int64)
     tgt = np.concatenate(tgt) if tgt else np.zeros(0, np.int64)
     _order_states(p, g, order, e, K, off, src, tgt, w, tau_hi)
+    slab_of = np.repeat(np.arange(g.n_slabs), np.diff(g.slab_ptr))
+    if np.any(slab_of[g.edge_tgt] <= slab_of[g.edge_src]):  # cannot happen (see above)
+        raise AssertionError("time graph: an edge does not go to a later slab")
     return g
 
 

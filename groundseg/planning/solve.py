@@ -150,6 +150,9 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             now = time.perf_counter()
             bound = min(bound, _path_bound.path_bound(p, max(deadline, now + 0.5), target=state.objective,
                                                       graph=graph, max_iterations=_steps(iterations)))
+            if method in ("lns", "auto") and iterations is None and time.perf_counter() < deadline - 0.5:
+                # the multipliers converged early: the rest of the budget goes to the search
+                improve(p, state, ordering, deadline, rng, target=bound)
     _fill(p, state, ordering)
     if not proven:
         if not math.isfinite(bound):
