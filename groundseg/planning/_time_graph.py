@@ -378,7 +378,8 @@ def _order_states(p, g, order, e, K, off, src, tgt, w, tau_hi):
     if ids.size < 2 ** 15:
         key = key.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
     o = np.argsort(key, kind="stable")
-    g.edge_src, g.edge_tgt = src[o], tgt[o]
+    index = np.int32 if n_states < 2 ** 31 else np.int64  # half the memory and traffic
+    g.edge_src, g.edge_tgt = src[o].astype(index), tgt[o].astype(index)
     g.edge_ptr = np.searchsorted(slab_of[g.edge_src], np.arange(ids.size + 1)).astype(np.int64)
     # runs: consecutive states of one alternative within a slab
     k_new = s_k[perm]
