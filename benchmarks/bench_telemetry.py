@@ -6,13 +6,16 @@
    values, no CRC check). Best of ``--repeat`` runs each; the ratio is ccsdspy / ours. Ours runs
    the CRC and the decode on two threads (ccsdspy uses one); also reported: ours on one thread,
    and ours without the CRC pass (decode + calibration only), to show what the CRC costs.
-2. End to end over ZeroMQ into the archive: a ``groundseg telemetry publish`` subprocess sends
+2. Resynchronisation (hostile input): random frames of 1 and 8 MiB, and a frame whose every other
+   offset claims an 8 kB packet, through ``split_packets``: seconds and ns per byte (the cost
+   must be linear in bytes; the previous walk took 3 s for 1 MB and 47 s for 8 MB).
+3. End to end over ZeroMQ into the archive: a ``groundseg telemetry publish`` subprocess sends
    ``--rate`` packets/s for ``--duration`` s (default 100,000/s for 30 s) over loopback TCP to a
    PlatformServer in this process, which archives to SQLite (WAL). Reports the sustained rate
    (archived packets / time from first to last commit), loss (sent - archived, and the per-APID
    sequence-count gaps in the archive) and p50 / p99 latency from send time to commit.
 
-    python benchmarks/bench_telemetry.py [--packets 1000000] [--rate 100000] [--duration 30]
+    python benchmarks/bench_telemetry.py [--packets 1000000] [--rate 100000] [--duration 30] [--skip-resync]
 """
 from __future__ import annotations
 
@@ -83,6 +86,18 @@ def bench_decode(n: int, repeat: int) -> dict:
             "ccsdspy_ns_per_packet": t_ref / n * 1e9, "ours_ns_per_packet": t_ours / n * 1e9,
             "speedup": t_ref / t_ours, "ours_one_thread_s": t_one, "speedup_one_thread": t_ref / t_one,
             "ours_without_crc_s": t_nocrc, "speedup_without_crc": t_ref / t_nocrc}
+
+
+def bench_resync() -> list[dict]:
+    rng = np.random.default_rng(0)
+    frames = [("random 1 MiB", rng.bytes(1 << 20)), ("random 8 MiB", rng.bytes(8 << 20)),
+              ("crafted 1 MiB", bytes([0x00, 0x00, 0xC0, 0xC0, 0x1F, 0x1F] * ((1 << 20) // 6)))]
+    out = []
+    for name, data in frames:
+        t, sp = _best(lambda: packets_module.split_packets(data), 1)
+        out.append({"frame": name, "bytes": len(data), "seconds": t, "ns_per_byte": t / len(data) * 1e9,
+                    "units": int(sp.status.size)})
+    return out
 
 
 def bench_capacity(n: int) -> dict:
@@ -156,6 +171,7 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of streaming (default 30)")
     ap.add_argument("--skip-decode", action="store_true")
     ap.add_argument("--skip-stream", action="store_true")
+    ap.add_argument("--skip-resync", action="store_true")
     args = ap.parse_args(argv)
     if not args.skip_decode:
         r = bench_decode(args.packets, args.repeat)
@@ -166,6 +182,11 @@ def main(argv=None) -> int:
         print(f"  without the CRC pass (structured view + calibration): ours {r['ours_without_crc_s']:.3f} s"
               f"  speedup {r['speedup_without_crc']:.2f}x")
         print(json.dumps({"decode": r}))
+    if not args.skip_resync:
+        rows = bench_resync()
+        for r in rows:
+            print(f"resynchronisation, {r['frame']}: {r['seconds']:.3f} s ({r['ns_per_byte']:.0f} ns/byte, {r['units']} units)")
+        print(json.dumps({"resync": rows}))
     if not args.skip_stream:
         r = bench_capacity(min(args.packets, 1_000_000))
         print(f"platform pipeline without sockets (split, CRC, dedup, decode, limits, SQLite commit):"

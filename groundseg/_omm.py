@@ -48,12 +48,12 @@ _INT_FIELDS = {  # name: (lowest, highest)
     'EPHEMERIS_TYPE': (0, 9), 'NORAD_CAT_ID': (0, 339999),
     'ELEMENT_SET_NO': (0, 9999), 'REV_AT_EPOCH': (0, 999999999),
 }
-_FLOAT_FIELDS = {  # name: (lowest, highest, highest included)
-    'MEAN_MOTION': (0.0, math.inf, False), 'ECCENTRICITY': (0.0, 1.0, False),
+_FLOAT_FIELDS = {  # name: (lowest, highest, highest included): what a TLE can hold
+    'MEAN_MOTION': (0.0, 100.0, False), 'ECCENTRICITY': (0.0, 1.0, False),
     'INCLINATION': (0.0, 180.0, True), 'RA_OF_ASC_NODE': (0.0, 360.0, True),
     'ARG_OF_PERICENTER': (0.0, 360.0, True), 'MEAN_ANOMALY': (0.0, 360.0, True),
-    'BSTAR': (-math.inf, math.inf, False), 'MEAN_MOTION_DOT': (-math.inf, math.inf, False),
-    'MEAN_MOTION_DDOT': (-math.inf, math.inf, False),
+    'BSTAR': (-1e9, 1e9, False), 'MEAN_MOTION_DOT': (-1.0, 1.0, False),
+    'MEAN_MOTION_DDOT': (-1e9, 1e9, False),
 }
 _FIXED = {'CENTER_NAME': 'EARTH', 'REF_FRAME': 'TEME', 'TIME_SYSTEM': 'UTC',
           'MEAN_ELEMENT_THEORY': 'SGP4'}
@@ -330,10 +330,6 @@ def parse_epoch(text: str) -> datetime:
 
 
 def _interval(low, high, closed):
-    if low == -math.inf:
-        return 'finite numbers'
-    if high == math.inf:
-        return f'{low:g} and up'
     return f'{low:g}..{high:g}' + ('' if closed else f' (excluding {high:g})')
 
 

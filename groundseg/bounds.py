@@ -25,8 +25,17 @@ The completeness argument
    1.001 omega_E`` (:func:`orbit_bounds`).
 2. **The radius between samples.** ``r'' = h^2/r^3 - mu/r^2 + (J2, drag, short-period terms,
    at most 5e-5 km/s^2)``; a function departs from its chord between two samples ``h`` apart
-   by at most ``max|r''| h^2 / 8``. So ``r_lo``, ``r_hi`` from the samples plus that margin
-   bound the radius everywhere; ``|dr/dt|`` is at most its largest sample plus ``max|r''| h / 2``.
+   by at most ``max r'' h^2 / 8`` below it and ``max(-r'') h^2 / 8`` above it. These bounds
+   need the radius itself: first the Keplerian one, ``perigee(h_lo, E_hi) <= r <=
+   apogee(h_lo, E_hi)`` (at a minimum of r between samples ``dr/dt = 0``, so r is an apsis of
+   the osculating orbit there, whose angular momentum and energy the samples bound with
+   their margins), then three rounds of the chord bounds, each using the radii of the one
+   before; every round is valid, and they tighten to ``|r''| h^2 / 8`` of the samples.
+   ``|dr/dt|`` is at most its largest sample plus ``max|r''| h / 2``. The same chord bounds
+   on each interval's own two samples bound the radius there, and with it the turning rate
+   and the speed of item 1 per interval. Nothing here assumes a
+   small eccentricity: the same argument holds from LEO to Molniya and GTO orbits (near
+   perigee these bounds are loose, not wrong).
 3. **A margin ``g = limit(r) - psi`` changes no faster than ``L + max|dlimit/dr| max|dr/dt|``**
    (:meth:`OffNadirBound.slope_rad_km` bounds the first factor over a box of radii).
 4. **The Sun's elevation** at a point changes no faster than the Sun's direction turns in
@@ -60,13 +69,20 @@ class OrbitBounds:
     """Per satellite over a window, each ``(n_sat,)``: ``radius_lo_km`` / ``radius_hi_km``
     (the geocentric radius everywhere between samples), ``angle_rate_rad_s`` (L: the turning
     rate of r's direction in the Earth-fixed frame), ``radial_speed_km_s`` (``|dr/dt|``) and
-    ``speed_km_s`` (Earth-fixed speed)."""
+    ``speed_km_s`` (Earth-fixed speed). The same per grid interval, ``(n_sat, n_time - 1)``
+    (NaN where a sample is missing): ``interval_radius_lo_km`` / ``interval_radius_hi_km``,
+    ``interval_angle_rate_rad_s`` and ``interval_speed_km_s``, much tighter than the window's for eccentric orbits
+    (at apogee the direction turns a hundred times slower than at perigee)."""
 
     radius_lo_km: np.ndarray
     radius_hi_km: np.ndarray
     angle_rate_rad_s: np.ndarray
     radial_speed_km_s: np.ndarray
     speed_km_s: np.ndarray
+    interval_radius_lo_km: np.ndarray
+    interval_radius_hi_km: np.ndarray
+    interval_angle_rate_rad_s: np.ndarray
+    interval_speed_km_s: np.ndarray
 
 
 def orbit_bounds(position_km, velocity_km_s, step_max_s: float) -> OrbitBounds:
@@ -74,27 +90,37 @@ def orbit_bounds(position_km, velocity_km_s, step_max_s: float) -> OrbitBounds:
     ``(n_sat, n_time, 3)`` spaced at most ``step_max_s`` apart (gravity: SGP4's WGS72)."""
     r = np.asarray(position_km, dtype=float)
     v = np.asarray(velocity_km_s, dtype=float)
-    mu = WGS72_MU_KM3_S2
+    mu, pert, span = WGS72_MU_KM3_S2, _PERTURBATION_KM_S2, step_max_s**2 / 8
     rn = _norm(r)
     hm = _norm(np.cross(r, v))
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)       # satellites without any sample
         r_min, r_max = np.nanmin(rn, axis=1), np.nanmax(rn, axis=1)
         h_hi, h_lo = np.nanmax(hm, axis=1) * 1.01, np.nanmin(hm, axis=1) * 0.99
-        # r'' bounded above and below; beyond the chord between samples by |r''| h^2 / 8.
-        up = np.maximum(h_hi**2 / r_min**3 - mu / r_max**2 + _PERTURBATION_KM_S2, 0.0)
-        down = np.maximum(mu / r_min**2 + _PERTURBATION_KM_S2 - h_lo**2 / r_max**3, 0.0)
-        r_hi = r_max + up * step_max_s**2 / 8 + 1e-3
-        r_lo = r_min - down * step_max_s**2 / 8 - 1e-3
+        # Energy (2E = v^2 - 2 mu / r) is constant up to J2 (|d 2E| < 0.2 km^2/s^2 in LEO).
+        energy = np.nanmax(np.einsum("...i,...i->...", v, v) - 2 * mu / rn, axis=1) + 0.2
+        root = np.sqrt(np.maximum(mu * mu + energy * h_lo**2, 0.0))
+        r_lo = np.minimum(r_min, h_lo**2 / (mu + root)) - 1e-3
+        r_hi = np.where(energy < 0, np.maximum(r_max, (mu + root) / np.maximum(-energy, 1e-300)),
+                        np.inf) + 1e-3
+        for _ in range(3):                                   # item 2: each round is valid
+            up = np.maximum(h_hi**2 / r_lo**3 - mu / r_hi**2 + pert, 0.0)
+            down = np.maximum(mu / r_lo**2 + pert - h_lo**2 / r_hi**3, 0.0)
+            r_lo = np.maximum(r_lo, r_min - up * span - 1e-3)
+            r_hi = np.minimum(r_hi, r_max + down * span + 1e-3)
         angle_rate = h_hi / r_lo**2 + EARTH_ROTATION_RAD_S * 1.001
         rdot = np.nanmax(np.abs(np.einsum("...i,...i->...", r, v)) / rn, axis=1)
         radial = rdot + np.maximum(up, down) * step_max_s / 2 + 1e-6
-        # Energy: v^2 - 2 mu / r is constant up to J2 (|dU| < 0.1 km^2/s^2 in LEO).
-        vn2 = np.einsum("...i,...i->...", v, v)
-        energy = np.nanmax(vn2 - 2 * mu / rn, axis=1)
-        v_hi = np.sqrt(np.maximum(energy + 2 * mu / r_lo + 0.2, 0.0))
+        v_hi = np.sqrt(np.maximum(energy + 2 * mu / r_lo, 0.0))
         speed = 1.02 * (v_hi + EARTH_ROTATION_RAD_S * r_hi) + 1e-3
-    return OrbitBounds(r_lo, r_hi, angle_rate, radial, speed)
+        # Per interval: the chord bounds of item 2 on each interval's own samples.
+        ends = np.stack([rn[:, :-1], rn[:, 1:]])
+        k_lo = np.maximum(ends.min(axis=0) - (up * span)[:, None] - 1e-3, r_lo[:, None])
+        k_hi = np.minimum(ends.max(axis=0) + (down * span)[:, None] + 1e-3, r_hi[:, None])
+        k_rate = h_hi[:, None] / k_lo**2 + EARTH_ROTATION_RAD_S * 1.001
+        k_speed = 1.02 * (np.sqrt(np.maximum(energy[:, None] + 2 * mu / k_lo, 0.0))
+                          + EARTH_ROTATION_RAD_S * k_hi) + 1e-3
+    return OrbitBounds(r_lo, r_hi, angle_rate, radial, speed, k_lo, k_hi, k_rate, k_speed)
 
 
 def elevation_limit_rad(radius_km, point_radius_km, elevation_rad):

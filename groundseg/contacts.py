@@ -376,7 +376,7 @@ def _level(what: str, value) -> int:
 
 def parse_priorities(text: str, source: str = "<string>") -> dict:
     """``{satellite: priority}`` from CSV text with header ``satellite,priority``."""
-    rows = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text)))
+    rows = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
             if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
     if not rows:
         raise GroundsegError(f"{source}: no priorities")
@@ -401,7 +401,7 @@ def load_priorities(path) -> dict:
     """Priorities from a CSV file (see :func:`parse_priorities`)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise GroundsegError(f"{path}: not a text file") from None
     return parse_priorities(text, str(path))

@@ -24,16 +24,18 @@ from typing import Iterable, Sequence
 import numpy as np
 from sgp4.api import SatrecArray
 
+from . import budget
 from . import catalog as _catalog
 from .earth import (EARTH_ROTATION_RAD_S, J2_EARTH, MU_EARTH_KM3_S2, WGS84_A_KM, Geodetic,
                     GroundPoints, Topocentric, ecef_to_geodetic, topocentric)
 from .errors import GroundsegError
 from .interpolation import hermite
 from .table import Table
-from .timegrid import TimeGrid, _float_array
+from .timegrid import TimeGrid, _datetime64_from_jd, _float_array, format_utc
 
 __all__ = [
-    "Constellation", "Ephemeris", "SGP4_ERRORS", "as_timegrid", "hermite",
+    "Constellation", "Ephemeris", "SGP4_ERRORS", "WARN_AGE_DAYS", "STALE_AGE_DAYS", "as_timegrid",
+    "hermite",
     "teme_to_itrs", "sun_synchronous_inclination_deg",
 ]
 
@@ -45,9 +47,16 @@ SGP4_ERRORS = {
     4: "semi-latus rectum below zero",
     5: "epoch elements are sub-orbital",
     6: "satellite has decayed",
+    7: "state is not a finite number",
 }
 DECAYED = 6
+NON_FINITE = 7
+#: Element age (days between epoch and window start) beyond which commands warn, and beyond
+#: which pass predictions list the satellite among their problems.
+WARN_AGE_DAYS, STALE_AGE_DAYS = 14.0, 90.0
 _MIN_PER_DAY = 1440.0
+#: Bytes per (satellite, time) state: TEME r and v (float64) and sgp4's status byte, rounded up.
+STATE_BYTES = 56
 _TROPICAL_YEAR_S = 365.2421897 * 86400.0
 
 
@@ -124,7 +133,7 @@ class Constellation:
 
     ``names`` (list of str), ``norad_ids`` (int64 ``(n_sat,)``), ``satrecs``. Build with
     :meth:`from_file`, :meth:`from_records`, :meth:`walker`, :meth:`sun_synchronous`,
-    :meth:`formosat8`. ``catalog_errors`` lists records a file reader rejected.
+    :meth:`formosat8`, :meth:`synthetic_catalogue`. ``catalog_errors`` lists records a file reader rejected.
     """
 
     def __init__(self, records: Sequence, catalog_errors: Sequence = ()):
@@ -228,6 +237,17 @@ class Constellation:
                                    name_prefix="FS8-")
 
     @classmethod
+    def synthetic_catalogue(cls, n: int, epoch, *, seed: int = 0,
+                            first_norad_id: int = 100001) -> "Constellation":
+        """``n`` objects with the public catalogue's mix of LEO, MEO, GEO and HEO orbits
+        (:mod:`groundseg.synthetic_catalogue`), all with epoch ``epoch``; depends only on
+        ``seed``."""
+        from .synthetic_catalogue import synthetic_catalogue
+        grid = as_timegrid(epoch if not isinstance(epoch, TimeGrid) else epoch[:1])
+        return cls(synthetic_catalogue(n, float(grid.jd[0]), float(grid.fr[0]), seed=seed,
+                                       first_norad_id=first_norad_id))
+
+    @classmethod
     def _from_circular(cls, elements, inclination_deg, altitude_km, epoch, first_norad_id,
                        name_prefix, eccentricity, arg_perigee_deg):
         grid = as_timegrid(epoch if not isinstance(epoch, TimeGrid) else epoch[:1])
@@ -270,6 +290,24 @@ class Constellation:
         idx = [s if isinstance(s, (int, np.integer)) else self.index(s) for s in selection]
         return Constellation([self.records[i] for i in idx])
 
+    def epochs(self) -> np.ndarray:
+        """Element epochs, ``datetime64[ns]`` ``(n_sat,)``."""
+        jd = np.array([s.jdsatepoch for s in self.satrecs], dtype=float)
+        fr = np.array([s.jdsatepochF for s in self.satrecs], dtype=float)
+        return _datetime64_from_jd(jd, fr)
+
+    def stale_elements(self, at, more_than_days: float) -> list[str]:
+        """One line per satellite whose elements are more than ``more_than_days`` from the
+        instant ``at`` (before or after): SGP4's error grows by kilometres a day, so such
+        predictions are not to be trusted. See :data:`WARN_AGE_DAYS`, :data:`STALE_AGE_DAYS`."""
+        t = as_timegrid(at).datetime64()[0]
+        age = (t - self.epochs()) / np.timedelta64(1, "D")
+        iso = format_utc(self.epochs(), "s")
+        return [f"{self.names[i]} ({self.norad_ids[i]}): elements of {iso[i]} are "
+                f"{abs(age[i]):.0f} days {'before' if age[i] > 0 else 'after'} the window "
+                "start: predictions are unreliable"
+                for i in np.flatnonzero(np.abs(age) > more_than_days)]
+
     def to_tle(self) -> str:
         return _catalog.format_tle(self.records)
 
@@ -277,11 +315,14 @@ class Constellation:
         return _catalog.format_omm(self.records, fmt=fmt)
 
     # -- propagation --------------------------------------------------------
-    def propagate(self, times=None, *, minutes_since_epoch=None) -> "Ephemeris":
+    def propagate(self, times=None, *, minutes_since_epoch=None,
+                  bytes_per_state: float = STATE_BYTES) -> "Ephemeris":
         """SGP4 for every satellite at every time: an :class:`Ephemeris` ``(n_sat, n_time, 3)``.
 
         ``times``: TimeGrid, UTC instants, or ``(jd, fr)``. Or ``minutes_since_epoch``
-        ``(n_time,)`` when every satellite shares one epoch.
+        ``(n_time,)`` when every satellite shares one epoch. ``bytes_per_state``: what the
+        job holds per (satellite, time), checked against the memory budget first
+        (:class:`~groundseg.budget.BudgetError` with subject ``propagate``).
         """
         if minutes_since_epoch is not None:
             if times is not None:
@@ -290,8 +331,37 @@ class Constellation:
         grid = as_timegrid(times)
         if self._array is None:
             raise GroundsegError("constellation is empty")
+        self.require_memory(len(grid), bytes_per_state)
         err, r, v = self._array.sgp4(grid.jd, grid.fr)
         return Ephemeris(self, grid, r, v, err)
+
+    def require_memory(self, n_time: int, bytes_per_state: float = STATE_BYTES) -> None:
+        """:class:`~groundseg.budget.BudgetError` (subject ``propagate``) when ``n_time`` states
+        of every satellite, ``bytes_per_state`` each, do not fit the memory budget: what
+        :meth:`propagate` checks, to be asked before a time grid is made."""
+        budget.require(len(self) * n_time * max(bytes_per_state, STATE_BYTES), "propagate",
+                       f"{len(self)} satellites x {n_time:,} times")
+
+    def propagate_pieces(self, start, end, step_s: float, bytes_per_state: float = STATE_BYTES):
+        """The ephemeris over ``TimeGrid.range(start, end, step_s)`` as pieces in
+        satellite-major order, each within a chunk of the memory budget
+        (:func:`groundseg.budget.chunk_items` of ``bytes_per_state``, what the caller holds per
+        state): groups of satellites over the whole window, or, when one satellite's window
+        alone is too much, one satellite at a time over consecutive stretches of it."""
+        if self._array is None:
+            raise GroundsegError("constellation is empty")
+        per_piece = budget.chunk_items(bytes_per_state)
+        n_time = TimeGrid.range_size(start, end, step_s)
+        if n_time <= per_piece:
+            grid = TimeGrid.range(start, end, step_s)
+            k = max(1, per_piece // n_time)
+            for i0 in range(0, len(self), k):
+                yield self.subset(range(i0, min(len(self), i0 + k))).propagate(grid)
+            return
+        for i in range(len(self)):
+            one = self.subset([i])
+            for grid in TimeGrid.range_pieces(start, end, step_s, per_piece):
+                yield one.propagate(grid)
 
     def _times_since_epoch(self, minutes) -> TimeGrid:
         jds = {(s.jdsatepoch, s.jdsatepochF) for s in self.satrecs}
@@ -327,6 +397,8 @@ class Ephemeris:
     status: np.ndarray
 
     def __post_init__(self):
+        # sgp4 may report success for elements that overflow (a mean motion of 1e308).
+        self.status[(self.status == 0) & ~np.all(np.isfinite(self.position_km), axis=-1)] = NON_FINITE
         bad = self.status != 0
         if np.any(bad):
             self.position_km[bad] = np.nan

@@ -97,6 +97,20 @@ class PassGeometry:
             pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
         self.site_pos = np.ascontiguousarray(pef[:, :, 0, :])                # (n_t, n_j, 3)
         self.site_enu = np.ascontiguousarray(pef[:, :, 1:, :])               # (n_t, n_j, 3, 3)
+        self.site_up = np.ascontiguousarray(pef[:, :, 3, :])                 # (n_t, n_j, 3)
+
+    def elevation_rate_sign(self, k, s, j):
+        """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
+        exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
+        v its rate and U the station's up (the ENU form of :func:`_elevation_rate_sign`)."""
+        i = s * self.p.shape[1] + k
+        m = k * self.site_pos.shape[1] + j
+        d = np.take(self.p.reshape(-1, 3), i, axis=0) - np.take(self.site_pos.reshape(-1, 3), m,
+                                                                axis=0)
+        v = np.take(self.vp.reshape(-1, 3), i, axis=0)
+        up = np.take(self.site_up.reshape(-1, 3), m, axis=0)
+        dot = _dot
+        return dot(up, v) * dot(d, d) - dot(up, d) * dot(d, v)
 
     def _site(self, k, j):
         """Station position ``(m, 3)`` and E, N, U rows ``(m, 3, 3)`` (PEF) at grid times k."""
@@ -136,6 +150,10 @@ def _cross_z(w, x):
 def _norm(x):
     """Euclidean norm over the last axis (faster than numpy.linalg.norm for (..., 3))."""
     return np.sqrt(np.einsum("...i,...i->...", x, x))
+
+
+def _dot(a, b):
+    return np.einsum("mi,mi->m", a, b)
 
 
 def _look(d):
@@ -259,16 +277,19 @@ class _Pruner:
         return out
 
 
-def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate, tol_s):
+def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate, tol_s,
+                 isolate=None):
     """Passes of one chunk of satellites over every station: a dict of arrays ``(n_pass,)``
     (chunk-local satellite indices) plus counters. ``status``: SGP4 error codes ``(n_sat,
     n_time)``; ``revnum``: the TLEs' revolution numbers; ``sun_teme``: ``(times_s, (n, 3) km)``
-    samples of the Sun; ``U_start``, ``mean_rate``: see :mod:`groundseg.revolutions`."""
+    samples of the Sun; ``U_start``, ``mean_rate``: see :mod:`groundseg.revolutions`;
+    ``isolate``: bool ``(n_sat,)``, satellites whose brackets are searched again beside each
+    root (item 3 of the module docstring)."""
     valid = (status == 0) & np.all(np.isfinite(geo.r), axis=-1)
     bounds = orbit_bounds(geo.r, geo.v, float(geo.h.max()))
     near, k, s, j = _candidate_rows(geo, valid, bounds)
     rows = _Rows(geo, k, s, j)                  # once the prefilter's big arrays are freed
-    cross = _crossings(rows, bounds, tol_s)
+    cross = _crossings(rows, bounds, tol_s, isolate)
     n_j = len(geo.sites)
     ev = _edge_events(geo, valid, near)
     ev_pair = np.concatenate([rows.s[cross.rows] * n_j + rows.j[cross.rows], ev["pair"]])
@@ -293,39 +314,81 @@ def _candidate_rows(geo: PassGeometry, valid, bounds: OrbitBounds):
     within reach at a sample, where valid) and the rows to examine, ``(k, s, j)`` sorted."""
     sites = geo.sites
     h_max = float(geo.h.max())
-    psi_rate = bounds.angle_rate_rad_s
     eps = sites.lowest - sites.deflection - 1e-5                           # (n_j,)
+    k_lo, k_hi = bounds.interval_radius_lo_km, bounds.interval_radius_hi_km
+    k_rate = bounds.interval_angle_rate_rad_s
+    site_dir = geo.site_pos / np.linalg.norm(geo.site_pos, axis=-1, keepdims=True)
+    # psi at the samples and at the middle of each interval (on the satellite's polynomial).
+    unit = geo.p / _norm(geo.p)[..., None]
+    mid = np.einsum("k,stkc->stc", 0.5 ** np.arange(6), geo.coef)
+    mid /= _norm(mid)[..., None]
     with np.errstate(invalid="ignore"):
+        cos_psi = np.matmul(np.swapaxes(unit, 0, 1), np.swapaxes(site_dir, 1, 2))  # (n_t, n_s, n_j)
+        cos_mid = np.matmul(np.swapaxes(mid, 0, 1), np.swapaxes(site_dir[:-1], 1, 2))
+        # Within reach of a half interval: the window's limit and rate ...
         lam = elevation_limit_rad(bounds.radius_hi_km[:, None], sites.radius[None, :],
                                   eps[None, :]) + 1e-5                     # (n_s, n_j)
-        cos_limit = np.cos(np.minimum(reach_rad(lam, psi_rate[:, None], h_max), np.pi))
-        site_dir = geo.site_pos / np.linalg.norm(geo.site_pos, axis=-1, keepdims=True)
-        unit = geo.p / _norm(geo.p)[..., None]
-        cos_psi = np.matmul(np.swapaxes(unit, 0, 1), np.swapaxes(site_dir, 1, 2))  # (n_t, n_s, n_j)
-        near = cos_psi >= cos_limit[None]
+        rate = bounds.angle_rate_rad_s[:, None]
+        near = cos_psi >= np.cos(np.minimum(reach_rad(lam, rate, h_max), np.pi))[None]
+        # ... not surely inside (psi + L h / 4 below the highest requirement's limit at the
+        # lowest radius, at all three points) ...
+        eps_in = sites.highest + sites.deflection + 1e-5
+        lam_in = elevation_limit_rad(bounds.radius_lo_km[:, None], sites.radius[None, :],
+                                     eps_in[None, :]) - 1e-5
+        cos_half = np.cos(np.minimum(reach_rad(lam, rate, h_max / 2), np.pi))[None]
+        cos_in = np.cos(np.clip(reach_rad(lam_in, -rate, h_max / 2), 0, np.pi))[None]
+        ends_hi = np.maximum(cos_psi[:-1], cos_psi[1:])
+        ends_lo = np.minimum(cos_psi[:-1], cos_psi[1:])
+        cand = ((ends_hi >= cos_half) | (cos_mid >= cos_half)) & \
+            ~((ends_lo >= cos_in) & (cos_mid >= cos_in) & (lam_in > 0)[None])
+        loose = np.flatnonzero(bounds.radius_hi_km > 1.02 * bounds.radius_lo_km)
+        if loose.size:
+            # ... and for eccentric orbits, each interval's own (at apogee the direction
+            # turns a hundred times slower than at perigee).
+            rate_k, h_k = k_rate[loose][..., None], geo.h[None, :, None] / 2
+            lam_k = elevation_limit_rad(k_hi[loose][..., None], sites.radius, eps) + 1e-5
+            lam_in_k = elevation_limit_rad(k_lo[loose][..., None], sites.radius, eps_in) - 1e-5
+            half = np.swapaxes(np.cos(np.minimum(reach_rad(lam_k, rate_k, h_k), np.pi)), 0, 1)
+            inner = reach_rad(lam_in_k, -rate_k, h_k)
+            c_in = np.swapaxes(np.cos(np.clip(inner, 0, np.pi)), 0, 1)
+            cm = cos_mid[:, loose]
+            cand[:, loose] &= ((ends_hi[:, loose] >= half) | (cm >= half)) & \
+                ~((ends_lo[:, loose] >= c_in) & (cm >= c_in) & np.swapaxes(inner > 0, 0, 1))
     near &= valid.T[:, :, None]
-    cand = near[:-1] | near[1:]
     cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
     kk, ss, jj = np.nonzero(cand)
-    # Sharper, per interval: psi >= (psi_k + psi_k+1 - L h) / 2 everywhere inside it.
-    psi_sum = np.arccos(np.clip(cos_psi[kk, ss, jj], -1, 1)) + \
-        np.arccos(np.clip(cos_psi[kk + 1, ss, jj], -1, 1))
-    keep = psi_sum - psi_rate[ss] * geo.h[kk] <= 2 * lam[ss, jj]
+    # Sharper, per half interval: psi >= (psi_a + psi_b - L h / 2) / 2 everywhere inside it.
+    psi = np.arccos(np.clip(np.stack([cos_psi[kk, ss, jj], cos_mid[kk, ss, jj],
+                                      cos_psi[kk + 1, ss, jj]], axis=1), -1, 1))
+    R = sites.radius[jj]
+    with np.errstate(invalid="ignore"):
+        lam_row = elevation_limit_rad(k_hi[ss, kk], R, eps[jj]) + 1e-5
+        lam_in = elevation_limit_rad(k_lo[ss, kk], R, sites.highest[jj] + sites.deflection[jj]
+                                     + 1e-5) - 1e-5
+    pair = psi[:, :-1] + psi[:, 1:]
+    slack = (k_rate[ss, kk] * geo.h[kk] / 2)[:, None]
+    # Examined: a half may reach the limit, and not both halves are surely inside.
+    keep = np.any(pair - slack <= 2 * lam_row[:, None], axis=1) & \
+        ~np.all(pair + slack <= 2 * lam_in[:, None], axis=1)
     return near, kk[keep], ss[keep], jj[keep]
 
 
-def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s):
+def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s, isolate_sat=None):
     """Zeros of the margin in every candidate row (item 3 of the module docstring)."""
     sites = rows.geo.sites
     C, ss, jj, t0, h = rows.C, rows.s, rows.j, rows.t0, rows.h
     d0, d1 = C[:, 0], np.einsum("mkc->mc", C)            # tau = 0 and tau = 1
     rho0, rho1 = _norm(d0), _norm(d1)
     ga, gb = sites.margin_enu(jj, d0), sites.margin_enu(jj, d1)
-    speed = bounds.speed_km_s
-    rho_lo = np.maximum(np.maximum(bounds.radius_lo_km[ss] - sites.radius[jj],
-                                   0.5 * (rho0 + rho1) - speed[ss] * h / 2), 1.0)
-    rate = 1.05 * speed[ss] / rho_lo * sites.rate_factor[jj]
-    isolate = (lambda r: sites.masked[jj[r]]) if sites.masked.any() else None
+    kk = rows.k
+    speed = bounds.interval_speed_km_s[ss, kk]
+    rho_lo = np.maximum(np.maximum(bounds.interval_radius_lo_km[ss, kk] - sites.radius[jj],
+                                   0.5 * (rho0 + rho1) - speed * h / 2), 1.0)
+    rate = 1.05 * speed / rho_lo * sites.rate_factor[jj]
+    again = sites.masked[jj]
+    if isolate_sat is not None:
+        again = again | np.asarray(isolate_sat, dtype=bool)[ss]
+    isolate = (lambda r: again[r]) if again.any() else None
     return find_crossings_in(rows.margin, np.arange(len(rows)), t0, t0 + h, ga, gb, rate,
                              tol_s=tol_s, prune=_Pruner(rows),
                              refine=lambda *br: rows.refine(*br, tol_s=tol_s), isolate=isolate)
@@ -384,7 +447,7 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     # LOS: a segment holds an elevation maximum where it goes from + to -.
     d_a, dd_a = _at_event(rows, aos, aos_row, seg_k[seg_first], sp[seg_first], sj[seg_first])
     d_l, dd_l = _at_event(rows, los, los_row, seg_k[seg_last], sp[seg_last], sj[seg_last])
-    f_lo = _elevation_rate_sign(*geo.at_samples(seg_k, sp, sj, velocity=True))
+    f_lo = geo.elevation_rate_sign(seg_k, sp, sj)
     f_lo[seg_first] = _elevation_rate_sign(d_a, dd_a)
     f_hi = np.empty_like(f_lo)
     f_hi[:-1] = f_lo[1:]

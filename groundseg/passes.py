@@ -29,16 +29,15 @@ ascending-node crossings since, at AOS) and ``status`` (``ok`` or why a pass was
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from sgp4.api import SatrecArray
 
 from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
-from .orbits import SGP4_ERRORS, Constellation, Ephemeris
-from .pass_search import DATA_EDGE, WINDOW_EDGE, PassGeometry, chunk_passes
-from .revolutions import revolutions_at
+from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
+from .parallel import run_tasks
+from .pass_jobs import MAX_STEP_S, PassContext, plan_tasks, run_chunk, satellite_steps_s
+from .pass_search import DATA_EDGE, WINDOW_EDGE
 from .sun import sun_position_km
 from .table import Table, Tabular
 from .timegrid import TimeGrid, format_utc, parse_utc
@@ -59,7 +58,6 @@ _FORMATS = {
     "duration_s": ".3f", "max_elevation_deg": ".4f", "aos_azimuth_deg": ".4f",
     "tca_azimuth_deg": ".4f", "los_azimuth_deg": ".4f",
 }
-_MAX_STEP_S = 240.0
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
 
@@ -147,96 +145,57 @@ class PassTable(Tabular):
 
 
 def default_step_s(constellation: Constellation) -> float:
-    """Coarse grid step (s): a 22nd of the shortest period, shortened for eccentric orbits,
-    at most 240 s (about 240 s for LEO)."""
+    """The shortest of the satellites' grid steps (:func:`groundseg.pass_jobs.satellite_steps_s`:
+    240 s for LEO, MEO and GEO, 120 s for GTO and Molniya orbits)."""
     if not constellation.satrecs:
-        return _MAX_STEP_S
-    n = np.array([s.no_kozai for s in constellation.satrecs])       # rad/min
-    e = np.array([s.ecco for s in constellation.satrecs])
-    ok = (n > 0) & (e < 1)
-    if not np.any(ok):
-        return _MAX_STEP_S
-    period_s = 2.0 * np.pi / n[ok] * 60.0 * (1 - e[ok]) ** 2
-    return float(min(_MAX_STEP_S, max(10.0, period_s.min() / 22.0)))
+        return MAX_STEP_S
+    return float(satellite_steps_s(constellation.satrecs).min())
 
 
-def _problem_lines(names, norad_ids, status, times_iso, offset=0):
-    lines = {}
-    for i in np.flatnonzero(np.any(status != 0, axis=1)):
-        j = int(np.flatnonzero(status[i])[0])
-        code = int(status[i, j])
-        n_bad = int(np.count_nonzero(status[i]))
-        what = SGP4_ERRORS.get(code, f"sgp4 error {code}")
-        lines[offset + i] = (f"{names[i]} ({norad_ids[i]}): {what} from {times_iso(j)} "
-                             f"({n_bad} of {status.shape[1]} grid times failed); no passes "
-                             f"predicted while propagation fails"), what
-    return lines
-
-
-def _run(satrecs, names, norad_ids, states, times: TimeGrid, stations, *, tol_s, chunk_size,
-         workers):
-    """Shared driver: ``states(i0, i1)`` returns TEME r, v, status for satellites i0:i1.
-
-    Chunks of satellites are independent; ``workers`` threads take them in turn (NumPy and
-    the root finders release the GIL for most of the work; SGP4 itself does not)."""
+def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chunk_size,
+         workers, client=None, progress=None, states=None):
+    """Shared driver: the satellites on ``grids`` (``grid_of_sat`` ``(n_sat,)``), in chunks
+    (:mod:`groundseg.pass_jobs`) run in this process (``workers`` threads: NumPy and the root
+    finders release the GIL for most of the work; SGP4 itself does not) or on a Dask
+    ``client``; ``states(index)``: ``(r, v, status)`` of an ephemeris, else SGP4 runs."""
     tol_s = positive_number(tol_s, "time tolerance tol_s")
     if chunk_size is not None:
         chunk_size = _count(chunk_size, "chunk_size")
     if workers is not None:
         workers = _count(workers, "workers")
     sites = Horizons(stations)
-    n_sat = len(satrecs)
-    n_t = len(times)
-    grid = times.seconds
-    if n_t < 2 or not grid[-1] > 0:
-        raise GroundsegError("the window must have positive length")
-    theta, omega = times.gmst_rad, times.gmst_rate_rad_s
-    polar = times.polar_motion_matrix
+    for times in grids:
+        if len(times) < 2 or not times.seconds[-1] > 0:
+            raise GroundsegError("the window must have positive length")
+    span = grids[0].seconds[-1]
     # The Sun moves 0.04 deg an hour: hourly samples, linearly interpolated, are plenty.
-    sun_times = TimeGrid.from_seconds(times.datetime64()[0], np.unique(np.append(
-        np.arange(0.0, grid[-1], 3600.0), grid[-1])))
-    sun = (sun_times.seconds, sun_position_km(sun_times, "teme"))
-    iso = times.iso()
+    sun_times = TimeGrid.from_seconds(grids[0].datetime64()[0], np.unique(np.append(
+        np.arange(0.0, span, 3600.0), span)))
+    ctx = PassContext(grids, sites, (sun_times.seconds, sun_position_km(sun_times, "teme")), tol_s)
     if workers is None:
         # Threads pay off only on large jobs (and cost a little when the CPUs are busy).
-        big = n_sat * n_t * len(sites) >= _PARALLEL_ELEMENTS
-        workers = min(4, os.cpu_count() or 1) if big else 1
-    workers = max(1, int(workers))
-    if chunk_size is None:
-        by_memory = _MAX_ELEMENTS // max(1, n_t * len(sites))
-        by_workers = -(-n_sat // (2 * workers)) if workers > 1 else n_sat
-        chunk_size = max(1, min(n_sat, by_memory, max(by_workers, 16)))
-
-    def work(i0):
-        i1 = min(n_sat, i0 + chunk_size)
-        r, v, status = states(i0, i1)
-        problems = _problem_lines(names[i0:i1], norad_ids[i0:i1], status, lambda j: iso[j],
-                                  offset=i0)
-        U_start, mean_rate = revolutions_at(satrecs[i0:i1], times.jd[0], times.fr[0])
-        geo = PassGeometry(r, v, grid, theta, omega, sites, polar)
-        revnum = np.array([getattr(sat, "revnum", 0) for sat in satrecs[i0:i1]], dtype=float)
-        part = chunk_passes(geo, status, revnum, sun, U_start, mean_rate, tol_s)
-        part["sat"] = part["sat"] + i0
-        part["sgp4_calls"] = r.shape[0] * r.shape[1]
-        return part, problems
-
-    starts = range(0, n_sat, chunk_size)
-    if workers > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, starts))
-    else:
-        results = [work(i0) for i0 in starts]
+        work = sum(len(g) * np.count_nonzero(grid_of_sat == i) for i, g in enumerate(grids))
+        workers = min(4, os.cpu_count() or 1) if work * len(sites) >= _PARALLEL_ELEMENTS else 1
+    if chunk_size is None and workers > 1 and client is None:
+        # At least two chunks per thread (and 16 satellites per chunk).
+        by_memory = _MAX_ELEMENTS // max(1, max(len(g) for g in grids) * len(sites))
+        by_workers = -(-len(satrecs) // (2 * workers))
+        chunk_size = max(1, min(by_memory, max(by_workers, 16)))
+    tasks = plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, len(sites), chunk_size,
+                       states)
+    results = run_tasks(run_chunk, tasks, shared=(ctx,), client=client, progress=progress,
+                        threads=workers)
     problems = {}
     stats = dict(candidate_intervals=0, brackets=0, unmatched=0, sgp4_calls=0)
     for part, probs in results:
         problems.update(probs)
-        stats["candidate_intervals"] += part.pop("candidates")
-        stats["brackets"] += part.pop("brackets")
-        stats["unmatched"] += part.pop("unmatched")
-        stats["sgp4_calls"] += part.pop("sgp4_calls")
+        part["candidate_intervals"] = part.pop("candidates")
+        for key in stats:
+            stats[key] += part.pop(key)
     parts = [p for p, _ in results]
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return _assemble(cols, names, norad_ids, stations, times, problems, stats)
+    del results
+    cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
+    return _assemble(cols, names, norad_ids, stations, grids[0], problems, stats)
 
 
 def _count(value, name: str) -> int:
@@ -247,7 +206,9 @@ def _count(value, name: str) -> int:
 
 def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats) -> PassTable:
     order = np.lexsort((cols["sat"], cols["station"], cols["aos"]))
-    cols = {k: v[order] for k, v in cols.items()}
+    for key in cols:                    # one column at a time: memory bounded
+        cols[key] = cols[key][order]
+    del order
     start_ns = times.datetime64()[0]
 
     def utc(seconds):
@@ -300,16 +261,18 @@ def _window(start, end):
 def predict_passes(constellation: Constellation, stations, start, end, *,
                    min_elevation_deg: float | None = None, step_s: float | None = None,
                    tol_s: float = 1e-3, chunk_size: int | None = None,
-                   workers: int | None = None) -> PassTable:
+                   workers: int | None = None, client=None, progress=None) -> PassTable:
     """Every pass of every satellite over every station between ``start`` and ``end``.
 
     ``stations``: :class:`~groundseg.stations.Station` objects (each with its minimum
     elevation and optional mask); ``min_elevation_deg`` overrides every station's minimum
-    (masks still apply). ``step_s``: the coarse SGP4 grid (default :func:`default_step_s`);
-    ``tol_s``: time tolerance of AOS / TCA / LOS. Satellites are processed in chunks
-    (``chunk_size``, default: whatever keeps the per-chunk arrays around 50 MB).
-    Returns a :class:`PassTable`; satellites whose propagation fails are listed in
-    ``.problems`` instead of raising.
+    (masks still apply). ``step_s``: one coarse SGP4 grid for every satellite (default: each
+    satellite its own, :func:`groundseg.pass_jobs.satellite_steps_s`); ``tol_s``: time
+    tolerance of AOS / TCA / LOS. Satellites are processed in chunks (``chunk_size``,
+    default: whatever keeps the per-chunk arrays around 50 MB), on ``workers`` threads or on
+    a ``dask.distributed`` ``client`` (same results); ``progress(done, total)`` is called as
+    chunks finish. Returns a :class:`PassTable`; satellites whose propagation fails are
+    listed in ``.problems`` instead of raising.
     """
     if not isinstance(constellation, Constellation):
         raise GroundsegError(f"expected a Constellation, got {type(constellation).__name__}")
@@ -317,34 +280,33 @@ def predict_passes(constellation: Constellation, stations, start, end, *,
         raise GroundsegError("constellation is empty")
     stations = prepare_stations(stations, min_elevation_deg)
     t0, t1 = _window(start, end)
-    try:
-        step = default_step_s(constellation) if step_s is None else float(step_s)
-    except (TypeError, ValueError):
-        step = float("nan")
-    if not 0 < step <= 600:
-        raise GroundsegError(f"grid step must be in (0, 600] s, got {step_s}")
-    times = TimeGrid.range(t0, t1, step)
     satrecs = constellation.satrecs
-
-    def states(i0, i1):
-        err, r, v = SatrecArray(satrecs[i0:i1]).sgp4(times.jd, times.fr)
-        bad = err != 0
-        if np.any(bad):
-            r[bad] = np.nan
-            v[bad] = np.nan
-        return r, v, err
-
-    return _run(satrecs, constellation.names, constellation.norad_ids, states, times, stations,
-                tol_s=tol_s, chunk_size=chunk_size, workers=workers)
+    if step_s is None:
+        steps = satellite_steps_s(satrecs)
+    else:
+        try:
+            step = float(step_s)
+        except (TypeError, ValueError):
+            step = float("nan")
+        if not 0 < step <= 600:
+            raise GroundsegError(f"grid step must be in (0, 600] s, got {step_s}")
+        steps = np.full(len(satrecs), step)
+    values, grid_of_sat = np.unique(-steps, return_inverse=True)       # longest step first
+    grids = [TimeGrid.range(t0, t1, -x) for x in values]
+    table = _run(satrecs, constellation.names, constellation.norad_ids, grids,
+                 grid_of_sat.reshape(-1), stations, tol_s=tol_s, chunk_size=chunk_size,
+                 workers=workers, client=client, progress=progress)
+    table.problems[:0] = constellation.stale_elements(t0, STALE_AGE_DAYS)
+    return table
 
 
 def passes_from_ephemeris(ephemeris: Ephemeris, stations, *, min_elevation_deg=None,
                           tol_s: float = 1e-3, chunk_size: int | None = None,
-                          workers: int | None = None) -> PassTable:
+                          workers: int | None = None, client=None, progress=None) -> PassTable:
     """Passes over the span of an existing :class:`~groundseg.orbits.Ephemeris` (no SGP4 call).
 
     The ephemeris grid must be increasing with steps of at most 240 s (the interpolation's
-    accuracy); the window is its first to last time.
+    accuracy); the window is its first to last time. Options as :func:`predict_passes`.
     """
     if not isinstance(ephemeris, Ephemeris):
         raise GroundsegError(f"expected an Ephemeris, got {type(ephemeris).__name__}")
@@ -356,14 +318,15 @@ def passes_from_ephemeris(ephemeris: Ephemeris, stations, *, min_elevation_deg=N
     steps = np.diff(grid)
     if np.any(steps <= 0):
         raise GroundsegError("ephemeris times must be strictly increasing")
-    if steps.max() > _MAX_STEP_S + 1e-6:
+    if steps.max() > MAX_STEP_S + 1e-6:
         raise GroundsegError(f"ephemeris grid step {steps.max():g} s is too coarse for pass "
-                             f"prediction (at most {_MAX_STEP_S:g} s)")
+                             f"prediction (at most {MAX_STEP_S:g} s)")
     c = ephemeris.constellation
 
-    def states(i0, i1):
-        return (ephemeris.position_km[i0:i1], ephemeris.velocity_km_s[i0:i1],
-                ephemeris.status[i0:i1])
+    def states(index):
+        return (ephemeris.position_km[index], ephemeris.velocity_km_s[index],
+                ephemeris.status[index])
 
-    return _run(c.satrecs, c.names, c.norad_ids, states, times, stations, tol_s=tol_s,
-                chunk_size=chunk_size, workers=workers)
+    return _run(c.satrecs, c.names, c.norad_ids, [times], np.zeros(len(c), dtype=np.int64),
+                stations, tol_s=tol_s, chunk_size=chunk_size, workers=workers, client=client,
+                progress=progress, states=states)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .documents import parse_document
+from . import budget
+from .documents import document_number, parse_document
 from .earth import GroundPoints
 from .errors import StationError
 
@@ -28,6 +29,8 @@ __all__ = ["Station", "load_stations", "parse_stations_csv", "parse_stations_tom
            "station_from_mapping"]
 
 MIN_MASK_DEG, MAX_MASK_DEG = -5.0, 90.0
+#: Bytes one antenna costs its station's contact planning (free times, assignments), rounded up.
+ANTENNA_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,11 @@ def validate_station(station: Station, where: str) -> Station:
                                f"[{MIN_MASK_DEG:g}, {MAX_MASK_DEG:g}]")
     if station.antennas < 1:
         raise StationError(f"{where}: antennas must be at least 1, got {station.antennas}")
+    try:
+        budget.require(station.antennas * ANTENNA_BYTES, f"antennas {station.antennas}",
+                       f"{station.antennas:,} antennas at {station.name}")
+    except budget.BudgetError as exc:
+        raise StationError(f"{where}: {exc}") from None
     if station.setup_time_s < 0:
         raise StationError(f"{where}: setup_time_s must not be negative")
     if station.downlink_rate_mbps is not None and station.downlink_rate_mbps <= 0:
@@ -104,7 +112,7 @@ def _number(value, key: str, where: str) -> float:
 
 def parse_stations_csv(text: str, source: str = "<string>") -> list[Station]:
     """Stations from CSV text (header ``name,latitude_deg,longitude_deg,altitude_m[,min_elevation_deg]``)."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     rows = [(i + 1, row) for i, row in enumerate(reader) if row and any(c.strip() for c in row)
             and not row[0].lstrip().startswith("#")]
     if not rows:
@@ -147,25 +155,32 @@ def station_from_mapping(entry: dict, where: str) -> Station:
     for key in ("name", "latitude_deg", "longitude_deg"):
         if key not in entry:
             raise StationError(f"{where}: missing key {key!r}")
+    def number(key, default=None):
+        return document_number(entry.get(key, default), f"{where}: {key}", StationError)
+
     mask = entry.get("mask", ())
-    try:
-        mask = tuple((float(az), float(el)) for az, el in mask)
-    except (TypeError, ValueError):
-        raise StationError(f"{where}: mask must be a list of [azimuth_deg, elevation_deg] pairs") from None
+    if not (isinstance(mask, list) or mask == ()) or not all(
+            isinstance(p, list) and len(p) == 2 for p in mask):
+        raise StationError(f"{where}: mask must be a list of [azimuth_deg, elevation_deg] pairs")
+    mask = tuple((document_number(az, f"{where}: mask azimuth", StationError),
+                  document_number(el, f"{where}: mask elevation", StationError)) for az, el in mask)
     antennas = entry.get("antennas", 1)
     if not isinstance(antennas, int) or isinstance(antennas, bool):
         raise StationError(f"{where}: antennas must be an integer, got {antennas!r}")
     rate = entry.get("downlink_rate_mbps")
+    name = entry["name"]
+    if not isinstance(name, str):
+        raise StationError(f"{where}: name must be a string, got {name!r}")
     station = Station(
-        name=str(entry["name"]),
-        latitude_deg=_number(entry["latitude_deg"], "latitude_deg", where),
-        longitude_deg=_number(entry["longitude_deg"], "longitude_deg", where),
-        altitude_m=_number(entry.get("altitude_m", 0.0), "altitude_m", where),
-        min_elevation_deg=_number(entry.get("min_elevation_deg", 5.0), "min_elevation_deg", where),
+        name=name.strip(),
+        latitude_deg=number("latitude_deg"),
+        longitude_deg=number("longitude_deg"),
+        altitude_m=number("altitude_m", 0.0),
+        min_elevation_deg=number("min_elevation_deg", 5.0),
         mask=mask,
         antennas=antennas,
-        setup_time_s=_number(entry.get("setup_time_s", 60.0), "setup_time_s", where),
-        downlink_rate_mbps=None if rate is None else _number(rate, "downlink_rate_mbps", where),
+        setup_time_s=number("setup_time_s", 60.0),
+        downlink_rate_mbps=None if rate is None else number("downlink_rate_mbps"),
         extra={k: v for k, v in entry.items() if k not in _TOML_KEYS},
     )
     return validate_station(station, where)
@@ -194,7 +209,7 @@ def load_stations(path) -> list[Station]:
     """Stations from a CSV or TOML file (TOML when the name ends in .toml or it has [[station]])."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise StationError(f"{path}: not a text file") from None
     if path.suffix.lower() == ".toml" or "[[station]]" in text:

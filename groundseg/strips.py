@@ -17,6 +17,8 @@ import numpy as np
 
 from .access_search import Intervals, min_off_nadir_time
 from .imaging_geometry import ImagingGeometry, track_heading
+from . import budget
+from .polygons import STRIP_BYTES
 from .targets import Targets
 
 __all__ = ["strip_columns", "strip_windows"]
@@ -72,6 +74,9 @@ def strip_columns(geo: ImagingGeometry, targets: Targets, swath_km: float) -> di
     st = {k: [] for k in ("target", "set", "j", "heading", "sats", "start", "end", "mid",
                           "length", "area", "share")}
     polys = np.flatnonzero(targets.kind == "polygon")
+    n = 2.0 * sum(targets.strip_count(int(i), swath_km) for i in polys)  # two headings each
+    budget.require(n * STRIP_BYTES, f"swath_km {swath_km:g}",
+                   f"{polys.size} polygons x 2 headings in {n:.3g} strips")
     if polys.size:
         lat = geo.ephemeris.geodetic().latitude_rad
         with np.errstate(invalid="ignore"):

@@ -17,9 +17,9 @@ is more important; the planner turns it into a weight), ``min_sun_elevation_deg`
 unique. A bad value, an empty file, a self-intersecting polygon, a hole outside its shell
 raise :class:`TargetError` naming ``file:line`` (CSV) or ``file: feature N`` (GeoJSON).
 
-Polygons are handled in the tangent plane at their centroid: plane coordinates are the
-east / north offsets of the WGS84 surface points (an orthographic projection; distances and
-areas shrink by less than 1e-4 within 100 km of the centroid, 0.4 % at the 550 km limit). A polygon is
+Polygons (:mod:`groundseg.polygons`) are handled in the equal-area projection centred on
+them, through GEOS: validity in O(n log n), a self-intersection reported where the edges
+cross, areas on the ellipsoid, no polygon reaching more than 550 km from its centre. A polygon is
 imaged in **strips**: :meth:`Targets.strips` cuts it into bands one swath wide parallel to a
 ground-track heading, each band's strip running from where the band enters the polygon to
 where it leaves it (along the direction of travel), worth its share of the polygon's area.
@@ -37,10 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .documents import parse_document
-from .earth import (WGS84_A_KM, WGS84_E2, GroundPoints, ecef_to_geodetic, enu_basis,
-                    geodetic_to_ecef)
+from . import budget
+from .documents import document_number, parse_document
+from .earth import GroundPoints
 from .errors import GroundsegError
+from .polygons import STRIP_BYTES, Polygon, PolygonError, check_lonlat
 from .table import Table
 
 __all__ = ["TargetError", "TargetDefaults", "Targets", "Strips", "MODES",
@@ -50,7 +51,6 @@ MODES = ("mono", "stereo")
 CSV_COLUMNS = ("id", "latitude_deg", "longitude_deg", "altitude_m", "priority",
                "min_sun_elevation_deg", "max_off_nadir_deg", "mode")
 _OPTIONAL = CSV_COLUMNS[4:]
-MAX_POLYGON_RADIUS_KM = 550.0
 _MIN_ALT_M, _MAX_ALT_M = -500.0, 9000.0
 
 
@@ -87,238 +87,15 @@ def _check_values(priority, min_sun, max_off, mode, where):
         raise TargetError(f"{where}: mode {mode!r} is not one of {', '.join(MODES)}")
 
 
-# --------------------------------------------------------------------------------------
-# Polygons in a local tangent plane
-# --------------------------------------------------------------------------------------
-
-def _surface_from_plane(origin, basis, xy):
-    """Orthographic inverse: points ``origin + x E + y N + w U`` on the WGS84 ellipsoid
-    (the root nearest the plane), for tangent-plane coordinates ``xy (k, 2)`` km."""
-    e, n, u = basis
-    q = origin + xy[:, :1] * e + xy[:, 1:] * n
-    scale = np.array([1 / WGS84_A_KM, 1 / WGS84_A_KM, 1 / (WGS84_A_KM * math.sqrt(1 - WGS84_E2))])
-    sq, su = q * scale, u * scale
-    A = float(su @ su)
-    B = sq @ su
-    C = np.sum(sq * sq, axis=1) - 1.0
-    w = (-B + np.sqrt(np.maximum(B * B - A * C, 0.0))) / A
-    return q + w[:, None] * u
-
-
-def _orient(ax, ay, bx, by, cx, cy):
-    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
-
-
-def _self_intersections(rings_xy, scale_km):
-    """First pair of crossing or touching edges among all rings, or None.
-
-    ``rings_xy``: list of ``(n, 2)`` open rings (last vertex != first). Adjacent edges of a
-    ring are exempt (they share a vertex) unless they fold back onto each other.
-    """
-    segs, ring_id, pos, ring_len = [], [], [], []
-    for r, xy in enumerate(rings_xy):
-        n = len(xy)
-        segs.append(np.concatenate([xy, np.roll(xy, -1, axis=0)], axis=1))
-        ring_id.append(np.full(n, r))
-        pos.append(np.arange(n))
-        ring_len.append(np.full(n, n))
-    s = np.concatenate(segs)
-    rid, ps, rl = np.concatenate(ring_id), np.concatenate(pos), np.concatenate(ring_len)
-    eps = 1e-9 * scale_km * scale_km
-    # Spikes: an edge that folds straight back onto the previous one.
-    d = s[:, 2:] - s[:, :2]
-    prev = np.concatenate([np.roll(d[rid == r], 1, axis=0) for r in range(len(rings_xy))])
-    cross = prev[:, 0] * d[:, 1] - prev[:, 1] * d[:, 0]
-    dot = np.sum(prev * d, axis=1)
-    spike = (np.abs(cross) <= eps) & (dot < 0)
-    if np.any(spike):
-        i = int(np.flatnonzero(spike)[0])
-        return int(rid[i]), int(ps[i]), int(rid[i]), int((ps[i] - 1) % rl[i]), s[i, :2]
-    m = len(s)
-    block = max(1, 250_000 // max(m, 1))
-    for i0 in range(0, m, block):
-        a = s[i0:i0 + block, None, :]
-        b = s[None, :, :]
-        o1 = _orient(a[..., 0], a[..., 1], a[..., 2], a[..., 3], b[..., 0], b[..., 1])
-        o2 = _orient(a[..., 0], a[..., 1], a[..., 2], a[..., 3], b[..., 2], b[..., 3])
-        o3 = _orient(b[..., 0], b[..., 1], b[..., 2], b[..., 3], a[..., 0], a[..., 1])
-        o4 = _orient(b[..., 0], b[..., 1], b[..., 2], b[..., 3], a[..., 2], a[..., 3])
-        proper = (o1 * o2 < 0) & (o3 * o4 < 0)
-        # Touching: an endpoint lies on the other segment.
-        touch = np.zeros_like(proper)
-        for o, px, py, q in ((o1, b[..., 0], b[..., 1], a), (o2, b[..., 2], b[..., 3], a),
-                             (o3, a[..., 0], a[..., 1], b), (o4, a[..., 2], a[..., 3], b)):
-            on_line = np.abs(o) <= eps
-            within = ((np.minimum(q[..., 0], q[..., 2]) - 1e-9 <= px)
-                      & (px <= np.maximum(q[..., 0], q[..., 2]) + 1e-9)
-                      & (np.minimum(q[..., 1], q[..., 3]) - 1e-9 <= py)
-                      & (py <= np.maximum(q[..., 1], q[..., 3]) + 1e-9))
-            touch |= on_line & within
-        hit = proper | touch
-        ii = np.arange(i0, min(i0 + block, m))[:, None]
-        jj = np.arange(m)[None, :]
-        same = rid[ii] == rid[jj]
-        adjacent = same & ((np.abs(ps[ii] - ps[jj]) == 1) | (np.abs(ps[ii] - ps[jj]) == rl[ii] - 1))
-        hit &= (jj > ii) & ~adjacent
-        if np.any(hit):
-            r, c = np.argwhere(hit)[0]
-            i, j = i0 + r, c
-            return int(rid[i]), int(ps[i]), int(rid[j]), int(ps[j]), s[i, :2]
-    return None
-
-
-def _shoelace(xy):
-    x, y = xy[:, 0], xy[:, 1]
-    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
-
-
-def _point_in_ring(px, py, ring):
-    """Even-odd test of points ``(k,)`` against one open ring ``(n, 2)``."""
-    x0, y0 = ring[:, 0], ring[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    px, py = np.asarray(px)[:, None], np.asarray(py)[:, None]
-    straddle = (y0 > py) != (y1 > py)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xc = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
-    return np.count_nonzero(straddle & (px < xc), axis=1) % 2 == 1
-
-
-def _clip_half_plane(xy, value):
-    """Sutherland-Hodgman: the part of ring ``xy (n, 2)`` where ``value (n,) >= 0``."""
-    if len(xy) == 0:
-        return xy
-    nxt = np.roll(xy, -1, axis=0)
-    vn = np.roll(value, -1)
-    inside, inside_next = value >= 0, vn >= 0
-    crosses = inside != inside_next
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(crosses, value / (value - vn), 0.0)
-    out = np.empty((len(xy), 2, 2))
-    out[:, 0] = xy
-    out[:, 1] = xy + t[:, None] * (nxt - xy)
-    keep = np.stack([inside, crosses], axis=1)
-    return out[keep]
-
-
-class _Polygon:
-    """One polygon (shell + holes) in the tangent plane at its centroid (km).
-
-    Plane coordinates are the east / north components (geodetic, at the centroid) of the
-    vertices' offsets on the WGS84 ellipsoid; back to the ellipsoid along the local vertical.
-    """
-
-    def __init__(self, rings_lonlat, altitude_km, where):
-        rings = []
-        for k, ring in enumerate(rings_lonlat):
-            ring = np.asarray(ring, dtype=float)[:, :2]
-            if len(ring) >= 2 and np.all(ring[0] == ring[-1]):
-                ring = ring[:-1]
-            keep = np.ones(len(ring), dtype=bool)
-            keep[1:] = np.any(ring[1:] != ring[:-1], axis=1)  # drop repeated vertices
-            ring = ring[keep]
-            what = "shell" if k == 0 else f"hole {k}"
-            if len(ring) < 3:
-                raise TargetError(f"{where}: polygon {what} has fewer than 3 distinct vertices")
-            _check_lonlat(ring[:, 1], ring[:, 0], where)
-            rings.append(ring)
-        self.rings_lonlat = rings
-        self.altitude_km = altitude_km
-        self._points = [geodetic_to_ecef(np.radians(r[:, 1]), np.radians(r[:, 0]), 0.0) for r in rings]
-        c = self._points[0].mean(axis=0)
-        if np.linalg.norm(c) < 0.5 * WGS84_A_KM or np.any(self._points[0] @ c <= 0):
-            raise TargetError(f"{where}: polygon spans more than a hemisphere")
-        geo = ecef_to_geodetic(c)
-        self._set_centre(float(geo.latitude_rad), float(geo.longitude_rad))
-        radius_km = float(max(np.max(np.hypot(r[:, 0], r[:, 1])) for r in self.rings_xy))
-        if radius_km > MAX_POLYGON_RADIUS_KM:
-            raise TargetError(f"{where}: polygon reaches {radius_km:.0f} km from its centre "
-                              f"(limit {MAX_POLYGON_RADIUS_KM:.0f} km): split it")
-        hit = _self_intersections(self.rings_xy, max(radius_km, 1e-3))
-        if hit is not None:
-            r1, e1, r2, e2, xy0 = hit
-            lon, lat = self.lonlat(xy0[None])[0]
-            name = lambda r: "shell" if r == 0 else f"hole {r}"  # noqa: E731
-            raise TargetError(f"{where}: polygon self-intersects: {name(r1)} edge {e1 + 1} meets "
-                              f"{name(r2)} edge {e2 + 1} near longitude {lon:.5f}, latitude {lat:.5f}")
-        shell = self.rings_xy[0]
-        for k, hole in enumerate(self.rings_xy[1:], start=1):
-            if not _point_in_ring(hole[:1, 0], hole[:1, 1], shell)[0]:
-                raise TargetError(f"{where}: polygon hole {k} lies outside its shell")
-        a = _shoelace(shell)
-        if not abs(a) - sum(abs(_shoelace(h)) for h in self.rings_xy[1:]) > 1e-9:
-            raise TargetError(f"{where}: polygon has no area")
-        # Re-centre on the area centroid of the shell (one step is plenty).
-        x, y = shell[:, 0], shell[:, 1]
-        f = x * np.roll(y, -1) - np.roll(x, -1) * y
-        cxy = np.array([[np.sum((x + np.roll(x, -1)) * f), np.sum((y + np.roll(y, -1)) * f)]]) / (6 * a)
-        geo = ecef_to_geodetic(_surface_from_plane(self.origin, self.basis, cxy)[0])
-        self._set_centre(float(geo.latitude_rad), float(geo.longitude_rad))
-        self.area_km2 = abs(_shoelace(self.rings_xy[0])) - sum(abs(_shoelace(h)) for h in self.rings_xy[1:])
-
-    def _set_centre(self, lat_rad, lon_rad):
-        self.latitude_deg = math.degrees(lat_rad)
-        self.longitude_deg = math.degrees(lon_rad)
-        self.origin = geodetic_to_ecef(lat_rad, lon_rad, 0.0)
-        self.basis = enu_basis(lat_rad, lon_rad)
-        e, n = self.basis[0], self.basis[1]
-        self.rings_xy = [np.stack([(p - self.origin) @ e, (p - self.origin) @ n], axis=1)
-                         for p in self._points]
-
-    def ecef_km(self, xy):
-        """Tangent-plane points ``(k, 2)`` km -> ECEF km ``(k, 3)`` at the polygon altitude."""
-        geo = ecef_to_geodetic(_surface_from_plane(self.origin, self.basis, np.asarray(xy, float).reshape(-1, 2)))
-        return geodetic_to_ecef(geo.latitude_rad, geo.longitude_rad, self.altitude_km)
-
-    def lonlat(self, xy):
-        """Tangent-plane points ``(k, 2)`` km -> ``(k, 2)`` longitude, latitude in degrees."""
-        geo = ecef_to_geodetic(_surface_from_plane(self.origin, self.basis, np.asarray(xy, float).reshape(-1, 2)))
-        return np.stack([geo.longitude_deg, geo.latitude_deg], axis=-1)
-
-    def strips(self, heading_rad, swath_km):
-        """Bands one swath wide parallel to ``heading_rad`` (azimuth of travel from north).
-
-        Returns ``(start_xy (k, 2), end_xy (k, 2), area_km2 (k,))`` for the bands that hold
-        part of the polygon; start -> end runs along the direction of travel.
-        """
-        along = np.array([math.sin(heading_rad), math.cos(heading_rad)])
-        across = np.array([along[1], -along[0]])  # to the right of the direction of travel
-        q_all = np.concatenate([r @ across for r in self.rings_xy])
-        q0, q1 = q_all.min(), q_all.max()
-        n = max(1, int(math.ceil((q1 - q0) / swath_km - 1e-9)))
-        centres = 0.5 * (q0 + q1) + (np.arange(n) - 0.5 * (n - 1)) * swath_km
-        starts, ends, areas = [], [], []
-        for qc in centres:
-            area, s_lo, s_hi = 0.0, np.inf, -np.inf
-            for k, ring in enumerate(self.rings_xy):
-                q = ring @ across
-                part = _clip_half_plane(ring, q - (qc - 0.5 * swath_km))
-                if len(part):
-                    part = _clip_half_plane(part, (qc + 0.5 * swath_km) - part @ across)
-                if len(part) < 3:
-                    continue
-                a = abs(_shoelace(part))
-                if k == 0:
-                    area += a
-                    s = part @ along
-                    s_lo, s_hi = min(s_lo, s.min()), max(s_hi, s.max())
-                else:
-                    area -= a
-            if area > 1e-9 * self.area_km2 and np.isfinite(s_lo):
-                starts.append(s_lo * along + qc * across)
-                ends.append(s_hi * along + qc * across)
-                areas.append(area)
-        return np.array(starts).reshape(-1, 2), np.array(ends).reshape(-1, 2), np.array(areas)
+def _polygon(rings, altitude_km, where) -> Polygon:
+    try:
+        return Polygon(rings, altitude_km, where)
+    except PolygonError as exc:
+        raise TargetError(str(exc)) from None
 
 
 def _check_lonlat(lat, lon, where):
-    lat = np.atleast_1d(np.asarray(lat, dtype=float))
-    lon = np.atleast_1d(np.asarray(lon, dtype=float))
-    bad = ~(np.abs(lat) <= 90.0)
-    if np.any(bad):
-        raise TargetError(f"{where}: latitude {lat[bad][0]:g} deg outside [-90, 90]")
-    bad = ~(np.abs(lon) <= 180.0)
-    if np.any(bad):
-        raise TargetError(f"{where}: longitude {lon[bad][0]:g} deg outside [-180, 180]")
+    check_lonlat(lat, lon, where, TargetError)
 
 
 # --------------------------------------------------------------------------------------
@@ -369,7 +146,7 @@ class Targets:
                 self._polygons.append(None)
                 self.polygons.append(None)
                 continue
-            poly = rings if isinstance(rings, _Polygon) else _Polygon(
+            poly = rings if isinstance(rings, Polygon) else _polygon(
                 rings, self.altitude_m[i] / 1000.0, self.sources[i])
             self._polygons.append(poly)
             self.polygons.append(poly.rings_lonlat)
@@ -463,16 +240,28 @@ class Targets:
                       "area_km2": self.area_km2},
                      {"latitude_deg": ".6f", "longitude_deg": ".6f", "area_km2": ".3f"})
 
-    def strips(self, index: int, heading_deg: float, swath_km: float) -> "Strips":
-        """Strips of polygon ``index`` parallel to ``heading_deg`` (azimuth of travel), one
-        ``swath_km`` wide; see :class:`Strips`."""
+    def _polygon(self, index: int, swath_km: float) -> Polygon:
         if not 0 <= index < len(self):
             raise TargetError(f"no target at index {index} ({len(self)} targets)")
         poly = self._polygons[index]
         if poly is None:
             raise TargetError(f"target {self.ids[index]!r} is a point, not a polygon")
-        if not swath_km > 0:
-            raise TargetError(f"swath must be positive, got {swath_km} km")
+        if not 0 < swath_km < math.inf:
+            raise TargetError(f"swath must be a positive number of km, got {swath_km}")
+        return poly
+
+    def strip_count(self, index: int, swath_km: float) -> float:
+        """At least as many strips as :meth:`strips` makes of polygon ``index`` for any
+        heading, found without making them."""
+        return self._polygon(index, swath_km).strip_count(swath_km)
+
+    def strips(self, index: int, heading_deg: float, swath_km: float) -> "Strips":
+        """Strips of polygon ``index`` parallel to ``heading_deg`` (azimuth of travel), one
+        ``swath_km`` wide; see :class:`Strips`."""
+        poly = self._polygon(index, swath_km)
+        n = poly.strip_count(swath_km)
+        budget.require(n * STRIP_BYTES, f"swath_km {swath_km:g}",
+                       f"{n:.3g} strips of target {self.ids[index]!r}")
         start, end, area = poly.strips(math.radians(heading_deg), swath_km)
         return Strips(index, heading_deg, swath_km, poly.ecef_km(start), poly.ecef_km(end),
                       poly.ecef_km(0.5 * (start + end)), np.linalg.norm(end - start, axis=1),
@@ -558,7 +347,7 @@ class _Rows:
 def parse_targets_csv(text: str, source: str = "<string>",
                       defaults: TargetDefaults = TargetDefaults()) -> Targets:
     """Point targets from CSV text (header in the module docstring)."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     rows = [(i + 1, row) for i, row in enumerate(reader)
             if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
     if not rows:
@@ -640,12 +429,18 @@ def parse_targets_geojson(text: str, source: str = "<string>",
         else:
             raise TargetError(f"{where}: geometry {kind!r} is not supported "
                               f"(Point, MultiPoint, Polygon, MultiPolygon)")
-        get = props.get
+        def get(key, props=props, where=where):
+            value = props.get(key)
+            if key == "mode" or value is None:
+                return value
+            return document_number(value, f"{where}: {key}", TargetError)
+
         for k, part in enumerate(parts, start=1):
             pid = target_id if len(parts) == 1 else f"{target_id}-{k}"
             pwhere = where if len(parts) == 1 else f"{where} part {k}"
             if kind in ("Point", "MultiPoint"):
-                alt = props.get("altitude_m", part[2] if len(part) == 3 else 0.0)
+                alt = get("altitude_m")
+                alt = alt if alt is not None else part[2] if len(part) == 3 else 0.0
                 out.add(pid, part[1], part[0], _number(alt, "altitude_m", pwhere), get,
                         defaults, pwhere)
             else:
@@ -653,8 +448,8 @@ def parse_targets_geojson(text: str, source: str = "<string>",
                     if len(ring) < 4 or ring[0] != ring[-1]:
                         raise TargetError(f"{pwhere}: polygon ring {r + 1} must be closed "
                                           f"(first position = last) with at least 4 positions")
-                alt = _number(props.get("altitude_m", 0.0), "altitude_m", pwhere)
-                poly = _Polygon(part, alt / 1000.0, pwhere)
+                alt = _number(get("altitude_m") or 0.0, "altitude_m", pwhere)
+                poly = _polygon(part, alt / 1000.0, pwhere)
                 out.add(pid, poly.latitude_deg, poly.longitude_deg, alt, get, defaults, pwhere,
                         polygon=poly)
     return out.targets(source)
@@ -665,7 +460,7 @@ def load_targets(path, defaults: TargetDefaults = TargetDefaults()) -> Targets:
     with ``{``)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise TargetError(f"{path}: not a text file") from None
     if path.suffix.lower() in (".geojson", ".json") or text.lstrip().startswith("{"):

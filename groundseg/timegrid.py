@@ -22,6 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
+from . import budget
 from .errors import TimeError
 
 __all__ = ["TimeGrid", "parse_utc", "format_utc", "timescale"]
@@ -35,6 +36,8 @@ _TS = None
 #: Most instants one grid may hold (8 bytes each for jd and fr): a guard against a step that
 #: is a typo (``1e-9`` s over a day), checked before allocating.
 MAX_INSTANTS = 100_000_000
+#: Bytes a grid holds per instant while it is made (jd, fr and their normalisation).
+_GRID_BYTES = 80
 
 
 def timescale():
@@ -182,21 +185,24 @@ class TimeGrid:
         >>> grid.shape, grid.iso()[-2:]
         ((4,), ['2026-11-26T00:02:00.000Z', '2026-11-26T00:02:30.000Z'])
         """
-        t0 = _to_datetime64_ns(start)[0]
-        t1 = _to_datetime64_ns(end)[0]
-        if not (isinstance(step_s, (int, float, np.number)) and 0 < step_s < np.inf):
-            raise TimeError(f"step must be a positive finite number, got {step_s!r} s")
-        if t1 < t0:
-            raise TimeError(f"end {format_utc(t1)[0]} is before start {format_utc(t0)[0]}")
-        span_s = (t1 - t0).astype(np.int64) / 1e9
-        if span_s / step_s >= MAX_INSTANTS:
-            raise TimeError(f"step {step_s:g} s over {span_s:g} s gives more than "
-                            f"{MAX_INSTANTS:,} instants")
-        n = int(np.floor(span_s / step_s + 1e-9)) + 1
-        offsets = np.arange(n) * float(step_s)
-        if include_end and offsets[-1] < span_s - 1e-9:
-            offsets = np.append(offsets, span_s)
-        return cls.from_seconds(t0, offsets)
+        t0, offsets = _range_offsets(start, end, step_s, include_end)
+        budget.require(len(offsets) * _GRID_BYTES, f"step_s {step_s:g}",
+                       f"{len(offsets):,} times")
+        return cls.from_seconds(t0, offsets.all())
+
+    @classmethod
+    def range_pieces(cls, start, end, step_s: float, max_instants: int, *,
+                     include_end: bool = True):
+        """:meth:`range` as consecutive grids of at most ``max_instants`` instants each, made
+        one at a time (their concatenation is :meth:`range`)."""
+        t0, offsets = _range_offsets(start, end, step_s, include_end)
+        for k0 in range(0, len(offsets), max(1, int(max_instants))):
+            yield cls.from_seconds(t0, offsets.part(k0, k0 + max_instants))
+
+    @staticmethod
+    def range_size(start, end, step_s: float, *, include_end: bool = True) -> int:
+        """How many instants :meth:`range` would hold, found without making them."""
+        return len(_range_offsets(start, end, step_s, include_end)[1])
 
     @classmethod
     def from_seconds(cls, epoch, seconds) -> "TimeGrid":
@@ -278,6 +284,41 @@ class TimeGrid:
     def gmst_rate_rad_s(self) -> np.ndarray:
         """Rate of GMST-1982 in rad/s of UTC, ``(n_time,)``."""
         return gmst1982_rad(self.jd, self.ut1_fraction)[1]
+
+
+class _Offsets:
+    """Seconds ``k * step_s`` for ``k < n``, then ``span_s`` when ``end`` is appended."""
+
+    def __init__(self, n: int, step_s: float, span_s: float, with_end: bool):
+        self.n, self.step_s, self.span_s, self.with_end = n, step_s, span_s, with_end
+
+    def __len__(self) -> int:
+        return self.n + self.with_end
+
+    def part(self, k0: int, k1: int) -> np.ndarray:
+        k1 = min(k1, len(self))
+        out = np.arange(k0, min(k1, self.n)) * self.step_s
+        return np.append(out, self.span_s) if self.with_end and k1 > self.n else out
+
+    def all(self) -> np.ndarray:
+        return self.part(0, len(self))
+
+
+def _range_offsets(start, end, step_s, include_end) -> tuple:
+    """``(t0, offsets)`` of :meth:`TimeGrid.range`, the instant count checked first."""
+    t0 = _to_datetime64_ns(start)[0]
+    t1 = _to_datetime64_ns(end)[0]
+    if not (isinstance(step_s, (int, float, np.number)) and 0 < step_s < np.inf):
+        raise TimeError(f"step must be a positive finite number, got {step_s!r} s")
+    if t1 < t0:
+        raise TimeError(f"end {format_utc(t1)[0]} is before start {format_utc(t0)[0]}")
+    span_s = (t1 - t0).astype(np.int64) / 1e9
+    if span_s / step_s >= MAX_INSTANTS:
+        raise budget.BudgetError(f"step_s {step_s:g}", f"{span_s / step_s:.3g} times over "
+                                 f"{span_s:g} s, more than the {MAX_INSTANTS:,} one grid holds")
+    n = int(np.floor(span_s / step_s + 1e-9)) + 1
+    with_end = bool(include_end and (n - 1) * float(step_s) < span_s - 1e-9)
+    return t0, _Offsets(n, float(step_s), span_s, with_end)
 
 
 def _float_array(values, what: str) -> np.ndarray:

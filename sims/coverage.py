@@ -37,15 +37,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from groundseg import budget
 from groundseg.coverage import CellBlock, CoverageFrame, SatelliteBlock, block_intervals
+from groundseg.parallel import TaskRunner, client_label
 from groundseg.table import Table
 from groundseg.timegrid import TimeGrid, format_utc, parse_utc
 
@@ -108,6 +108,10 @@ class CoverageGrid:
         if self.lon_span_deg <= 0 or self.lon_span_deg > 360.0 + 1e-9:
             raise SimulationError(f"region longitudes {self.lon_min}, {self.lon_max}: span must "
                                   f"be in (0, 360] deg")
+        rows = max(1.0, (self.lat_max - self.lat_min) / r)
+        cols = max(1.0, self.lon_span_deg / r)
+        budget.require(rows * cols * _CELL_BYTES, f"resolution_deg {r:g}",
+                       f"{rows:.3g} x {cols:.3g} cells")
 
     @classmethod
     def globe(cls, resolution_deg: float) -> "CoverageGrid":
@@ -171,35 +175,16 @@ def _centres(lo: float, span: float, step: float) -> np.ndarray:
 
 # --- tasks --------------------------------------------------------------------------------
 
-_MALLOC_TUNED = False
-
-
-def _tune_malloc() -> None:
-    """Undo a tiny glibc trim threshold in this process (dask's nanny sets
-    ``MALLOC_TRIM_THRESHOLD_=65536`` for its workers, which makes the search's many
-    short-lived arrays page-fault on every allocation: about 3x slower). Raises the trim
-    and mmap thresholds to 64 / 16 MiB, once, and only where that variable is set low."""
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    try:
-        if int(os.environ.get("MALLOC_TRIM_THRESHOLD_", "0")) >= 1 << 26 or \
-                "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
-            return
-        import ctypes
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-1, 1 << 26)   # M_TRIM_THRESHOLD
-        libc.mallopt(-3, 1 << 24)   # M_MMAP_THRESHOLD
-    except (OSError, ValueError, AttributeError):  # pragma: no cover - not glibc
-        pass
+#: Bytes per cell (its centre, statistics, output row) and per (satellite, grid time) (the
+#: ephemeris, its copy in satellite blocks, the frame), estimated for the budget.
+_CELL_BYTES = 1024
+_STATE_BYTES = 160
 
 
 def _chunk_intervals(frame: CoverageFrame, sats: SatelliteBlock, block: CellBlock,
                      constraints: AccessConstraints, tol_s: float):
     """Task: access intervals of one (cell block, satellite block),
     :func:`groundseg.coverage.block_intervals`."""
-    _tune_malloc()
     return block_intervals(frame, sats, block, constraints.max_off_nadir_deg,
                            constraints.min_sun_elevation_deg, tol_s)
 
@@ -272,35 +257,14 @@ def _block_metrics(block: CellBlock, parts, window_s: float, axis_s: np.ndarray)
 
 # --- driver -------------------------------------------------------------------------------
 
-class _Progress:
-    """A one-line progress indicator on stderr, only when stderr is a terminal."""
-
-    def __init__(self, total: int, label: str, enabled: bool):
-        self.total, self.label, self.done = total, label, 0
-        self.enabled = enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-        self.t0 = time.perf_counter()
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        if self.enabled:
-            pct = 100.0 * self.done / max(self.total, 1)
-            sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} tasks ({pct:3.0f} %) "
-                             f"{time.perf_counter() - self.t0:6.1f} s")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _prepare(constellation, start, end, step_s: float):
     if not step_s > 0:
         raise SimulationError(f"search step must be positive, got {step_s} s")
+    constellation.require_memory(TimeGrid.range_size(start, end, step_s), _STATE_BYTES)
     grid = TimeGrid.range(start, end, step_s)
     if len(grid) < 2:
         raise SimulationError("the window must be longer than zero")
-    eph = constellation.propagate(grid)
+    eph = constellation.propagate(grid, bytes_per_state=_STATE_BYTES)
     return grid, eph, CoverageFrame.from_grid(grid)
 
 
@@ -333,42 +297,21 @@ def _point_blocks(lat, lon, alt_km, chunk_cells: int) -> list[CellBlock]:
 
 def _run_tasks(frame, sat_blocks, cell_blocks, constraints, tol_s, axis_s, client, progress,
                keep_intervals=False):
-    """Run the interval tasks and the per-block metric tasks, in process or on dask."""
-    n_tasks = len(cell_blocks) * (len(sat_blocks) + 1)
-    bar = _Progress(n_tasks, "coverage", progress)
-    results, intervals = [], []
-    try:
-        if client is None:
-            for block in cell_blocks:
-                parts = []
-                for sats in sat_blocks:
-                    parts.append(_chunk_intervals(frame, sats, block, constraints, tol_s))
-                    bar.advance()
-                results.append(_block_metrics(block, parts, frame.window_s, axis_s))
-                bar.advance()
-                if keep_intervals:
-                    intervals.extend(parts)
-        else:
-            from distributed import as_completed
-            frame_f = client.scatter(frame, broadcast=True)
-            sat_f = [client.scatter(sb) for sb in sat_blocks]
-            futures, metric_f, part_f = [], [], []
-            for block in cell_blocks:
-                parts = [client.submit(_chunk_intervals, frame_f, sf, block, constraints, tol_s,
-                                       pure=False) for sf in sat_f]
-                m = client.submit(_block_metrics, block, parts, frame.window_s, axis_s, pure=False)
-                futures.extend(parts)
-                futures.append(m)
-                metric_f.append(m)
-                part_f.extend(parts)
-            for _ in as_completed(futures):
-                bar.advance()
-            results = client.gather(metric_f)
-            if keep_intervals:
-                intervals = client.gather(part_f)
-    finally:
-        bar.close()
-    return results, intervals
+    """Run the interval tasks and the per-block metric tasks, in process or on dask
+    (:class:`groundseg.parallel.TaskRunner`); the metric task of a cell block takes its
+    interval parts where they are, so only per-cell results travel back."""
+    runner = TaskRunner(client, progress, len(cell_blocks) * (len(sat_blocks) + 1))
+    frame_f = runner.share(frame)
+    sat_f = [runner.share(sb, broadcast=False) for sb in sat_blocks]
+    metric_f, part_f = [], []
+    for block in cell_blocks:
+        parts = [runner.submit(_chunk_intervals, frame_f, sf, block, constraints, tol_s)
+                 for sf in sat_f]
+        metric_f.append(runner.submit(_block_metrics, block, parts, frame.window_s, axis_s))
+        if keep_intervals:
+            part_f.extend(parts)
+    results = runner.gather(metric_f)
+    return results, (runner.gather(part_f) if keep_intervals else [])
 
 
 @dataclass
@@ -472,15 +415,15 @@ def _axis(window_s: float, curve_step_s: float | None) -> np.ndarray:
 
 def coverage(constellation, grid, start, end, constraints: AccessConstraints | None = None, *,
              step_s: float = 60.0, tol_s: float = 0.1, client=None, chunk_cells: int = 4096,
-             chunk_sats: int = 25, progress: bool = False, curve_step_s: float | None = None,
+             chunk_sats: int = 25, progress=None, curve_step_s: float | None = None,
              keep_intervals: bool = False, backend_label: str | None = None) -> CoverageResult:
     """Coverage and revisit of ``grid`` by ``constellation`` over ``[start, end]`` (UTC).
 
     ``grid``: a :class:`CoverageGrid` (raster search) or ``(latitude_deg, longitude_deg)``
     arrays of points (dense search). ``client``: a ``dask.distributed.Client`` or None (in
     process). ``step_s``: the SGP4 grid of the complete search; ``tol_s``: the precision
-    of access start and end times. ``keep_intervals``: also return the raw intervals
-    (cell, satellite, start_s, end_s).
+    of access start and end times. ``progress(done, total)``: called as tasks finish.
+    ``keep_intervals``: also return the raw intervals (cell, satellite, start_s, end_s).
     """
     constraints = constraints or AccessConstraints()
     if chunk_cells < 1 or chunk_sats < 1:
@@ -522,7 +465,7 @@ def coverage(constellation, grid, start, end, constraints: AccessConstraints | N
              "instantaneous": (inst / n).tolist(),
              "instantaneous_area": (inst_area / weights_total).tolist()}
     if backend_label is None:
-        backend_label = "single-process" if client is None else f"dask ({_client_label(client)})"
+        backend_label = "single-process" if client is None else f"dask ({client_label(client)})"
     info = {
         "region": cover_grid.to_dict() if cover_grid is not None else None,
         "satellites": len(constellation),
@@ -543,10 +486,3 @@ def coverage(constellation, grid, start, end, constraints: AccessConstraints | N
         result.intervals = tuple(x[order] for x in raw)
     info["elapsed_s"] = round(time.perf_counter() - t_start, 3)
     return result
-
-
-def _client_label(client) -> str:
-    try:
-        return str(client.scheduler.address)
-    except AttributeError:  # pragma: no cover
-        return type(client).__name__

@@ -36,11 +36,13 @@ MAX_REALTIME_FACTOR = 1e6
 def stream_packets(rows: list[np.ndarray], names: list[str], *, apid: int, hk_period_s: float,
                    archive=None, dictionary=None, publish: str | None = None,
                    realtime: float | None = None, batch: int = 100, linger_s: float = 30.0,
-                   log=None) -> dict:
+                   keys=None, log=None) -> dict:
     """Send ``rows[i]`` (``(n, length)`` uint8 packets of one APID, in time order) as
     satellite ``names[i]``. Returns ``sent_packets``, ``acknowledged`` (every source fully
-    acknowledged), ``duration_s``, ``destination`` and, in process, the platform's
-    ``platform`` summary (archive counters, alarms raised)."""
+    acknowledged: False means not delivered), ``duration_s``, ``destination`` and, in process,
+    the platform's ``platform`` summary (archive counters, alarms raised). ``keys`` (with
+    ``publish``): a key directory holding one source key per satellite, named after it
+    (``groundseg telemetry keys --dir DIR --source NAME``)."""
     import zmq
 
     from telemetry import PlatformServer, Source
@@ -51,6 +53,8 @@ def stream_packets(rows: list[np.ndarray], names: list[str], *, apid: int, hk_pe
         raise SimulationError("one packet array per satellite")
     if (archive is None) == (publish is None):
         raise SimulationError("give an archive (in-process platform) or a publish endpoint")
+    if keys is not None and publish is None:
+        raise SimulationError("keys are for a platform at a publish endpoint")
     ctx = zmq.Context()
     server = thread = None
     result: dict = {}
@@ -76,8 +80,8 @@ def stream_packets(rows: list[np.ndarray], names: list[str], *, apid: int, hk_pe
             endpoint = publish
             replay = ["tcp://127.0.0.1:*"] * len(rows)
         for name, rep in zip(names, replay):
-            sources.append(Source(endpoint, spacecraft=name, replay=rep, context=ctx,
-                                  linger_s=linger_s))
+            sources.append(Source(endpoint, spacecraft=name, replay=rep, linger_s=linger_s, keys=keys,
+                                  context=None if keys is not None else ctx))   # one ZAP handler a context
         n_total = sum(r.shape[0] for r in rows)
         if log is not None and realtime is not None:
             span = max(r.shape[0] for r in rows) * hk_period_s / realtime

@@ -199,54 +199,62 @@ def _coverage(run: ScenarioRun, out: Path) -> None:
 
 
 def _pictures(run: ScenarioRun, out: Path) -> None:
+    from groundseg.footprints import visibility_contour
+
     from . import plots
+    from .planning_inputs import mean_altitude_km
     sc, sim, eph = run.scenario, run.simulation, run.ephemeris
     names = list(sc.constellation.names)
     start = sc.window.start
     geo = eph.geodetic()
     n_track = int(np.searchsorted(eph.times.seconds, _TRACK_HOURS * 3600.0, side="right"))
     hours = min(_TRACK_HOURS, sc.window.duration_s / 3600.0)
+    altitude_km = mean_altitude_km(sc.constellation)
+    targets = sc.targets.load()
     run.files["ground_tracks.png"] = plots.ground_tracks(
         out / "ground_tracks.png", geo.longitude_deg[:, :n_track], geo.latitude_deg[:, :n_track],
-        names, stations=[(s.name, s.latitude_deg, s.longitude_deg) for s in sc.stations],
+        names, times=eph.times.datetime64()[:n_track],
+        stations=[(s.name, s.latitude_deg, s.longitude_deg) for s in sc.stations],
+        visibility=[visibility_contour(s, altitude_km) for s in sc.stations],
+        visibility_label=f"station visibility at {altitude_km:.0f} km (minimum elevation and mask)",
+        targets=(targets.latitude_deg, targets.longitude_deg),
         title=f"Ground tracks, first {hours:g} h from {_utc(start)[:16]}Z")
     c = run.contacts
-    sel = np.flatnonzero(c.scheduled)
     p = c.passes
-    if sel.size:
+    if len(p):
         run.files["pass_gantt.png"] = plots.pass_gantt(
-            out / "pass_gantt.png", p.station[sel], p.satellite[sel], p.aos_utc[sel], p.los_utc[sel],
-            title="Scheduled contacts per station")
+            out / "pass_gantt.png", p.station, p.satellite, p.aos_utc, p.los_utc,
+            scheduled=c.scheduled, stations=[s.name for s in sc.stations], satellites=names,
+            title="Passes per station")
     act = sim.schedule.activities()
     if act["sat"].size:
-        # long activities first, so the short images are drawn on top
-        order = np.argsort(np.vectorize({"downlink": 0, "slew": 1, "imaging": 2}.get)(act["kind"]),
-                           kind="stable")
-        t0 = start + np.rint(act["start_s"][order] * 1e9).astype("timedelta64[ns]")
-        t1 = start + np.rint(act["end_s"][order] * 1e9).astype("timedelta64[ns]")
+        acq = sim.schedule.acquisitions
+        target = np.concatenate([np.asarray(acq["target"], dtype=object),
+                                 np.full(act["sat"].size - len(acq["sat"]), "", dtype=object)])
+        t0 = start + np.rint(act["start_s"] * 1e9).astype("timedelta64[ns]")
+        t1 = start + np.rint(act["end_s"] * 1e9).astype("timedelta64[ns]")
         run.files["plan_timeline.png"] = plots.plan_timeline(
-            out / "plan_timeline.png", np.array(names, dtype=object)[act["sat"][order]], t0, t1,
-            act["kind"][order], rows=names,
-            title=f"Plan per satellite ({len(sim.schedule.acquisitions['sat'])} acquisitions, "
-                  f"downlinks while data is on board)")
+            out / "plan_timeline.png", np.array(names, dtype=object)[act["sat"]], t0, t1,
+            act["kind"], target=target, rows=names, title="Plan per satellite")
     model = sc.spacecraft
     t = start + np.rint(sim.time_s * 1e9).astype("timedelta64[ns]")
-    small = sim.memory_gbit.max() < 0.2 * model.memory_capacity_gbit
     run.files["memory_battery.png"] = plots.resources(
         out / "memory_battery.png", t, sim.memory_gbit, sim.charge_wh, names,
-        memory_capacity_gbit=None if small else model.memory_capacity_gbit,
+        sunlit=sim.sunlit.T, memory_capacity_gbit=model.memory_capacity_gbit,
         battery_capacity_wh=model.battery_capacity_wh,
         min_charge_wh=model.min_charge_fraction * model.battery_capacity_wh,
-        title=f"On-board memory (capacity {model.memory_capacity_gbit:g} Gbit) and battery "
-              f"charge, simulated")
+        title="Battery and memory per satellite, simulated")
     if run.coverage is not None:
         res = run.coverage
         cov = sc.coverage
         days = (res.end - res.start) / np.timedelta64(1, "s") / 86400.0
         run.files["revisit_map.png"] = plots.revisit_map(
             out / "revisit_map.png", res.latitude_deg, res.longitude_deg,
-            res.mean_revisit_s / 3600.0, resolution_deg=cov.resolution_deg, region=cov.region_deg,
-            label=f"mean revisit over {days:g} d (h)", title=f"Mean revisit, {days:g} d")
+            {"mean revisit (h)": res.mean_revisit_s / 3600.0,
+             "95th-percentile revisit (h)": res.p95_revisit_s / 3600.0,
+             "maximum revisit (h)": res.max_revisit_s / 3600.0},
+            resolution_deg=cov.resolution_deg, region=cov.region_deg,
+            title=f"Revisit over {days:g} d")
 
 
 def summary(run: ScenarioRun, time_limit_s: float) -> dict:

@@ -89,6 +89,7 @@ from pathlib import Path
 
 import numpy as np
 
+from groundseg import budget
 from groundseg.documents import parse_document
 from groundseg.errors import GroundsegError
 from groundseg.orbits import Constellation
@@ -487,6 +488,7 @@ def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scen
     spacecraft = _spacecraft(root.child("spacecraft", "the spacecraft model", required=True))
     coverage = _coverage(root.child("coverage", "region_deg, resolution_deg, step_s"))
     telemetry = _telemetry(root.child("telemetry", "hk_period_s, seed"), window)
+    _check_simulation_size(root, window, constellation)
     faults = _faults(root, window, constellation)
     root.finish(["scenario", "window", "satellites", "stations", "targets", "spacecraft", "coverage",
                  "telemetry", "faults"])
@@ -498,6 +500,19 @@ def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scen
 
 #: Windows up to a leap year (TLE elements are not propagated further in earnest).
 _MAX_DURATION_H = 366 * 24.0
+#: Bytes a simulation run holds per (satellite, step): states, power, memory, attitude and
+#: housekeeping (about 110 measured without telemetry), rounded up.
+_SIM_STATE_BYTES = 256
+
+
+def _check_simulation_size(root: _Node, window: Window, constellation: Constellation) -> None:
+    """A run's memory against the budget before anything is built for it."""
+    n_time = window.duration_s / window.step_s + 2
+    try:
+        budget.require(len(constellation) * n_time * _SIM_STATE_BYTES, "",
+                       f"{len(constellation)} satellites x {n_time:.3g} steps")
+    except budget.BudgetError as exc:
+        raise root.error(f"{window.step_s:g} s: {exc.detail}", "window.step_s") from None
 
 
 def _window(node: _Node) -> Window:
@@ -859,6 +874,12 @@ def _coverage(node: _Node | None) -> CoverageDefaults:
                              "region_deg")
         region = (lat0, lat1, lon0, lon1)
     res = node.number("resolution_deg", "grid resolution in degrees", lo=0, lo_open=True, hi=90)
+    if region is not None and res is not None:
+        from .coverage import CoverageGrid
+        try:
+            CoverageGrid(*region, res)
+        except GroundsegError as exc:
+            raise node.error(getattr(exc, "detail", str(exc)), "resolution_deg") from None
     step = node.number("step_s", "coverage search grid step, s", lo=0, lo_open=True)
     hours = node.number("duration_h", "coverage window from the scenario start, h", lo=0,
                         lo_open=True, hi=_MAX_DURATION_H)

@@ -2,9 +2,11 @@
 
 Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch split),
 ``dictionary`` (TOML layouts, calibration, limits), ``limits`` (checks and alarm transitions),
-``archive`` (SQLite WAL archive and queries), ``platform`` (in-process pipeline), ``stream``
-(ZeroMQ envelope, keys, sources), ``server`` (networked platform), ``publisher`` (housekeeping
-source), ``monitor`` (terminal display), ``cli`` (``groundseg telemetry ...``).
+``archive`` (SQLite WAL archive and queries), ``alarms`` (alarm states, operator actions),
+``platform`` (in-process pipeline), ``stream`` (ZeroMQ wire format, validation, sources),
+``keys`` (CurveZMQ key directory, per-source identities), ``tracker`` (per-source sequence
+state), ``server`` (networked platform), ``publisher`` (housekeeping source), ``monitor``
+(terminal display), ``cli`` (``groundseg telemetry ...``).
 
 Programmatic path for a simulator (no sockets)::
 
@@ -14,10 +16,12 @@ Programmatic path for a simulator (no sockets)::
     rows = d.encode("HK", {"battery_voltage": v, "rw1_speed": w, ...}, time_s=t, seq_start=0)
     p = Platform("run/telemetry.sqlite", d)
     p.ingest(rows.tobytes(), spacecraft="FS8-3")
-    p.archive.alarms().records()       # raised / cleared alarms with reasons (low, high, frozen, step, state)
+    p.archive.alarms("open").records()  # open alarms (unacknowledged first) with reasons and states
+    p.archive.acknowledge_alarm(alarm_id, "alice", "seen")            # or shelve_alarm(...)
 
-Over ZeroMQ: ``PlatformServer(listen, archive).run(...)`` and ``Source(connect).send(...)``
-(or ``publish_housekeeping``); both write the same archive format.
+Over ZeroMQ: ``PlatformServer(listen, archive, keys=...).run(...)`` and ``Source(connect,
+keys=...).send(...)`` (or ``publish_housekeeping``); both write the same archive format. What
+is guaranteed under hostile input and faults: README, "Reliability".
 """
 from .archive import Archive
 from .dictionary import SEVERITIES, Dictionary, PacketType, Parameter
@@ -26,8 +30,9 @@ from .limits import AlarmEvent, LimitChecker
 from .packets import crc16, crc16_rows, decode_headers, encode_packets, split_packets
 from .platform import Chunk, Platform
 from .publisher import housekeeping_values, publish_housekeeping
+from .keys import generate_keys
 from .server import PlatformServer
-from .stream import Source, generate_keys
+from .stream import Source
 
 __all__ = ["Archive", "SEVERITIES", "Dictionary", "PacketType", "Parameter", "TelemetryError",
            "AlarmEvent", "LimitChecker", "crc16", "crc16_rows", "decode_headers", "encode_packets",

@@ -15,19 +15,27 @@ Tables (stable; other tools read them)::
         e.g. '<f8', '<i2') and limit severities (int8 BLOB, NULL when all nominal)
     latest(spacecraft, parameter, time_s, value, severity, reason)
     alarms(id, spacecraft, parameter, state, severity, max_severity, reason, value,
-           raised_s, cleared_s, acknowledged_s, operator)    state raised|cleared
+           raised_s, cleared_s, acknowledged_s, operator, comment, shelved_until_s, shelved_by)
+        state: the condition, raised|cleared; what operators see is in telemetry/alarms.py
     alarm_events(id, alarm_id, event, severity, reason, time_s, value)
-    quarantine(id, received_s, spacecraft, source, reason, raw)
+    actions(id, time_s, operator, action, alarm_id, comment, detail)    every operator action
+    quarantine(id, received_s, spacecraft, source, reason, raw)     raw: at most 65,542 bytes of the unit
     counters(name, value)      sources(source_id, state JSON)      meta(key, value)
 
 Everything a batch produces is written in one transaction; the platform acknowledges and displays
 only what has been committed. WAL with synchronous=NORMAL: a committed transaction survives a
-killed process (kill -9); after a power loss the last transactions may be lost.
+killed process (kill -9); after a power loss the last transactions may be lost. Readers see one
+snapshot per call (``stats`` reads its counters and rows in one read transaction). Every SQLite
+error of a damaged, unreadable or unwritable archive reaches callers as one-line
+:class:`ArchiveError`; a read-only archive (file or directory) is read as such.
 Times are Unix seconds (UTC); CUC ``time_ticks`` are 2**-24 s.
 """
 from __future__ import annotations
 
+import functools
+import os
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,13 +43,15 @@ import numpy as np
 
 from groundseg.table import Table
 
+from . import alarms as _alarms
 from .errors import ArchiveError
 
 __all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time"]
 
 COUNTERS = ("packets_received", "packets_archived", "crc_errors", "malformed", "duplicates", "idle_packets",
             "unknown_apid", "gaps", "missing_messages", "recovered_packets", "recovered_messages",
-            "messages_received", "sequence_gaps", "alarms_raised", "late_unchecked", "rejected_messages")
+            "messages_received", "sequence_gaps", "alarms_raised", "late_unchecked", "rejected_messages",
+            "duplicate_messages", "sequence_jumps", "skipped_messages", "released_out_of_order")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -61,13 +71,16 @@ CREATE TABLE IF NOT EXISTS latest(spacecraft INTEGER NOT NULL, parameter TEXT NO
     severity INTEGER, reason TEXT, PRIMARY KEY(spacecraft, parameter));
 CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, parameter TEXT NOT NULL,
     state TEXT NOT NULL, severity INTEGER NOT NULL, max_severity INTEGER NOT NULL, reason TEXT, value REAL,
-    raised_s REAL NOT NULL, cleared_s REAL, acknowledged_s REAL, operator TEXT);
+    raised_s REAL NOT NULL, cleared_s REAL, acknowledged_s REAL, operator TEXT, comment TEXT, shelved_until_s REAL,
+    shelved_by TEXT);
 CREATE TABLE IF NOT EXISTS alarm_events(id INTEGER PRIMARY KEY, alarm_id INTEGER NOT NULL, event TEXT NOT NULL,
     severity INTEGER NOT NULL, reason TEXT, time_s REAL NOT NULL, value REAL);
 CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, received_s REAL NOT NULL, spacecraft TEXT,
     source TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sources(source_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS actions(id INTEGER PRIMARY KEY, time_s REAL NOT NULL, operator TEXT NOT NULL,
+    action TEXT NOT NULL, alarm_id INTEGER, comment TEXT, detail TEXT);
 """
 
 
@@ -95,27 +108,90 @@ def parse_time(text: str, what: str = "time") -> float:
     return t.timestamp()
 
 
-class Archive:
-    """An archive file (created if missing unless ``readonly``)."""
+_ALARM_FIELDS = ("id", "spacecraft", "parameter", "state", "condition", "severity", "max_severity", "reason", "value",
+                 "raised_utc", "cleared_utc", "acknowledged_utc", "operator", "comment", "shelved_until_utc",
+                 "shelved_by")
+_ALARM_TIMES = ("raised", "cleared", "acknowledged", "shelved_until")
 
-    def __init__(self, path, *, readonly: bool = False):
+
+def _alarm_table(rows: list[dict]) -> Table:
+    """Alarm rows of telemetry/alarms.py as a Table of ``_ALARM_FIELDS`` (times to the microsecond)."""
+    cols = {}
+    for k in _ALARM_FIELDS:
+        if k.endswith("_utc"):
+            cols[k] = utc_us([np.nan if r[k[:-4] + "_s"] is None else r[k[:-4] + "_s"] for r in rows])
+        else:
+            cols[k] = [r[k] for r in rows]
+    return Table(cols, {t + "_utc": "us" for t in _ALARM_TIMES})
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix, what in (("SQLITE_CORRUPT", "damaged archive"), ("SQLITE_NOTADB", "not a telemetry archive"),
+                         ("SQLITE_FULL", "disk full"), ("SQLITE_READONLY", "cannot write (read-only)"),
+                         ("SQLITE_IOERR", "I/O error"), ("SQLITE_CANTOPEN", "cannot open")):
+        if name.startswith(prefix):
+            return f"{what} ({exc})"
+    return str(exc)
+
+
+def _sql_errors(method):
+    """Turn SQLite errors of a public method into ArchiveError naming the archive."""
+    @functools.wraps(method)
+    def wrapped(self, *args, **kw):
+        try:
+            return method(self, *args, **kw)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"{self.path}: {_describe(exc)}") from None
+    return wrapped
+
+
+class Archive:
+    """An archive file: created if missing unless ``readonly`` or ``create=False``."""
+
+    def __init__(self, path, *, readonly: bool = False, create: bool = True):
         self.path = str(path)
-        if readonly and self.path != ":memory:" and not Path(self.path).exists():
+        memory = self.path == ":memory:"
+        if (readonly or not create) and not memory and not Path(self.path).exists():
             raise ArchiveError(f"{self.path}: no such archive")
         try:
-            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self.db = self._connect(readonly and not memory)
             self.db.execute("PRAGMA busy_timeout=30000")
             if not readonly:
                 mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                if mode.lower() != "wal" and self.path != ":memory:":
+                if mode.lower() != "wal" and not memory:
                     raise ArchiveError(f"{self.path}: cannot switch the archive to WAL mode ({mode})")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
-            else:
-                self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
+                have = {r[1] for r in self.db.execute("PRAGMA table_info(alarms)")}
+                for column, kind in _alarms.ADDED_COLUMNS.items():     # archives written before
+                    if column not in have:
+                        self.db.execute(f"ALTER TABLE alarms ADD COLUMN {column} {kind}")
+            self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"{self.path}: not a telemetry archive ({exc})") from None
+            target = Path(self.path)
+            if not readonly and not memory and target.exists() and \
+                    not (os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)):
+                raise ArchiveError(f"{self.path}: cannot write (read-only or immutable file or directory)") from None
+            raise ArchiveError(f"{self.path}: {_describe(exc)}") from None
         self._names: dict[tuple[str, str], int] = {}
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        """A connection; read-only ones fall back to ``immutable`` in a read-only directory (SQLite
+        cannot make its shared-memory file there) when no write-ahead log is waiting."""
+        kw = dict(timeout=30.0, isolation_level=None, check_same_thread=False)
+        if not readonly:
+            return sqlite3.connect(self.path, **kw)
+        uri = Path(self.path).resolve().as_uri()
+        try:
+            db = sqlite3.connect(uri + "?mode=ro", uri=True, **kw)
+            db.execute("SELECT 1 FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            wal = Path(self.path + "-wal")
+            if (wal.exists() and wal.stat().st_size > 0) or os.access(Path(self.path).parent, os.W_OK):
+                raise
+        return sqlite3.connect(uri + "?immutable=1", uri=True, **kw)
 
     def close(self) -> None:
         self.db.close()
@@ -124,6 +200,8 @@ class Archive:
     def name_id(self, kind: str, name: str) -> int:
         key = (kind, name)
         if key not in self._names:
+            if len(self._names) >= 10_000:          # a cache: source names come and go
+                self._names.clear()
             self.db.execute("INSERT OR IGNORE INTO names(kind, name) VALUES (?, ?)", key)
             self._names[key] = self.db.execute("SELECT id FROM names WHERE kind=? AND name=?", key).fetchone()[0]
         return self._names[key]
@@ -139,11 +217,13 @@ class Archive:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    @_sql_errors
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
     # -- reading ----------------------------------------------------------------------------
+    @_sql_errors
     def counters(self) -> dict[str, int]:
         c = {name: 0 for name in COUNTERS}
         c.update(dict(self.db.execute("SELECT name, value FROM counters")))
@@ -166,25 +246,60 @@ class Archive:
         order = np.lexsort((s, t))
         return t[order], s[order]
 
+    def _stream_keys(self, spacecraft: int, apid: int):
+        """(time_ticks, seq_count) of one stream in time order, a run of overlapping blocks at a time
+        (memory: the largest such run, not the stream)."""
+        spans = self.db.execute("SELECT id, t_first_ticks, t_last_ticks FROM packet_blocks WHERE spacecraft=? AND apid=?"
+                                " ORDER BY t_first_ticks, id", (spacecraft, apid)).fetchall()
+        run: list[int] = []
+        end = None
+        for ident, first, last in spans + [(None, None, None)]:
+            if run and (ident is None or first > end):
+                t, s = [], []
+                for i in run:
+                    tb, sb = self.db.execute("SELECT time_ticks, seq_count FROM packet_blocks WHERE id=?", (i,)).fetchone()
+                    t.append(np.frombuffer(tb, dtype=np.int64))
+                    s.append(np.frombuffer(sb, dtype=np.uint16).astype(np.int64))
+                t, s = (np.concatenate(t), np.concatenate(s)) if len(run) > 1 else (t[0], s[0])
+                order = np.lexsort((s, t)) if len(run) > 1 else slice(None)
+                yield t[order], s[order]
+                run, end = [], None
+            if ident is not None:
+                run.append(ident)
+                end = last if end is None else max(end, last)
+
     def missing_packets(self) -> int:
         """Packets missing between archived packets of each (spacecraft, APID) stream, counted from
         the 14-bit sequence count in time order (wrap-around aware; gaps over 16383 undercount)."""
         total = 0
         for sc, apid in self.db.execute("SELECT DISTINCT spacecraft, apid FROM packet_blocks").fetchall():
-            _, s = self.keys(sc, apid)
-            if s.size > 1:
+            last = None
+            for _, s in self._stream_keys(sc, apid):
+                if last is not None:
+                    s = np.concatenate([[last], s])
                 total += int(np.sum((s[1:] - s[:-1] - 1) % 16384))
+                last = int(s[-1])
         return total
 
-    def stats(self) -> dict:
-        """Counters plus ``missing_packets``, ``open_alarms``, ``quarantined`` and ``archived_rows``."""
-        s = self.counters()
-        s["missing_packets"] = self.missing_packets()
-        s["open_alarms"] = self.db.execute("SELECT count(*) FROM alarms WHERE state='raised'").fetchone()[0]
-        s["quarantined"] = self.db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
-        s["archived_rows"] = self.db.execute("SELECT COALESCE(SUM(n), 0) FROM packet_blocks").fetchone()[0]
+    @_sql_errors
+    def stats(self, *, now_s: float | None = None) -> dict:
+        """Counters plus ``missing_packets``, ``open_alarms`` (not closed), ``unacknowledged_alarms``,
+        ``quarantined`` and ``archived_rows``, all from one read transaction (one snapshot)."""
+        now = time.time() if now_s is None else now_s
+        self.db.execute("BEGIN")
+        try:
+            s = self.counters()
+            s["missing_packets"] = self.missing_packets()
+            rows = _alarms.alarm_rows(self.db, "open", now)
+            s["open_alarms"] = len(rows)
+            s["unacknowledged_alarms"] = sum(r["state"].endswith("_unacknowledged") for r in rows)
+            s["quarantined"] = self.db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            s["archived_rows"] = self.db.execute("SELECT COALESCE(SUM(n), 0) FROM packet_blocks").fetchone()[0]
+        finally:
+            self.db.execute("COMMIT")
         return s
 
+    @_sql_errors
     def packets(self, *, apid: int | None = None, start_s: float | None = None, end_s: float | None = None,
                 spacecraft: str | None = None) -> Table:
         """Archived packets: time_utc, spacecraft, apid, seq_count, length, recovered, raw_hex."""
@@ -231,6 +346,7 @@ class Archive:
                       "apid": pick(cols["apid"]), "seq_count": seq[order], "length": pick(cols["length"]),
                       "recovered": pick(cols["recovered"]), "raw_hex": pick(cols["raw"])}, {"time_utc": "us"})
 
+    @_sql_errors
     def parameter_arrays(self, name: str, *, start_s=None, end_s=None, spacecraft: str | None = None):
         """(spacecraft names (n,), time_s (n,), value (n,), severity (n,)) sorted by spacecraft, time."""
         sql = ("SELECT n.name, s.time_s, v.dtype, v.value, v.severity FROM segment_values v"
@@ -264,33 +380,36 @@ class Archive:
         order = np.lexsort((t, sc.astype(str)))
         return sc[order], t[order], v[order], s[order]
 
+    @_sql_errors
     def parameter_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT parameter FROM segment_values ORDER BY parameter")]
 
-    def alarms(self, *, open_only: bool = False) -> Table:
-        """Alarms: id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_utc,
-        cleared_utc, acknowledged_utc, operator."""
-        sql = ("SELECT id, spacecraft, parameter, state, severity, max_severity, reason, value, raised_s,"
-               " cleared_s, acknowledged_s, operator FROM alarms" + (" WHERE state='raised'" if open_only else "") +
-               " ORDER BY id")
-        rows = self.db.execute(sql).fetchall()
-        cols = list(zip(*rows)) if rows else [[] for _ in range(12)]
+    @_sql_errors
+    def alarms(self, state: str = "all", *, now_s: float | None = None) -> Table:
+        """Alarms, ``state`` "all" or "open" (not closed), unacknowledged first (telemetry/alarms.py):
+        id, spacecraft, parameter, state (one of ``telemetry.alarms.STATES``), condition (active |
+        normal), severity, max_severity, reason, value, raised_utc, cleared_utc, acknowledged_utc,
+        operator (who acknowledged), comment, shelved_until_utc, shelved_by."""
+        return _alarm_table(_alarms.alarm_rows(self.db, state, now_s))
 
-        def utc(col):
-            return utc_us([np.nan if x is None else x for x in col])
-        return Table({"id": cols[0], "spacecraft": cols[1], "parameter": cols[2], "state": cols[3],
-                      "severity": cols[4], "max_severity": cols[5], "reason": cols[6], "value": cols[7],
-                      "raised_utc": utc(cols[8]), "cleared_utc": utc(cols[9]), "acknowledged_utc": utc(cols[10]),
-                      "operator": cols[11]}, dict.fromkeys(("raised_utc", "cleared_utc", "acknowledged_utc"), "us"))
+    @_sql_errors
+    def acknowledge_alarm(self, alarm_id: int, operator: str, comment: str = "", *, now_s: float | None = None) -> dict:
+        """Acknowledge alarm ``alarm_id`` as ``operator``: {"alarm": record as in :meth:`alarms`,
+        "already": bool} (an alarm keeps its first acknowledgement). Recorded in ``actions``."""
+        out = _alarms.acknowledge_alarm(self.db, alarm_id, operator, comment, now_s)
+        return {"alarm": _alarm_table([out["alarm"]]).records()[0], "already": out["already"]}
 
-    def acknowledge(self, alarm_id: int, operator: str, time_s: float) -> None:
-        """Record an operator's acknowledgement of an alarm (raised or cleared)."""
-        cur = self.db.execute("UPDATE alarms SET acknowledged_s=?, operator=? WHERE id=? AND acknowledged_s IS NULL",
-                              (time_s, operator, int(alarm_id)))
-        if cur.rowcount == 0:
-            if self.db.execute("SELECT 1 FROM alarms WHERE id=?", (int(alarm_id),)).fetchone() is None:
-                raise ArchiveError(f"{self.path}: no alarm with id {alarm_id}")
-            return
-        self.db.execute("INSERT INTO alarm_events(alarm_id, event, severity, reason, time_s, value)"
-                        " SELECT id, 'acknowledged', severity, ?, ?, value FROM alarms WHERE id=?",
-                        (operator, time_s, int(alarm_id)))
+    @_sql_errors
+    def shelve_alarm(self, alarm_id: int, operator: str, duration_s: float, comment: str = "", *,
+                     now_s: float | None = None) -> dict:
+        """Shelve alarm ``alarm_id`` for ``duration_s``: {"alarm": record}. Recorded in ``actions``."""
+        row = _alarms.shelve_alarm(self.db, alarm_id, operator, duration_s, comment, now_s)["alarm"]
+        return {"alarm": _alarm_table([row]).records()[0]}
+
+    @_sql_errors
+    def actions(self) -> Table:
+        """Operator actions in order: id, time_utc, operator, action, alarm_id, comment, detail."""
+        rows = _alarms.action_rows(self.db)
+        cols = list(zip(*rows)) if rows else [[] for _ in range(7)]
+        return Table({"id": cols[0], "time_utc": utc_us(cols[1]), "operator": cols[2], "action": cols[3],
+                      "alarm_id": cols[4], "comment": cols[5], "detail": cols[6]}, {"time_utc": "us"})

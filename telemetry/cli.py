@@ -1,7 +1,10 @@
-"""The ``groundseg telemetry`` subcommands (keys, platform, publish, stats, export, monitor, ack).
+"""The ``groundseg telemetry`` subcommands (keys, platform, publish, stats, export, monitor, ack, shelve).
 
 Output contracts: ``platform`` and ``publish`` print one JSON object on stdout when they end;
-``stats`` prints one JSON object; ``export`` writes CSV or JSON (a list of records).
+``stats``, ``keys``, ``ack`` and ``shelve`` print one JSON object; ``export`` writes CSV or JSON
+(a list of records). Exit status: 0; 2 with one line on stderr for bad input (including an
+archive that is damaged, unreadable or cannot be written); 1 when ``publish`` did not get
+everything acknowledged.
 """
 from __future__ import annotations
 
@@ -21,16 +24,26 @@ def _dictionary(path):
     return Dictionary.load(path) if path else None
 
 
-def _keys(args) -> None:
-    from .stream import generate_keys
-    files = generate_keys(args.dir)
-    print(json.dumps({"directory": args.dir, **files}))
+def _keys(args) -> int:
+    from .keys import generate_keys
+    out = generate_keys(args.dir, args.source, spacecraft=args.spacecraft, replay=args.replay, force=args.force)
+    print(json.dumps(out))
+    return 0
 
 
 def _platform(args) -> int:
+    import logging
+
     from .server import PlatformServer
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("groundseg telemetry platform: %(message)s"))
+    logger = logging.getLogger("telemetry")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     server = PlatformServer(args.listen, args.archive, _dictionary(args.dictionary), keys=args.keys,
-                            batch_s=args.batch_ms / 1000.0)
+                            batch_s=args.batch_ms / 1000.0, allow_replay=args.allow_replay or (),
+                            max_message_bytes=args.max_message_bytes)
     stop = threading.Event()
 
     def _handler(signum, frame):
@@ -43,6 +56,7 @@ def _platform(args) -> int:
         for s, h in old.items():
             signal.signal(s, h)
         server.close()
+        logger.removeHandler(handler)
     print(json.dumps(summary), flush=True)
     return 0
 
@@ -55,14 +69,18 @@ def _publish(args) -> int:
     old = signal.signal(signal.SIGTERM, lambda s, f: stop.set())
     try:
         out = publish_housekeeping(args.connect, args.count, args.rate, spacecraft=args.spacecraft, keys=args.keys,
-                                   corrupt=args.corrupt, seed=args.seed, start_s=start, batch=args.batch,
-                                   linger_s=args.linger, dictionary=_dictionary(args.dictionary), stop=stop,
-                                   **({"replay": args.replay} if args.replay else {}))
+                                   key_name=args.source, corrupt=args.corrupt, seed=args.seed, start_s=start,
+                                   batch=args.batch, linger_s=args.linger, dictionary=_dictionary(args.dictionary),
+                                   stop=stop, **({"replay": args.replay} if args.replay else {}))
     finally:
         signal.signal(signal.SIGTERM, old)
     if args.corrupt > 0:
         print(f"corrupted {out['corrupted']} of {out['sent_packets']} packets", file=sys.stderr)
     print(json.dumps(out), flush=True)
+    if not out["all_acked"]:
+        print(f"groundseg: not delivered: {out['last_seq'] - out['acked']} of {out['last_seq']} messages not"
+              f" acknowledged by the platform after --linger {args.linger:g} s", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -119,32 +137,60 @@ def _monitor(args) -> int:
 
 
 def _ack(args) -> int:
-    from .platform import Platform
-    p = Platform(args.archive, _dictionary(args.dictionary))
+    from .archive import Archive
+    a = Archive(args.archive, create=False)
     try:
-        p.acknowledge(args.alarm_id, args.operator)
+        out = a.acknowledge_alarm(args.alarm_id, args.operator, args.comment or "")
     finally:
-        p.close()
-    print(json.dumps({"acknowledged": args.alarm_id, "operator": args.operator}))
+        a.close()
+    row = out["alarm"]
+    if out["already"]:
+        print(f"groundseg: alarm {args.alarm_id} was already acknowledged by {row['operator']} at"
+              f" {row['acknowledged_utc']}; that acknowledgement is kept", file=sys.stderr)
+    print(json.dumps({"alarm": args.alarm_id, "state": row["state"], "acknowledged_by": row["operator"],
+                      "acknowledged_utc": row["acknowledged_utc"], "already_acknowledged": out["already"]}))
     return 0
 
 
-def _fraction(text: str) -> float:
+def _shelve(args) -> int:
+    from .archive import Archive
+    a = Archive(args.archive, create=False)
     try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        row = a.shelve_alarm(args.alarm_id, args.operator, args.duration, args.comment or "")["alarm"]
+    finally:
+        a.close()
+    print(json.dumps({"alarm": args.alarm_id, "state": row["state"], "shelved_by": row["shelved_by"],
+                      "shelved_until_utc": row["shelved_until_utc"]}))
+    return 0
+
+
+def _number(kind):
+    """An argparse type: a number of ``kind`` (finite: checked for every option by the CLI)."""
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    return parse
+
+
+def _fraction(text: str) -> float:
+    v = _number(float)(text)
     if not 0.0 <= v <= 1.0:
         raise argparse.ArgumentTypeError(f"must be within 0..1, got {v}")
     return v
 
 
+def _nonnegative(text: str) -> float:
+    v = _number(float)(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return v
+
+
 def _positive(kind):
     def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        v = _number(kind)(text)
         if v <= 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {text}")
         return v
@@ -168,8 +214,18 @@ def register(subparsers) -> None:
     sub = top.add_subparsers(dest="telemetry_command", metavar="SUBCOMMAND")
     sub.required = True
 
-    p = sub.add_parser("keys", help="write CurveZMQ server and client key pairs")
+    p = sub.add_parser("keys", help="write the platform's CurveZMQ key pair, or one source's key pair",
+                       description="Without --source: the platform's key pair (server.key*). With --source NAME: a "
+                                   "key pair for that source (NAME.key_secret goes to the source only) and its "
+                                   "allow-list entry. Secret keys are written 0600 in a 0700 directory; existing "
+                                   "keys are kept unless --force.")
     p.add_argument("--dir", required=True, help="directory for the keys and allow-lists")
+    p.add_argument("--source", help="make a key pair for this source name (1-32 of A-Z a-z 0-9 . _ -)")
+    p.add_argument("--spacecraft", action="append", help="spacecraft the source may publish (repeatable; default: "
+                                                         "the source name; '*' for any)")
+    p.add_argument("--replay", action="append", help="replay endpoint pattern the platform may connect to for this "
+                                                     "source (repeatable; default: loopback), e.g. tcp://10.0.0.5:*")
+    p.add_argument("--force", action="store_true", help="replace existing keys")
     p.set_defaults(func=_keys)
 
     p = sub.add_parser("platform", help="run the operations platform (receive, check, archive)")
@@ -180,20 +236,27 @@ def register(subparsers) -> None:
     p.add_argument("--duration", type=_positive(float), help="stop after this many seconds")
     p.add_argument("--idle-exit", type=_positive(float), help="stop after this many seconds without traffic (counted once a source was heard)")
     p.add_argument("--batch-ms", type=_positive(float), default=50.0, help="commit interval (default 50 ms)")
+    p.add_argument("--allow-replay", action="append", metavar="PATTERN",
+                   help="without --keys: a replay endpoint pattern the platform may connect to besides loopback, "
+                        "ipc and inproc (repeatable), e.g. tcp://10.0.0.5:*")
+    p.add_argument("--max-message-bytes", type=_positive(int), default=1 << 20,
+                   help="largest frame accepted (ZMQ_MAXMSGSIZE; default 1 MiB)")
     p.set_defaults(func=_platform)
 
     p = sub.add_parser("publish", help="a housekeeping source")
     p.add_argument("--connect", required=True, help="platform endpoint")
     p.add_argument("--count", required=True, type=_positive(int), help="packets to send")
     p.add_argument("--rate", required=True, type=_positive(float), help="packets per second")
-    p.add_argument("--keys", help="key directory (CurveZMQ client)")
+    p.add_argument("--keys", help="key directory (CurveZMQ client) holding SOURCE.key_secret")
+    p.add_argument("--source", help="key name in --keys (default: the spacecraft name)")
     p.add_argument("--corrupt", type=_fraction, default=0.0, help="flip a bit in this fraction of packets")
     p.add_argument("--seed", type=int, default=0, help="random seed for values and corruption")
     p.add_argument("--replay", help="replay endpoint to bind (default: an ephemeral tcp port on 127.0.0.1)")
     p.add_argument("--spacecraft", default="FS8-1", help="spacecraft name (default FS8-1)")
     p.add_argument("--start", help="time of the first packet, ISO 8601 UTC (default: now)")
     p.add_argument("--batch", type=_positive(int), default=100, help="packets per message at most (default 100)")
-    p.add_argument("--linger", type=float, default=30.0, help="seconds to wait for acknowledgements (default 30)")
+    p.add_argument("--linger", type=_nonnegative, default=30.0,
+                   help="seconds to wait for acknowledgements (default 30); exit status 1 if not all came")
     p.add_argument("--dictionary", help="parameter dictionary TOML with an HK packet")
     p.set_defaults(func=_publish)
 
@@ -222,9 +285,17 @@ def register(subparsers) -> None:
     p.add_argument("--dictionary", help="dictionary TOML (default: the archive's)")
     p.set_defaults(func=_monitor)
 
-    p = sub.add_parser("ack", help="acknowledge an alarm")
-    p.add_argument("--archive", required=True)
+    p = sub.add_parser("ack", help="acknowledge an alarm (it keeps its first acknowledgement)")
+    p.add_argument("--archive", required=True, help="an existing archive")
     p.add_argument("alarm_id", type=int)
-    p.add_argument("--operator", default="operator")
-    p.add_argument("--dictionary")
+    p.add_argument("--operator", required=True, help="who acknowledges (recorded with the time)")
+    p.add_argument("--comment", help="why, what was done")
     p.set_defaults(func=_ack)
+
+    p = sub.add_parser("shelve", help="shelve an alarm for a while (it shows again when the shelf expires)")
+    p.add_argument("--archive", required=True, help="an existing archive")
+    p.add_argument("alarm_id", type=int)
+    p.add_argument("--operator", required=True, help="who shelves (recorded with the time)")
+    p.add_argument("--duration", required=True, type=_positive(float), help="seconds (at most 30 days)")
+    p.add_argument("--comment", help="why")
+    p.set_defaults(func=_shelve)

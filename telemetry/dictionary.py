@@ -581,7 +581,8 @@ class Dictionary:
             ok = other.result() and ok
         else:
             ok = drain(crc, crc_todo.popleft, decode, dec_todo.popleft)
-        if not ok:
+        bad = np.flatnonzero(status != OK)
+        if not ok or (bad.size and _packets._cut_differs(arr, length, bad)):   # the walk cuts elsewhere
             return None
         good &= status == OK
         if good.all():

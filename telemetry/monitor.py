@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .archive import Archive, iso_utc
+from .archive import Archive, _describe, iso_utc
 from .dictionary import SEVERITIES, Dictionary
-from .errors import DictionaryError
+from .errors import ArchiveError, DictionaryError
 
 __all__ = ["snapshot", "run_monitor"]
 
+_MAX_LINKS = 20
+_MAX_ALARMS = 15
 _COLOURS = {0: "", 1: "\x1b[36m", 2: "\x1b[33m", 3: "\x1b[35m", 4: "\x1b[1;31m"}
 
 
@@ -45,17 +48,26 @@ def _dictionary(archive: Archive, dictionary: Dictionary | None) -> Dictionary |
 
 def snapshot(archive: Archive, dictionary: Dictionary | None = None, *, now_s: float | None = None,
              colour: bool = False, link_timeout_s: float = 3.0) -> str:
-    """One screen of text describing the archive's current state."""
+    """One screen of text describing the archive's current state (ArchiveError if unreadable)."""
+    try:
+        return _snapshot(archive, dictionary, now_s, colour, link_timeout_s)
+    except sqlite3.Error as exc:
+        raise ArchiveError(f"{archive.path}: {_describe(exc)}") from None
+
+
+def _snapshot(archive: Archive, dictionary, now_s, colour, link_timeout_s) -> str:
     now = time.time() if now_s is None else now_s
     db = archive.db
     d = _dictionary(archive, dictionary)
     c = archive.counters()
     lines = [f"groundseg telemetry monitor  {iso_utc([now])[0]}  archive {archive.path}", ""]
     lines.append("LINKS")
-    rows = db.execute("SELECT source_id, state FROM sources ORDER BY source_id").fetchall()
+    # REPLACE gives a rewritten row a new rowid: the most recently committed sources come first
+    rows = db.execute("SELECT source_id, state FROM sources ORDER BY rowid DESC LIMIT ?", (_MAX_LINKS + 1,)).fetchall()
     if not rows:
         lines.append("  (no source heard yet)")
-    for sid, state in rows:
+    more = len(rows) > _MAX_LINKS
+    for sid, state in sorted(rows[:_MAX_LINKS]):
         try:
             st = json.loads(state)
             seen = float(st.get("last_seen_s") or 0)
@@ -63,8 +75,11 @@ def snapshot(archive: Archive, dictionary: Dictionary | None = None, *, now_s: f
             missing = sum(b - a + 1 for a, b in st.get("missing", []))
             lines.append(f"  {sid:<28} {st.get('spacecraft', ''):<8} {up} last {now - seen:7.1f} s ago"
                          f"  messages {st.get('highest', 0)}  missing {missing}")
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, RecursionError):
             lines.append(f"  {sid:<28} (unreadable state)")
+    if more:
+        n = db.execute("SELECT count(*) FROM sources").fetchone()[0]
+        lines.append(f"  ... {n - _MAX_LINKS} less recent sources")
     lines.append("")
     recent = db.execute("SELECT COALESCE(SUM(n), 0) FROM packet_blocks WHERE received_s >= ?", (now - 10.0,)).fetchone()[0]
     lines.append(f"PACKETS  rate {recent / 10.0:,.0f}/s (last 10 s)  received {c['packets_received']:,}"
@@ -95,14 +110,21 @@ def snapshot(archive: Archive, dictionary: Dictionary | None = None, *, now_s: f
     if not latest:
         lines.append("PARAMETERS  (no valid packet yet)")
     lines.append("")
-    alarms = archive.alarms(open_only=True).records()
-    lines.append(f"ALARMS  open {len(alarms)}  raised in all {c['alarms_raised']:,}")
-    for a in alarms[-15:]:
+    alarms = archive.alarms("open", now_s=now).records()             # unacknowledged first
+    unack = sum(a["state"].endswith("_unacknowledged") for a in alarms)
+    lines.append(f"ALARMS  open {len(alarms)}  unacknowledged {unack}  raised in all {c['alarms_raised']:,}")
+    for a in alarms[:_MAX_ALARMS]:
         sev = int(a["severity"])
         on, off = (_COLOURS.get(sev, ""), "\x1b[0m") if colour else ("", "")
-        ack = "ack " + a["operator"] if a["acknowledged_utc"] else "unacknowledged"
+        state = a["state"].replace("_", " ").upper() if a["state"].endswith("_unacknowledged") else \
+            a["state"].replace("_", " ")
+        who = f"  ack {a['operator']}" if a["acknowledged_utc"] else ""
+        if a["state"] == "shelved":
+            who += f"  shelved by {a['shelved_by']} until {a['shelved_until_utc']}"
         lines.append(f"  #{a['id']:<5} {a['spacecraft']:<8} {a['parameter']:<18} {on}{SEVERITIES[sev].upper():<8}{off}"
-                     f" {a['reason'] or '':<7} value {_fmt(a['value'])}  since {a['raised_utc']}  {ack}")
+                     f" {a['reason'] or '':<7} value {_fmt(a['value'])}  since {a['raised_utc']}  {state}{who}")
+    if len(alarms) > _MAX_ALARMS:
+        lines.append(f"  ... {len(alarms) - _MAX_ALARMS} more open alarms")
     return "\n".join(lines) + "\n"
 
 
@@ -120,12 +142,21 @@ def run_monitor(*, archive: str | None = None, listen: str | None = None, once: 
             tmp = tempfile.TemporaryDirectory(prefix="groundseg-monitor-")
             archive = str(Path(tmp.name) / "live.sqlite")
         server = PlatformServer(listen, archive, dictionary, keys=keys)
-        thread = threading.Thread(target=server.run, daemon=True)
+        failure: list[BaseException] = []
+
+        def serve():
+            try:
+                server.run()
+            except Exception as exc:             # shown by the display loop, with exit status 2
+                failure.append(exc)
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
     reader = Archive(archive, readonly=listen is None)
     t0 = time.monotonic()
     try:
         while True:
+            if server is not None and failure:
+                raise failure[0]
             text = snapshot(reader, dictionary, colour=tty)
             if once:
                 out.write(text)

@@ -285,10 +285,11 @@ class Split:
         c = np.bincount(self.status, minlength=4)
         return {name: int(c[i]) for i, name in enumerate(STATUS_NAMES)}
 
-    def unit(self, i: int) -> bytes:
-        """Bytes of unit ``i``."""
+    def unit(self, i: int, limit: int | None = None) -> bytes:
+        """Bytes of unit ``i`` (its first ``limit`` bytes if given)."""
         o = int(self.offset[i])
-        return self.data[o:o + int(self.length[i])].tobytes()
+        n = int(self.length[i])
+        return self.data[o:o + (n if limit is None else min(n, limit))].tobytes()
 
     def groups(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """OK packets grouped by length: list of (unit indices (k,), rows (k, L) uint8)."""
@@ -313,54 +314,126 @@ class Split:
         return out
 
 
-def _header_ok(buf: bytes, o: int, n: int) -> tuple[bool, int]:
-    """(plausible header at o, total length); plausible = version 0, unsegmented, fits."""
-    if n - o < PRIMARY_HEADER_BYTES:
-        return False, 0
-    b0 = buf[o]
-    if b0 >> 5 != 0 or buf[o + 2] >> 6 != 3:
-        return False, 0
-    length = ((buf[o + 4] << 8) | buf[o + 5]) + 7
-    if o + length > n:
-        return False, length
-    return True, length
+_CRC_POLY_ORDER = 32767     # x has order 2**15 - 1 modulo x^16 + x^12 + x^5 + 1 = (x + 1) * (a primitive degree-15 factor)
+_POWX: np.ndarray | None = None
 
 
-def _good_at(buf: bytes, o: int, n: int) -> int:
-    """Status at offset o for a resynchronisation candidate: OK, IDLE or -1 (not a packet)."""
-    plausible, length = _header_ok(buf, o, n)
-    if not plausible:
-        return -1
-    apid = ((buf[o] & 0x07) << 8) | buf[o + 1]
-    if apid == IDLE_APID:
-        return IDLE
-    if length < PRIMARY_HEADER_BYTES + CRC_BYTES:
-        return -1
-    return OK if binascii.crc_hqx(memoryview(buf)[o:o + length], 0xFFFF) == 0 else -1
+def _powx() -> np.ndarray:
+    """x**e modulo the CRC polynomial for e in 0 .. 32766 (uint16); x**32767 = 1."""
+    global _POWX
+    if _POWX is None:
+        out = np.empty(_CRC_POLY_ORDER, dtype=np.uint16)
+        v = 1
+        for e in range(_CRC_POLY_ORDER):
+            out[e] = v
+            v = ((v << 1) ^ 0x1021) & 0xFFFF if v & 0x8000 else v << 1
+        assert v == 1, "CRC polynomial order"
+        _POWX = out
+    return _POWX
 
 
-def _walk(buf: bytes, start: int, offs: list, lens: list, stats: list) -> None:
-    n = len(buf)
-    o = start
-    mv = memoryview(buf)
+def _crc_prefix(arr: np.ndarray) -> np.ndarray:
+    """P (n + 1,) uint16: the CRC-16 register (initial value 0) after arr[:i], for every i.
+
+    Linear work: blocks of ``b`` bytes; binascii chains the register over block starts, then one
+    table step per byte column advances every block at once.
+    """
+    n = arr.size
+    b = max(16, int(np.sqrt(n)))
+    k = -(-n // b)
+    pad = np.zeros(k * b, dtype=np.uint8)
+    pad[:n] = arr
+    mv = memoryview(pad)
+    start = np.empty(k, dtype=np.uint16)
+    reg = 0
+    for i in range(k):
+        start[i] = reg
+        reg = binascii.crc_hqx(mv[i * b:(i + 1) * b], reg)
+    cols = pad.reshape(k, b).T.copy()
+    out = np.empty((b, k), dtype=np.uint16)
+    reg = start
+    for c in range(b):
+        reg = (reg << 8) ^ _T8[(reg >> 8) ^ cols[c]]
+        out[c] = reg
+    p = np.empty(n + 1, dtype=np.uint16)
+    p[0] = 0
+    p[1:] = out.T.reshape(-1)[:n]
+    return p
+
+
+def _shift_zero_bytes(v: np.ndarray, n_bytes: np.ndarray) -> np.ndarray:
+    """The CRC register v (m,) after ``n_bytes`` (m,) zero bytes: v * x**(8 n) modulo the polynomial."""
+    powx = _powx()
+    e = (8 * n_bytes.astype(np.int64)) % _CRC_POLY_ORDER
+    out = np.zeros(v.size, dtype=np.uint16)
+    for bit in range(16):
+        on = ((v >> bit) & 1).astype(bool)
+        out[on] ^= powx[(e[on] + bit) % _CRC_POLY_ORDER]
+    return out
+
+
+def _unit_starts(arr: np.ndarray, offsets: np.ndarray | None = None, window: int = 1 << 20):
+    """Per offset o of arr (n,) (or of ``offsets`` (m,)): (good, idle, crc_error (bool), length (int64)).
+
+    ``good``: a packet starts at o -- a plausible primary header (version 0, unsegmented, fits in
+    the stream) that is an idle packet or has a CRC residue of zero; ``crc_error``: plausible, at
+    least 8 bytes, residue not zero. The residue of arr[o:o+L] is P[o+L] ^ (P[o] ^ 0xFFFF) x**(8L)
+    with P the zero-initialised prefix register (CRC linearity), so every offset costs O(1) and
+    the whole stream O(n), whatever the lengths its headers claim.
+    """
+    n = arr.size
+    offsets = np.arange(n) if offsets is None else offsets
+    good, idle, crc_error = (np.zeros(offsets.size, dtype=bool) for _ in range(3))
+    length = np.zeros(offsets.size, dtype=np.int64)
+    if n < PRIMARY_HEADER_BYTES:
+        return good, idle, crc_error, length
+    prefix = _crc_prefix(arr)
+    for w0 in range(0, offsets.size, window):
+        real = offsets[w0:w0 + window]
+        o = np.minimum(real, n - PRIMARY_HEADER_BYTES)
+        b0 = arr[o]
+        lw = ((arr[o + 4].astype(np.int64) << 8) | arr[o + 5]) + 7
+        plausible = (real == o) & ((b0 >> 5) == 0) & ((arr[o + 2] >> 6) == 3) & (o + lw <= n)
+        is_idle = plausible & ((b0 & 7) == 7) & (arr[o + 1] == 0xFF)
+        cand = np.flatnonzero(plausible & ~is_idle & (lw >= PRIMARY_HEADER_BYTES + CRC_BYTES))
+        oc, lc = o[cand], lw[cand]
+        residue = prefix[oc + lc] ^ _shift_zero_bytes(prefix[oc] ^ 0xFFFF, lc)
+        sl = slice(w0, w0 + o.size)
+        good[sl], idle[sl], length[sl] = is_idle, is_idle, lw
+        good[w0 + cand[residue == 0]] = True
+        crc_error[w0 + cand[residue != 0]] = True
+    return good, idle, crc_error, length
+
+
+def _cut_differs(arr: np.ndarray, length: int, bad: np.ndarray) -> bool:
+    """Whether the walk would cut arr differently from rows of ``length`` bytes, given the rows
+    ``bad`` (k,) with a wrong CRC: it does if two bad rows are adjacent (one unit for both) or a
+    packet starts inside a bad row (the walk resynchronises there)."""
+    if bad.size > 1 and (np.diff(bad) == 1).any():
+        return True
+    inner = (bad[:, None] * length + np.arange(1, length)).reshape(-1)
+    return bool(_unit_starts(arr, inner)[0].any())
+
+
+def _walk(arr: np.ndarray) -> tuple[list, list, list]:
+    """Units of arr: a packet where one starts, else bytes up to the next offset where one starts."""
+    n = arr.size
+    good, idle, crc_error, length = _unit_starts(arr)
+    starts = np.flatnonzero(good)
+    offs: list[int] = []
+    lens: list[int] = []
+    stats: list[int] = []
+    o = 0
     while o < n:
-        plausible, length = _header_ok(buf, o, n)
-        if plausible:
-            apid = ((buf[o] & 0x07) << 8) | buf[o + 1]
-            if apid == IDLE_APID:
-                offs.append(o), lens.append(length), stats.append(IDLE)
-                o += length
-                continue
-            if length >= PRIMARY_HEADER_BYTES + CRC_BYTES and binascii.crc_hqx(mv[o:o + length], 0xFFFF) == 0:
-                offs.append(o), lens.append(length), stats.append(OK)
-                o += length
-                continue
-        bad = CRC_ERROR if plausible and length >= PRIMARY_HEADER_BYTES + CRC_BYTES else MALFORMED
-        p = o + 1
-        while p < n and _good_at(buf, p, n) < 0:
-            p += 1
-        offs.append(o), lens.append(p - o), stats.append(bad)
-        o = p
+        if good[o]:
+            step = int(length[o])
+            offs.append(o), lens.append(step), stats.append(IDLE if idle[o] else OK)
+        else:
+            j = int(np.searchsorted(starts, o + 1))
+            step = (int(starts[j]) if j < starts.size else n) - o
+            offs.append(o), lens.append(step), stats.append(CRC_ERROR if crc_error[o] else MALFORMED)
+        o += step
+    return offs, lens, stats
 
 
 def _for_chunks(work, n: int, chunk: int) -> list:
@@ -369,7 +442,8 @@ def _for_chunks(work, n: int, chunk: int) -> list:
 
 
 def _uniform_status(rows: np.ndarray, chunk: int = 8192) -> np.ndarray | None:
-    """Status of rows (m, L) if every header is plausible with length L, else None (cache-sized chunks)."""
+    """Status of rows (m, L) if every header is plausible with length L and no packet starts inside a
+    row with a bad CRC (the walk's cut), else None (cache-sized chunks)."""
     m, length = rows.shape
     status = np.empty(m, dtype=np.uint8)
 
@@ -383,7 +457,10 @@ def _uniform_status(rows: np.ndarray, chunk: int = 8192) -> np.ndarray | None:
         st[((head[:, 0] & 7) == 7) & (head[:, 1] == 0xFF)] = IDLE
         status[s:e] = st
         return True
-    return status if all(_for_chunks(work, m, chunk)) else None
+    if not all(_for_chunks(work, m, chunk)):
+        return None
+    bad = np.flatnonzero(status == CRC_ERROR)
+    return None if bad.size and _cut_differs(rows.reshape(-1), length, bad) else status
 
 
 def chunked_columns(fn, rows: np.ndarray, chunk: int = 8192) -> dict[str, np.ndarray]:
@@ -444,9 +521,13 @@ def split_many(payloads: list) -> list[Split]:
         pos = 0
         for k, arr, rows in items:
             m = rows.shape[0]
-            out[k] = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64),
-                           status[pos:pos + m])
+            st = status[pos:pos + m]
             pos += m
+            bad = np.flatnonzero(st == CRC_ERROR)
+            if bad.size and _cut_differs(arr, length, bad):   # cut like the walk does
+                out[k] = split_packets(arr)
+                continue
+            out[k] = Split(arr, np.arange(m, dtype=np.int64) * length, np.full(m, length, dtype=np.int64), st)
     return out
 
 
@@ -472,10 +553,6 @@ def split_packets(data: bytes | bytearray | memoryview | np.ndarray) -> Split:
                 m = rows.shape[0]
                 return Split(arr, np.arange(m, dtype=np.int64) * length,
                              np.full(m, length, dtype=np.int64), status)
-    buf = arr.tobytes()
-    offs: list[int] = []
-    lens: list[int] = []
-    stats: list[int] = []
-    _walk(buf, 0, offs, lens, stats)
+    offs, lens, stats = _walk(arr)
     return Split(arr, np.asarray(offs, dtype=np.int64), np.asarray(lens, dtype=np.int64),
                  np.asarray(stats, dtype=np.uint8))

@@ -29,14 +29,16 @@ server holds messages that follow a gap until it is recovered, so replayed packe
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from .archive import Archive
+from .archive import Archive, _describe
 from .dictionary import Dictionary
+from .errors import ArchiveError
 from .limits import REASONS, LimitChecker
 from .packets import CRC_BYTES, CRC_ERROR, HEADER_BYTES, MALFORMED, PUS_VERSION, decode_headers, split_many
 
@@ -51,6 +53,14 @@ class Chunk:
     spacecraft: str = "FS8-1"
     source: str = "local"
     recovered: bool = False
+
+
+_COUNTER_MAX = (1 << 63) - 1
+QUARANTINE_BYTES = 65542            # the largest CCSDS packet: what is kept of a longer bad unit
+
+
+def _no_fault(point: str) -> None:
+    pass
 
 
 def _distinct(a: np.ndarray) -> list[int]:
@@ -84,9 +94,13 @@ class Platform:
         self.archive = archive if isinstance(archive, Archive) else Archive(archive)
         self.dictionary = dictionary or Dictionary.bundled()
         self.clock = clock
-        if self.dictionary.text:
-            self.archive.set_meta("dictionary", self.dictionary.text)
-        self._load_state()
+        self._fault_hook = _no_fault
+        try:
+            if self.dictionary.text:
+                self.archive.set_meta("dictionary", self.dictionary.text)
+            self._load_state()
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"{self.archive.path}: {_describe(exc)}") from None
 
     def _load_state(self) -> None:
         """In-memory pipeline state from the archive (at start, and after a rolled-back batch)."""
@@ -110,15 +124,9 @@ class Platform:
     def stats(self) -> dict:
         return self.archive.stats()
 
-    def acknowledge(self, alarm_id: int, operator: str = "operator") -> None:
-        db = self.archive.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            self.archive.acknowledge(alarm_id, operator, self.clock())
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    def acknowledge(self, alarm_id: int, operator: str, comment: str = "") -> dict:
+        """Record an operator's acknowledgement (see :meth:`Archive.acknowledge_alarm`)."""
+        return self.archive.acknowledge_alarm(alarm_id, operator, comment, now_s=self.clock())
 
     def ingest(self, data: bytes, *, spacecraft: str = "FS8-1", source: str = "local",
                recovered: bool = False) -> dict:
@@ -135,15 +143,18 @@ class Platform:
             c = self._process(chunks)
             for k, v in (extra_counters or {}).items():
                 c[k] += v
-            db.executemany("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name)"
-                           " DO UPDATE SET value = value + excluded.value", [(k, int(v)) for k, v in c.items() if v])
+            db.executemany("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET"
+                           f" value = MIN(value + excluded.value, {_COUNTER_MAX})",       # saturating, 64-bit
+                           [(k, min(int(v), _COUNTER_MAX)) for k, v in c.items() if v])
             for sid, st in (sources_state or {}).items():
                 db.execute("INSERT OR REPLACE INTO sources(source_id, state) VALUES (?, ?)", (sid, st))
             self.archive.set_meta("checker_state", json.dumps(self.checker.state()))
             self.archive.set_meta("sequence_state", json.dumps({f"{a}:{b}": list(v) for (a, b), v in self._seq_last.items()}))
+            self._fault_hook("in_transaction")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:           # SQLite has already rolled back after some I/O errors
+                db.execute("ROLLBACK")
             self._load_state()
             raise
         return dict(c)
@@ -164,7 +175,10 @@ class Platform:
             c["idle_packets"] += counts["idle"]
             for i in np.flatnonzero((sp.status == CRC_ERROR) | (sp.status == MALFORMED)):
                 reason = "crc" if sp.status[i] == CRC_ERROR else "malformed"
-                quarantine.append((now, ch.spacecraft, ch.source, reason, sp.unit(i)))
+                length = int(sp.length[i])
+                if length > QUARANTINE_BYTES:
+                    reason += f": {length} bytes, the first {QUARANTINE_BYTES} kept"
+                quarantine.append((now, ch.spacecraft, ch.source, reason, sp.unit(i, QUARANTINE_BYTES)))
             sc_id = arc.name_id("spacecraft", ch.spacecraft)
             src_id = arc.name_id("source", ch.source)
             for _, rows in sp.groups():

@@ -6,6 +6,7 @@ sends the very same packets (the platform drops the ones it already has).
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -64,21 +65,23 @@ def _block(d: Dictionary, b: int, count: int, rate_hz: float, start_s: float, se
 
 
 def publish_housekeeping(connect: str, count: int, rate_hz: float, *, spacecraft: str = "FS8-1", keys=None,
-                         corrupt: float = 0.0, seed: int = 0, replay: str = "tcp://127.0.0.1:*",
+                         key_name: str | None = None, corrupt: float = 0.0, seed: int = 0, replay: str = "tcp://127.0.0.1:*",
                          start_s: float | None = None, batch: int = 100, max_delay_s: float = 0.005, linger_s: float = 30.0,
                          dictionary: Dictionary | None = None, stop=None) -> dict:
     """Publish ``count`` HK packets at ``rate_hz``, up to ``batch`` per message (a message waits at
     most ``max_delay_s`` to fill); then wait for acknowledgement of everything (``linger_s``).
 
-    ``corrupt`` flips one random bit in that fraction of packets. Returns the source counters
-    plus ``corrupted`` and ``duration_s``.
+    ``corrupt`` flips one random bit in that fraction of packets; ``keys``: a key directory with
+    ``key_name``'s secret key (default: the spacecraft's name). Returns the source counters
+    plus ``corrupted`` and ``duration_s``; ``all_acked`` says whether everything was delivered.
     """
-    if count < 0 or not rate_hz > 0 or not 0 <= corrupt <= 1 or batch < 1:
-        raise StreamError("need count >= 0, rate > 0, 0 <= corrupt <= 1, batch >= 1")
+    if not (count >= 0 and math.isfinite(rate_hz) and rate_hz > 0 and 0 <= corrupt <= 1 and batch >= 1
+            and math.isfinite(linger_s) and linger_s >= 0):
+        raise StreamError("need count >= 0, a finite rate > 0, 0 <= corrupt <= 1, batch >= 1, a finite linger >= 0")
     d = dictionary or Dictionary.bundled()
     pt = d.packet("HK")
     start_s = float(np.floor(time.time())) if start_s is None else float(start_s)
-    src = Source(connect, spacecraft=spacecraft, replay=replay, keys=keys, linger_s=linger_s)
+    src = Source(connect, spacecraft=spacecraft, replay=replay, keys=keys, key_name=key_name, linger_s=linger_s)
     corrupted = 0
     t0 = time.monotonic()
     sent = 0

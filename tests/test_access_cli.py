@@ -86,7 +86,7 @@ def test_bad_target_files_exit_2_with_one_line(capsys, tmp_path, text, fragment)
 
 @pytest.mark.parametrize("extra, fragment", [
     (["--max-off-nadir", "95"], "max_off_nadir_deg 95"),
-    (["--min-sun-elevation", "nan"], "min_sun_elevation_deg nan"),
+    (["--min-sun-elevation", "nan"], "--min-sun-elevation must be a finite number, got nan"),
     (["--swath-km", "0"], "swath_km"),
     (["--step", "0"], "--step"),
 ])

@@ -28,11 +28,11 @@ def test_python_dash_m_runs_the_command(module):
 
 
 @pytest.mark.parametrize("argv,piece", [
-    (["ephemeris", *WINDOW, "--step", "1e-9"], "more than 100,000,000 instants"),
-    (["ephemeris", *WINDOW, "--step", "inf"], "--step must be finite"),
-    (["access", *WINDOW, "--step", "nan"], "--step must be positive"),
+    (["ephemeris", *WINDOW, "--step", "1e-9"], "--step 1e-09: 2.16e+13 times over 21600 s"),
+    (["ephemeris", *WINDOW, "--step", "inf"], "--step must be a finite number, got inf"),
+    (["access", *WINDOW, "--step", "nan"], "--step must be a finite number, got nan"),
     (["track", "--satellite", "FS8-1", "--station", "Hsinchu", *WINDOW, "--step", "1e-9"],
-     "more than 100,000,000 rows"),
+     "--step 1e-09: "),
     (["contacts", *WINDOW, "--priority", "FS8-1=99999999999999999999"], "at most 1,000,000"),
     (["constellation", "walker", "--inclination", "53", "--total", "100000000000", "--planes", "1",
       "--altitude-km", "550", "--epoch", "2026-11-26T00:00:00Z"], "pass 339999"),

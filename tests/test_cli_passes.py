@@ -100,7 +100,7 @@ def test_contacts_with_priorities(tmp_path, capsys):
     (["track", "--satellite", "FS8-1", "--station", "Troll", "--start", START, "--end", END,
       "--step", "0"], "--step"),
     (["contacts", "--start", START, "--end", END, "--priority", "FS8-1"], "SATELLITE=N"),
-    (["contacts", "--start", START, "--end", END, "--priority", "GHOST=1"], "without passes"),
+    (["contacts", "--start", START, "--end", END, "--priority", "GHOST=1"], "unknown satellite 'GHOST'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, match, capsys):
     assert main(argv) == 2

@@ -12,9 +12,12 @@ it) or ``OSError``: one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from ..budget import set_memory_budget
 from ..errors import GroundsegError
+from . import options
 
 __all__ = ["main", "build_parser", "EXIT_BAD_INPUT"]
 
@@ -29,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
     )
+    options.add_memory_budget(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for register in (orbits.register, planning.register, register_telemetry, passes.register,
@@ -40,11 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    encoding = str(getattr(sys.stdout, "encoding", None) or "utf-8")
+    if encoding.lower().replace("-", "") != "utf8" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # tables are UTF-8 whatever the locale says
     try:
+        options.check_numbers(args)
+        set_memory_budget(args.memory_budget)
         status = args.func(args)
-    except BrokenPipeError:  # the reader (e.g. `| head`) closed standard output: stop quietly
-        import os
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # the reader (``| head``) has what it wanted
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return 141
     except (GroundsegError, OSError) as exc:
         message = str(exc) or exc.__class__.__name__
@@ -55,4 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("groundseg: interrupted", file=sys.stderr)
         return 130
+    finally:
+        set_memory_budget(None)
     return int(status or 0)

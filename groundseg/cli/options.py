@@ -6,14 +6,29 @@ core objects and raise :class:`~groundseg.errors.GroundsegError` naming the opti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import math
+import os
+import sys
 
+import numpy as np
+
+from ..budget import BudgetError
 from ..errors import GroundsegError
 from ..timegrid import format_utc, parse_utc
 from .output import warn
 
 DEFAULT_STEP_S = 60.0
+_MAX_AGE_WARNINGS = 10
+
+
+def check_numbers(args) -> None:
+    """Every number option finite (``--step inf``, ``--rate nan`` refused), else a
+    GroundsegError naming the option: one check for every subcommand."""
+    for dest, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise GroundsegError(f"--{dest.replace('_', '-')} must be a finite number, got {value:g}")
 
 
 def command(sub, name: str, func, help: str, description: str | None = None):
@@ -24,7 +39,16 @@ def command(sub, name: str, func, help: str, description: str | None = None):
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     if func is not None:
         p.set_defaults(func=func)
+        add_memory_budget(p, argparse.SUPPRESS)
     return p
+
+
+def add_memory_budget(p, default=None) -> None:
+    """``--memory-budget SIZE`` (on the command and on each subcommand)."""
+    p.add_argument("--memory-budget", metavar="SIZE", default=default,
+                   help="memory one job may use, e.g. 4GiB (default: $GROUNDSEG_MEMORY_BUDGET, "
+                        "else half the machine's memory); larger jobs are refused before they "
+                        "start")
 
 
 def add_window(p, required: bool = True) -> None:
@@ -107,6 +131,34 @@ def step(args, default: float = DEFAULT_STEP_S) -> float:
     return value
 
 
+def asked(**options) -> "_Asked":
+    """A context (reusable) that says a :class:`~groundseg.budget.BudgetError` raised inside in
+    terms of the options that asked for the job: ``asked(step_s="--step 1e-09")`` turns the
+    library's ``step_s 1e-09: ...`` into ``--step 1e-09: ...`` (keys: the first word of the
+    error's subject)."""
+    return _Asked(options)
+
+
+class _Asked:
+    def __init__(self, options: dict):
+        self.options = options
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, BudgetError):
+            key = exc.subject.split(" ", 1)[0]
+            if key in self.options:
+                raise exc.about(self.options[key]) from None
+        return False
+
+
+def days(start, end) -> str:
+    """``'--start/--end (N days)'`` for messages about the length of the window."""
+    return f"--start/--end ({(end - start) / np.timedelta64(1, 'D'):.4g} days)"
+
+
 def window(args) -> tuple:
     """(start, end) as datetime64[ns] from ``--start`` / ``--end``; end must follow start."""
     try:
@@ -129,11 +181,18 @@ def window_or(args, fallback) -> tuple:
 
 def constellation(args, epoch):
     """``--tle FILE`` or the bundled constellation at ``epoch``; rejected records go to stderr."""
-    from ..orbits import Constellation
+    from ..orbits import WARN_AGE_DAYS, Constellation
     if getattr(args, "tle", None):
         c = Constellation.from_file(args.tle)
         for err in c.catalog_errors:
             warn(f"skipped {err}")
+        stale = c.stale_elements(epoch, WARN_AGE_DAYS)
+        args.warned = set(stale)
+        for line in stale[:_MAX_AGE_WARNINGS]:
+            warn(line)
+        if len(stale) > _MAX_AGE_WARNINGS:
+            warn(f"... and {len(stale) - _MAX_AGE_WARNINGS} more satellites whose elements are "
+                 f"more than {WARN_AGE_DAYS:g} days from the window start")
         return c
     return Constellation.formosat8(epoch)
 
@@ -149,3 +208,84 @@ def scenario(path):
     """A scenario file, or the bundled one for None, ``bundled`` or ``formosat8``."""
     from sims.scenario import bundled_scenario, load_scenario
     return bundled_scenario() if path in (None, "bundled", "formosat8") else load_scenario(path)
+
+
+def add_cluster(p) -> None:
+    """``--scheduler ADDRESS`` / ``--local-cluster N``: where a large job's tasks run."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a running dask scheduler (e.g. tcp://host:8786)")
+    where.add_argument("--local-cluster", type=int, metavar="N",
+                       help="run on a dask LocalCluster of N single-threaded worker processes "
+                            "(0: in this process). Default: a LocalCluster with one worker per "
+                            "CPU for large jobs, in process otherwise")
+
+
+def add_progress(p) -> None:
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar on standard error even when it is not a terminal")
+
+
+@contextlib.contextmanager
+def progress(args, label: str):
+    """A ``progress(done, total)`` callback drawing a bar on standard error (None when
+    stderr is not a terminal and ``--progress`` was not given)."""
+    if not (getattr(args, "progress", False) or sys.stderr.isatty()):
+        yield None
+        return
+    from tqdm import tqdm
+    bar = tqdm(desc=f"groundseg: {label}", file=sys.stderr, unit="task", dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+@contextlib.contextmanager
+def cluster(args, work: float, auto_work: float):
+    """``(client, label)`` for ``--scheduler`` / ``--local-cluster``; by default a
+    LocalCluster with one worker per CPU when ``work >= auto_work`` (and dask is installed),
+    else ``(None, "single-process")``. A cluster started here is closed on exit."""
+    n = args.local_cluster
+    if args.scheduler is None and n is None:
+        n = (os.cpu_count() or 1) if work >= auto_work and _have_dask() else 0
+    if n is not None and n < 0:
+        raise GroundsegError(f"--local-cluster must be >= 0, got {n}")
+    if args.scheduler is None and not n:
+        yield None, "single-process"
+        return
+    if not _have_dask():
+        raise GroundsegError("dask is not installed (pip install 'groundseg[dask]')")
+    import logging
+
+    from distributed import Client, LocalCluster
+    started = None
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            raise GroundsegError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
+        label = f"dask scheduler {args.scheduler}"
+    else:
+        started = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client, label = Client(started), f"dask LocalCluster({n} workers)"
+    try:
+        yield client, label
+    finally:
+        client.close()
+        if started is not None:
+            started.close()
+
+
+def _have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True

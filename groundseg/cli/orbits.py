@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from . import options
-from .output import emit_table, emit_text, warn
+from .output import emit_tables, emit_text, warn
 
 _CATALOG_FORMATS = ("tle", "omm-json", "omm-csv", "omm-xml")
+#: Peak bytes per ephemeris row while a piece is propagated, rotated and written as text.
+_ROW_BYTES = 1500
 
 
 def register(sub) -> None:
@@ -47,16 +49,20 @@ def register(sub) -> None:
 def _ephemeris(args) -> int:
     """Propagate every satellite (SGP4) over a time grid and write TEME, ITRS or geodetic
     states."""
-    from ..timegrid import TimeGrid
     start, end = options.window(args)
     step_s = options.step(args)
     constellation = options.constellation(args, start)
     if args.satellite:
         constellation = constellation.subset(args.satellite)
-    eph = constellation.propagate(TimeGrid.range(start, end, step_s))
-    for line in eph.errors():
-        warn(line)
-    emit_table(eph.table(args.frame), args)
+
+    def tables():
+        for eph in constellation.propagate_pieces(start, end, step_s, _ROW_BYTES):
+            for line in eph.errors():
+                warn(line)
+            yield eph.table(args.frame)
+
+    with options.asked(step_s=f"--step {step_s:g}"):
+        emit_tables(tables(), args)
     return 0
 
 

@@ -15,6 +15,9 @@ from .output import emit_table, warn
 
 _MAX_WARNINGS = 20
 _MAX_PLAN_STEP_S = 240.0
+#: Peak bytes per (satellite, grid time) of an access search: the ephemeris, its imaging
+#: geometry and the Sun (about 380 measured over 1 to 4 weeks of 8 satellites), rounded up.
+_ACCESS_STATE_BYTES = 512
 
 
 def register(sub) -> None:
@@ -89,6 +92,20 @@ def _satellites(args, constellation):
     return constellation.subset(args.satellite) if args.satellite else constellation
 
 
+def _asked(args, inputs, step_s: float):
+    """The access search's memory checked before its grid is made; budget errors inside said
+    in terms of the options (:func:`options.asked`)."""
+    from ..timegrid import TimeGrid
+    asked = options.asked(step_s=f"--step {step_s:g}",
+                          propagate=f"{options.days(inputs.start, inputs.end)} every --step {step_s:g} s",
+                          **({} if getattr(args, "scenario", None) else
+                             {"swath_km": f"--swath-km {args.swath_km:g}"}))
+    with asked:
+        inputs.constellation.require_memory(
+            TimeGrid.range_size(inputs.start, inputs.end, step_s), _ACCESS_STATE_BYTES)
+    return asked
+
+
 def _access(args) -> int:
     """Every window in which a satellite can image a target: off-nadir angle within the
     target's limit and the Sun high enough above it. Polygons are cut into strips one swath
@@ -98,11 +115,13 @@ def _access(args) -> int:
     from ..access import ACCESS_COLUMNS, find_opportunities
     from ..timegrid import TimeGrid
     inputs = _imaging_inputs(args)
-    grid = TimeGrid.range(inputs.start, inputs.end, options.step(args))
-    eph = inputs.constellation.propagate(grid)
-    for line in eph.errors():
-        warn(line)
-    opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
+    step_s = options.step(args)
+    with _asked(args, inputs, step_s):
+        grid = TimeGrid.range(inputs.start, inputs.end, step_s)
+        eph = inputs.constellation.propagate(grid, bytes_per_state=_ACCESS_STATE_BYTES)
+        for line in eph.errors():
+            warn(line)
+        opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
     uns = opp.unscheduled
     for i, row in enumerate(uns.records()):
         if i == _MAX_WARNINGS:
@@ -137,8 +156,10 @@ def _plan(args) -> int:
     def warn_propagation(mission):
         for line in mission.ephemeris.errors():
             warn(line)
-    result = plan_mission(inputs, step_s=step_s, time_limit_s=args.time_limit, method=args.method,
-                          seed=args.seed, on_geometry=warn_propagation).plan
+    with _asked(args, inputs, step_s):
+        result = plan_mission(inputs, step_s=step_s, time_limit_s=args.time_limit,
+                              method=args.method, seed=args.seed,
+                              on_geometry=warn_propagation).plan
     result.to_json(out / "plan.json")
     timeline = out / f"timeline.{args.format}"
     result.timeline_table().write(timeline, args.format)

@@ -6,7 +6,6 @@ Bad input raises :class:`~sims.errors.SimulationError` (a
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 from sims.errors import SimulationError
@@ -32,13 +31,8 @@ def register(sub) -> None:
     options.add_window(p, required=False)
     options.add_imaging_limits(p, "default: the scenario's field of regard, else 45",
                                "at the cell; default: the scenario's, else none")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on a running dask scheduler (e.g. tcp://host:8786)")
-    where.add_argument("--local-cluster", type=int, metavar="N",
-                       help="run on a dask LocalCluster of N single-threaded worker processes "
-                            "(0: in this process). Default: a LocalCluster with one worker per "
-                            "CPU for large jobs, in process otherwise")
+    options.add_cluster(p)
+    options.add_progress(p)
     options.add_step(p, None, "propagation grid of the search (default: the scenario's, else 60)")
     p.add_argument("--output", required=True, metavar="DIR", help="output directory")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv",
@@ -161,22 +155,21 @@ def _coverage(args) -> int:
     if resolution is None:
         raise SimulationError("--resolution-deg is required")
     step_s = options.step(args, step_s)
-    grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
-        else CoverageGrid.parse(region, resolution)
+    asked = options.asked(resolution_deg=f"--resolution-deg {resolution:g}",
+                          step_s=f"--step {step_s:g}",
+                          propagate=f"{options.days(start, end)} every --step {step_s:g} s")
+    with asked:
+        grid = CoverageGrid.globe(resolution) if region.strip().lower() in ("globe", "global") \
+            else CoverageGrid.parse(region, resolution)
     constellation = (options.constellation(args, start) if args.tle or scenario is None
                      else scenario.constellation)
     constraints = AccessConstraints(45.0 if off_nadir is None else off_nadir, sun)
     days = float((end - start) / np.timedelta64(1, "D"))
     work = len(grid) * len(constellation) * max(days, 1e-3)
-    client, cluster, label = _dask_client(args, work)
-    try:
+    with asked, options.cluster(args, work, _AUTO_CLUSTER_WORK) as (client, label), \
+            options.progress(args, "coverage") as bar:
         result = coverage(constellation, grid, start, end, constraints, step_s=step_s,
-                          client=client, progress=True, backend_label=label)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+                          client=client, progress=bar, backend_label=label)
     cells, summary = result.write(args.output, args.format)
     s = result.summary()
     mean = s["mean_revisit_h_over_cells"]
@@ -193,41 +186,6 @@ def _coverage(args) -> int:
 
 def _no_window():
     raise SimulationError("--start and --end are required (or a --scenario with a window)")
-
-
-def _dask_client(args, work: float):
-    """(client, cluster we started, label) for --scheduler / --local-cluster / auto."""
-    n = args.local_cluster
-    if args.scheduler is None and n is None:
-        n = (os.cpu_count() or 1) if work > _AUTO_CLUSTER_WORK else 0
-        if n and not _have_dask():
-            n = 0
-    if args.scheduler is None and not n:
-        return None, None, "single-process"
-    if n is not None and n < 0:
-        raise SimulationError(f"--local-cluster must be >= 0, got {n}")
-    if not _have_dask():
-        raise SimulationError("dask is not installed (pip install 'groundseg[dask]')")
-    import logging
-
-    from distributed import Client, LocalCluster
-    if args.scheduler is not None:
-        try:
-            client = Client(args.scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
-            raise SimulationError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
-        return client, None, f"dask scheduler {args.scheduler}"
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
-    return Client(cluster), cluster, f"dask LocalCluster({n} workers)"
-
-
-def _have_dask() -> bool:
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _scenario(args) -> int:

@@ -99,7 +99,7 @@ def test_demo_telemetry_archive_and_fault_alarms(demo):
     stuck = by[("FS8-2", "payload_temp")][0]
     assert stuck["reason"] == "frozen" and stuck["max_severity"] == 2
     assert raised_s(stuck) == pytest.approx(2400 + 19 * 10, abs=0.01)   # 20th identical sample
-    assert stuck["state"] == "cleared"                                   # the sensor recovered
+    assert stuck["condition"] == "normal"                                # the sensor recovered
     cell = by[("FS8-4", "battery_voltage")]
     assert cell[0]["reason"] == "step" and cell[0]["max_severity"] == 3
     assert raised_s(cell[0]) == pytest.approx(4200, abs=0.01)

@@ -76,9 +76,10 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
 
 def test_keys_and_ack(hk_dict, tmp_path, capsys):
     assert main(["telemetry", "keys", "--dir", str(tmp_path / "k")]) == 0
+    assert main(["telemetry", "keys", "--dir", str(tmp_path / "k"), "--source", "FS8-1"]) == 0
     capsys.readouterr()
-    for f in ("server.key", "server.key_secret", "client.key", "client.key_secret",
-              "authorized_clients/client.key", "authorized_platforms/server.key"):
+    for f in ("server.key", "server.key_secret", "FS8-1.key", "FS8-1.key_secret", "authorized_clients/FS8-1.key",
+              "authorized_clients/FS8-1.json", "authorized_platforms/server.key"):
         assert (tmp_path / "k" / f).is_file()
     path = tmp_path / "a.sqlite"
     _archive_with_fault_and_garbage(hk_dict, path)

@@ -34,10 +34,10 @@ def test_three_simulator_faults_raise_their_alarms(hk_dict, tmp_path):
     assert set(by) == {"battery_voltage", "rw3_speed", "payload_temp"}
     assert by["battery_voltage"][0]["reason"] == "step" and by["battery_voltage"][0]["raised_utc"].startswith(
         "2027-01-15T08:01:40")
-    assert any(a["reason"] == "low" and a["state"] == "raised" for a in by["battery_voltage"])
+    assert any(a["reason"] == "low" and a["condition"] == "active" for a in by["battery_voltage"])
     wheel = by["rw3_speed"]
     assert len(wheel) == 1 and wheel[0]["max_severity"] == 4 and wheel[0]["reason"] == "high"
-    assert wheel[0]["state"] == "cleared"
+    assert wheel[0]["condition"] == "normal" and wheel[0]["state"] == "returned_unacknowledged"
     # persistence 2: raised on the second sample beyond the limit
     assert wheel[0]["raised_utc"] == "2027-01-15T08:03:21.000000Z"
     stuck = by["payload_temp"]
@@ -94,7 +94,7 @@ def test_restart_continues_state(hk_dict, tmp_path):
     p = Platform(path, hk_dict)
     p.ingest(hk_dict.encode("HK", v2, time_s=1.8e9 + np.arange(n))[60:].tobytes())
     a = p.archive.alarms().records()
-    assert len(a) == 1 and a[0]["state"] == "cleared" and a[0]["cleared_utc"] == "2027-01-15T08:01:00.000000Z"
+    assert len(a) == 1 and a[0]["condition"] == "normal" and a[0]["cleared_utc"] == "2027-01-15T08:01:00.000000Z"
     p.acknowledge(a[0]["id"], "alice")
     assert p.archive.alarms().records()[0]["operator"] == "alice"
     p.close()
