@@ -78,13 +78,10 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
     index = _Index(p)
     best = state.snapshot()
     best_obj = state.objective
-    tau = float(p.agility.min_transition_s)
+    tau = float(p.min_transition_s)
     med_d = float(np.median(p.alt_duration_s[p.alt_valid & p.alt_timed])) if np.any(p.alt_timed) else 10.0
     step = med_d + tau
-    import os
-    dp_share, dp_front = float(os.environ.get('DP_SHARE', 0.25)), int(os.environ.get('DP_FRONT', 4))
-    dp_hi = float(os.environ.get('DP_HI', 8.0))
-    _stats = {}
+    dp_share, dp_front = 0.25, 4
     unsched_value = np.where(np.isfinite(ordering.task_score), ordering.task_score, 0.0)
     it = 0
     while it < limit and time.perf_counter() < deadline and _below(best_obj, target):
@@ -92,8 +89,6 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
         snap = state.snapshot()
         obj0 = state.objective
         op = rng.random()
-        _t0 = time.perf_counter()
-        _k = 0 if op < 0.35 else 1 if op < 0.35 + dp_share else 2 if op < 0.8 else 3
         first: list[int] = []
         removed: list[int] = []
         near: list[np.ndarray] = []
@@ -154,7 +149,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
             alts_r = index.by_res[r][0]
             a = int(alts_r[rng.integers(alts_r.size)])
             centre = rng.uniform(state.earliest_s[a], p.alt_latest_end_s[a])
-            half = step * rng.uniform(2.0, dp_hi)
+            half = step * rng.uniform(2.0, 8.0)
             t0, t1 = centre - half, centre + half
             for u in _tasks_on(state, r, t0, t1):
                 removed += state.remove_group_of(u)
@@ -227,16 +222,12 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
         for u in first + order:
             if state.chosen[u] == -1:
                 state.insert_task(u, alt_order)
-        _st = _stats.setdefault(_k, [0, 0.0, 0, 0])
-        _st[0] += 1; _st[1] += time.perf_counter() - _t0; _st[2] += state.objective > obj0 + 1e-9; _st[3] += state.objective >= obj0 - 1e-9
         if state.objective >= obj0 - 1e-9:
             if state.objective > best_obj + 1e-9:
                 best_obj = state.objective
                 best = state.snapshot()
         else:
             state.restore(snap)
-    if os.environ.get('LNS_DEBUG'):
-        print('lns iterations', it, 'best', best_obj, _stats)
     if state.objective < best_obj - 1e-9:
         state.restore(best)
     return state
