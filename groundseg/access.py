@@ -51,6 +51,12 @@ def _dot(a, b):
     return np.einsum("...i,...i->...", a, b)
 
 
+def _utc(epoch, seconds) -> np.ndarray:
+    """Seconds from ``epoch`` (datetime64) as ``datetime64[ns]``."""
+    ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
+    return epoch + ns.astype("timedelta64[ns]")
+
+
 @dataclass(frozen=True)
 class Sensor:
     """The imager: ``gsd_nadir_m`` at ``reference_altitude_km`` (1 m at 561 km),
@@ -71,19 +77,57 @@ class Sensor:
 
 def find_opportunities(source, targets: Targets, start=None, end=None, *,
                        sensor: Sensor = Sensor(), step_s: float = 60.0,
-                       tol_s: float = 1e-3) -> Opportunities:
+                       tol_s: float = 1e-3, satellites=None) -> Opportunities:
     """Every imaging opportunity of every satellite on every target.
 
-    ``source``: an :class:`~groundseg.orbits.Ephemeris` (its time grid is the window) or a
+    ``source``: an :class:`~groundseg.orbits.Ephemeris` (its time grid is the window; or its
+    :class:`~groundseg.imaging_geometry.ImagingGeometry`) or a
     :class:`~groundseg.orbits.Constellation` propagated once over ``start``..``end`` every
     ``step_s`` seconds. ``targets``: :class:`~groundseg.targets.Targets` (points and
-    polygons; polygons are cut into strips ``sensor.swath_km`` wide). Returns
-    :class:`Opportunities`; targets without any are listed in its ``unscheduled`` table.
+    polygons; polygons are cut into strips ``sensor.swath_km`` wide). ``satellites``: indices
+    of the satellites that carry this sensor (default all). Returns :class:`Opportunities`;
+    targets without any are listed in its ``unscheduled`` table.
     """
     if not isinstance(sensor, Sensor):
         raise GroundsegError(f"sensor must be a groundseg.access.Sensor, got {type(sensor).__name__}")
+    geo, tol_s = imaging_source(source, targets, start, end, step_s, tol_s)
+    eph = geo.ephemeris
+    pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sensor.swath_km, satellites)
+    eta = np.radians(targets.max_off_nadir_deg[aim_target])
+    sun_min = np.radians(targets.min_sun_elevation_deg[aim_target])
+    iv = access_windows(geo, aims, eta, sun_min, tol_s, satellites)
+
+    # Point targets: the windows themselves.
+    m = iv.point < pt_idx.size
+    p_sat, p_aim, p_a, p_b = iv.sat[m], iv.point[m], iv.start_s[m], iv.end_s[m]
+    p_dur = np.full(p_sat.size, float(sensor.scene_duration_s))
+    p_best = min_off_nadir_time(geo, p_sat, aims[p_aim], p_a, p_b, tol_s)
+    p_acq = np.clip(p_best - 0.5 * p_dur, p_a, np.maximum(p_a, p_b - p_dur))
+
+    # Strips: start times at which both ends are imageable, on passes going their way.
+    sj, s_sat, fa, fb, s_dur, s_best = strip_windows(geo, st, iv, pt_idx.size, tol_s)
+    s_acq = np.clip(s_best - 0.5 * s_dur, fa, fb)
+
+    rows = opportunity_columns(geo, targets, pt_idx, st, aims,
+                               (p_sat, p_aim, p_a, p_b, p_best, p_dur, p_acq),
+                               (sj, s_sat, fa, fb, s_dur, s_best, s_acq))
+    cols = rows.columns
+    r, v = geo.state(rows.sat, rows.best)
+    _, _, _, rng, u = look_angles(r, v, rows.aim_best)
+    cos_inc = np.clip(-_dot(u, geodetic_up(rows.aim_best)), 1e-6, 1.0)
+    cols["gsd_m"] = sensor.gsd_nadir_m * (rng / sensor.reference_altitude_km) / np.sqrt(cos_inc)
+    unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, rows.target)
+    return Opportunities(cols, rows.aim_start, rows.aim_end, geo, targets, unscheduled, sensor)
+
+
+def imaging_source(source, targets, start, end, step_s, tol_s):
+    """``(ImagingGeometry, tol_s)`` from the arguments of :func:`find_opportunities`, checked
+    (an :class:`~groundseg.imaging_geometry.ImagingGeometry` given as the source is used as
+    it is: searches on one ephemeris can share it)."""
     tol_s = positive_number(tol_s, "time tolerance tol_s")
-    if isinstance(source, Ephemeris):
+    if isinstance(source, ImagingGeometry):
+        eph = source.ephemeris
+    elif isinstance(source, Ephemeris):
         eph = source
     elif not isinstance(source, Constellation):
         raise GroundsegError(f"source must be an Ephemeris or a Constellation, got "
@@ -94,33 +138,44 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
         eph = source.propagate(TimeGrid.range(start, end, positive_number(step_s, "step")))
     if not isinstance(targets, Targets):
         raise TargetError("targets must be a groundseg.targets.Targets (see load_targets)")
-    geo = ImagingGeometry(eph)
-    names = np.array(eph.constellation.names, dtype=object)
-    norad = np.asarray(eph.constellation.norad_ids)
+    return (source if isinstance(source, ImagingGeometry) else ImagingGeometry(eph)), tol_s
 
-    # Aim points: the point targets, then the start and the end of every strip.
+
+def imaging_aims(geo: ImagingGeometry, targets: Targets, swath_km: float, satellites=None):
+    """Aim points: the point targets, then the start and the end of every strip (strips
+    ``swath_km`` wide, along the tracks of ``satellites``, default all). Returns ``(point_targets (n_pt,), strips (strip_columns), aims_km
+    (n_aim, 3), aim_target (n_aim,))``."""
     pt_idx = np.flatnonzero(targets.kind == "point")
     pt_km = targets.take(pt_idx).points().ecef_km if pt_idx.size else np.zeros((0, 3))
-    st = strip_columns(geo, targets, sensor.swath_km)
-    n_pt = pt_idx.size
+    st = strip_columns(geo, targets, swath_km, satellites)
     aim_target = np.concatenate([pt_idx, st["target"], st["target"]]).astype(np.int64)
     aims = np.concatenate([pt_km, st["start"], st["end"]])
-    eta = np.radians(targets.max_off_nadir_deg[aim_target])
-    sun_min = np.radians(targets.min_sun_elevation_deg[aim_target])
-    iv = access_windows(geo, aims, eta, sun_min, tol_s)
+    return pt_idx, st, aims, aim_target
 
-    # Point targets: the windows themselves.
-    m = iv.point < n_pt
-    p_sat, p_aim, p_a, p_b = iv.sat[m], iv.point[m], iv.start_s[m], iv.end_s[m]
-    p_dur = np.full(p_sat.size, float(sensor.scene_duration_s))
-    p_best = min_off_nadir_time(geo, p_sat, aims[p_aim], p_a, p_b, tol_s)
-    p_acq = np.clip(p_best - 0.5 * p_dur, p_a, np.maximum(p_a, p_b - p_dur))
 
-    # Strips: start times at which both ends are imageable, on passes going their way.
-    sj, s_sat, fa, fb, s_dur, s_best = strip_windows(geo, st, iv, n_pt, tol_s)
-    s_acq = np.clip(s_best - 0.5 * s_dur, fa, fb)
+@dataclass
+class _Rows:
+    """What :func:`opportunity_columns` made: the ``columns`` and, in the same row order,
+    ``sat``, ``target``, ``best`` ``(m,)`` and the aim points ``aim_start``, ``aim_end``,
+    ``aim_best`` ``(m, 3)``; ``order``: the row of each input window (points, then strips)."""
 
-    # One table for both kinds.
+    columns: dict
+    sat: np.ndarray
+    target: np.ndarray
+    best: np.ndarray
+    aim_start: np.ndarray
+    aim_end: np.ndarray
+    aim_best: np.ndarray
+    order: np.ndarray
+
+
+def opportunity_columns(geo, targets, pt_idx, st, aims, points, strips) -> _Rows:
+    """The :data:`OPPORTUNITY_COLUMNS` (``gsd_m`` left to the sensor) of point windows
+    ``points = (sat, aim, start_s, end_s, best_s, duration_s, acquisition_start_s)`` and strip
+    windows ``strips = (strip, sat, first_start_s, last_start_s, duration_s, best_s,
+    acquisition_start_s)``, sorted by start, satellite and name."""
+    p_sat, p_aim, p_a, p_b, p_best, p_dur, p_acq = points
+    sj, s_sat, fa, fb, s_dur, s_best, s_acq = strips
     sat = np.concatenate([p_sat, s_sat]).astype(np.int64)
     tgt = np.concatenate([pt_idx[p_aim], st["target"][sj]]).astype(np.int64)
     a = np.concatenate([p_a, fa])
@@ -149,23 +204,22 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     set_id, strip_j, share, area, name = set_id[order], strip_j[order], share[order], area[order], name[order]
 
     r, v = geo.state(sat, best)
-    _, _, off_best, rng, u = look_angles(r, v, aim_best)
-    up_best = geodetic_up(aim_best)
-    sun_el = np.arcsin(np.clip(_dot(geo.sun_unit(best, aim_best), up_best), -1, 1))
-    cos_inc = np.clip(-_dot(u, up_best), 1e-6, 1.0)
-    gsd = sensor.gsd_nadir_m * (rng / sensor.reference_altitude_km) / np.sqrt(cos_inc)
+    _, _, off_best, _, _ = look_angles(r, v, aim_best)
+    sun_el = np.arcsin(np.clip(_dot(geo.sun_unit(best, aim_best), geodetic_up(aim_best)), -1, 1))
     track = track_heading(r, v)
     r0, v0 = geo.state(sat, acq0)
     roll0, pitch0, off0, _, _ = look_angles(r0, v0, aim0)
     r1, v1 = geo.state(sat, acq1)
     roll1, pitch1, off1, _, _ = look_angles(r1, v1, aim1)
     g0, g1 = ecef_to_geodetic(aim0), ecef_to_geodetic(aim1)
+    names = np.array(geo.ephemeris.constellation.names, dtype=object)
+    norad = np.asarray(geo.ephemeris.constellation.norad_ids)
 
     cols = {
         "satellite": names[sat], "norad_id": norad[sat], "target": name,
         "start_utc": None, "end_utc": None, "best_utc": None,
         "min_off_nadir_deg": np.degrees(off_best), "sun_elevation_deg": np.degrees(sun_el),
-        "gsd_m": gsd, "satellite_index": sat, "target_index": tgt, "parent_target": ids[tgt],
+        "gsd_m": None, "satellite_index": sat, "target_index": tgt, "parent_target": ids[tgt],
         "kind": np.where(is_strip, "strip", "point").astype(object),
         "strip_set": set_id, "strip": strip_j, "start_s": a, "end_s": b, "best_s": best,
         "duration_s": dur, "acquisition_start_s": acq0, "acquisition_end_s": acq1,
@@ -177,11 +231,10 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
         "aim_start_latitude_deg": g0.latitude_deg, "aim_start_longitude_deg": g0.longitude_deg,
         "aim_end_latitude_deg": g1.latitude_deg, "aim_end_longitude_deg": g1.longitude_deg,
     }
-    unscheduled = _unscheduled(geo, targets, eph, pt_idx, st, iv, tgt)
-    opp = Opportunities(cols, aim0, aim1, geo, targets, unscheduled, sensor)
+    epoch = geo.ephemeris.times.datetime64()[0]
     for col, x in (("start_utc", a), ("end_utc", b), ("best_utc", best)):
-        cols[col] = opp.utc(x)
-    return opp
+        cols[col] = _utc(epoch, x)
+    return _Rows(cols, sat, tgt, best, aim0, aim1, aim_best, order)
 
 
 def access_intervals(ephemeris: Ephemeris, points_ecef_km, max_off_nadir_deg,
@@ -268,7 +321,8 @@ class Opportunities(Tabular):
                 "pitch_end_deg": ".5f", "off_nadir_start_deg": ".5f", "off_nadir_end_deg": ".5f",
                 "share": ".6f", "area_km2": ".4f", "heading_deg": ".3f",
                 "aim_start_latitude_deg": ".6f", "aim_start_longitude_deg": ".6f",
-                "aim_end_latitude_deg": ".6f", "aim_end_longitude_deg": ".6f"}
+                "aim_end_latitude_deg": ".6f", "aim_end_longitude_deg": ".6f",
+                "incidence_deg": ".4f"}
 
     columns: dict
     aim_start_km: np.ndarray
@@ -305,8 +359,7 @@ class Opportunities(Tabular):
 
     def utc(self, seconds) -> np.ndarray:
         """Seconds from ``epoch`` as ``datetime64[ns]``."""
-        ns = np.round(np.asarray(seconds, dtype=float) * 1e9).astype(np.int64)
-        return self.epoch + ns.astype("timedelta64[ns]")
+        return _utc(self.epoch, seconds)
 
     def iso(self, seconds) -> list[str]:
         """Seconds from ``epoch`` as ISO 8601 UTC strings (milliseconds)."""

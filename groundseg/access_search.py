@@ -24,7 +24,7 @@ from .imaging_geometry import ImagingGeometry, geodetic_up, look_angles
 from .roots import refine_roots
 from .visibility import angle_windows, condition_windows, dense_hits, reach_rad
 
-__all__ = ["Intervals", "access_windows", "min_off_nadir_time"]
+__all__ = ["Intervals", "access_windows", "angle_bound_windows", "min_off_nadir_time"]
 
 _LIMB_MARGIN_RAD = math.radians(1.0)
 
@@ -45,29 +45,61 @@ def _dot(a, b):
     return np.einsum("...i,...i->...", a, b)
 
 
-def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3) -> Intervals:
+def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3,
+                   satellites=None) -> Intervals:
     """Windows of every (satellite, aim point): off-nadir <= ``eta_max`` and Sun >= ``min_sun``.
 
-    ``aim_km``: ECEF ``(n_p, 3)``; ``eta_max``, ``min_sun``: rad ``(n_p,)``.
+    ``aim_km``: ECEF ``(n_p, 3)``; ``eta_max``, ``min_sun``: rad ``(n_p,)``; ``satellites``:
+    the satellite indices to search (default all).
     """
     aim_km = np.asarray(aim_km, dtype=float).reshape(-1, 3)
     n_p = len(aim_km)
-    zi, z = np.zeros(0, dtype=np.int64), np.zeros(0)
     r_top = float(np.nanmax(geo.r_max, initial=-np.inf))
-    if n_p == 0 or not np.isfinite(r_top):
-        return Intervals(zi, zi, z, z, np.zeros(n_p, dtype=np.int64))
     radius = np.sqrt(_dot(aim_km, aim_km))
-    unit = aim_km / radius[:, None]
     eta = np.minimum(eta_max, np.arcsin(np.clip(radius / max(r_top, 1.0), 0, 1)) - _LIMB_MARGIN_RAD)
     bound = OffNadirBound(np.maximum(eta, 1e-6))     # short of the horizon everywhere
+    wp, ws, a, b = angle_bound_windows(geo, aim_km, bound, tol_s, satellites)
+    geometric = np.bincount(wp, minlength=n_p)
+
+    # The Sun, located inside each geometric window the same way.
+    up = geodetic_up(aim_km)
+    min_sun = np.broadcast_to(np.asarray(min_sun, dtype=float), (n_p,))
+
+    def sun_margin(w, t):
+        pt = wp[w]
+        d = geo.sun_unit(t, aim_km[pt])
+        return np.arcsin(np.clip(_dot(d, up[pt]), -1, 1)) - min_sun[pt]
+
+    w, sa, sb = condition_windows(sun_margin, a, b, SUN_ELEVATION_RATE_RAD_S, tol_s)
+    return Intervals(ws[w], wp[w], sa, sb, geometric)
+
+
+def angle_bound_windows(geo: ImagingGeometry, aim_km, bound, tol_s=1e-3, satellites=None):
+    """Windows of every (satellite, aim point) in which a geocentric-angle ``bound``
+    (:class:`~groundseg.bounds.OffNadirBound`, :class:`~groundseg.bounds.IncidenceBound`, per
+    point, short of the horizon) holds. ``aim_km``: ECEF ``(n_p, 3)``; ``satellites``: the
+    satellite indices to search (default all). Returns ``(point, sat, start_s, end_s)``
+    ``(m,)``, sorted by point, satellite, start."""
+    aim_km = np.asarray(aim_km, dtype=float).reshape(-1, 3)
+    r_top = float(np.nanmax(geo.r_max, initial=-np.inf))
+    if len(aim_km) == 0 or not np.isfinite(r_top):
+        zi, z = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return zi, zi.copy(), z, z.copy()
+    radius = np.sqrt(_dot(aim_km, aim_km))
+    unit = aim_km / radius[:, None]
     grid = geo.grid_s
     with np.errstate(invalid="ignore"):
         rhat = geo.r / geo.rn[..., None]                               # NaN where failed
+    if satellites is not None:
+        skip = np.ones(geo.n_sat, dtype=bool)
+        skip[np.asarray(satellites, dtype=np.int64)] = False
+        rhat[skip] = np.nan                                            # never a hit
 
     h = np.diff(grid)
     # Hits: samples within reach of the limit at the highest radius and fastest satellite.
+    r_bottom = float(np.nanmin(geo.r_min))
     rate_all = float(np.nanmax(geo.psi_rate) + np.nanmax(geo.rdot_max)
-                     * np.max(bound.slope_rad_km(r_top, r_top, radius, radius)))
+                     * np.max(bound.slope_rad_km(r_bottom, r_top, radius, radius)))
     cos_reach = np.cos(np.minimum(reach_rad(bound.limit_rad(r_top, radius), rate_all, geo.h_max),
                                   np.pi))
     p, s, k = dense_hits(unit, rhat, cos_reach[:, None])
@@ -92,22 +124,9 @@ def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3) -
         return g
 
     rate = geo.psi_rate[s] + geo.rdot_max[s] * bound[p].slope_rad_km(
-        geo.r_max[s], geo.r_max[s], radius[p], radius[p])
-    wp, ws, a, b = angle_windows(p, s, k, sample_margin(p, s, k, cos_psi), rate, grid,
-                                 sample_margin, interval_margin, geo.valid_end_s, tol_s)
-    geometric = np.bincount(wp, minlength=n_p)
-
-    # The Sun, located inside each geometric window the same way.
-    up = geodetic_up(aim_km)
-    min_sun = np.broadcast_to(np.asarray(min_sun, dtype=float), (n_p,))
-
-    def sun_margin(w, t):
-        pt = wp[w]
-        d = geo.sun_unit(t, aim_km[pt])
-        return np.arcsin(np.clip(_dot(d, up[pt]), -1, 1)) - min_sun[pt]
-
-    w, sa, sb = condition_windows(sun_margin, a, b, SUN_ELEVATION_RATE_RAD_S, tol_s)
-    return Intervals(ws[w], wp[w], sa, sb, geometric)
+        geo.r_min[s], geo.r_max[s], radius[p], radius[p])
+    return angle_windows(p, s, k, sample_margin(p, s, k, cos_psi), rate, grid,
+                         sample_margin, interval_margin, geo.valid_end_s, tol_s)
 
 
 def min_off_nadir_time(geo: ImagingGeometry, sat, aim, lo, hi, tol_s=1e-3):

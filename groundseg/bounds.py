@@ -9,11 +9,18 @@ on the satellite's radius |r| and the point's geocentric radius R:
   ``psi <= elevation_limit_rad = acos(R cos(eps) / r) - eps``;
 - off-nadir <= eta (optical access, coverage): exactly
   ``psi <= off_nadir_limit_rad = asin(r sin(eta) / R) - eta`` (the horizon ``acos(R / r)``
-  once the field of regard reaches past it).
+  once the field of regard reaches past it);
+- geocentric incidence in ``[theta_lo, theta_hi]`` (SAR): the band between two elevation
+  limits, ``elevation_limit_rad(90 deg - theta_lo) <= psi <= elevation_limit_rad(90 deg -
+  theta_hi)`` (:class:`IncidenceBound`). The incidence at the target is measured from the
+  ellipsoid normal; it differs from the geocentric one by at most the angle delta between
+  the normal and the geocentric radius (0.19 deg at most), so a geodetic band widened by
+  delta on both sides is a geocentric band that contains it.
 
 (Triangle Earth-centre, point, satellite: the angle at the point is 90 deg + elevation, the
 one at the satellite is the off-nadir angle, so ``psi = 90 deg - eta - eps`` and
-``R cos(eps) = r sin(eta)``.)
+``R cos(eps) = r sin(eta)``; with the incidence ``theta = 90 deg - eps``: ``R sin(theta) =
+r sin(eta)`` and ``psi = theta - eta``.)
 
 The completeness argument
 -------------------------
@@ -41,6 +48,14 @@ The completeness argument
 4. **The Sun's elevation** at a point changes no faster than the Sun's direction turns in
    the Earth-fixed frame: omega_E, plus the Sun's own motion (2.0e-7 rad/s at perihelion)
    and the point's parallax (R / 1 AU of omega_E): :data:`SUN_ELEVATION_RATE_RAD_S`.
+5. **The line of sight** ``u = (r - p) / |r - p|`` from a fixed point turns no faster than
+   ``V / rho`` (V the Earth-fixed speed, rho the range; the range is at least ``r_lo - |p|``),
+   so an angle between u and a fixed direction (the incidence) changes no faster either. The
+   Earth-fixed acceleration is at most ``A = 1.01 mu / r_lo^2 + 5e-5 + 2 omega_E V + omega_E^2
+   r_hi`` (gravity with J2 and drag, Coriolis, centrifugal), so ``u . v / V_hi`` (the sine of
+   the squint, scaled) changes no faster than ``V / rho + 2 A / V_hi``, ``u . (v x r) /
+   (V_hi r_hi)`` (the look side) and ``v_z / V_hi`` (ascending or descending) no faster
+   either (:func:`sight_line_rate_rad_s`).
 
 How a bound on ``|dg/dt|`` becomes a search that misses nothing is in
 :mod:`groundseg.visibility` (which grid intervals to examine) and :mod:`groundseg.events`
@@ -57,7 +72,8 @@ import numpy as np
 from .earth import EARTH_ROTATION_RAD_S, WGS72_MU_KM3_S2, WGS84_A_KM
 
 __all__ = ["SUN_ELEVATION_RATE_RAD_S", "OrbitBounds", "orbit_bounds", "elevation_limit_rad",
-           "off_nadir_limit_rad", "OffNadirBound", "shadow_margin_rate_rad_s"]
+           "off_nadir_limit_rad", "OffNadirBound", "IncidenceBound", "itrs_acceleration_km_s2",
+           "sight_line_rate_rad_s", "shadow_margin_rate_rad_s"]
 
 SUN_ELEVATION_RATE_RAD_S = 1.01 * EARTH_ROTATION_RAD_S + 5e-7
 _PERTURBATION_KM_S2 = 5e-5      # J2 radial, drag, short-period terms: what central gravity leaves out
@@ -181,6 +197,52 @@ class OffNadirBound:
                     horizon = R / (r * np.sqrt(np.maximum(r * r - R * R, 0.0)))
                 best = np.where(r > R * 1.0001, np.maximum(best, horizon), best)
         return best
+
+
+class IncidenceBound:
+    """Geocentric incidence in ``[incidence_lo_rad, incidence_hi_rad]`` (scalars or per point
+    ``(n_point,)``, both in ``[0, 90 deg)``) as a band of geocentric angles: ``margin_rad =
+    min(outer - psi, psi - inner)``, >= 0 inside, with ``outer``, ``inner`` the elevation
+    limits of ``90 deg - incidence_hi`` and ``90 deg - incidence_lo``. The same shape as
+    :class:`OffNadirBound` (``horizon`` is accepted and ignored: the band ends short of it)."""
+
+    def __init__(self, incidence_lo_rad, incidence_hi_rad):
+        self.incidence_lo_rad = incidence_lo_rad
+        self.incidence_hi_rad = incidence_hi_rad
+
+    def __getitem__(self, index) -> "IncidenceBound":
+        return IncidenceBound(np.asarray(self.incidence_lo_rad)[index],
+                              np.asarray(self.incidence_hi_rad)[index])
+
+    def limit_rad(self, radius_km, point_radius_km, horizon: bool = True):
+        return elevation_limit_rad(radius_km, point_radius_km, 0.5 * np.pi - self.incidence_hi_rad)
+
+    def margin_rad(self, radius_km, point_radius_km, psi_rad, horizon: bool = True):
+        inner = elevation_limit_rad(radius_km, point_radius_km, 0.5 * np.pi - self.incidence_lo_rad)
+        return np.minimum(self.limit_rad(radius_km, point_radius_km) - psi_rad, psi_rad - inner)
+
+    def slope_rad_km(self, r_lo_km, r_hi_km, point_lo_km, point_hi_km):
+        """max |d limit / d r| of both limits over the box of radii: ``c / (r sqrt(r^2 -
+        c^2))`` with ``c = R sin(incidence)`` grows with R and the incidence and falls with r,
+        so its largest value is at ``r_lo``, ``point_hi`` and the larger incidence."""
+        c = np.asarray(point_hi_km) * np.sin(np.maximum(self.incidence_lo_rad, self.incidence_hi_rad))
+        r = np.asarray(r_lo_km)
+        return c / (r * np.sqrt(np.maximum(r * r - c * c, 1e-9)))
+
+
+def itrs_acceleration_km_s2(bounds: OrbitBounds):
+    """Item 5: a bound on the Earth-fixed acceleration ``(n_sat,)``."""
+    return (1.01 * WGS72_MU_KM3_S2 / bounds.radius_lo_km**2 + _PERTURBATION_KM_S2
+            + 2 * EARTH_ROTATION_RAD_S * bounds.speed_km_s
+            + EARTH_ROTATION_RAD_S**2 * bounds.radius_hi_km)
+
+
+def sight_line_rate_rad_s(bounds: OrbitBounds, point_radius_hi_km: float):
+    """Item 5: a bound ``(n_sat,)`` on how fast the line of sight to any point no farther than
+    ``point_radius_hi_km`` from the Earth's centre turns, plus ``2 A / V_hi``: the rate of the
+    incidence, the scaled squint sine, the look side and the direction margins."""
+    rho = np.maximum(bounds.radius_lo_km - point_radius_hi_km, 1.0)
+    return bounds.speed_km_s / rho + 2.0 * itrs_acceleration_km_s2(bounds) / bounds.speed_km_s
 
 
 def shadow_margin_rate_rad_s(position_km, velocity_km_s):

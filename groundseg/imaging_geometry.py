@@ -52,7 +52,8 @@ class ImagingGeometry:
 
     ``r``, ``v``: ITRS ``(n_sat, n_time, 3)``; ``rn`` their radii; ``valid_end_s``
     ``(n_sat,)``: the last sample before propagation first fails (-inf if none);
-    ``psi_rate``, ``rdot_max``, ``r_max`` ``(n_sat,)``: :func:`groundseg.bounds.orbit_bounds`
+    ``psi_rate``, ``rdot_max``, ``r_max``, ``r_min`` ``(n_sat,)``: :func:`groundseg.bounds.orbit_bounds`
+    (all of it in ``orbit_bounds``)
     (NaN for a satellite that never propagates); ``ground_speed_km_s`` ``(n_sat,)``: median
     speed of the sub-satellite point.
     """
@@ -90,6 +91,8 @@ class ImagingGeometry:
         self.psi_rate = bounds.angle_rate_rad_s
         self.rdot_max = bounds.radial_speed_km_s
         self.r_max = bounds.radius_hi_km
+        self.r_min = bounds.radius_lo_km
+        self.orbit_bounds = bounds
         # Sub-satellite ground speed (km/s at the surface), per satellite.
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows of failed satellites

@@ -31,7 +31,7 @@ from .passes import passes_from_ephemeris
 from .planning import ImagingSpacecraft, plan_imaging
 from .timegrid import TimeGrid
 
-__all__ = ["MissionInputs", "MissionPlan", "plan_mission"]
+__all__ = ["MissionInputs", "MissionPlan", "mission_geometry", "plan_mission"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,10 @@ class MissionInputs:
     :class:`~groundseg.targets.Targets`, the :class:`~groundseg.stations.Station` list, the
     :class:`~groundseg.access.Sensor`, the planner's
     :class:`~groundseg.planning.ImagingSpacecraft` (None: its defaults) and the window
-    ``start`` / ``end`` (UTC: ``numpy.datetime64``, ISO 8601 text, ``datetime``)."""
+    ``start`` / ``end`` (UTC: ``numpy.datetime64``, ISO 8601 text, ``datetime``). A mixed
+    fleet (optical and SAR satellites) gives its :class:`~groundseg.fleet.Fleet` as
+    ``fleet``: each satellite is then searched and planned with its own payload, and
+    ``sensor`` / ``spacecraft`` are not used."""
 
     constellation: object
     targets: object
@@ -49,6 +52,7 @@ class MissionInputs:
     spacecraft: object
     start: object
     end: object
+    fleet: object = None
 
 
 @dataclass
@@ -64,6 +68,19 @@ class MissionPlan:
     plan: object = None
 
 
+def mission_geometry(inputs: MissionInputs, *, step_s: float = 60.0) -> MissionPlan:
+    """The first half of :func:`plan_mission`: ephemeris, passes, contact plan, opportunities."""
+    if not (isinstance(step_s, (int, float)) and step_s > 0):
+        raise GroundsegError(f"step_s must be a positive number, got {step_s!r}")
+    eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
+    passes = passes_from_ephemeris(eph, inputs.stations)
+    contacts = plan_contacts(passes, inputs.stations, satellite_exclusive=True)
+    fleet = inputs.fleet
+    opportunities = (fleet.opportunities(eph, inputs.targets) if fleet is not None else
+                     find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
+    return MissionPlan(eph, passes, contacts, opportunities)
+
+
 def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: float = 20.0,
                  method: str = "auto", seed: int = 0, on_geometry=None) -> MissionPlan:
     """Propagate on a ``step_s`` grid over the window, then passes, contacts, opportunities and
@@ -73,17 +90,14 @@ def plan_mission(inputs: MissionInputs, *, step_s: float = 60.0, time_limit_s: f
     None): for a progress line, warnings about satellites that failed to propagate (their states
     are NaN, so they have no pass and no opportunity), or to stop by raising.
     """
-    for name, value in (("step_s", step_s), ("time_limit_s", time_limit_s)):
-        if not (isinstance(value, (int, float)) and value > 0):
-            raise GroundsegError(f"{name} must be a positive number, got {value!r}")
-    eph = inputs.constellation.propagate(TimeGrid.range(inputs.start, inputs.end, step_s))
-    passes = passes_from_ephemeris(eph, inputs.stations)
-    contacts = plan_contacts(passes, inputs.stations, satellite_exclusive=True)
-    result = MissionPlan(eph, passes, contacts,
-                         find_opportunities(eph, inputs.targets, sensor=inputs.sensor))
+    if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
+        raise GroundsegError(f"time_limit_s must be a positive number, got {time_limit_s!r}")
+    result = mission_geometry(inputs, step_s=step_s)
+    fleet = inputs.fleet
     if on_geometry is not None:
         on_geometry(result)
-    result.plan = plan_imaging(result.opportunities, result.contacts,
-                               spacecraft=inputs.spacecraft or ImagingSpacecraft(),
-                               time_limit_s=time_limit_s, method=method, seed=seed)
+    options = dict(time_limit_s=time_limit_s, method=method, seed=seed)
+    result.plan = (fleet.plan(result.opportunities, result.contacts, **options) if fleet is not None
+                   else plan_imaging(result.opportunities, result.contacts,
+                                     spacecraft=inputs.spacecraft or ImagingSpacecraft(), **options))
     return result

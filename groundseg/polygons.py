@@ -127,16 +127,27 @@ class Polygon:
         absurd swath gives an absurd count, not an overflow)."""
         return max(1.0, math.ceil(2.0 * self._radius_km() / swath_km))
 
+    def _turned(self, heading_rad: float):
+        """``(along, across, shape)``: the unit vectors of a direction of travel and of its
+        right, and the polygon in those coordinates (bands and scenes become boxes)."""
+        along = np.array([math.sin(heading_rad), math.cos(heading_rad)])
+        across = np.array([along[1], -along[0]])
+        return along, across, shapely.transform(self.shape, lambda xy: xy @ np.stack([along, across], axis=1))
+
+    def scene_fraction(self, heading_rad: float, swath_km: float, length_km: float) -> float:
+        """The fraction of the area inside one scene: ``swath_km`` across a direction of
+        travel ``heading_rad`` and ``length_km`` along it, centred on the centre."""
+        _, _, turned = self._turned(heading_rad)
+        scene = shapely.box(-0.5 * length_km, -0.5 * swath_km, 0.5 * length_km, 0.5 * swath_km)
+        return float(shapely.area(shapely.intersection(turned, scene)) / self.area_km2)
+
     def strips(self, heading_rad: float, swath_km: float):
         """Bands one swath wide parallel to ``heading_rad`` (azimuth of travel from north).
 
         Returns ``(start_xy (k, 2), end_xy (k, 2), area_km2 (k,))`` for the bands that hold
         part of the polygon; start -> end runs along the direction of travel.
         """
-        along = np.array([math.sin(heading_rad), math.cos(heading_rad)])
-        across = np.array([along[1], -along[0]])  # to the right of the direction of travel
-        # The polygon in (along, across) coordinates: bands become axis-aligned boxes.
-        turned = shapely.transform(self.shape, lambda xy: xy @ np.stack([along, across], axis=1))
+        along, across, turned = self._turned(heading_rad)
         s0, q0, s1, q1 = turned.bounds
         n = max(1, int(math.ceil((q1 - q0) / swath_km - 1e-9)))
         centres = 0.5 * (q0 + q1) + (np.arange(n) - 0.5 * (n - 1)) * swath_km

@@ -64,8 +64,9 @@ def _angle_diff(a, b):
     return np.abs((a - b + np.pi) % (2 * np.pi) - np.pi)
 
 
-def strip_columns(geo: ImagingGeometry, targets: Targets, swath_km: float) -> dict:
-    """Every strip of every polygon, for each distinct track heading over it, as columns
+def strip_columns(geo: ImagingGeometry, targets: Targets, swath_km: float, satellites=None) -> dict:
+    """Every strip of every polygon, for each distinct track heading over it (of the
+    ``satellites``, default all), as columns
     ``(n_strip,)``: ``target``, ``set`` (heading set within the polygon), ``j`` (strip in the
     set), ``heading`` (rad), ``sats`` (bool ``(n_strip, n_sat)``: satellites on that
     heading), ``start``, ``end``, ``mid`` (ECEF km ``(n_strip, 3)``), ``length``, ``area``,
@@ -79,6 +80,8 @@ def strip_columns(geo: ImagingGeometry, targets: Targets, swath_km: float) -> di
                    f"{polys.size} polygons x 2 headings in {n:.3g} strips")
     if polys.size:
         lat = geo.ephemeris.geodetic().latitude_rad
+        if satellites is not None:
+            lat = np.where(np.isin(np.arange(n_sat), satellites)[:, None], lat, np.nan)
         with np.errstate(invalid="ignore"):
             heading = track_heading(geo.r, geo.v)
     for i in polys:

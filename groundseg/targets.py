@@ -250,6 +250,17 @@ class Targets:
             raise TargetError(f"swath must be a positive number of km, got {swath_km}")
         return poly
 
+    def scene_fraction(self, index: int, heading_deg: float, swath_km: float,
+                       length_km: float) -> float:
+        """The part of target ``index`` inside one scene ``swath_km`` x ``length_km`` along
+        ``heading_deg`` centred on it: the fraction of a polygon's area, 1 for a point."""
+        if not 0 <= index < len(self):
+            raise TargetError(f"no target at index {index} ({len(self)} targets)")
+        if self._polygons[index] is None:
+            return 1.0
+        return self._polygon(index, swath_km).scene_fraction(math.radians(heading_deg), swath_km,
+                                                               length_km)
+
     def strip_count(self, index: int, swath_km: float) -> float:
         """At least as many strips as :meth:`strips` makes of polygon ``index`` for any
         heading, found without making them."""

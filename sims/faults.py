@@ -17,12 +17,22 @@ Kinds, their parameters (defaults) and what the bundled housekeeping dictionary 
   critical).
 - ``stuck_temperature`` (``sensor = "battery_temp"``): the sensor repeats its reading at
   the fault's start. ``<sensor>``: the frozen-value check (20 identical readings).
+
+Commanding faults (:mod:`sims.command_loop`) act on the uplink and the on-board software, not
+on the telemetry; the ground's verifiers show them:
+
+- ``uplink_loss``: every command arriving in the fault's interval is lost (acceptance TIMEOUT).
+- ``onboard_limit`` (``command = "SLEW"``, ``argument = "roll_deg"``, ``minimum = -30``,
+  ``maximum = 30``): the on-board software accepts that argument only in a range stricter than
+  the ground's (acceptance NOK ``rejected_argument``).
+- ``schedule_capacity`` (``entries = 8``): the on-board time-based schedule holds that many
+  commands (insertions beyond: NOK ``schedule_full``; their activities do not happen).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_KINDS", "TEMPERATURE_SENSORS", "BATTERY_CELLS", "Fault"]
+__all__ = ["FAULT_KINDS", "COMMAND_FAULT_KINDS", "TEMPERATURE_SENSORS", "BATTERY_CELLS", "Fault"]
 
 #: Temperature sensors of the housekeeping packet a ``stuck_temperature`` fault can freeze.
 TEMPERATURE_SENSORS = ("battery_temp", "obc_temp", "payload_temp")
@@ -33,7 +43,12 @@ FAULT_KINDS = {
     "battery_cell_drop": {"cells_lost": 1},
     "wheel_overspeed": {"wheel": 1, "speed_rpm": 7000.0, "ramp_s": 60.0},
     "stuck_temperature": {"sensor": "battery_temp"},
+    "uplink_loss": {},
+    "onboard_limit": {"command": "SLEW", "argument": "roll_deg", "minimum": -30.0, "maximum": 30.0},
+    "schedule_capacity": {"entries": 8},
 }
+#: Kinds that act on commanding (sims.command_loop), not on the housekeeping values.
+COMMAND_FAULT_KINDS = ("uplink_loss", "onboard_limit", "schedule_capacity")
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,10 @@ class Fault:
 
     @property
     def parameter(self) -> str:
-        """The housekeeping parameter the fault shows up on."""
+        """The housekeeping parameter the fault shows up on (commanding faults: what they act on)."""
+        if self.kind in COMMAND_FAULT_KINDS:
+            return {"uplink_loss": "uplink", "schedule_capacity": "on-board schedule"}.get(
+                self.kind, f"{self.parameters.get('command')} {self.parameters.get('argument')}")
         if self.kind == "battery_cell_drop":
             return "battery_voltage"
         if self.kind == "wheel_overspeed":

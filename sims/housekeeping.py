@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .faults import BATTERY_CELLS, Fault
+from .faults import BATTERY_CELLS, COMMAND_FAULT_KINDS, Fault
 
 __all__ = ["OCV_SOC", "OCV_CELL_V", "PACK_RESISTANCE_OHM", "TEMPERATURE_NOISE_DEGC",
            "BODY_INERTIA_KG_M2", "WHEEL_INERTIA_KG_M2", "WHEEL_BIAS_RPM", "WHEEL_AXES",
@@ -198,6 +198,8 @@ def apply_faults(values: list[dict], faults, time_s) -> list[dict]:
     for f in faults:
         if not isinstance(f, Fault):
             raise TypeError(f"expected a Fault, got {type(f).__name__}")
+        if f.kind in COMMAND_FAULT_KINDS:
+            continue
         v = values[f.satellite_index]
         on = f.active(t)
         if not on.any():

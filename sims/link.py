@@ -36,13 +36,14 @@ MAX_REALTIME_FACTOR = 1e6
 def stream_packets(rows: list[np.ndarray], names: list[str], *, apid: int, hk_period_s: float,
                    archive=None, dictionary=None, publish: str | None = None,
                    realtime: float | None = None, batch: int = 100, linger_s: float = 30.0,
-                   keys=None, log=None) -> dict:
+                   keys=None, log=None, fresh: bool = True) -> dict:
     """Send ``rows[i]`` (``(n, length)`` uint8 packets of one APID, in time order) as
     satellite ``names[i]``. Returns ``sent_packets``, ``acknowledged`` (every source fully
     acknowledged: False means not delivered), ``duration_s``, ``destination`` and, in process,
     the platform's ``platform`` summary (archive counters, alarms raised). ``keys`` (with
     ``publish``): a key directory holding one source key per satellite, named after it
-    (``groundseg telemetry keys --dir DIR --source NAME``)."""
+    (``groundseg telemetry keys --dir DIR --source NAME``). ``fresh``: start ``archive`` anew
+    (False: add to it, e.g. after the command history)."""
     import zmq
 
     from telemetry import PlatformServer, Source
@@ -65,7 +66,7 @@ def stream_packets(rows: list[np.ndarray], names: list[str], *, apid: int, hk_pe
     try:
         if publish is None:
             path = Path(archive)
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm") if fresh else ():
                 Path(str(path) + suffix).unlink(missing_ok=True)
             endpoint = f"inproc://groundseg-sim-{tag}"
             server = PlatformServer(endpoint, str(path), dictionary, context=ctx)

@@ -7,13 +7,18 @@
    planning ephemeris), passes over every station, a contact plan with one station per
    satellite at a time, imaging opportunities and the imaging plan (time limit
    ``time_limit_s``);
-2. the simulation (:func:`sims.runner.simulate`) on the scenario's step;
-3. housekeeping packets every ``hk_period_s`` per satellite (:mod:`sims.housekeeping`,
+2. the plan commanded (:func:`sims.command_loop.command_loop`): its activities become a PUS 11
+   command load held for the last contact before each is due, uplinked in the contacts to
+   simulated spacecraft that accept, schedule, execute and report (PUS 1); the command history
+   goes to the archive;
+3. the simulation (:func:`sims.runner.simulate`) on the scenario's step, flying what the
+   spacecraft executed (what was never uplinked does not happen);
+4. housekeeping packets every ``hk_period_s`` per satellite (:mod:`sims.housekeeping`,
    faults applied, encoded with the bundled dictionary) streamed over ZeroMQ
    (:mod:`sims.link`) to an in-process platform writing ``telemetry.sqlite`` (or to a
    platform at ``publish``);
-4. a coverage / revisit run over the scenario's ``[coverage]`` region if it has one;
-5. the files and pictures below, and ``summary.json``.
+5. a coverage / revisit run over the scenario's ``[coverage]`` region if it has one;
+6. the files and pictures below, and ``summary.json``.
 
 Output directory::
 
@@ -21,8 +26,11 @@ Output directory::
     contacts.csv    the contact plan (the groundseg contacts contract)
     plan.json       the imaging plan (the groundseg plan contract)
     timeline.csv    the plan's command timeline
+    load.json       the command load (telemetry.commanding_load)
     events.csv      simulated events (sims.runner.EVENT_COLUMNS)
-    telemetry.sqlite  the platform's archive: packets, decoded values, alarms
+    telemetry.sqlite  the platform's archive: packets, decoded values, alarms, command history
+                    (with ``publish``, the platform there keeps the telemetry and
+                    ``commands.sqlite`` the command history)
     summary.json    what happened, in numbers (see summary())
     ground_tracks.png, pass_gantt.png, plan_timeline.png, memory_battery.png,
     revisit_map.png (with a [coverage] region) and coverage_cells.csv
@@ -62,6 +70,7 @@ class ScenarioRun:
     housekeeping: list = field(default_factory=list)
     telemetry: dict | None = None
     coverage: object = None
+    commanding: object = None
     files: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
@@ -74,9 +83,10 @@ def _utc(t) -> str:
 def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: str = "auto",
                  seed: int = 0, telemetry: bool = True, publish: str | None = None,
                  realtime: float | None = None, coverage: bool | None = None,
-                 plots: bool = True, log=None) -> ScenarioRun:
+                 plots: bool = True, commanding: bool = True, log=None) -> ScenarioRun:
     """Run ``scenario`` end to end into ``output_dir`` (see the module docstring).
 
+    ``commanding``: fly what the commanded spacecraft executed (False: fly the plan as planned);
     ``telemetry``: stream housekeeping (to an in-process platform, or to ``publish``);
     ``realtime``: pace it at that factor of real time (None: as fast as possible);
     ``coverage``: None = when the scenario has a ``[coverage]`` region; ``log``: a
@@ -116,7 +126,11 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
     lap("planning")
     run.ephemeris, run.passes, run.contacts = mission.ephemeris, mission.passes, mission.contacts
     run.opportunities, run.plan = mission.opportunities, mission.plan
-    run.simulation = sim = simulate(scenario, run.ephemeris, run.passes, run.contacts, run.plan)
+    executed = None
+    if commanding:
+        executed = _commanding(run, out, publish, say)
+        lap("commanding")
+    run.simulation = sim = simulate(scenario, run.ephemeris, run.passes, run.contacts, run.plan, executed)
     lap("simulation")
 
     run.passes.to_csv(out / "passes.csv")
@@ -146,6 +160,24 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
     return run
 
 
+def _commanding(run: ScenarioRun, out: Path, publish, say):
+    """Command the plan into a fresh archive; returns the executed Schedule."""
+    from .command_loop import command_loop
+    from .schedule import build_schedule
+
+    sc = run.scenario
+    planned = build_schedule(run.plan, run.contacts, len(sc.constellation), sc.window.duration_s,
+                             sc.window.step_s)
+    archive = out / ("commands.sqlite" if publish else "telemetry.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(archive) + suffix).unlink(missing_ok=True)
+    run.commanding = command_loop(sc, planned, run.contacts, archive, log=say)
+    run.commanding.load.to_json(out / "load.json")
+    run.files["load.json"] = out / "load.json"
+    run.files[archive.name] = archive
+    return run.commanding.schedule
+
+
 def _telemetry(run: ScenarioRun, out: Path, publish, realtime, say) -> None:
     from telemetry import Archive, Dictionary
 
@@ -170,7 +202,8 @@ def _telemetry(run: ScenarioRun, out: Path, publish, realtime, say) -> None:
     archive = None if publish else out / "telemetry.sqlite"
     result = stream_packets(rows, list(sc.constellation.names), apid=d.packet("HK").apid,
                             hk_period_s=sc.hk_period_s, archive=archive, dictionary=d,
-                            publish=publish, realtime=realtime, log=say)
+                            publish=publish, realtime=realtime, log=say,
+                            fresh=run.commanding is None)
     if archive is not None:
         a = Archive(archive, readonly=True)
         try:
@@ -315,6 +348,8 @@ def summary(run: ScenarioRun, time_limit_s: float) -> dict:
                    for e in dict.fromkeys(sim.events["event"].tolist())},
         "faults": [f.to_dict() for f in sc.faults],
     }
+    if run.commanding is not None:
+        out["commanding"] = run.commanding.summary()
     if run.telemetry is not None:
         t = run.telemetry
         tel = {"destination": t["destination"], "sent_packets": t["sent_packets"],
@@ -368,6 +403,13 @@ def human_summary(run: ScenarioRun) -> str:
         f"{bk['memory_balance_max_error_bit']} bit; vs plan: {bk['acquisition_vs_plan_max_bit']:.0f} bit "
         f"per acquisition, {bk['downlink_vs_plan_max_bit']:.0f} bit per downlink",
     ]
+    cm = s.get("commanding")
+    if cm is not None:
+        lines.append(
+            f"commands  {cm['commands_planned']} planned ({cm['not_commandable']} with no contact before they "
+            f"are due), {cm['uplinked']} uplinked, {cm['verified']} verified, {cm['failed']} failed; "
+            f"acquisitions executed {cm['acquisitions_executed']} of {cm['acquisitions_planned']}, "
+            f"downlinks {cm['downlinks_executed']} of {cm['downlinks_planned']}")
     tel = s.get("telemetry")
     if tel is not None:
         if "packets_archived" in tel:

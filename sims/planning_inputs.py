@@ -9,6 +9,8 @@
   that do not give their own (10 deg when the scenario has none).
 - :func:`plan_inputs`: the scenario as :class:`groundseg.mission_plan.MissionInputs`, with
   the overrides ``groundseg plan --scenario FILE`` takes from its options.
+- :func:`fleet`: the scenario's satellites as a :class:`groundseg.fleet.Fleet`: the optical
+  ones with the ``[spacecraft]`` imager, the ``sensor = "sar"`` ones with the ``[sar]`` radar.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import numpy as np
 
 from groundseg.earth import MU_EARTH_KM3_S2, WGS84_A_KM
 
-__all__ = ["imaging_spacecraft", "sensor", "target_defaults", "plan_inputs", "mean_altitude_km"]
+__all__ = ["imaging_spacecraft", "sensor", "target_defaults", "plan_inputs", "mean_altitude_km",
+           "fleet"]
 
 
 def imaging_spacecraft(model):
@@ -61,7 +64,8 @@ def plan_inputs(scenario, *, start=None, end=None, constellation=None, stations=
                 targets_path=None, max_off_nadir_deg=None, min_sun_elevation_deg=None):
     """The scenario as :class:`~groundseg.mission_plan.MissionInputs`; each argument given
     replaces the scenario's: the window, the constellation, the stations, a targets file (read
-    with the scenario's target defaults) and the two target limits.
+    with the scenario's target defaults) and the two target limits. A scenario with SAR
+    satellites brings its :func:`fleet` (unless another constellation replaces its own).
 
     >>> from sims.scenario import bundled_scenario
     >>> inputs = plan_inputs(bundled_scenario(), max_off_nadir_deg=25.0)
@@ -77,10 +81,39 @@ def plan_inputs(scenario, *, start=None, end=None, constellation=None, stations=
                                min_sun_elevation_deg=min_sun_elevation_deg)
     targets = (load_targets(targets_path, defaults) if targets_path is not None
                else scenario.targets.load(defaults))
+    mixed = scenario.sar is not None and constellation in (None, scenario.constellation)
     constellation = scenario.constellation if constellation is None else constellation
     return MissionInputs(
         constellation=constellation, targets=targets,
         stations=list(scenario.stations) if stations is None else list(stations),
         sensor=sensor(sc, constellation), spacecraft=imaging_spacecraft(sc),
         start=scenario.window.start if start is None else start,
-        end=scenario.window.end if end is None else end)
+        end=scenario.window.end if end is None else end,
+        fleet=fleet(scenario) if mixed else None)
+
+
+def fleet(scenario, constellation=None):
+    """The scenario's :class:`~groundseg.fleet.Fleet` (``constellation``: the scenario's, or
+    one with the same satellites in the same order)."""
+    from groundseg.fleet import Fleet, Payload
+    from groundseg.planning import ImagingSpacecraft
+    constellation = scenario.constellation if constellation is None else constellation
+    kinds = np.array(scenario.satellite_sensors, dtype=object)
+    if len(kinds) != len(constellation):
+        from .errors import ScenarioError
+        raise ScenarioError(f"{scenario.source}: {len(constellation)} satellites given for the "
+                            f"scenario's {len(kinds)}")
+    payloads = []
+    optical = tuple(np.flatnonzero(kinds == "optical").tolist())
+    if optical:
+        payloads.append(Payload(sensor(scenario.spacecraft, constellation.subset(list(optical))),
+                                imaging_spacecraft(scenario.spacecraft), optical))
+    radar = tuple(np.flatnonzero(kinds == "sar").tolist())
+    if radar:
+        sar = scenario.sar
+        point_mode = sar.sensor.mode(sar.sensor.point_mode)
+        payloads.append(Payload(sar.sensor, ImagingSpacecraft(
+            memory_capacity_gbit=sar.memory_capacity_gbit, initial_memory_gbit=sar.initial_memory_gbit,
+            image_data_rate_gbit_s=point_mode.data_rate_gbit_s,
+            downlink_rate_mbps=sar.downlink_rate_mbps, agility=sar.agility), radar))
+    return Fleet(constellation, payloads)

@@ -107,9 +107,11 @@ def _load_w(model, imaging, slewing, transmitting) -> np.ndarray:
             + (L["downlink"] - L["idle"]) * transmitting)
 
 
-def simulate(scenario, ephemeris, passes, contacts, imaging_plan) -> Simulation:
+def simulate(scenario, ephemeris, passes, contacts, imaging_plan, schedule: Schedule | None = None) -> Simulation:
     """Fly ``imaging_plan`` (an ImagingPlan made on ``ephemeris`` with ``contacts``, the
-    contact plan of ``passes``) over the scenario's window (see the module docstring)."""
+    contact plan of ``passes``) over the scenario's window (see the module docstring); with
+    ``schedule`` (what the spacecraft executed, :func:`sims.executed.executed_schedule`), fly
+    that instead of the plan's activities."""
     window = scenario.window
     times = window.time_grid()
     t = np.asarray(times.seconds, dtype=float)
@@ -128,7 +130,8 @@ def simulate(scenario, ephemeris, passes, contacts, imaging_plan) -> Simulation:
     sun_eph = sun_position_km(ephemeris.times, "teme")
     sun_km = np.stack([np.interp(t, eph_t, sun_eph[:, i]) for i in range(3)], axis=-1)
     sun = sunlit_fraction(pos, sun_km)                                   # (n_sat, n_t)
-    schedule = build_schedule(imaging_plan, contacts, n_sat, T, window.step_s)
+    if schedule is None:
+        schedule = build_schedule(imaging_plan, contacts, n_sat, T, window.step_s)
 
     # Sub-steps: grid instants and activity boundaries.
     b = np.unique(np.concatenate([t, schedule.breakpoints()]))

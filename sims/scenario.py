@@ -21,6 +21,7 @@ file. Every error is a :class:`~sims.errors.ScenarioError` reading
     # walker: inclination_deg, total, planes, phasing = 0, altitude_km, raan0_deg = 0
     # sso:    count, altitude_km, ltdn_h | ltan_h, planes = 1, phasing = 0
     # walker / sso: epoch (default: window start), first_norad_id, name_prefix
+    sensor = "optical"                 # any kind: "optical" (default: [spacecraft]) or "sar" ([sar])
 
     [stations]                         # at least one station in the end
     bundled = true                     # the bundled network (groundseg/data/stations.toml)
@@ -57,6 +58,22 @@ file. Every error is a :class:`~sims.errors.ScenarioError` reading
     # settle_s = 8.0                   #   default 0
     [spacecraft.loads_w]               # every mode: idle, imaging, downlink, slew (each >= idle)
     idle = 90.0
+
+    [sar]                              # required with a sensor = "sar" group (groundseg.sar)
+    look_side = "both"                 # "left" | "right" | "both"
+    max_radar_on_s_per_orbit = 180.0   # duty cycle, > 0
+    radar_energy_wh_per_orbit = 50.0   # radar energy per orbit, > 0
+    point_mode = "spotlight"           # the mode plans use for point targets
+    area_mode = "stripmap"             # ... and for polygons
+    memory_capacity_gbit = 256.0       # > 0
+    initial_memory_gbit = 0.0          # default 0, <= capacity
+    downlink_rate_mbps = 300.0         # transmitter
+    [sar.agility]                      # optional, as [spacecraft.agility] (default: piecewise)
+    [sar.modes.spotlight]              # optional: change a bundled mode (spotlight, stripmap,
+    incidence_min_deg = 22.0           #   scansar) or add one: swath_km, scene_length_km,
+                                       #   scene_duration_s, resolution_m, incidence_min_deg,
+                                       #   incidence_max_deg, max_squint_deg, data_rate_gbit_s,
+                                       #   radar_power_w (a new mode gives them all)
 
     [telemetry]                        # optional: the housekeeping the runner emits
     hk_period_s = 10.0                 # a multiple of window.step_s (default: the step)
@@ -98,13 +115,15 @@ from groundseg.timegrid import TimeGrid, format_utc, parse_utc
 
 from .errors import ScenarioError, SimulationError
 from .faults import BATTERY_CELLS, FAULT_KINDS, TEMPERATURE_SENSORS, Fault
+from .scenario_sar import SarSpec, parse_sar
 from .spacecraft import AGILITY_MODELS, MODES, SpacecraftModel
 
 __all__ = ["Scenario", "Window", "SatelliteGroup", "TargetsSpec", "CoverageDefaults", "TelemetrySpec",
+           "SarSpec",
            "load_scenario", "parse_scenario", "bundled_scenario", "bundled_scenario_path",
            "BUNDLED_SCENARIOS", "BUNDLED_TARGETS"]
 
-BUNDLED_SCENARIOS = ("formosat8",)
+BUNDLED_SCENARIOS = ("formosat8", "formosat8_sar")
 BUNDLED_CONSTELLATIONS = ("formosat8",)
 #: ``bundled:NAME`` target sets -> file stem in ``groundseg/data`` (any extension).
 BUNDLED_TARGETS = {"taiwan": "taiwan_targets"}
@@ -288,11 +307,13 @@ class Window:
 
 @dataclass(frozen=True)
 class SatelliteGroup:
-    """One ``[[satellites]]`` entry: ``kind`` and its parameters, ``count`` satellites."""
+    """One ``[[satellites]]`` entry: ``kind`` and its parameters, ``count`` satellites, the
+    ``sensor`` they carry (``optical`` or ``sar``)."""
 
     kind: str
     parameters: dict
     count: int
+    sensor: str = "optical"
 
 
 @dataclass(frozen=True)
@@ -373,6 +394,12 @@ class Scenario:
     coverage: CoverageDefaults
     telemetry: TelemetrySpec | None = None
     faults: tuple[Fault, ...] = ()
+    sar: SarSpec | None = None
+
+    @property
+    def satellite_sensors(self) -> tuple[str, ...]:
+        """The sensor of each satellite of ``constellation`` (``optical`` / ``sar``)."""
+        return tuple(g.sensor for g in self.satellite_groups for _ in range(g.count))
 
     def station(self, name: str) -> Station:
         for s in self.stations:
@@ -420,8 +447,8 @@ class Scenario:
             "window": self.window.to_dict(),
             "satellites": [{"name": n, "norad_id": int(i)} for n, i in
                            zip(self.constellation.names, self.constellation.norad_ids)],
-            "satellite_groups": [{"kind": g.kind, "count": g.count, **g.parameters}
-                                 for g in self.satellite_groups],
+            "satellite_groups": [{"kind": g.kind, "count": g.count, "sensor": g.sensor,
+                                  **g.parameters} for g in self.satellite_groups],
             "stations": [{"name": s.name, "latitude_deg": s.latitude_deg,
                           "longitude_deg": s.longitude_deg, "altitude_m": s.altitude_m,
                           "min_elevation_deg": s.min_elevation_deg, "antennas": s.antennas,
@@ -434,6 +461,7 @@ class Scenario:
             "telemetry": {"hk_period_s": self.hk_period_s,
                           "seed": self.telemetry.seed if self.telemetry else 0},
             "faults": [f.to_dict() for f in self.faults],
+            "sar": self.sar.to_dict() if self.sar else None,
         }
 
     @property
@@ -490,12 +518,17 @@ def parse_scenario(text: str, *, source: str = "<string>", base_dir=".") -> Scen
     telemetry = _telemetry(root.child("telemetry", "hk_period_s, seed"), window)
     _check_simulation_size(root, window, constellation)
     faults = _faults(root, window, constellation)
+    sar = parse_sar(root.child("sar", "the SAR payload"), spacecraft, _agility)
+    if (sar is None) != all(g.sensor == "optical" for g in groups):
+        raise (root.error("missing table (the SAR payload of the sensor = \"sar\" satellite "
+                          "groups)", "sar") if sar is None else
+               root.error("no satellite group has sensor = \"sar\"", "sar"))
     root.finish(["scenario", "window", "satellites", "stations", "targets", "spacecraft", "coverage",
-                 "telemetry", "faults"])
+                 "telemetry", "faults", "sar"])
     return Scenario(name=name, description=description, source=source, window=window,
                     satellite_groups=tuple(groups), constellation=constellation,
                     stations=tuple(stations), targets=targets, spacecraft=spacecraft,
-                    coverage=coverage, telemetry=telemetry, faults=tuple(faults))
+                    coverage=coverage, telemetry=telemetry, faults=tuple(faults), sar=sar)
 
 
 #: Windows up to a leap year (TLE elements are not propagated further in earnest).
@@ -532,13 +565,14 @@ def _window(node: _Node) -> Window:
 
 
 _GROUP_KEYS = {
-    "bundled": {"kind", "name"},
-    "file": {"kind", "path", "select"},
+    "bundled": {"kind", "name", "sensor"},
+    "file": {"kind", "path", "select", "sensor"},
     "walker": {"kind", "inclination_deg", "total", "planes", "phasing", "altitude_km", "raan0_deg",
-               "epoch", "first_norad_id", "name_prefix"},
+               "epoch", "first_norad_id", "name_prefix", "sensor"},
     "sso": {"kind", "count", "altitude_km", "ltdn_h", "ltan_h", "planes", "phasing", "epoch",
-            "first_norad_id", "name_prefix"},
+            "first_norad_id", "name_prefix", "sensor"},
 }
+_SENSORS = ("optical", "sar")
 
 
 def _satellites(root: _Node, window: Window, base_dir: Path):
@@ -635,8 +669,11 @@ def _satellite_group(node: _Node, window: Window, base_dir: Path):
             params.update(common, epoch=format_utc(epoch)[0])
     except GroundsegError as exc:
         raise node.error(str(exc), here=True) from None
+    sensor = node.string("sensor", "optical or sar", default="optical")
+    if sensor not in _SENSORS:
+        raise node.error(f"unknown sensor {sensor!r} (optical or sar)", "sensor")
     node.finish(_GROUP_KEYS[kind])
-    return SatelliteGroup(kind, params, len(c)), c
+    return SatelliteGroup(kind, params, len(c), sensor), c
 
 
 def _stations(node: _Node, base_dir: Path) -> list[Station]:
@@ -851,13 +888,36 @@ def _faults(root: _Node, window: Window, constellation: Constellation) -> list[F
             elif key == "ramp_s":
                 value = node.number(key, "time to reach the runaway speed, s", default=default,
                                     lo=0, lo_open=True)
+            elif key in ("command", "argument"):
+                value = node.string(key, f"{key} name of the command dictionary", default=default)
+            elif key in ("minimum", "maximum"):
+                value = node.number(key, "on-board range bound", default=default)
+            elif key == "entries":
+                value = node.integer(key, "on-board schedule entries", default=default, lo=0)
             else:
                 value = node.number(key, "runaway wheel speed, rpm", default=default)
             params[key] = value
+        if kind == "onboard_limit":
+            _onboard_limit(node, params)
         node.finish({"kind", "satellite", "start", "start_s", "duration_s", *FAULT_KINDS[kind]})
         out.append(Fault(kind, names[index], index, offset,
                          None if duration is None else offset + duration, params))
     return out
+
+
+def _onboard_limit(node: _Node, p: dict) -> None:
+    """An on-board range must name a numeric argument of the bundled command dictionary."""
+    from telemetry.errors import CommandError
+    from telemetry.tc_dictionary import CommandDictionary
+    try:
+        cmd = CommandDictionary.bundled().command(p["command"])
+    except CommandError as exc:
+        raise node.error(str(exc), "command") from None
+    arg = next((a for a in cmd.arguments if a.name == p["argument"]), None)
+    if arg is None or arg.type not in ("uint", "int", "float"):
+        raise node.error(f"{p['argument']!r} is not a numeric argument of {cmd.name}", "argument")
+    if not p["minimum"] <= p["maximum"]:
+        raise node.error(f"minimum {p['minimum']:g} is above maximum {p['maximum']:g}", "minimum")
 
 
 def _coverage(node: _Node | None) -> CoverageDefaults:

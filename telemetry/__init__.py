@@ -1,4 +1,5 @@
-"""Telemetry: CCSDS packets, parameter dictionary, ZeroMQ streams, operations platform, archive.
+"""Telemetry: CCSDS packets, parameter dictionary, ZeroMQ streams, operations platform, archive,
+commanding.
 
 Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch split),
 ``dictionary`` (TOML layouts, calibration, limits), ``limits`` (checks and alarm transitions),
@@ -6,7 +7,11 @@ Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch spli
 ``platform`` (in-process pipeline), ``stream`` (ZeroMQ wire format, validation, sources),
 ``keys`` (CurveZMQ key directory, per-source identities), ``tracker`` (per-source sequence
 state), ``server`` (networked platform), ``publisher`` (housekeeping source), ``monitor``
-(terminal display), ``cli`` (``groundseg telemetry ...``).
+(terminal display), ``cli`` (``groundseg telemetry ...``). Commanding: ``tc`` (PUS-C
+telecommands), ``tc_reports`` (PUS 1, PUS 11 reports), ``tc_dictionary`` (commands in TOML),
+``tc_link`` (the uplink over ZeroMQ), ``commanding`` (submit, release, verify: the service),
+``commanding_uplink`` (contacts, rates, sessions), ``commanding_load`` (plan -> PUS 11 load),
+``commanding_store`` (the archive's command tables).
 
 Programmatic path for a simulator (no sockets)::
 

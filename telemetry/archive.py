@@ -21,6 +21,7 @@ Tables (stable; other tools read them)::
     actions(id, time_s, operator, action, alarm_id, comment, detail)    every operator action
     quarantine(id, received_s, spacecraft, source, reason, raw)     raw: at most 65,542 bytes of the unit
     counters(name, value)      sources(source_id, state JSON)      meta(key, value)
+    commands, command_stages, command_sequence    the command history (telemetry/commanding_store.py)
 
 Everything a batch produces is written in one transaction; the platform acknowledges and displays
 only what has been committed. WAL with synchronous=NORMAL: a committed transaction survives a
@@ -44,6 +45,7 @@ import numpy as np
 from groundseg.table import Table
 
 from . import alarms as _alarms
+from . import commanding_store
 from .errors import ArchiveError
 
 __all__ = ["Archive", "COUNTERS", "iso_utc", "parse_time"]
@@ -167,6 +169,7 @@ class Archive:
                 for column, kind in _alarms.ADDED_COLUMNS.items():     # archives written before
                     if column not in have:
                         self.db.execute(f"ALTER TABLE alarms ADD COLUMN {column} {kind}")
+                commanding_store.create_tables(self.db)
             self.db.execute("SELECT count(*) FROM packet_blocks").fetchone()
         except sqlite3.DatabaseError as exc:
             target = Path(self.path)

@@ -31,13 +31,14 @@ like an ADC); parameters left out are sent as raw 0.
 """
 from __future__ import annotations
 
-import tomllib
 from collections import deque
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from groundseg.documents import parse_document
 
 from .errors import DictionaryError, PacketError
 from . import packets as _packets
@@ -134,6 +135,19 @@ class Parameter:
         elif len(c) == 2:
             v = (v - c[0]) / c[1]
         return np.clip(np.round(v), lo, hi).astype(np.int64)
+
+
+def read_text(path) -> str:
+    """A dictionary file's text; DictionaryError naming the file if it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DictionaryError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def parse_toml(text: str, source: str) -> dict:
+    """TOML text -> document; DictionaryError naming ``source`` and the line if it is not TOML."""
+    return parse_document(text, source, DictionaryError, "TOML")
 
 
 def _where(path: str, where: str) -> str:
@@ -399,21 +413,12 @@ class Dictionary:
     @classmethod
     def load(cls, path) -> "Dictionary":
         """Read and validate a TOML dictionary; errors name the file and key."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DictionaryError(f"{path}: cannot read: {exc.strerror}") from None
-        return cls.loads(text, str(path))
+        return cls.loads(read_text(path), str(path))
 
     @classmethod
     def loads(cls, text: str, source: str = "<string>") -> "Dictionary":
         """Read a dictionary from TOML text; ``source`` names it in error messages."""
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise DictionaryError(f"{source}: {exc}") from None
-        d = cls.from_dict(doc, source)
+        d = cls.from_dict(parse_toml(text, source), source)
         d.text = text
         return d
 

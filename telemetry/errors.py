@@ -5,7 +5,7 @@ Messages are in domain terms and carry a location where there is one
 """
 from groundseg.errors import GroundsegError
 
-__all__ = ["TelemetryError", "DictionaryError", "PacketError", "StreamError", "ArchiveError"]
+__all__ = ["TelemetryError", "DictionaryError", "PacketError", "StreamError", "ArchiveError", "CommandError"]
 
 
 class TelemetryError(GroundsegError):
@@ -26,3 +26,14 @@ class StreamError(TelemetryError):
 
 class ArchiveError(TelemetryError):
     """An archive file or query that cannot be used."""
+
+
+class CommandError(TelemetryError):
+    """A telecommand, command dictionary or command request that cannot be used.
+
+    ``code``: the PUS 1 failure code a spacecraft reports for it (:data:`telemetry.tc.FAILURE_CODES`),
+    or None for ground-side errors."""
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.code = code

@@ -205,9 +205,12 @@ def stations(args):
 
 
 def scenario(path):
-    """A scenario file, or the bundled one for None, ``bundled`` or ``formosat8``."""
-    from sims.scenario import bundled_scenario, load_scenario
-    return bundled_scenario() if path in (None, "bundled", "formosat8") else load_scenario(path)
+    """A scenario file, the bundled formosat8 for None or ``bundled``, or a bundled scenario
+    by name (``formosat8``, ``formosat8_sar``)."""
+    from sims.scenario import BUNDLED_SCENARIOS, bundled_scenario, load_scenario
+    if path in (None, "bundled"):
+        return bundled_scenario()
+    return bundled_scenario(path) if path in BUNDLED_SCENARIOS else load_scenario(path)
 
 
 def add_cluster(p) -> None:

@@ -24,6 +24,7 @@ def register(sub) -> None:
     """Add ``access`` and ``plan`` to ``sub`` (an argparse subparsers object)."""
     p = options.command(sub, "access", _access, "imaging opportunities of satellites over targets")
     _imaging_options(p)
+    _sar_options(p)
     p.add_argument("--unscheduled", metavar="PATH",
                    help="write targets without opportunity (target,reason,detail) as CSV here")
     options.add_output(p)
@@ -55,6 +56,18 @@ def _imaging_options(p, window_required: bool = True) -> None:
     options.add_step(p, None, "propagation grid step (default 60: states between samples are "
                               "Hermite-interpolated to under a metre; coarser grids lose accuracy)")
     options.add_sensor(p)
+
+
+def _sar_options(p) -> None:
+    """``--sar MODE`` (the satellites carry the bundled radar), ``--look-side``,
+    ``--orbit-direction``."""
+    from ..sar import LOOK_SIDES, ORBIT_DIRECTIONS, SAR_MODES
+    p.add_argument("--sar", choices=[m.name for m in SAR_MODES], metavar="MODE",
+                   help="the satellites carry a SAR (groundseg.sar) imaging in MODE: spotlight, "
+                        "stripmap or scansar; adds the columns incidence_deg,look_side")
+    p.add_argument("--look-side", choices=LOOK_SIDES, default="both", help="SAR look side")
+    p.add_argument("--orbit-direction", choices=ORBIT_DIRECTIONS, default="both",
+                   help="SAR passes to use")
 
 
 def _imaging_inputs(args, stations=None):
@@ -111,8 +124,11 @@ def _access(args) -> int:
     target's limit and the Sun high enough above it. Polygons are cut into strips one swath
     wide along the ground track. CSV columns: satellite,norad_id,target,start_utc,end_utc,
     best_utc,min_off_nadir_deg,sun_elevation_deg,gsd_m. Targets without an opportunity are
-    reported on standard error (and with --unscheduled in a file)."""
+    reported on standard error (and with --unscheduled in a file). With --sar MODE the
+    satellites carry a radar instead: incidence band, look side and squint of the mode, no
+    Sun condition, two more columns incidence_deg,look_side (gsd_m: the mode's resolution)."""
     from ..access import ACCESS_COLUMNS, find_opportunities
+    from ..sar_access import SAR_ACCESS_COLUMNS, find_sar_opportunities
     from ..timegrid import TimeGrid
     inputs = _imaging_inputs(args)
     step_s = options.step(args)
@@ -121,7 +137,12 @@ def _access(args) -> int:
         eph = inputs.constellation.propagate(grid, bytes_per_state=_ACCESS_STATE_BYTES)
         for line in eph.errors():
             warn(line)
-        opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
+        if args.sar:
+            opp = find_sar_opportunities(eph, inputs.targets, mode=args.sar,
+                                         look_side=args.look_side,
+                                         orbit_direction=args.orbit_direction)
+        else:
+            opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
     uns = opp.unscheduled
     for i, row in enumerate(uns.records()):
         if i == _MAX_WARNINGS:
@@ -132,7 +153,7 @@ def _access(args) -> int:
         warn(f"{row['target']}: {row['reason']}: {row['detail']}")
     if args.unscheduled:
         uns.to_csv(args.unscheduled)
-    emit_table(opp.table(ACCESS_COLUMNS), args)
+    emit_table(opp.table(SAR_ACCESS_COLUMNS if args.sar else ACCESS_COLUMNS), args)
     return 0
 
 

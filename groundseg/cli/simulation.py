@@ -10,7 +10,7 @@ import json
 import numpy as np
 from sims.errors import SimulationError
 
-from . import options
+from . import commanding, options
 from .output import note
 
 # Above this many (cell x satellite x day) the default backend is a LocalCluster.
@@ -58,6 +58,7 @@ def register(sub) -> None:
     p.add_argument("--output", default=None, metavar="DIR",
                    help="output directory (default ./groundseg-sim-<scenario name>)")
     _run_options(p, time_limit=10.0)
+    commanding.register_sim_spacecraft(simsub)
 
 
 def _run_options(p, time_limit: float) -> None:
@@ -75,12 +76,13 @@ def _run_options(p, time_limit: float) -> None:
 
 def _demo(args) -> int:
     """Runs the bundled FORMOSAT-8-like scenario for 24 h end to end: passes, contact plan,
-    imaging plan, simulation of power, memory and attitude, housekeeping telemetry (with
-    injected faults) streamed over ZeroMQ to an in-process operations platform and its
-    archive, coverage over Taiwan and pictures, then prints a summary. DIR holds passes.csv,
-    contacts.csv, plan.json, timeline.csv, events.csv, telemetry.sqlite, summary.json,
-    coverage_cells.csv and ground_tracks.png, pass_gantt.png, plan_timeline.png,
-    memory_battery.png, revisit_map.png."""
+    imaging plan, the plan as PUS 11 commands uplinked in the contacts to simulated spacecraft
+    and verified, simulation of what they executed (power, memory, attitude), housekeeping
+    telemetry (with injected faults) streamed over ZeroMQ to an in-process operations platform
+    and its archive, coverage over Taiwan and pictures, then prints a summary. DIR holds
+    passes.csv, contacts.csv, plan.json, timeline.csv, load.json, events.csv, telemetry.sqlite
+    (with the command history), summary.json, coverage_cells.csv and ground_tracks.png,
+    pass_gantt.png, plan_timeline.png, memory_battery.png, revisit_map.png."""
     scenario = options.scenario(None)
     if args.hours is not None:
         import dataclasses

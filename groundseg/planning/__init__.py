@@ -46,6 +46,12 @@ resource are used one at a time: when they overlap, the non-overlapping subset o
 volume is usable (``Problem.dl_usable``); stations shared between satellites must be
 arbitrated before planning (a contact plan).
 
+**Per resource**: a :class:`Resource` may bring its own transition model (``agility``: a
+radar satellite slews differently from an optical one). **Budgets**
+(:mod:`~groundseg.planning._budgets`): a :class:`Budget` caps what a resource's alternatives
+spend of a quantity (``Alternative.uses``, e.g. radar seconds and Wh) over a span of time
+(one orbit).
+
 Tasks with no usable alternative (none given, or windows shorter than the duration) are
 reported unscheduled with their ``reason_if_none`` (``no_opportunity`` unless the caller
 says e.g. ``sun``). Malformed input (empty task list, non-finite numbers, unknown ids)
@@ -75,6 +81,8 @@ relaxation of a relaxed selection model and, for timed problems, a Lagrangian bo
 the paths of a time-expanded graph of each satellite's sequences (:func:`upper_bound`),
 never a guess. :func:`verify_plan`
 re-checks a plan against the problem with code independent of the solvers.
+:func:`replan` (:mod:`~groundseg.planning.replan`) puts one urgent task into a running plan
+with the least perturbation.
 
 SPOT5 (:mod:`~groundseg.planning.spot5`): :func:`read_spot5` maps the benchmark onto the
 model (values -> untimed alternatives, consumptions -> ``data_gbit``, capacity -> memory).
@@ -92,21 +100,22 @@ Example::
 from .agility import (PiecewiseAgility, RateAccelerationAgility, TransitionFunction,
                       TransitionMatrix, TransitionModel, agility_from_dict)
 from .errors import PlanningError
-from .model import Alternative, Downlink, Incompatibility, Problem, Resource, Task
+from .model import Alternative, Budget, Downlink, Incompatibility, Problem, Resource, Task
 from .plan import Plan
 from .requests import PiecewiseLinear, Request
 from .solve import METHODS, solve, upper_bound
 from .spot5 import Spot5Instance, read_spot5, spot5_solution, write_spot5_solution
 from .verify import verify_plan
 from .imaging import ImagingPlan, ImagingSpacecraft, imaging_problem, plan_imaging  # noqa: E402
+from .replan import Replan, replan  # noqa: E402
 
 __all__ = [
-    "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem",
+    "Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Budget", "Problem",
     "Request", "PiecewiseLinear",
     "TransitionModel", "PiecewiseAgility", "RateAccelerationAgility", "TransitionFunction",
     "TransitionMatrix", "agility_from_dict",
     "Plan", "solve", "upper_bound", "METHODS", "verify_plan",
     "Spot5Instance", "read_spot5", "spot5_solution", "write_spot5_solution",
-    "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging",
+    "ImagingSpacecraft", "ImagingPlan", "imaging_problem", "plan_imaging", "Replan", "replan",
     "PlanningError",
 ]

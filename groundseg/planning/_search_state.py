@@ -55,8 +55,11 @@ class State:
         self.task_group = p.task_group.tolist()
         self.groups = [g.tolist() for g in p.groups]
         self.task_alts = [a.tolist() for a in p.task_alts]
-        self.transition = p._transition
-        self.min_transition_s = float(p.agility.min_transition_s)
+        self.transitions = p._res_transition
+        self.min_transition_s = float(p.min_transition_s)
+        self.alt_budgets = p.alt_budgets
+        self.budget_limit = p.budget_limit.tolist()
+        self.budget_used = [0.0] * len(self.budget_limit)
         self.capacity_gbit = p.res_capacity_gbit.tolist()
         self.initial_gbit = p.res_initial_gbit.tolist()
         self.mem_limited = [math.isfinite(c) for c in self.capacity_gbit]
@@ -153,7 +156,7 @@ class State:
         hi = ls + _TOL
         if x > hi:
             return math.inf
-        trans = self.transition
+        trans = self.transitions[self.resource[b]]
         if self.att_const[b]:
             need = end + trans(er, ep, self.start_roll0_deg[b], self.start_pitch0_deg[b], end, x)
             if need > x:
@@ -211,6 +214,15 @@ class State:
             else:
                 return True
         return False
+
+    def budgets_ok(self, a: int) -> bool:
+        """Would choosing ``a`` keep every budget it spends of within its limit?"""
+        used, limit = self.budget_used, self.budget_limit
+        return all(used[k] + amount <= limit[k] + _TOL for k, amount in self.alt_budgets[a])
+
+    def _spend(self, a: int, sign: float) -> None:
+        for k, amount in self.alt_budgets[a]:
+            self.budget_used[k] += sign * amount
 
     def find_slot(self, a: int):
         """``(position, start_s, shifts)`` for inserting timed ``a``, or None: the
@@ -279,6 +291,7 @@ class State:
         self.chosen[t] = a
         self.selected[a] = True
         self.objective += self.gain[a]
+        self._spend(a, 1.0)
         q = self.task_request[t]
         if q >= 0:
             self._cover(q, self.task_share[t])
@@ -304,6 +317,8 @@ class State:
         if not self.valid[a] or self.chosen[self.task[a]] != -1:
             return False, None
         if self.alt_incompat[a] and self.incompatible(a):
+            return False, None
+        if self.alt_budgets[a] and not self.budgets_ok(a):
             return False, None
         r = self.resource[a]
         if self.timed[a]:
@@ -337,6 +352,7 @@ class State:
         self.chosen[t] = -1
         self.selected[a] = False
         self.objective -= self.gain[a]
+        self._spend(a, -1.0)
         q = self.task_request[t]
         if q >= 0:
             self._cover(q, -self.task_share[t])
@@ -403,7 +419,7 @@ class State:
                 [list(s) for s in self.seq], [list(s) for s in self.seq_start],
                 list(self.untimed_gbit), self.objective,
                 [None if tr is None else list(tr.ck) for tr in self.mem],
-                list(self.req_fraction), list(self.req_value))
+                list(self.req_fraction), list(self.req_value), list(self.budget_used))
 
     def restore(self, snap) -> None:
         (self.chosen, self.start, self.selected, seq, seq_start, self.untimed_gbit,
@@ -415,6 +431,7 @@ class State:
             if tr is not None:
                 tr.ck = list(ck)
         self.req_fraction, self.req_value = list(snap[8]), list(snap[9])
+        self.budget_used = list(snap[10])
 
     def insert_task(self, t: int, alt_order=None, memory: bool = True) -> bool:
         """Schedule task ``t`` (and, if it belongs to a group, every task of the group)

@@ -18,7 +18,9 @@ optimum, or a MILP dual bound, is an honest upper bound on the objective:
   the LP optimum over valid rows bounds every plan whatever rows were picked;
 - memory rows per resource: data whose windows fit between two downlinks fits in the
   memory; data recorded before a downlink fits in the memory plus what earlier downlinks
-  can carry.
+  can carry;
+- budget rows (:mod:`._budgets`): what the members of a budget use stays within its limit
+  (exact: membership does not depend on the start times).
 """
 from __future__ import annotations
 
@@ -207,7 +209,7 @@ def build(p, time_rows: bool = True, interval_lengths_s=None, anchor_step_s=None
             seeds.append([int(c) for c in cols])
     edges = _pair_edges(p, col_of)
     timed = p.alt_timed[alts]
-    tau_min = float(p.agility.min_transition_s)
+    tau_min = float(p.min_transition_s)
     alts_by_res = {}
     if np.any(timed):
         for r in range(p.n_resources):
@@ -250,6 +252,7 @@ def build(p, time_rows: bool = True, interval_lengths_s=None, anchor_step_s=None
             m.rows.add(np.concatenate([cols, first]),
                        np.concatenate([np.ones(cols.size), -np.ones(first.size)]), 0.0, 0.0)
     _memory_rows(p, m, alts)
+    _budget_rows(p, m)
     _request_rows(p, m)
     if time_rows and alts_by_res:
         for r, ra in alts_by_res.items():
@@ -288,6 +291,18 @@ def _request_rows(p, m):
                 m.rows.add([delta[k], y[k]], [1.0, -lengths[k]], 0.0, math.inf)
                 m.rows.add([delta[k + 1], y[k]], [1.0, -lengths[k + 1]], -math.inf, 0.0)
             m.request_cols.append(("incremental", delta, y))
+
+
+def _budget_rows(p, m):
+    """One knapsack row per budget (:mod:`._budgets`): exact, as membership is static."""
+    members = [([], []) for _ in range(len(p.budget_limit))]
+    for a in np.flatnonzero(p.alt_valid):
+        for k, amount in p.alt_budgets[a]:
+            members[k][0].append(int(m.col_of[a]))
+            members[k][1].append(amount)
+    for k, (cols, amounts) in enumerate(members):
+        if cols and sum(amounts) > p.budget_limit[k] + _EPS:
+            m.rows.add(cols, amounts, -math.inf, float(p.budget_limit[k]))
 
 
 def _memory_rows(p, m, alts):
@@ -374,7 +389,7 @@ def separate_time_rows(p, m, x, tol: float = 1e-6, horizon_s: float = 1800.0) ->
     resource whose windows lie in ``[t0, t1]``) that the LP point ``x`` (n_cols,) violates
     by more than ``tol``: per resource and per anchor ``t0`` = an earliest start, the most
     violated ``t1`` = a latest end within ``horizon_s``. Returns the number of rows added."""
-    tau = float(p.agility.min_transition_s)
+    tau = float(p.min_transition_s)
     alts = m.alts[p.alt_timed[m.alts]]
     added = 0
     for r in np.unique(p.alt_resource[alts]):

@@ -126,7 +126,7 @@ def place_sequence(state, r: int, items, t0: float, t1: float) -> bool:
     for a, _ in items:
         if state.chosen[state.task[a]] != -1 or not state.valid[a]:
             continue
-        if state.alt_incompat[a] and state.incompatible(a):
+        if (state.alt_incompat[a] and state.incompatible(a)) or not state.budgets_ok(a):
             continue
         x = state.earliest_s[a] if prev is None else state.earliest_after(prev[0], prev[1], a, state.earliest_s[a])
         if x == math.inf:

@@ -20,7 +20,7 @@ from .requests import task_nominal_value
 def crowding(p) -> np.ndarray:
     """Crowding of every alternative (n_alts,), dimensionless (see the module docstring)."""
     c = np.zeros(p.n_alts)
-    tau = float(p.agility.min_transition_s)
+    tau = float(p.min_transition_s)
     valid = p.alt_valid
     timed = p.alt_timed & valid
     for r in range(p.n_resources):

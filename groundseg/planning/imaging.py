@@ -136,18 +136,28 @@ def _stereo_ranges(opp: Opportunities, rows, theta_deg: float, step_s: float = 1
 
 
 def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacecraft = ImagingSpacecraft(),
-                    area_value: PiecewiseLinear | None = None):
+                    area_value: PiecewiseLinear | None = None, budgets=()):
     """The :class:`Problem` for ``opp`` and the scheduled passes of ``contacts``
     (a :class:`~groundseg.contacts.ContactPlan`, or None for no downlink), and the list that
     maps every alternative back to its opportunity (``_Alt`` per task, per alternative).
-    ``area_value``: the polygons' value curve (see the module docstring)."""
+    ``area_value``: the polygons' value curve (see the module docstring). ``spacecraft``: one
+    for every satellite, or one per satellite (a mixed fleet: each resource gets its own
+    memory, transmitter and agility). Rows with a ``data_rate_gbit_s`` column record at that
+    rate; rows with a ``radar_power_w`` use ``radar_s`` and ``radar_wh`` of ``budgets``
+    (:class:`~groundseg.planning.Budget`)."""
     curve = PiecewiseLinear.linear() if area_value is None else area_value
     if not isinstance(curve, PiecewiseLinear) or abs(curve.total - 1.0) > 1e-12:
         raise GroundsegError("area_value: expected a PiecewiseLinear curve with value 1 at fraction 1")
     c = opp.columns
     targets = opp.targets
     n_sat = len(opp.ephemeris.constellation)
+    fleet = _per_satellite(spacecraft, n_sat)
+    spacecraft = fleet[0]
     dur = c["duration_s"]
+    rate = np.array([fleet[s].image_data_rate_gbit_s for s in c["satellite_index"]], dtype=float)
+    if "data_rate_gbit_s" in c:
+        rate = np.where(np.isfinite(c["data_rate_gbit_s"]), c["data_rate_gbit_s"], rate)
+    power = c["radar_power_w"] if "radar_power_w" in c else np.full(len(opp), np.nan)
     value = np.asarray(c["priority"], dtype=float) * np.asarray(c["share"], dtype=float)
 
     # Polygons: keep the strip set with the larger total value.
@@ -200,7 +210,7 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
 
     # Attitude samples for every alternative at once.
     flat = [(tid, a) for tid, alts in task_alts.items() for a in alts]
-    k = spacecraft.attitude_samples
+    k = max(sc.attitude_samples for sc in fleet)
     if flat:
         rows = np.array([a.row for _, a in flat])
         lo = np.array([a.lo_s for _, a in flat])
@@ -223,8 +233,8 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
             resource=int(c["satellite_index"][a.row]), earliest_start_s=a.lo_s,
             latest_end_s=a.hi_s, duration_s=float(dur[a.row]), start_attitude_deg=s_att,
             end_attitude_deg=e_att, attitude_times_s=times,
-            data_gbit=spacecraft.image_data_rate_gbit_s * float(dur[a.row]),
-            value_factor=1.0, label=str(a.row)))
+            data_gbit=float(rate[a.row] * dur[a.row]), value_factor=1.0, label=str(a.row),
+            uses=_radar_uses(power[a.row], dur[a.row])))
         index_of[tid].append(a)
 
     tasks, incompat = [], []
@@ -242,16 +252,19 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
                     incompat.append(Incompatibility(((tid, i), (aft, j))))
 
     names = opp.ephemeris.constellation.names
-    resources = [Resource(names[s], spacecraft.memory_capacity_gbit, spacecraft.initial_memory_gbit)
+    resources = [Resource(names[s], fleet[s].memory_capacity_gbit, fleet[s].initial_memory_gbit,
+                          None if fleet[s] is spacecraft else
+                          _MarginAgility(fleet[s].agility, fleet[s].slew_margin_s))
                  for s in range(n_sat)]
     downlinks = []
     if contacts is not None:
         p = contacts.passes
-        rate = {s.name: s.downlink_rate_mbps for s in contacts.stations}
+        station_rate = {s.name: s.downlink_rate_mbps for s in contacts.stations}
         epoch = opp.epoch
         for i in np.flatnonzero(contacts.scheduled):
             st = str(p.station[i])
-            mbps = min(spacecraft.downlink_rate_mbps, rate.get(st) or spacecraft.downlink_rate_mbps)
+            sc = fleet[int(p.satellite_index[i])]
+            mbps = min(sc.downlink_rate_mbps, station_rate.get(st) or sc.downlink_rate_mbps)
             t0 = (p.aos_utc[i] - epoch) / np.timedelta64(1, "s")
             t1 = (p.los_utc[i] - epoch) / np.timedelta64(1, "s")
             downlinks.append(Downlink(int(p.satellite_index[i]), float(t0), float(t1),
@@ -261,8 +274,23 @@ def imaging_problem(opp: Opportunities, contacts=None, spacecraft: ImagingSpacec
                 for parent, members in strips.items()]
     agility = _MarginAgility(spacecraft.agility, spacecraft.slew_margin_s)
     problem = Problem(tasks, resources, downlinks, incompat, agility=agility,
-                      epoch_utc=format_utc(opp.epoch)[0], requests=requests)
+                      epoch_utc=format_utc(opp.epoch)[0], requests=requests, budgets=budgets)
     return problem, index_of
+
+
+def _per_satellite(spacecraft, n_sat: int) -> list:
+    """One :class:`ImagingSpacecraft` per satellite (the same object where one is given)."""
+    many = list(spacecraft) if isinstance(spacecraft, (list, tuple)) else [spacecraft] * n_sat
+    if len(many) != n_sat or not all(isinstance(sc, ImagingSpacecraft) for sc in many):
+        raise GroundsegError(f"spacecraft: expected an ImagingSpacecraft or {n_sat} of them")
+    return many
+
+
+def _radar_uses(power_w: float, duration_s: float):
+    """What a radar acquisition spends of a SAR satellite's budgets (None for optical)."""
+    if not np.isfinite(power_w):
+        return None
+    return {"radar_s": float(duration_s), "radar_wh": float(power_w * duration_s / 3600.0)}
 
 
 class ImagingPlan:
@@ -272,7 +300,7 @@ class ImagingPlan:
     def __init__(self, plan: Plan, problem: Problem, opportunities: Opportunities, index_of,
                  spacecraft: ImagingSpacecraft):
         self.plan, self.problem, self.opportunities = plan, problem, opportunities
-        self.spacecraft = spacecraft
+        self.spacecraft = _per_satellite(spacecraft, len(opportunities.ephemeris.constellation))[0]
         self._index_of = index_of
         self.acquisitions = self._acquisitions()
 
@@ -315,6 +343,12 @@ class ImagingPlan:
                 "target_group": str(c["parent_target"][row]),
                 "start_s": float(t0[i]), "end_s": float(t1[i]),
             })
+            if "sar_mode" in c:          # a mixed fleet: which sensor, and the radar's geometry
+                radar = bool(c["sar_mode"][row])
+                out[-1]["sensor"] = "sar" if radar else "optical"
+                if radar:
+                    out[-1].update(sar_mode=str(c["sar_mode"][row]), look_side=str(c["look_side"][row]),
+                                   incidence_deg=round(float(c["incidence_deg"][row]), 4))
         return out
 
     def _downlinks(self) -> list[dict]:
@@ -368,7 +402,8 @@ class ImagingPlan:
             "status": p.status, "solver": p.solver, "solve_time_s": round(p.solve_time_s, 3),
             "epoch_utc": p.epoch_utc,
             "agility_model": dict(p.agility_model, slew_margin_s=sc.slew_margin_s),
-            "memory_capacity_gbit": sc.memory_capacity_gbit,
+            "memory_capacity_gbit": (sc.memory_capacity_gbit if p.memory_capacity_gbit is None
+                                     else p.memory_capacity_gbit),
             "acquisitions": [{k: v for k, v in a.items() if k not in ("start_s", "end_s")}
                              for a in self.acquisitions],
             "downlinks": self._downlinks(),
@@ -405,11 +440,13 @@ class ImagingPlan:
 def plan_imaging(opportunities: Opportunities, contacts=None, *,
                  spacecraft: ImagingSpacecraft = ImagingSpacecraft(), time_limit_s: float = 20.0,
                  method: str = "auto", seed: int = 0,
-                 area_value: PiecewiseLinear | None = None, iterations: int | None = None) -> ImagingPlan:
+                 area_value: PiecewiseLinear | None = None, iterations: int | None = None,
+                 budgets=()) -> ImagingPlan:
     """Plan acquisitions and downlinks for ``opportunities`` with the scheduled passes of
     ``contacts`` (a ContactPlan, or None). Returns an :class:`ImagingPlan`. ``area_value``:
     the polygons' value curve of the covered fraction (default linear). ``iterations``: a
-    step budget for the search (see :func:`~groundseg.planning.solve`)."""
-    problem, index_of = imaging_problem(opportunities, contacts, spacecraft, area_value)
+    step budget for the search (see :func:`~groundseg.planning.solve`). ``spacecraft`` and
+    ``budgets``: see :func:`imaging_problem` (a mixed fleet: :meth:`groundseg.fleet.Fleet.plan`)."""
+    problem, index_of = imaging_problem(opportunities, contacts, spacecraft, area_value, budgets)
     plan = solve(problem, method=method, time_limit_s=time_limit_s, seed=seed, iterations=iterations)
     return ImagingPlan(plan, problem, opportunities, index_of, spacecraft)

@@ -78,7 +78,7 @@ def _improve_timed(p, state: State, ordering: Ordering, deadline: float, rng,
     index = _Index(p)
     best = state.snapshot()
     best_obj = state.objective
-    tau = float(p.agility.min_transition_s)
+    tau = float(p.min_transition_s)
     med_d = float(np.median(p.alt_duration_s[p.alt_valid & p.alt_timed])) if np.any(p.alt_timed) else 10.0
     step = med_d + tau
     dp_share, dp_front = 0.25, 4

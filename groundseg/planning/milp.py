@@ -119,8 +119,9 @@ def _max_transition(p, a, b) -> float:
     tb = _corner_times(p, b)
     ea = np.array([p.attitude_deg(a, x, end=True) for x in ta])
     sb = np.array([p.attitude_deg(b, x) for x in tb])
-    tt = p.agility.transition_time_s(ea[:, None, :], sb[None, :, :],
-                                     (ta + p.alt_duration_s[a])[:, None], tb[None, :])
+    model = p.res_agility[int(p.alt_resource[b])]
+    tt = model.transition_time_s(ea[:, None, :], sb[None, :, :],
+                                 (ta + p.alt_duration_s[a])[:, None], tb[None, :])
     return float(np.max(tt))
 
 
@@ -148,7 +149,8 @@ def solve_timed(p, time_limit_s: float = 10.0, model=None):
         return len(col_obj) - 1
 
     timed_alts = model.alts[p.alt_timed[model.alts]]
-    if np.any(np.diff(p.att_ptr)[timed_alts] > 1) or getattr(p.agility, "time_dependent", False):
+    if np.any(np.diff(p.att_ptr)[timed_alts] > 1) or any(
+            getattr(m, "time_dependent", False) for m in p.res_agility + [p.agility]):
         exact = False  # the largest transition over corner times may not be the largest
     s_col = {}
     for a in timed_alts:

@@ -13,12 +13,13 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
+from ._budgets import Budget, attach_budgets, check_uses
 from ._downlinks import Downlink, downlinks_from_columns, usable_downlinks
 from .agility import as_transition_model, check_on_samples, scalar_transition
 from .errors import PlanningError
 from .requests import Request, request_columns, same_alternative_pairs
 
-__all__ = ["Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Problem"]
+__all__ = ["Alternative", "Task", "Resource", "Downlink", "Incompatibility", "Budget", "Problem"]
 
 _TOL_S = 1e-9
 
@@ -43,7 +44,8 @@ class Alternative:
 
     ``data_gbit``: volume recorded. ``value_factor``: the objective gains
     ``task.weight * value_factor`` when this alternative is chosen. ``label``: free text
-    carried to the plan (opportunity id, camera, ...).
+    carried to the plan (opportunity id, camera, ...). ``uses``: ``{quantity: amount}`` it
+    spends of the problem's budgets (:mod:`~groundseg.planning._budgets`; radar seconds, Wh).
     """
 
     resource: int = 0
@@ -56,6 +58,7 @@ class Alternative:
     data_gbit: float = 0.0
     value_factor: float = 1.0
     label: str = ""
+    uses: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,11 +80,13 @@ class Task:
 
 @dataclass(frozen=True)
 class Resource:
-    """A satellite: on-board memory (``inf`` = unlimited) and what is on board at the epoch."""
+    """A satellite: on-board memory (``inf`` = unlimited), what is on board at the epoch, and
+    its own transition model (``agility``; None: the problem's)."""
 
     name: str = ""
     memory_capacity_gbit: float = math.inf
     memory_initial_gbit: float = 0.0
+    agility: Any = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ class Problem:
 
     Incompatibilities: ``incompat`` (list of tuples of global alternative indices) and
     ``alt_incompat`` (for each alternative, the incompatibility indices it belongs to).
+    Budgets: ``budget_*``, ``alt_budgets`` (:mod:`._budgets`); transition models ``res_agility``.
 
     Requests (:mod:`~groundseg.planning.requests`): ``request_id``, ``request_curve``
     (:class:`PiecewiseLinear`), ``request_tasks`` (int arrays), ``task_request`` (n_tasks,)
@@ -133,7 +139,7 @@ class Problem:
                  downlinks: Sequence[Downlink] = (),
                  incompatibilities: Sequence[Incompatibility] = (),
                  agility=None, epoch_utc: str | None = None, requests: Sequence[Request] = (),
-                 same_alternative_groups=False):
+                 same_alternative_groups=False, budgets: Sequence[Budget] = ()):
         if not isinstance(tasks, (list, tuple)):
             tasks = list(tasks)
         if len(tasks) == 0:
@@ -143,6 +149,7 @@ class Problem:
         att_ptr = [0]
         att_t, att_s, att_e = [], [], []
         pre_issue: list[str | None] = []
+        alt_uses = []
         for i, t in enumerate(tasks):
             where = f"tasks[{i}]"
             if not isinstance(t, Task):
@@ -172,6 +179,7 @@ class Problem:
                 alt_data.append(float(a.data_gbit))
                 alt_vf.append(float(a.value_factor))
                 alt_label.append(str(a.label))
+                alt_uses.append(check_uses(a.uses, aw))
                 ts, ss, es = _attitude_samples(a, aw)
                 att_t.append(ts)
                 att_s.append(ss)
@@ -213,7 +221,7 @@ class Problem:
             att_e=np.concatenate(att_e) if att_e else np.zeros((0, 2)),
             resources=resources, downlinks=downlinks, incompat=incompat,
             agility=agility, epoch_utc=epoch_utc, requests=requests,
-            same_alternative_groups=same_alternative_groups)
+            same_alternative_groups=same_alternative_groups, alt_uses=alt_uses, budgets=budgets)
 
     @classmethod
     def from_columns(cls, *, task_ids, task_weights, alt_task, task_groups=None,
@@ -222,7 +230,7 @@ class Problem:
                      alt_end_attitude_deg=None, alt_data_gbit=None, alt_value_factor=None,
                      alt_label=None, resources=None, downlinks=(), incompatibilities=(),
                      agility=None, epoch_utc=None, requests=(),
-                     same_alternative_groups=False) -> "Problem":
+                     same_alternative_groups=False, alt_uses=None, budgets=()) -> "Problem":
         """Problem from column arrays (fast path for large instances).
 
         ``task_ids`` (n_tasks,), ``task_weights`` (n_tasks,), ``task_groups`` (n_tasks,)
@@ -234,8 +242,8 @@ class Problem:
         or ``(n_alts, 2, 2)`` linear in the start time (``[:, 0]`` at the earliest start,
         ``[:, 1]`` at the latest start); end defaults to start. ``incompatibilities``:
         tuples of alternative indices. ``downlinks``: :class:`Downlink` objects or a dict of
-        columns ``resource, start_s, end_s, rate_gbit_s[, station]``. ``requests`` and
-        ``same_alternative_groups``: as for the constructor.
+        columns ``resource, start_s, end_s, rate_gbit_s[, station]``. ``requests``,
+        ``same_alternative_groups``, ``budgets``, ``alt_uses`` (n_alts,): as for the constructor.
         """
         n_tasks = len(task_ids)
         if n_tasks == 0:
@@ -301,7 +309,8 @@ class Problem:
             resources=resources, downlinks=downlinks,
             incompat=[tuple(int(i) for i in t) for t in incompatibilities],
             agility=agility, epoch_utc=epoch_utc, requests=requests,
-            same_alternative_groups=same_alternative_groups)
+            same_alternative_groups=same_alternative_groups, budgets=budgets,
+            alt_uses=[check_uses(u, f"alt_uses[{k}]") for k, u in enumerate(alt_uses or [None] * n)])
         return obj
 
     # -- construction -------------------------------------------------------------------
@@ -309,7 +318,8 @@ class Problem:
     def _init_columns(self, *, task_ids, task_weights, task_groups, task_reasons, alt_task,
                       alt_resource, alt_e, alt_l, alt_d, alt_data, alt_vf, alt_label,
                       att_ptr, att_t, att_s, att_e, resources, downlinks, incompat,
-                      agility, epoch_utc, requests=(), same_alternative_groups=False):
+                      agility, epoch_utc, requests=(), same_alternative_groups=False,
+                      alt_uses=(), budgets=()):
         n_tasks = len(task_ids)
         seen = {}
         for i, tid in enumerate(task_ids):
@@ -491,8 +501,14 @@ class Problem:
 
         self.agility = as_transition_model(agility)
         self._transition = scalar_transition(self.agility)
+        own = [as_transition_model(r.agility) if r.agility is not None else self.agility
+               for r in resources]
+        self.res_agility = own
+        self._res_transition = [self._transition if m is self.agility else scalar_transition(m) for m in own]
+        self.min_transition_s = min(float(m.min_transition_s) for m in [self.agility] + own)
         self._check_transition_model()
         self.epoch_utc = epoch_utc
+        attach_budgets(self, budgets, list(alt_uses) or [{}] * n)
 
     def _alt_where(self, a: int) -> str:
         t = int(self.alt_task[a])
@@ -519,18 +535,20 @@ class Problem:
 
     def transition_s(self, alt_from: int, start_from_s: float, alt_to: int, start_to_s: float) -> float:
         """Transition time (s) from the end of ``alt_from`` (started at ``start_from_s``) to
-        the start of ``alt_to`` (started at ``start_to_s``)."""
+        the start of ``alt_to`` (started at ``start_to_s``), with ``alt_to``'s resource's model."""
         r0, p0 = self.attitude_deg(alt_from, start_from_s, end=True)
         r1, p1 = self.attitude_deg(alt_to, start_to_s)
         end_s = start_from_s + float(self.alt_duration_s[alt_from])
-        return self._transition(r0, p0, r1, p1, end_s, start_to_s)
+        return self._res_transition[int(self.alt_resource[alt_to])](r0, p0, r1, p1, end_s, start_to_s)
 
     def _check_transition_model(self) -> None:
-        """The transition model on the attitude samples of the first 64 timed alternatives."""
-        timed = np.flatnonzero(self.alt_timed & self.alt_valid)[:64]
-        if timed.size:
-            k = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed]))[:64]
-            check_on_samples(self.agility, self.att_end_deg[k], self.att_start_deg[k], self.att_time_s[k])
+        """Each transition model on the attitude samples of the first 64 timed alternatives it serves."""
+        for model in {id(m): m for m in self.res_agility}.values():
+            mine = np.array([m is model for m in self.res_agility])[self.alt_resource]
+            timed = np.flatnonzero(self.alt_timed & self.alt_valid & mine)[:64]
+            if timed.size:
+                k = np.unique(np.concatenate([np.arange(self.att_ptr[a], self.att_ptr[a + 1]) for a in timed]))[:64]
+                check_on_samples(model, self.att_end_deg[k], self.att_start_deg[k], self.att_time_s[k])
 
     def alternative_id(self, alt: int) -> tuple:
         """``(task_id, alternative_index)`` of global alternative ``alt``."""

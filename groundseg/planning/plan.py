@@ -14,7 +14,7 @@ Column orders (stable; the CSV and JSON writers follow them):
   the transition time before imaging_on, from the previous acquisition's end attitude (from
   nadir for the first one). ``downlink_stop`` is when the last bit was drained.
 - ``unscheduled``: ``target``, ``reason`` (``no_opportunity``, a caller's reason such as
-  ``sun``, ``conflict``, ``memory``, ``group``), ``detail``.
+  ``sun``, ``conflict``, ``memory``, ``budget``, ``group``), ``detail``.
 - ``requests``: ``request`` (id), ``covered_fraction`` (sum of the shares of its scheduled
   tasks), ``value`` (its curve at that fraction; part of the objective), ``tasks``,
   ``scheduled`` (counts).

@@ -253,9 +253,9 @@ def build_plan(p: Problem, state: State, bound: float, status: str, solver: str,
             sr, sp = p.attitude_deg(a, s)
             er, ep = p.attitude_deg(a, s, end=True)
             if prev is None:
-                tau = p._transition(0.0, 0.0, sr, sp, s, s)
+                tau = p._res_transition[r](0.0, 0.0, sr, sp, s, s)
                 if not math.isfinite(tau):  # a table model without nadir
-                    tau = float(p.agility.min_transition_s)
+                    tau = float(p.res_agility[r].min_transition_s)
             else:
                 tau = p.transition_s(prev[0], prev[1], a, s)
             events.append((s - tau, 3, "slew_start", tid, "", sr, sp, math.nan))
@@ -341,5 +341,10 @@ def _reason(p: Problem, state: State, t: int) -> tuple[str, str]:
         return "group", f"fits alone but not together with {others}"
     if any(state.fits(a, memory=False) for a in valid):
         return "memory", f"{len(valid)} alternatives: each would overflow the on-board memory"
+    spent = [a for a in valid if not state.budgets_ok(a)]
+    if spent and len(spent) == len(valid):
+        k = p.alt_budgets[spent[0]][0][0]
+        return "budget", (f"{len(valid)} alternatives: each would exceed a budget (e.g. "
+                          f"{p.budget_name[k]}: {p.budget_quantity[k]})")
     return "conflict", (f"{len(valid)} alternatives: each overlaps scheduled acquisitions, "
                         "needs a transition that does not fit, or completes a forbidden combination")

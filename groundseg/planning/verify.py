@@ -5,7 +5,8 @@ own code: one alternative per task, windows and durations, per-resource non-over
 transition times (vectorised agility model on interpolated attitudes), forbidden
 combinations, all-or-nothing groups, the memory level under the plan's downlink volumes
 (never above capacity, never below zero, each downlink volume achievable at its rate inside
-its window, no two used downlinks of a resource at once) and the objective. The geometry
+its window, no two used downlinks of a resource at once), the budgets (radar time, energy)
+and the objective. The geometry
 (are the windows real passes?) is the mapping's business, not this module's.
 """
 from __future__ import annotations
@@ -85,7 +86,7 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
         d = p.alt_duration_s[al]
         end_att = np.array([_att(p, a, x, True) for x, a in timed])
         start_att = np.array([_att(p, a, x, False) for x, a in timed])
-        tau = np.asarray(p.agility.transition_time_s(end_att[:-1], start_att[1:],
+        tau = np.asarray(p.res_agility[r].transition_time_s(end_att[:-1], start_att[1:],
                                                      s[:-1] + d[:-1], s[1:]), dtype=float)
         slack = s[1:] - (s[:-1] + d[:-1] + tau)
         for k in np.flatnonzero(~(slack >= -tol_s)):  # NaN (no transition) fails too
@@ -103,6 +104,28 @@ def verify_plan(p: Problem, plan, tol_s: float = 1e-6, tol_gbit: float = 1e-6) -
             bad.append(f"group {[p.task_id[t] for t in g]} partly scheduled")
 
     bad += _verify_memory(p, plan, chosen, starts, tol_gbit, tol_s)
+    bad += _verify_budgets(p, chosen)
+    return bad
+
+
+def _verify_budgets(p: Problem, chosen: dict) -> list[str]:
+    """Each budget: the chosen alternatives of its resource whose window overlaps its span,
+    and what they use of its quantity, recomputed from the alternatives' own ``uses``."""
+    bad = []
+    for k in range(len(p.budget_limit)):
+        r, q = int(p.budget_resource[k]), p.budget_quantity[k]
+        t0, t1 = float(p.budget_start_s[k]), float(p.budget_end_s[k])
+        total = 0.0
+        for a in chosen.values():
+            if int(p.alt_resource[a]) != r:
+                continue
+            lo = p.alt_earliest_s[a] if p.alt_timed[a] else 0.0
+            hi = p.alt_latest_end_s[a] if p.alt_timed[a] else 0.0
+            if t0 <= hi and lo < t1:
+                total += p.alt_uses[a].get(q, 0.0)
+        if total > p.budget_limit[k] + 1e-9 * max(1.0, float(p.budget_limit[k])):
+            bad.append(f"budget {p.budget_name[k]} (resource {r}, {q}): {total:g} used, "
+                       f"limit {p.budget_limit[k]:g}")
     return bad
 
 
