@@ -11,7 +11,8 @@ the plan's profit: the graph is a relaxation, whatever else it allows.
 Edges come from :class:`EarliestStart`, a lower bound ``LB(a, x, b)`` on the start of
 ``b`` after ``a`` started at ``x`` or later:
 
-- always valid: ``max(e_b, x + d_a + min_transition_s)``;
+- always valid: ``max(e_b, x + d_a + min_transition_s)`` (each satellite's own model:
+  ``Problem.res_agility``);
 - tighter, when the transition from ``a``'s end attitude to ``b``'s start attitude is known
   to behave: both attitudes constant and a time-independent model (the transition is one
   number ``tau``: ``max(e_b, x + d_a + tau)``), or a model declaring
@@ -120,9 +121,9 @@ def attitude_rates(p, end: bool) -> np.ndarray:
 class EarliestStart:
     """Lower bounds on the start of ``b`` after ``a`` (see the module docstring)."""
 
-    def __init__(self, p):
+    def __init__(self, p, model=None):
         self.p = p
-        model = p.agility
+        model = self.model = p.agility if model is None else model
         self.tau_min = float(model.min_transition_s)
         self.time_dependent = bool(getattr(model, "time_dependent", False))
         lip = getattr(model, "lipschitz_s_per_deg", None)
@@ -156,7 +157,7 @@ class EarliestStart:
             y = np.maximum(y, guess[idx])
         c = c[idx]
         x = x_s[idx]
-        model = p.agility
+        model = self.model
         A = self.attitude(a, x, end=True)
 
         def g_of(i, yy):
@@ -192,18 +193,18 @@ class EarliestStart:
         return out
 
 
-def sampled_max_transition(p, alts, rng_seed: int = 0, n: int = 300) -> float:
+def sampled_max_transition(p, alts, model, rng_seed: int = 0, n: int = 300) -> float:
     """A sampled estimate of the largest transition between ``alts`` (``n`` end and ``n``
     start attitude samples; only the graph's precision depends on it)."""
     rng = np.random.default_rng(rng_seed)
     samples = np.concatenate([np.arange(p.att_ptr[a], p.att_ptr[a + 1]) for a in alts])
     ends = p.att_end_deg[rng.choice(samples, size=min(n, samples.size), replace=False)]
     starts = p.att_start_deg[rng.choice(samples, size=min(n, samples.size), replace=False)]
-    tau = np.asarray(p.agility.transition_time_s(ends[:, None, :], starts[None, :, :],
+    tau = np.asarray(model.transition_time_s(ends[:, None, :], starts[None, :, :],
                                                  np.zeros((ends.shape[0], 1)),
                                                  np.zeros((1, starts.shape[0]))), dtype=float)
     finite = tau[np.isfinite(tau)]
-    return float(finite.max()) if finite.size else float(p.agility.min_transition_s)
+    return float(finite.max()) if finite.size else float(model.min_transition_s)
 
 
 class TimeGraph:
@@ -226,26 +227,27 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None,
     deadline (``time.perf_counter()``) passes first, when even buckets of ``2 delta_s``
     would need more than ``max_rows`` (pair, bucket) rows (the graph's size and cost), or
     when the slabs would be empty (no positive duration plus minimum transition)."""
-    es = EarliestStart(p)
     if alts is None:
         alts = np.flatnonzero(p.alt_valid & p.alt_timed)
     alts = np.asarray(alts, dtype=np.int64)
     if alts.size == 0:
         return None
     d_min = float(p.alt_duration_s[alts].min())
-    tau_hi = max(sampled_max_transition(p, alts), es.tau_min)
     delta = float(delta_s)
     t0 = float(p.alt_earliest_s[alts].min())
-    per_res = []
+    per_res, ess = [], []
     for r in np.unique(p.alt_resource[alts]):
         ra = alts[p.alt_resource[alts] == r]
         ra = ra[np.argsort(p.alt_earliest_s[ra], kind="stable")]
         per_res.append(ra)
+        ess.append(EarliestStart(p, p.res_agility[int(r)]))  # each satellite's own model
+    tau_min = min(es.tau_min for es in ess)
+    tau_hi = max(max(sampled_max_transition(p, ra, es.model) for ra, es in zip(per_res, ess)), tau_min)
     while True:
-        w = d_min + es.tau_min - delta - 1e-6
+        w = d_min + tau_min - delta - 1e-6
         if w <= 1e-3:
             return None
-        pairs = [_pairs(p, ra, delta, es.tau_min, tau_hi, w, t0) for ra in per_res]
+        pairs = [_pairs(p, ra, delta, es.tau_min, tau_hi, w, t0) for ra, es in zip(per_res, ess)]
         rows = sum(int(np.sum(q[3] - q[2])) for q in pairs)
         if rows <= max_rows:
             break
@@ -262,7 +264,7 @@ def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None,
     off = np.zeros(order.size + 1, dtype=np.int64)
     np.cumsum(K, out=off[1:])
     src, tgt = [], []
-    for (pa, pb, k_lo, k_end) in pairs:
+    for (pa, pb, k_lo, k_end), es in zip(pairs, ess):
         if time.perf_counter() > deadline:
             return None
         s, t = _edges(p, es, pa, pb, k_lo, k_end, tau_hi, loc, off, delta, deadline)

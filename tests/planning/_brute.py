@@ -79,12 +79,15 @@ def requests_value(p, chosen_tasks):
     return total
 
 
-def brute_optimum(p, transition=piecewise_s, pair_transition=None):
+def brute_optimum(p, transition=piecewise_s, pair_transition=None, resource_transition=None):
     """Best objective of ``p`` (constant attitudes, no window meeting a downlink);
-    ``pair_transition(from_att, to_att)`` replaces ``transition(droll, dpitch)`` if given."""
+    ``pair_transition(from_att, to_att)`` replaces ``transition(droll, dpitch)`` if given,
+    ``resource_transition[r](from_att, to_att)`` on resource ``r`` if given."""
     def tau(a, b):
         r0, p0 = p.att_end_deg[p.att_ptr[a]]
         r1, p1 = p.att_start_deg[p.att_ptr[b]]
+        if resource_transition is not None:
+            return resource_transition[int(p.alt_resource[a])]((r0, p0), (r1, p1))
         if pair_transition is not None:
             return pair_transition((r0, p0), (r1, p1))
         return transition(r1 - r0, p1 - p0)

@@ -12,7 +12,7 @@ from groundseg.planning import (Alternative, PiecewiseLinear, Problem, Request, 
 from groundseg.planning import _path_bound, _time_graph, milp
 from groundseg.planning._search_state import State
 
-from ._brute import brute_optimum, brute_optimum_timed
+from ._brute import brute_optimum, brute_optimum_timed, piecewise_s
 
 CURVES = {
     "convex": PiecewiseLinear([0, 0.5, 0.8, 1], [0, 1.5, 4.5, 10]),
@@ -126,3 +126,38 @@ def test_tighter_than_the_lp_on_a_dense_pass():
     path = _path_bound.path_bound(p, time.perf_counter() + 30, max_iterations=100)
     plan = solve(p, method="lns", time_limit_s=30, iterations=300)
     assert plan.objective <= path < 0.9 * lp
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_each_satellite_its_own_model(seed):
+    """Two satellites, the second far more agile (its own model): the graph's earliest
+    starts stay below the search state's on both, and the bound above a brute force that
+    sequences each satellite with its own model."""
+    from groundseg.planning import Resource
+    rng = np.random.default_rng(seed)
+    tasks = []
+    for t in range(6):
+        e = float(rng.uniform(0, 40))
+        att = (float(rng.uniform(-40, 40)), float(rng.uniform(-20, 20)))
+        tasks.append(Task(t, float(rng.integers(1, 6)), [
+            Alternative(resource=r, earliest_start_s=e, latest_end_s=e + 30.0, duration_s=5.0,
+                        start_attitude_deg=att) for r in (0, 1)]))
+    fast = TransitionFunction(lambda a, b: 1.0 + 0.05 * np.abs(np.asarray(a) - np.asarray(b)).sum(axis=-1),
+                              min_transition_s=1.0)
+    p = Problem(tasks, resources=[Resource("slow"), Resource("fast", agility=fast)])
+    state = State(p)
+    for r in (0, 1):
+        es = _time_graph.EarliestStart(p, p.res_agility[r])
+        on = np.flatnonzero(p.alt_resource == r)
+        a, b = rng.choice(on, 300), rng.choice(on, 300)
+        x = p.alt_earliest_s[a] + rng.uniform(0, 1, 300) * (p.alt_latest_start_s[a] - p.alt_earliest_s[a])
+        lb = es.lower_bound(a, x, b)
+        ref = np.array([state.earliest_after(int(i), float(s), int(j), float(p.alt_earliest_s[j]))
+                        for i, s, j in zip(a, x, b)])
+        ok = np.isfinite(ref)
+        assert ok.sum() > 30 and np.all(lb[ok] <= ref[ok] + 1e-9)
+    best = brute_optimum(p, resource_transition=[
+        lambda a, b: piecewise_s(b[0] - a[0], b[1] - a[1]),
+        lambda a, b: 1.0 + 0.05 * (abs(a[0] - b[0]) + abs(a[1] - b[1]))])
+    bound = _path_bound.path_bound(p, time.perf_counter() + 30, max_iterations=200)
+    assert bound >= best - 1e-6
