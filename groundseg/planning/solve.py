@@ -53,8 +53,9 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
 
     ``bound_time_s`` (default: a fifth of the budget): time for the LP relaxation bound;
     timed problems searched by LNS also get the Lagrangian path bound (its time graph is
-    built after the LP, in at most 1.5 times this, and its multipliers take the last 0.75
-    times this); the plan's bound is the lower one.
+    built after the LP, in at most 1.5 times this or half the remaining budget, whichever
+    is longer, and its multipliers take the last 0.75 times this); the plan's bound is the
+    lower one.
     ``iterations``: the large-neighbourhood search stops after this many steps (the time
     limit still caps it): the same plan for a seed on any machine load, as tests need.
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
@@ -129,9 +130,13 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         # first, then the search, then the path bound's multipliers, aimed at the plan
         model = _selection.build(p)
         bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
-        # the graph's size is kept in proportion to the budget (about 0.2 M rows a second)
+        # the graph's size is kept in proportion to the budget (about 0.2 M rows a second);
+        # on a loaded machine it may take up to half of what is left (the LP alone is far
+        # looser on timed problems)
+        now = time.perf_counter()
         graph = None if method == "greedy" else _time_graph.build(
-            p, deadline=time.perf_counter() + max(1.5 * bound_time_s, 1.0), max_rows=2e5 * time_limit_s)
+            p, deadline=now + max(1.5 * bound_time_s, 0.5 * (deadline - now), 1.0),
+            max_rows=2e5 * time_limit_s)
         state = construct(p, ordering=ordering)
         solver = "greedy"
         now = time.perf_counter()
