@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from .dictionary import _int, _number, parse_toml, read_text
+from .parameters import _int, _number, parse_toml, read_text
 from .errors import CommandError, DictionaryError
 from .packets import IDLE_APID
 from .tc import CUC_BYTES, Telecommand, code_of, cuc_bytes, cuc_time_s, decode_tc
