@@ -1,6 +1,7 @@
 """Imaging access: groundseg vs brahe's access search with an off-nadir constraint.
 
     python benchmarks/bench_access.py [--targets 10000] [--brahe-targets 1000] [--hours 24] [--repeat 3]
+    python benchmarks/bench_access.py --large [--targets 1000000]   # scale: one run, peak memory
 
 Inputs shared by both tools: the bundled FORMOSAT-8-like constellation (8 satellites, 561 km
 SSO) written as TLE and read back by each tool, ``--targets`` random points uniform on the
@@ -16,10 +17,17 @@ Printed: medians over ``--repeat`` runs in this process; brahe on the first
 figure is extrapolated per (satellite, target) pair and labelled so); the ratio; and the
 agreement of the two window sets on that subset, with skyfield deciding the windows only one
 tool reports.
+
+``--large``: only groundseg, once, on ``--targets`` (default 1,000,000) points with the Sun
+condition, alone in this process: wall and CPU time, peak RSS of the process (targets, ephemeris,
+search and the full opportunity table), load average. The search holds one chunk of aim points
+at a time (:func:`groundseg.access_search.points_per_chunk`).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import sys
 import time
@@ -104,13 +112,46 @@ def _compare(ours, theirs):
     return np.array(deltas).reshape(-1, 2), np.array(only_ours, dtype=int), np.flatnonzero(~used)
 
 
+def _large(args):
+    """One groundseg run at scale: time, CPU, peak memory."""
+    from groundseg.access_search import points_per_chunk
+    from groundseg.imaging_geometry import ImagingGeometry
+    n = args.targets or 1_000_000
+    load0 = os.getloadavg()
+    w0, c0 = time.perf_counter(), time.process_time()
+    c = Constellation.formosat8(START)
+    rng = np.random.default_rng(2026)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon = rng.uniform(-180, 180, n)
+    targets = Targets.from_points([f"T{i}" for i in range(n)], lat, lon, 0.0,
+                                  max_off_nadir_deg=LIMIT_DEG, min_sun_elevation_deg=10.0)
+    end = str(np.datetime64(START[:-1]) + np.timedelta64(int(args.hours * 3600), "s")) + "Z"
+    geo = ImagingGeometry(c.propagate(TimeGrid.range(START, end, 60.0)))
+    w1 = time.perf_counter()
+    opp = find_opportunities(geo, targets)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    chunk = points_per_chunk(geo)
+    print(f"{len(c)} satellites x {n:,} point targets x {args.hours:g} h, {LIMIT_DEG:g} deg "
+          f"off-nadir, Sun >= 10 deg; {os.cpu_count()} CPUs, load average "
+          f"{load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(f"  {len(opp):,} windows; {-(-n // chunk)} chunks of {chunk:,} points")
+    print(f"  wall {wall:.1f} s (search and table {time.perf_counter() - w1:.1f} s), "
+          f"CPU {cpu:.1f} s, peak RSS {rss_mb:,.0f} MB (goal < 4096 MB)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--targets", type=int, default=10000)
+    ap.add_argument("--targets", type=int, default=None, help="default 10,000 (1,000,000 with --large)")
     ap.add_argument("--brahe-targets", type=int, default=1000)
     ap.add_argument("--hours", type=float, default=24.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--large", action="store_true", help="groundseg alone at scale, peak memory")
     args = ap.parse_args(argv)
+    if args.large:
+        _large(args)
+        return
+    args.targets = args.targets or 10000
 
     tle_text = Constellation.formosat8(START).to_tle()
     records = catalog.parse_catalog(tle_text).records

@@ -100,12 +100,14 @@ def bench_resync() -> list[dict]:
     return out
 
 
-def bench_capacity(n: int) -> dict:
-    """Pipeline rate without sockets: Platform.ingest_chunks of 100-packet messages, 20,000 a commit."""
+def bench_capacity(n: int, archive: str | None = None) -> dict:
+    """Pipeline rate without sockets: Platform.ingest_chunks of 100-packet messages, 20,000 a commit,
+    into ``archive`` (a new, empty archive: an SQLite path or a PostgreSQL URL; default a
+    temporary SQLite file)."""
     from telemetry.platform import Chunk, Platform
     d = Dictionary.bundled()
     with tempfile.TemporaryDirectory(prefix="bench-telemetry-") as tmp:
-        p = Platform(Path(tmp) / "archive.sqlite", d)
+        p = Platform(archive or Path(tmp) / "archive.sqlite", d)
         blocks = [_block(d, b, n, 100_000.0, 1.8e9, 0, 0.0)[0] for b in range((n + 9999) // 10000)]
         rows = np.concatenate(blocks)
         t = time.perf_counter()
@@ -124,11 +126,12 @@ def _free_endpoint() -> str:
         return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
-def bench_stream(rate: float, duration_s: float) -> dict:
+def bench_stream(rate: float, duration_s: float, archive: str | None = None) -> dict:
+    """End to end over ZeroMQ into ``archive`` (as in :func:`bench_capacity`)."""
     count = int(rate * duration_s)
     ep = _free_endpoint()
     with tempfile.TemporaryDirectory(prefix="bench-telemetry-") as tmp:
-        server = PlatformServer(ep, Path(tmp) / "archive.sqlite")
+        server = PlatformServer(ep, archive or Path(tmp) / "archive.sqlite")
         commits: list[tuple[float, int]] = []
         archived = [0]
         stop = threading.Event()

@@ -77,7 +77,7 @@ class Sensor:
 
 def find_opportunities(source, targets: Targets, start=None, end=None, *,
                        sensor: Sensor = Sensor(), step_s: float = 60.0,
-                       tol_s: float = 1e-3, satellites=None) -> Opportunities:
+                       tol_s: float = 1e-3, satellites=None, progress=None) -> Opportunities:
     """Every imaging opportunity of every satellite on every target.
 
     ``source``: an :class:`~groundseg.orbits.Ephemeris` (its time grid is the window; or its
@@ -85,8 +85,9 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     :class:`~groundseg.orbits.Constellation` propagated once over ``start``..``end`` every
     ``step_s`` seconds. ``targets``: :class:`~groundseg.targets.Targets` (points and
     polygons; polygons are cut into strips ``sensor.swath_km`` wide). ``satellites``: indices
-    of the satellites that carry this sensor (default all). Returns :class:`Opportunities`;
-    targets without any are listed in its ``unscheduled`` table.
+    of the satellites that carry this sensor (default all); ``progress(done, total)`` is
+    called as chunks of aim points are searched. Returns :class:`Opportunities`; targets
+    without any are listed in its ``unscheduled`` table.
     """
     if not isinstance(sensor, Sensor):
         raise GroundsegError(f"sensor must be a groundseg.access.Sensor, got {type(sensor).__name__}")
@@ -95,7 +96,7 @@ def find_opportunities(source, targets: Targets, start=None, end=None, *,
     pt_idx, st, aims, aim_target = imaging_aims(geo, targets, sensor.swath_km, satellites)
     eta = np.radians(targets.max_off_nadir_deg[aim_target])
     sun_min = np.radians(targets.min_sun_elevation_deg[aim_target])
-    iv = access_windows(geo, aims, eta, sun_min, tol_s, satellites)
+    iv = access_windows(geo, aims, eta, sun_min, tol_s, satellites, progress=progress)
 
     # Point targets: the windows themselves.
     m = iv.point < pt_idx.size

@@ -24,9 +24,11 @@ from .imaging_geometry import ImagingGeometry, geodetic_up, look_angles
 from .roots import refine_roots
 from .visibility import angle_windows, condition_windows, dense_hits, reach_rad
 
-__all__ = ["Intervals", "access_windows", "angle_bound_windows", "min_off_nadir_time"]
+__all__ = ["Intervals", "access_windows", "angle_bound_windows", "min_off_nadir_time",
+           "points_per_chunk"]
 
 _LIMB_MARGIN_RAD = math.radians(1.0)
+_CHUNK_SAMPLES = 100_000_000       # (point, satellite, time) products per chunk of points
 
 
 @dataclass
@@ -46,61 +48,101 @@ def _dot(a, b):
 
 
 def access_windows(geo: ImagingGeometry, aim_km, eta_max, min_sun, tol_s=1e-3,
-                   satellites=None) -> Intervals:
+                   satellites=None, chunk_points=None, progress=None) -> Intervals:
     """Windows of every (satellite, aim point): off-nadir <= ``eta_max`` and Sun >= ``min_sun``.
 
     ``aim_km``: ECEF ``(n_p, 3)``; ``eta_max``, ``min_sun``: rad ``(n_p,)``; ``satellites``:
-    the satellite indices to search (default all).
+    the satellite indices to search (default all). Points are searched ``chunk_points`` at a
+    time (default :func:`points_per_chunk`): each point on its own, so the chunks change
+    nothing but the memory the search holds. ``progress(done, total)`` is called after each
+    chunk.
     """
     aim_km = np.asarray(aim_km, dtype=float).reshape(-1, 3)
     n_p = len(aim_km)
-    r_top = float(np.nanmax(geo.r_max, initial=-np.inf))
-    radius = np.sqrt(_dot(aim_km, aim_km))
-    eta = np.minimum(eta_max, np.arcsin(np.clip(radius / max(r_top, 1.0), 0, 1)) - _LIMB_MARGIN_RAD)
-    bound = OffNadirBound(np.maximum(eta, 1e-6))     # short of the horizon everywhere
-    wp, ws, a, b = angle_bound_windows(geo, aim_km, bound, tol_s, satellites)
-    geometric = np.bincount(wp, minlength=n_p)
-
-    # The Sun, located inside each geometric window the same way.
-    up = geodetic_up(aim_km)
+    eta_max = np.broadcast_to(np.asarray(eta_max, dtype=float), (n_p,))
     min_sun = np.broadcast_to(np.asarray(min_sun, dtype=float), (n_p,))
+    r_top = float(np.nanmax(geo.r_max, initial=-np.inf))
+    parts = []
+    chunks = _chunks(n_p, chunk_points or points_per_chunk(geo))
+    for c0, c1 in chunks:
+        aim = aim_km[c0:c1]
+        radius = np.sqrt(_dot(aim, aim))
+        eta = np.minimum(eta_max[c0:c1],
+                         np.arcsin(np.clip(radius / max(r_top, 1.0), 0, 1)) - _LIMB_MARGIN_RAD)
+        bound = OffNadirBound(np.maximum(eta, 1e-6))     # short of the horizon everywhere
+        wp, ws, a, b = angle_bound_windows(geo, aim, bound, tol_s, satellites, c1 - c0)
+        geometric = np.bincount(wp, minlength=c1 - c0)
+        # The Sun, located inside each geometric window the same way.
+        up = geodetic_up(aim)
+        sun_min = min_sun[c0:c1]
 
-    def sun_margin(w, t):
-        pt = wp[w]
-        d = geo.sun_unit(t, aim_km[pt])
-        return np.arcsin(np.clip(_dot(d, up[pt]), -1, 1)) - min_sun[pt]
+        def sun_margin(w, t, wp=wp, aim=aim, up=up, sun_min=sun_min):
+            pt = wp[w]
+            d = geo.sun_unit(t, aim[pt])
+            return np.arcsin(np.clip(_dot(d, up[pt]), -1, 1)) - sun_min[pt]
 
-    w, sa, sb = condition_windows(sun_margin, a, b, SUN_ELEVATION_RATE_RAD_S, tol_s)
-    return Intervals(ws[w], wp[w], sa, sb, geometric)
+        w, sa, sb = condition_windows(sun_margin, a, b, SUN_ELEVATION_RATE_RAD_S, tol_s)
+        parts.append((ws[w], wp[w] + c0, sa, sb, geometric))
+        if progress is not None:
+            progress(len(parts), len(chunks))
+    if not parts:
+        zi, z = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return Intervals(zi, zi.copy(), z, z.copy(), np.zeros(0, dtype=np.int64))
+    return Intervals(*(np.concatenate(x) for x in zip(*parts)))
 
 
-def angle_bound_windows(geo: ImagingGeometry, aim_km, bound, tol_s=1e-3, satellites=None):
+def points_per_chunk(geo: ImagingGeometry) -> int:
+    """Aim points searched at a time: ``_CHUNK_SAMPLES`` (point, satellite, time) products,
+    which keeps a chunk's hits and windows to some tens of MB for optical limits."""
+    return max(1, _CHUNK_SAMPLES // max(1, geo.n_sat * len(geo.grid_s)))
+
+
+def _chunks(n: int, size: int):
+    return [(c0, min(n, c0 + size)) for c0 in range(0, n, max(1, int(size)))]
+
+
+def angle_bound_windows(geo: ImagingGeometry, aim_km, bound, tol_s=1e-3, satellites=None,
+                        chunk_points=None):
     """Windows of every (satellite, aim point) in which a geocentric-angle ``bound``
     (:class:`~groundseg.bounds.OffNadirBound`, :class:`~groundseg.bounds.IncidenceBound`, per
     point, short of the horizon) holds. ``aim_km``: ECEF ``(n_p, 3)``; ``satellites``: the
-    satellite indices to search (default all). Returns ``(point, sat, start_s, end_s)``
-    ``(m,)``, sorted by point, satellite, start."""
+    satellite indices to search (default all); points ``chunk_points`` at a time (as
+    :func:`access_windows`). Returns ``(point, sat, start_s, end_s)`` ``(m,)``, sorted by
+    point, satellite, start."""
     aim_km = np.asarray(aim_km, dtype=float).reshape(-1, 3)
     r_top = float(np.nanmax(geo.r_max, initial=-np.inf))
     if len(aim_km) == 0 or not np.isfinite(r_top):
         zi, z = np.zeros(0, dtype=np.int64), np.zeros(0)
         return zi, zi.copy(), z, z.copy()
-    radius = np.sqrt(_dot(aim_km, aim_km))
-    unit = aim_km / radius[:, None]
-    grid = geo.grid_s
     with np.errstate(invalid="ignore"):
         rhat = geo.r / geo.rn[..., None]                               # NaN where failed
     if satellites is not None:
         skip = np.ones(geo.n_sat, dtype=bool)
         skip[np.asarray(satellites, dtype=np.int64)] = False
         rhat[skip] = np.nan                                            # never a hit
+    chunks = _chunks(len(aim_km), chunk_points or points_per_chunk(geo))
+    if len(chunks) == 1:
+        return _chunk_windows(geo, aim_km, bound, rhat, r_top, tol_s)
+    parts = []
+    for c0, c1 in chunks:
+        p, s, a, b = _chunk_windows(geo, aim_km[c0:c1], bound[c0:c1], rhat, r_top, tol_s)
+        parts.append((p + c0, s, a, b))
+    return tuple(np.concatenate(x) for x in zip(*parts))
 
+
+def _chunk_windows(geo: ImagingGeometry, aim_km, bound, rhat, r_top, tol_s):
+    """:func:`angle_bound_windows` of one chunk of points (``rhat``: unit satellite
+    directions, NaN where not searched)."""
+    radius = np.sqrt(_dot(aim_km, aim_km))
+    unit = aim_km / radius[:, None]
+    grid = geo.grid_s
     h = np.diff(grid)
-    # Hits: samples within reach of the limit at the highest radius and fastest satellite.
+    # Hits: samples within reach of the limit at the highest radius and fastest satellite
+    # (per point: the chunks change nothing).
     r_bottom = float(np.nanmin(geo.r_min))
-    rate_all = float(np.nanmax(geo.psi_rate) + np.nanmax(geo.rdot_max)
-                     * np.max(bound.slope_rad_km(r_bottom, r_top, radius, radius)))
-    cos_reach = np.cos(np.minimum(reach_rad(bound.limit_rad(r_top, radius), rate_all, geo.h_max),
+    rate_pt = np.nanmax(geo.psi_rate) + np.nanmax(geo.rdot_max) * np.broadcast_to(
+        bound.slope_rad_km(r_bottom, r_top, radius, radius), radius.shape)
+    cos_reach = np.cos(np.minimum(reach_rad(bound.limit_rad(r_top, radius), rate_pt, geo.h_max),
                                   np.pi))
     p, s, k = dense_hits(unit, rhat, cos_reach[:, None])
     cos_psi = _dot(rhat[s, k], unit[p])

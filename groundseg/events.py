@@ -34,10 +34,13 @@ class Crossings:
     all ``(m,)``, sorted by row then time."""
 
     def __init__(self, rows, time_s, rising):
-        order = np.lexsort((time_s, rows))
-        self.rows = np.asarray(rows, dtype=np.int64)[order]
-        self.time_s = np.asarray(time_s, dtype=float)[order]
-        self.rising = np.asarray(rising, dtype=bool)[order]
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.time_s = np.asarray(time_s, dtype=float)
+        self.rising = np.asarray(rising, dtype=bool)
+        r, t = self.rows, self.time_s
+        if not np.all((r[1:] > r[:-1]) | ((r[1:] == r[:-1]) & (t[1:] >= t[:-1]))):
+            order = np.lexsort((t, r))
+            self.rows, self.time_s, self.rising = r[order], t[order], self.rising[order]
 
     def __len__(self) -> int:
         return self.rows.size

@@ -9,8 +9,10 @@ imported only when a client is given.
 - :class:`TaskRunner`: ``share`` (data every task reads: scattered once to every worker),
   ``submit`` (one task; in this process it runs at once), ``gather`` (results in submission
   order, with a ``progress(done, total)`` callback as tasks finish);
-- :func:`run_tasks`: the common case, one function mapped over task inputs;
-- :func:`tune_malloc`: what a worker process does first (see there).
+- :func:`run_tasks`: the common case, one function mapped over task inputs, its results
+  kept in order or handed to a ``consume`` callback as they arrive (memory for one result);
+- :func:`tune_malloc`: what a worker process does first (see there); :func:`trim_memory`:
+  the C heap's free pages back to the system after large results are merged.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ import os
 import sys
 from typing import Callable, Sequence
 
-__all__ = ["TaskRunner", "run_tasks", "tune_malloc", "client_label"]
+__all__ = ["TaskRunner", "run_tasks", "tune_malloc", "trim_memory", "client_label"]
 
 Progress = Callable[[int, int], None]
+Consume = Callable[[int, object], None]
 _MALLOC_TUNED = False
 
 
@@ -44,6 +47,19 @@ def tune_malloc(force: bool = False) -> None:
         libc.mallopt(-1, 1 << 26)   # M_TRIM_THRESHOLD
         libc.mallopt(-3, 1 << 24)   # M_MMAP_THRESHOLD
     except (OSError, ValueError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def trim_memory() -> None:
+    """Return the C heap's free pages to the system (glibc ``malloc_trim``; elsewhere
+    nothing). Results that arrive as many small messages and are merged into large arrays
+    leave their freed buffers in the heap, resident until trimmed."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
         pass
 
 
@@ -81,21 +97,26 @@ class TaskRunner:
         self._futures.append(future)
         return future
 
-    def gather(self, handles: Sequence) -> list:
+    def gather(self, handles: Sequence, consume: Consume | None = None) -> list | None:
         """Results of ``handles`` (from :meth:`submit`), in order; on Dask, waits for every
-        task submitted so far and reports progress as they finish."""
+        task submitted so far and reports progress as they finish. With ``consume``, each
+        result goes to ``consume(position, result)`` as it arrives (any order) instead."""
         if self.client is None:
-            return list(handles)
+            if consume is None:
+                return list(handles)
+            for i, result in enumerate(handles):
+                consume(i, result)
+            return None
         from distributed import as_completed
         position = {f.key: i for i, f in enumerate(handles)}
         out = [None] * len(handles)
         for future in as_completed(self._futures):
             self._tick()
             if future.key in position:      # brought back one at a time: memory bounded
-                out[position[future.key]] = future.result()
+                _deliver(out, consume, position[future.key], future.result())
                 future.release()
         self._futures = []
-        return out
+        return None if consume is not None else out
 
     def _tick(self) -> None:
         self.done += 1
@@ -104,21 +125,36 @@ class TaskRunner:
 
 
 def run_tasks(fn, tasks: Sequence, *, shared: tuple = (), client=None,
-              progress: Progress | None = None, threads: int = 1) -> list:
+              progress: Progress | None = None, threads: int = 1,
+              consume: Consume | None = None) -> list | None:
     """``fn(*shared, task)`` for every task, results in task order (``shared``: arguments
     every task reads, sent to each worker once). Without a client, ``threads`` > 1 runs
-    them on a thread pool in this process."""
+    them on a thread pool in this process. With ``consume``, each result goes to
+    ``consume(index, result)`` as it arrives (any order) and is not kept: None is returned."""
     if client is None and threads > 1 and len(tasks) > 1:
         from concurrent.futures import ThreadPoolExecutor, as_completed
+        out = [None] * len(tasks)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = [pool.submit(fn, *shared, t) for t in tasks]
-            for done, _ in enumerate(as_completed(futures), 1):
+            futures = {pool.submit(fn, *shared, t): i for i, t in enumerate(tasks)}
+            for done, future in enumerate(as_completed(list(futures)), 1):
+                _deliver(out, consume, futures.pop(future), future.result())
                 if progress is not None:
                     progress(done, len(tasks))
-            return [f.result() for f in futures]
+        return None if consume is not None else out
     runner = TaskRunner(client, progress, len(tasks))
     common = tuple(runner.share(x) for x in shared)
-    return runner.gather([runner.submit(fn, *common, t) for t in tasks])
+    if client is None and consume is not None:
+        for i, t in enumerate(tasks):          # each result handed over before the next runs
+            consume(i, runner.submit(fn, *common, t))
+        return None
+    return runner.gather([runner.submit(fn, *common, t) for t in tasks], consume)
+
+
+def _deliver(out: list, consume: Consume | None, i: int, result) -> None:
+    if consume is None:
+        out[i] = result
+    else:
+        consume(i, result)
 
 
 def client_label(client) -> str:

@@ -135,8 +135,8 @@ def plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, n_site, chunk_size
 
 
 def run_chunk(ctx: PassContext, task: ChunkTask):
-    """The passes of one chunk (a dict of arrays, satellites as job positions) and its
-    problems (``{position: (line, reason)}``)."""
+    """The passes of one chunk (a dict of arrays, satellites as job positions, rows in
+    (AOS, station, satellite) order) and its problems (``{position: (line, reason)}``)."""
     times = ctx.grids[task.grid]
     satrecs = [_satrec(f) for f in task.fields]
     r, v, status = sgp4_states(satrecs, times) if task.states is None else task.states
@@ -149,6 +149,10 @@ def run_chunk(ctx: PassContext, task: ChunkTask):
     part = chunk_passes(geo, status, revnum, ctx.sun_teme, U_start, mean_rate, ctx.tol_s,
                         isolate)
     part["sat"] = task.index[part["sat"]]
+    counters = {key: part.pop(key) for key in ("unmatched", "candidates", "brackets")}
+    order = np.lexsort((part["sat"], part["station"], part["aos"]))   # the job's row order
+    part = {key: value[order] for key, value in part.items()}
+    part.update(counters)
     part["sgp4_calls"] = r.shape[0] * r.shape[1]
     return part, problems
 

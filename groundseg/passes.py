@@ -35,9 +35,9 @@ import numpy as np
 from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
 from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
-from .parallel import run_tasks
+from .parallel import run_tasks, trim_memory
 from .pass_jobs import MAX_STEP_S, PassContext, plan_tasks, run_chunk, satellite_steps_s
-from .pass_search import DATA_EDGE, WINDOW_EDGE
+from .pass_search import CROSSING, DATA_EDGE
 from .sun import sun_position_km
 from .table import Table, Tabular
 from .timegrid import TimeGrid, format_utc, parse_utc
@@ -58,6 +58,8 @@ _FORMATS = {
     "duration_s": ".3f", "max_elevation_deg": ".4f", "aos_azimuth_deg": ".4f",
     "tca_azimuth_deg": ".4f", "los_azimuth_deg": ".4f",
 }
+_TRUNCATED = np.array(["none", "start", "end", "both"], dtype=object)   # by 1 (start) + 2 (end)
+_BLOCK_ROWS = 1_000_000         # pass rows merged at a time as tasks finish (~80 MB)
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
 
@@ -183,19 +185,55 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
         chunk_size = max(1, min(by_memory, max(by_workers, 16)))
     tasks = plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, len(sites), chunk_size,
                        states)
-    results = run_tasks(run_chunk, tasks, shared=(ctx,), client=client, progress=progress,
-                        threads=workers)
-    problems = {}
-    stats = dict(candidate_intervals=0, brackets=0, unmatched=0, sgp4_calls=0)
-    for part, probs in results:
-        problems.update(probs)
+    parts = _Parts()
+    run_tasks(run_chunk, tasks, shared=(ctx,), client=client, progress=progress,
+              threads=workers, consume=parts.add)
+    return _assemble(parts.columns(), names, norad_ids, stations, grids[0], parts.problems,
+                     parts.stats)
+
+
+class _Parts:
+    """The tasks' rows as they arrive, merged into blocks of about ``_BLOCK_ROWS`` (each
+    task's message is freed once merged), then into one array per column: resident memory
+    stays near the rows' own size."""
+
+    def __init__(self):
+        self.pending, self.blocks, self.rows = [], [], 0
+        self.problems = {}
+        self.stats = dict(candidate_intervals=0, brackets=0, unmatched=0, sgp4_calls=0)
+
+    def add(self, _index, result) -> None:
+        part, problems = result
+        self.problems.update(problems)
         part["candidate_intervals"] = part.pop("candidates")
-        for key in stats:
-            stats[key] += part.pop(key)
-    parts = [p for p, _ in results]
-    del results
-    cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
-    return _assemble(cols, names, norad_ids, stations, grids[0], problems, stats)
+        for key in self.stats:
+            self.stats[key] += part.pop(key)
+        self.pending.append(part)
+        self.rows += part["aos"].size
+        if self.rows >= _BLOCK_ROWS:
+            self._merge()
+
+    def _merge(self) -> None:
+        if self.pending:
+            self.blocks.append(_concatenate(self.pending))
+            self.rows = 0
+            trim_memory()
+
+    def columns(self) -> dict:
+        self._merge()
+        return _concatenate(self.blocks, trim=True)
+
+
+def _concatenate(parts: list, trim: bool = False) -> dict:
+    """One dict of columns from a list of them, emptying the list column by column (with
+    ``trim``, the heap trimmed after each: the parts' arrays own their memory)."""
+    out = {}
+    for key in list(parts[0]):
+        out[key] = np.concatenate([p.pop(key) for p in parts])
+        if trim:
+            trim_memory()
+    parts.clear()
+    return out
 
 
 def _count(value, name: str) -> int:
@@ -205,47 +243,71 @@ def _count(value, name: str) -> int:
 
 
 def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats) -> PassTable:
-    order = np.lexsort((cols["sat"], cols["station"], cols["aos"]))
-    for key in cols:                    # one column at a time: memory bounded
+    """The table from the tasks' columns (each task's rows already in AOS order), one column
+    at a time: memory stays near the table's own size."""
+    order = _aos_order(cols["aos"], cols["station"], cols["sat"])
+    for key in cols:
         cols[key] = cols[key][order]
     del order
-    start_ns = times.datetime64()[0]
+    trim_memory()
+    start = times.datetime64()[0].astype("datetime64[ns]").astype(np.int64)
 
-    def utc(seconds):
-        return start_ns + np.round(seconds * 1e9).astype(np.int64).astype("timedelta64[ns]")
+    def utc(key):
+        ns = cols.pop(key) * 1e9
+        np.round(ns, out=ns)
+        out = ns.astype(np.int64)
+        out += start
+        return out.view("datetime64[ns]")
 
-    trunc_start = cols["aos_kind"] == WINDOW_EDGE
-    trunc_end = cols["los_kind"] == WINDOW_EDGE
+    sat, station = cols.pop("sat"), cols.pop("station")
     cut_start = cols["aos_kind"] == DATA_EDGE
     cut_end = cols["los_kind"] == DATA_EDGE
-    truncated = np.where(trunc_start | cut_start,
-                         np.where(trunc_end | cut_end, "both", "start"),
-                         np.where(trunc_end | cut_end, "end", "none")).astype(object)
-    status = np.full(cols["aos"].size, "ok", dtype=object)
+    code = (cols.pop("aos_kind") != CROSSING).view(np.uint8)            # 1 start + 2 end
+    code += (cols.pop("los_kind") != CROSSING).view(np.uint8) << 1
+    truncated = _TRUNCATED[code]
+    del code
+    status = np.full(sat.size, "ok", dtype=object)
     for i in np.flatnonzero(cut_start | cut_end):
-        why = problems.get(int(cols["sat"][i]), ("", "propagation failed"))[1]
+        why = problems.get(int(sat[i]), ("", "propagation failed"))[1]
         status[i] = f"cut by propagation failure: {why}"
-    names_arr = np.array(names, dtype=object)
-    station_names = np.array([s.name for s in stations], dtype=object)
+    del cut_start, cut_end
     out = dict(
-        satellite=names_arr[cols["sat"]] if cols["sat"].size else np.zeros(0, dtype=object),
-        norad_id=np.asarray(norad_ids, dtype=np.int64)[cols["sat"]],
-        station=station_names[cols["station"]] if cols["sat"].size else np.zeros(0, dtype=object),
-        satellite_index=cols["sat"].astype(np.int64),
-        station_index=cols["station"].astype(np.int64),
-        aos_utc=utc(cols["aos"]), tca_utc=utc(cols["tca"]), los_utc=utc(cols["los"]),
+        satellite=np.array(names, dtype=object)[sat],
+        norad_id=np.asarray(norad_ids, dtype=np.int64)[sat],
+        station=np.array([s.name for s in stations], dtype=object)[station],
+        satellite_index=sat.astype(np.int64, copy=False),
+        station_index=station.astype(np.int64, copy=False),
         duration_s=cols["los"] - cols["aos"],
-        max_elevation_deg=np.degrees(cols["el_max"]),
-        aos_azimuth_deg=np.degrees(cols["az_aos"]),
-        tca_azimuth_deg=np.degrees(cols["az_tca"]),
-        los_azimuth_deg=np.degrees(cols["az_los"]),
-        orbit_number=cols["orbit"], sunlit_at_tca=cols["sunlit"].astype(bool),
+        aos_utc=utc("aos"), tca_utc=utc("tca"), los_utc=utc("los"),
+        max_elevation_deg=np.degrees(cols["el_max"], out=cols.pop("el_max")),
+        aos_azimuth_deg=np.degrees(cols["az_aos"], out=cols.pop("az_aos")),
+        tca_azimuth_deg=np.degrees(cols["az_tca"], out=cols.pop("az_tca")),
+        los_azimuth_deg=np.degrees(cols["az_los"], out=cols.pop("az_los")),
+        orbit_number=cols.pop("orbit"), sunlit_at_tca=cols.pop("sunlit").astype(bool, copy=False),
         truncated=truncated, status=status,
     )
     lines = [problems[k][0] for k in sorted(problems)]
     if stats.get("unmatched"):
         lines.append(f"{stats['unmatched']} visibility crossings could not be paired into passes")
     return PassTable(out, lines, times.datetime64()[0], times.datetime64()[-1], stats)
+
+
+def _aos_order(aos, station, sat):
+    """The permutation putting rows in (AOS, station, satellite) order. The rows come in
+    runs already in that order (one per task), which a stable sort by AOS merges in a few
+    passes; rows sharing their AOS with another (passes open at the window's start) are
+    then put in (station, satellite) order among themselves."""
+    order = np.argsort(aos, kind="stable")
+    a = aos[order]
+    same = a[1:] == a[:-1]
+    tie = np.zeros(a.size, dtype=bool)
+    tie[1:] = same
+    tie[:-1] |= same
+    i = np.flatnonzero(tie)
+    if i.size:
+        sub = order[i]
+        order[i] = sub[np.lexsort((sat[sub], station[sub], aos[sub]))]
+    return order
 
 
 def _window(start, end):

@@ -81,13 +81,15 @@ def _utc(t) -> str:
 
 
 def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: str = "auto",
-                 seed: int = 0, telemetry: bool = True, publish: str | None = None,
+                 seed: int = 0, telemetry: bool = True, publish: str | None = None, keys=None,
+                 linger_s: float = 30.0,
                  realtime: float | None = None, coverage: bool | None = None,
                  plots: bool = True, commanding: bool = True, log=None) -> ScenarioRun:
     """Run ``scenario`` end to end into ``output_dir`` (see the module docstring).
 
     ``commanding``: fly what the commanded spacecraft executed (False: fly the plan as planned);
-    ``telemetry``: stream housekeeping (to an in-process platform, or to ``publish``);
+    ``telemetry``: stream housekeeping (to an in-process platform, or to ``publish``; ``keys``
+    and ``linger_s``: as :func:`sims.link.stream_packets` takes them);
     ``realtime``: pace it at that factor of real time (None: as fast as possible);
     ``coverage``: None = when the scenario has a ``[coverage]`` region; ``log``: a
     function taking progress lines (None: quiet).
@@ -142,7 +144,7 @@ def run_scenario(scenario, output_dir, *, time_limit_s: float = 10.0, method: st
                                            "timeline.csv", "events.csv")})
 
     if telemetry:
-        _telemetry(run, out, publish, realtime, say)
+        _telemetry(run, out, publish, realtime, say, keys=keys, linger_s=linger_s)
         lap("telemetry")
     if coverage is None:
         coverage = scenario.coverage.region_deg is not None
@@ -178,7 +180,7 @@ def _commanding(run: ScenarioRun, out: Path, publish, say):
     return run.commanding.schedule
 
 
-def _telemetry(run: ScenarioRun, out: Path, publish, realtime, say) -> None:
+def _telemetry(run: ScenarioRun, out: Path, publish, realtime, say, **link) -> None:
     from telemetry import Archive, Dictionary
 
     from .housekeeping import apply_faults, housekeeping_values
@@ -203,7 +205,7 @@ def _telemetry(run: ScenarioRun, out: Path, publish, realtime, say) -> None:
     result = stream_packets(rows, list(sc.constellation.names), apid=d.packet("HK").apid,
                             hk_period_s=sc.hk_period_s, archive=archive, dictionary=d,
                             publish=publish, realtime=realtime, log=say,
-                            fresh=run.commanding is None)
+                            fresh=run.commanding is None, **link)
     if archive is not None:
         a = Archive(archive, readonly=True)
         try:

@@ -7,11 +7,12 @@ Modules (one idea each): ``packets`` (CCSDS / PUS-C wire format, CRC, batch spli
 ``platform`` (in-process pipeline), ``stream`` (ZeroMQ wire format, validation, sources),
 ``keys`` (CurveZMQ key directory, per-source identities), ``tracker`` (per-source sequence
 state), ``server`` (networked platform), ``publisher`` (housekeeping source), ``monitor``
-(terminal display), ``cli`` (``groundseg telemetry ...``). Commanding: ``tc`` (PUS-C
+(terminal display). Commanding: ``tc`` (PUS-C
 telecommands), ``tc_reports`` (PUS 1, PUS 11 reports), ``tc_dictionary`` (commands in TOML),
 ``tc_link`` (the uplink over ZeroMQ), ``commanding`` (submit, release, verify: the service),
 ``commanding_uplink`` (contacts, rates, sessions), ``commanding_load`` (plan -> PUS 11 load),
-``commanding_store`` (the archive's command tables).
+``commanding_store`` (the archive's command tables). Its command line, ``groundseg telemetry
+...``, is ``groundseg/cli/telemetry.py``.
 
 Programmatic path for a simulator (no sockets)::
 

@@ -1,4 +1,4 @@
-"""Alarm states (ISA-18.2) and the operator actions on them, over an archive's tables.
+"""Alarm states (ISA-18.2) and the operator actions on them, over an archive's tables (either back end).
 
 An alarm row is one excursion of one (spacecraft, parameter): the platform raises it when the
 severity leaves nominal and clears it when it returns (its *condition*: ``alarms.state`` raised
@@ -20,7 +20,6 @@ detail) written in the same transaction as its effect.
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 
 from .errors import ArchiveError
@@ -44,20 +43,20 @@ def state_of(condition: str, acknowledged_s, shelved_until_s, now_s: float) -> s
     return "closed" if acknowledged_s is not None else "returned_unacknowledged"
 
 
-def _select(db: sqlite3.Connection, where: str = "", args=()) -> list[tuple]:
-    have = {r[1] for r in db.execute("PRAGMA table_info(alarms)")}
+def _select(archive, where: str = "", args=()) -> list[tuple]:
+    have = archive._columns("alarms")
     cols = ", ".join(c if c in have else f"NULL AS {c}" for c in _COLUMNS)     # archives written before
-    return db.execute(f"SELECT {cols} FROM alarms {where} ORDER BY id", args).fetchall()
+    return archive.execute(f"SELECT {cols} FROM alarms {where} ORDER BY id", args)
 
 
-def alarm_rows(db: sqlite3.Connection, state: str = "all", now_s: float | None = None) -> list[dict]:
+def alarm_rows(archive, state: str = "all", now_s: float | None = None) -> list[dict]:
     """Alarms as dicts (``_COLUMNS`` plus ``state``, ``condition``): ``state`` "all" (by id) or "open"
     (the operator's order)."""
     if state not in ("all", "open"):
         raise ArchiveError(f"alarm state filter {state!r}: expected 'all' or 'open'")
     now = time.time() if now_s is None else now_s
     out = []
-    for row in _select(db):
+    for row in _select(archive):
         r = dict(zip(_COLUMNS, row))
         r["condition"] = "active" if r["state"] == "raised" else "normal"
         r["state"] = state_of(r["state"], r["acknowledged_s"], r["shelved_until_s"], now)
@@ -77,57 +76,43 @@ def _check_operator(operator, comment) -> tuple[str, str]:
     return operator.strip(), comment
 
 
-def _one(db: sqlite3.Connection, alarm_id) -> dict:
+def _one(archive, alarm_id) -> dict:
     if type(alarm_id) is not int:
         raise ArchiveError(f"alarm id {alarm_id!r}: expected an integer")
-    rows = _select(db, "WHERE id=?", (alarm_id,))
+    rows = _select(archive, "WHERE id=?", (alarm_id,))
     if not rows:
         raise ArchiveError(f"no alarm with id {alarm_id}")
     return dict(zip(_COLUMNS, rows[0]))
 
 
-def _record(db, now, operator, action, alarm_id, comment, detail) -> None:
-    db.execute("INSERT INTO actions(time_s, operator, action, alarm_id, comment, detail) VALUES (?, ?, ?, ?, ?, ?)",
-               (now, operator, action, alarm_id, comment, detail))
+def _record(archive, now, operator, action, alarm_id, comment, detail) -> None:
+    archive.execute("INSERT INTO actions(time_s, operator, action, alarm_id, comment, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    (now, operator, action, alarm_id, comment, detail))
 
 
-def _in_transaction(db: sqlite3.Connection, work):
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        out = work()
-        db.execute("COMMIT")
-        return out
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-
-
-def acknowledge_alarm(db: sqlite3.Connection, alarm_id: int, operator: str, comment: str = "",
-                      now_s: float | None = None) -> dict:
+def acknowledge_alarm(archive, alarm_id: int, operator: str, comment: str = "", now_s: float | None = None) -> dict:
     """Acknowledge an alarm (active or returned). Returns {"alarm": row, "already": bool}: with
-    ``already`` the first acknowledgement is kept and this one only recorded as an action."""
+    ``already`` the first acknowledgement is kept and this one only recorded as an action (the
+    update takes only an unacknowledged row, so two operators at once cannot both be first)."""
     operator, comment = _check_operator(operator, comment)
     now = time.time() if now_s is None else now_s
-
-    def work():
-        a = _one(db, alarm_id)
-        already = a["acknowledged_s"] is not None
-        if not already:
-            db.execute("UPDATE alarms SET acknowledged_s=?, operator=?, comment=? WHERE id=?",
-                       (now, operator, comment, alarm_id))
-            db.execute("INSERT INTO alarm_events(alarm_id, event, severity, reason, time_s, value)"
-                       " SELECT id, 'acknowledged', severity, ?, ?, value FROM alarms WHERE id=?",
-                       (operator, now, alarm_id))
-        _record(db, now, operator, "acknowledge", alarm_id, comment,
-                f"already acknowledged by {a['operator']}" if already else "")
-        return already
-    already = _in_transaction(db, work)
-    row = next(r for r in alarm_rows(db, "all", now) if r["id"] == alarm_id)
-    return {"alarm": row, "already": already}
+    with archive.write():
+        _one(archive, alarm_id)
+        first = archive.execute("UPDATE alarms SET acknowledged_s=?, operator=?, comment=? WHERE id=? AND"
+                                " acknowledged_s IS NULL RETURNING id", (now, operator, comment, alarm_id))
+        if first:
+            archive.execute("INSERT INTO alarm_events(alarm_id, event, severity, reason, time_s, value)"
+                            " SELECT id, 'acknowledged', severity, ?, ?, value FROM alarms WHERE id=?",
+                            (operator, now, alarm_id))
+            detail = ""
+        else:
+            detail = f"already acknowledged by {_one(archive, alarm_id)['operator']}"
+        _record(archive, now, operator, "acknowledge", alarm_id, comment, detail)
+    row = next(r for r in alarm_rows(archive, "all", now) if r["id"] == alarm_id)
+    return {"alarm": row, "already": not first}
 
 
-def shelve_alarm(db: sqlite3.Connection, alarm_id: int, operator: str, duration_s: float, comment: str = "",
+def shelve_alarm(archive, alarm_id: int, operator: str, duration_s: float, comment: str = "",
                  now_s: float | None = None) -> dict:
     """Shelve an alarm for ``duration_s`` (0 < d <= 30 days); it shows again when the shelf
     expires. A closed alarm cannot be shelved. Returns {"alarm": row}."""
@@ -136,19 +121,18 @@ def shelve_alarm(db: sqlite3.Connection, alarm_id: int, operator: str, duration_
             or not 0 < duration_s <= MAX_SHELVE_S:
         raise ArchiveError(f"shelve duration {duration_s!r} s: expected more than 0 and at most {MAX_SHELVE_S:g} s")
     now = time.time() if now_s is None else now_s
-
-    def work():
-        a = _one(db, alarm_id)
+    with archive.write():
+        a = _one(archive, alarm_id)
         if state_of(a["state"], a["acknowledged_s"], None, now) == "closed":
             raise ArchiveError(f"alarm {alarm_id} is closed (returned to normal and acknowledged): nothing to shelve")
-        db.execute("UPDATE alarms SET shelved_until_s=?, shelved_by=? WHERE id=?", (now + duration_s, operator, alarm_id))
-        _record(db, now, operator, "shelve", alarm_id, comment, f"until {now + duration_s!r}")
-    _in_transaction(db, work)
-    return {"alarm": next(r for r in alarm_rows(db, "all", now) if r["id"] == alarm_id)}
+        archive.execute("UPDATE alarms SET shelved_until_s=?, shelved_by=? WHERE id=?",
+                        (now + duration_s, operator, alarm_id))
+        _record(archive, now, operator, "shelve", alarm_id, comment, f"until {now + duration_s!r}")
+    return {"alarm": next(r for r in alarm_rows(archive, "all", now) if r["id"] == alarm_id)}
 
 
-def action_rows(db: sqlite3.Connection) -> list[tuple]:
+def action_rows(archive) -> list[tuple]:
     """(id, time_s, operator, action, alarm_id, comment, detail) in order; none if the table is missing."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='actions'").fetchone() is None:
+    if not archive._columns("actions"):
         return []
-    return db.execute("SELECT id, time_s, operator, action, alarm_id, comment, detail FROM actions ORDER BY id").fetchall()
+    return archive.execute("SELECT id, time_s, operator, action, alarm_id, comment, detail FROM actions ORDER BY id")

@@ -92,6 +92,9 @@ class Commanding:
         self.dictionary = dictionary or CommandDictionary.bundled()
         self.dictionary.command(_INSERT)
         self.source_id, self.clock = int(source_id), clock
+        if not hasattr(self.archive, "db"):           # CommandStore speaks sqlite3
+            self.close()
+            raise CommandError(f"{self.archive.path}: commanding needs an SQLite archive (not PostgreSQL yet)")
         self.store = CommandStore(self.archive.db)     # the archive created the tables
 
     def close(self) -> None:

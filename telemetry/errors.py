@@ -25,7 +25,10 @@ class StreamError(TelemetryError):
 
 
 class ArchiveError(TelemetryError):
-    """An archive file or query that cannot be used."""
+    """An archive or query that cannot be used. ``transient``: the archive cannot be written now
+    but may be later (full disk, I/O error, lost connection, read-only); the platform retries."""
+
+    transient = False
 
 
 class CommandError(TelemetryError):

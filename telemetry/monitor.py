@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -17,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .archive import Archive, _describe, iso_utc
+from .archive import Archive, iso_utc
 from .dictionary import SEVERITIES, Dictionary
-from .errors import ArchiveError, DictionaryError
+from .errors import DictionaryError
 
 __all__ = ["snapshot", "run_monitor"]
 
@@ -50,24 +49,22 @@ def snapshot(archive: Archive, dictionary: Dictionary | None = None, *, now_s: f
              colour: bool = False, link_timeout_s: float = 3.0) -> str:
     """One screen of text describing the archive's current state (ArchiveError if unreadable)."""
     try:
-        return _snapshot(archive, dictionary, now_s, colour, link_timeout_s)
-    except sqlite3.Error as exc:
-        raise ArchiveError(f"{archive.path}: {_describe(exc)}") from None
+        with archive.snapshot():
+            return _snapshot(archive, dictionary, now_s, colour, link_timeout_s)
+    except archive._errors as exc:
+        raise archive._error(exc) from None
 
 
 def _snapshot(archive: Archive, dictionary, now_s, colour, link_timeout_s) -> str:
     now = time.time() if now_s is None else now_s
-    db = archive.db
     d = _dictionary(archive, dictionary)
     c = archive.counters()
     lines = [f"groundseg telemetry monitor  {iso_utc([now])[0]}  archive {archive.path}", ""]
     lines.append("LINKS")
-    # REPLACE gives a rewritten row a new rowid: the most recently committed sources come first
-    rows = db.execute("SELECT source_id, state FROM sources ORDER BY rowid DESC LIMIT ?", (_MAX_LINKS + 1,)).fetchall()
+    rows, n_sources = archive.recent_sources(_MAX_LINKS)           # the most recently committed
     if not rows:
         lines.append("  (no source heard yet)")
-    more = len(rows) > _MAX_LINKS
-    for sid, state in sorted(rows[:_MAX_LINKS]):
+    for sid, state in sorted(rows):
         try:
             st = json.loads(state)
             seen = float(st.get("last_seen_s") or 0)
@@ -77,19 +74,18 @@ def _snapshot(archive: Archive, dictionary, now_s, colour, link_timeout_s) -> st
                          f"  messages {st.get('highest', 0)}  missing {missing}")
         except (ValueError, TypeError, AttributeError, RecursionError):
             lines.append(f"  {sid:<28} (unreadable state)")
-    if more:
-        n = db.execute("SELECT count(*) FROM sources").fetchone()[0]
-        lines.append(f"  ... {n - _MAX_LINKS} less recent sources")
+    if n_sources > len(rows):
+        lines.append(f"  ... {n_sources - len(rows)} less recent sources")
     lines.append("")
-    recent = db.execute("SELECT COALESCE(SUM(n), 0) FROM packet_blocks WHERE received_s >= ?", (now - 10.0,)).fetchone()[0]
+    recent = archive.packets_since(now - 10.0)
     lines.append(f"PACKETS  rate {recent / 10.0:,.0f}/s (last 10 s)  received {c['packets_received']:,}"
                  f"  archived {c['packets_archived']:,}  crc errors {c['crc_errors']:,}  malformed {c['malformed']:,}"
                  f"  duplicates {c['duplicates']:,}  idle {c['idle_packets']:,}")
     lines.append(f"         gaps {c['gaps']:,}  recovered {c['recovered_packets']:,}  lost messages"
                  f" {c['missing_messages']:,}  sequence gaps {c['sequence_gaps']:,}")
     lines.append("")
-    latest = db.execute("SELECT n.name, l.parameter, l.time_s, l.value, l.severity, l.reason FROM latest l"
-                        " JOIN names n ON n.id = l.spacecraft ORDER BY n.name, l.rowid").fetchall()
+    order = {name: k for k, name in enumerate(d.parameters if d is not None else ())}    # the dictionary's order
+    latest = sorted(archive.latest_values(), key=lambda r: (r[0], order.get(r[1], len(order)), r[1]))
     current = None
     for sc, name, t, value, sev, reason in latest:
         if sc != current:

@@ -1,6 +1,6 @@
 """Operations platform: validate, quarantine, de-duplicate, decode, check limits, raise alarms, archive.
 
-Pipeline of one batch (one SQLite transaction)::
+Pipeline of one batch (one archive transaction, SQLite or PostgreSQL)::
 
     bytes -> split (length, version, CRC) -> quarantine what fails -> drop idle packets
           -> PUS header / dictionary layout check -> drop duplicates (spacecraft, APID, seq count, time)
@@ -29,14 +29,13 @@ server holds messages that follow a gap until it is recovered, so replayed packe
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from .archive import Archive, _describe
+from .archive import Archive
 from .dictionary import Dictionary
 from .errors import ArchiveError
 from .limits import REASONS, LimitChecker
@@ -55,7 +54,6 @@ class Chunk:
     recovered: bool = False
 
 
-_COUNTER_MAX = (1 << 63) - 1
 QUARANTINE_BYTES = 65542            # the largest CCSDS packet: what is kept of a longer bad unit
 
 
@@ -95,16 +93,14 @@ class Platform:
         self.dictionary = dictionary or Dictionary.bundled()
         self.clock = clock
         self._fault_hook = _no_fault
-        try:
+        self._stale = False             # in-memory state not reloaded after a failed batch
+        with self.archive.write():
             if self.dictionary.text:
                 self.archive.set_meta("dictionary", self.dictionary.text)
-            self._load_state()
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"{self.archive.path}: {_describe(exc)}") from None
+        self._load_state()
 
     def _load_state(self) -> None:
         """In-memory pipeline state from the archive (at start, and after a rolled-back batch)."""
-        db = self.archive.db
         self.checker = LimitChecker()
         state = self.archive.meta("checker_state")
         if state:
@@ -114,9 +110,9 @@ class Platform:
             (int(a), int(b)): tuple(v) for k, v in (json.loads(seq_state) if seq_state else {}).items()
             for a, b in [k.split(":")]}
         self._max_ticks: dict[tuple[int, int], int] = {}
-        self._open: dict[tuple[str, str], int] = {
-            (sc, prm): i for i, sc, prm in db.execute("SELECT id, spacecraft, parameter FROM alarms WHERE state='raised'")}
+        self._open: dict[tuple[str, str], int] = self.archive.open_alarm_ids()
         self.archive.forget_names()
+        self._stale = False
 
     def close(self) -> None:
         self.archive.close()
@@ -137,25 +133,25 @@ class Platform:
                       sources_state: dict[str, str] | None = None) -> dict:
         """Process chunks in one transaction. ``sources_state`` (source id -> JSON) and
         ``extra_counters`` are committed with the packets (used by the network server)."""
-        db = self.archive.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            c = self._process(chunks)
-            for k, v in (extra_counters or {}).items():
-                c[k] += v
-            db.executemany("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET"
-                           f" value = MIN(value + excluded.value, {_COUNTER_MAX})",       # saturating, 64-bit
-                           [(k, min(int(v), _COUNTER_MAX)) for k, v in c.items() if v])
-            for sid, st in (sources_state or {}).items():
-                db.execute("INSERT OR REPLACE INTO sources(source_id, state) VALUES (?, ?)", (sid, st))
-            self.archive.set_meta("checker_state", json.dumps(self.checker.state()))
-            self.archive.set_meta("sequence_state", json.dumps({f"{a}:{b}": list(v) for (a, b), v in self._seq_last.items()}))
-            self._fault_hook("in_transaction")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:           # SQLite has already rolled back after some I/O errors
-                db.execute("ROLLBACK")
+        arc = self.archive
+        if self._stale:
             self._load_state()
+        try:
+            with arc.write():
+                c = self._process(chunks)
+                for k, v in (extra_counters or {}).items():
+                    c[k] += v
+                arc.add_counters(c)
+                arc.save_sources(sources_state or {}, self.clock())
+                arc.set_meta("checker_state", json.dumps(self.checker.state()))
+                arc.set_meta("sequence_state", json.dumps({f"{a}:{b}": list(v) for (a, b), v in self._seq_last.items()}))
+                self._fault_hook("in_transaction")
+        except BaseException:
+            self._stale = True
+            try:
+                self._load_state()
+            except ArchiveError:            # the archive cannot be read now: before the next batch
+                pass
             raise
         return dict(c)
 
@@ -216,15 +212,12 @@ class Platform:
             if h is not None and not bad.all():
                 keep = ~bad
                 groups.append((rows[keep], sc[keep], src[keep], rec[keep], {k2: v[keep] for k2, v in h.items()}))
-        if quarantine:
-            arc.db.executemany("INSERT INTO quarantine(received_s, spacecraft, source, reason, raw)"
-                               " VALUES (?, ?, ?, ?, ?)", quarantine)
+        arc.add_quarantine(quarantine)
         if groups:
             self._archive_valid(groups, now, c)
         return c
 
     def _archive_valid(self, groups, now: float, c: Counter) -> None:
-        db = self.archive.db
         sc = np.concatenate([g[1] for g in groups])
         apid = np.concatenate([g[4]["apid"] for g in groups])
         seq = np.concatenate([g[4]["seq_count"] for g in groups])
@@ -240,9 +233,7 @@ class Platform:
         for s_id, a_id in _distinct_pairs(sc, apid):
             key = (s_id, a_id)
             if key not in self._max_ticks:
-                row = db.execute("SELECT MAX(t_last_ticks) FROM packet_blocks WHERE spacecraft=? AND apid=?",
-                                 key).fetchone()
-                self._max_ticks[key] = -1 if row[0] is None else int(row[0])
+                self._max_ticks[key] = self.archive.last_ticks(*key)
             sel = (sc == s_id) & (apid == a_id) & ~dup
             late = sel & (ticks <= self._max_ticks[key])
             if late.any():
@@ -271,9 +262,7 @@ class Platform:
             blocks.append((s_id, a_id, rows.shape[1], sel.size, int(ticks[sel[0]]), int(ticks[sel[-1]]), now, src_id,
                            recovered, ticks[sel].astype(np.int64).tobytes(), seq[sel].astype(np.uint16).tobytes(),
                            rows[gpos[sel]].tobytes()))
-        db.executemany("INSERT INTO packet_blocks(spacecraft, apid, length, n, t_first_ticks, t_last_ticks, received_s,"
-                       " source, recovered, time_ticks, seq_count, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       blocks)
+        self.archive.add_blocks(blocks)
         c["packets_archived"] += int(new.size)
         c["recovered_packets"] += int(np.count_nonzero(rec[new]))
         # per-APID 14-bit sequence count gaps among in-order packets
@@ -304,17 +293,13 @@ class Platform:
                     self._decode_store(pt, int(s_id), g[0][gpos[sel]], ticks[sel] / 16777216.0, now, c)
 
     def _decode_store(self, pt, s_id: int, rows: np.ndarray, time_s: np.ndarray, now: float, c: Counter) -> None:
-        db = self.archive.db
         sc_name = self.archive.name_of(s_id)
         raw = pt.decode_raw(rows)
         first = pt.parameters[0].name
         checked = time_s > self.checker.last_time(sc_name, first)
         c["late_unchecked"] += int(np.count_nonzero(~checked))
-        latest_rows, value_rows = [], []
-        cur = db.execute("INSERT INTO segments(spacecraft, packet, t_first_s, t_last_s, n, received_s, time_s)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (s_id, pt.name, float(time_s.min()), float(time_s.max()),
-                                                           int(time_s.size), now, time_s.tobytes()))
-        seg_id = cur.lastrowid
+        latest_rows, values, severities = [], {}, {}
+        seg_id = self.archive.add_segment(s_id, pt.name, time_s, now)
         for p in pt.parameters:
             value = p.calibrate(raw[p.name])
             sev = None
@@ -330,33 +315,21 @@ class Platform:
                                     REASONS[int(why[-1])]))
             elif checked.any():
                 latest_rows.append((s_id, p.name, float(time_s[checked][-1]), float(value[checked][-1]), 0, ""))
-            stored = value.astype(_storage_dtype(p))
-            value_rows.append((p.name, seg_id, stored.dtype.str, stored.tobytes(), None if sev is None else sev.tobytes()))
-        db.executemany("INSERT INTO segment_values(parameter, segment_id, dtype, value, severity) VALUES (?, ?, ?, ?, ?)",
-                       value_rows)
-        db.executemany("INSERT OR REPLACE INTO latest(spacecraft, parameter, time_s, value, severity, reason)"
-                       " VALUES (?, ?, ?, ?, ?, ?)", latest_rows)
+            values[p.name] = value.astype(_storage_dtype(p))
+            severities[p.name] = sev
+        self.archive.add_values(s_id, seg_id, time_s, values, severities)
+        self.archive.set_latest(latest_rows)
 
     def _alarm(self, ev, c: Counter) -> None:
-        db = self.archive.db
         key = (ev.spacecraft, ev.parameter)
         if ev.event == "cleared" and key not in self._open:
             return
         if ev.event == "raised" or key not in self._open:
-            cur = db.execute("INSERT INTO alarms(spacecraft, parameter, state, severity, max_severity, reason, value,"
-                             " raised_s) VALUES (?, ?, 'raised', ?, ?, ?, ?, ?)",
-                             (ev.spacecraft, ev.parameter, ev.severity, ev.severity, ev.reason, ev.value, ev.time_s))
-            self._open[key] = cur.lastrowid
+            self._open[key] = self.archive.raise_alarm(ev)
             c["alarms_raised"] += 1
             event = "raised"
         else:
             event = ev.event
-        alarm_id = self._open[key]
+        self.archive.update_alarm(self._open[key], event, ev)
         if event == "cleared":
-            db.execute("UPDATE alarms SET state='cleared', cleared_s=? WHERE id=?", (ev.time_s, alarm_id))
             del self._open[key]
-        elif event != "raised":
-            db.execute("UPDATE alarms SET severity=?, max_severity=MAX(max_severity, ?), reason=?, value=? WHERE id=?",
-                       (ev.severity, ev.severity, ev.reason, ev.value, alarm_id))
-        db.execute("INSERT INTO alarm_events(alarm_id, event, severity, reason, time_s, value) VALUES (?, ?, ?, ?, ?, ?)",
-                   (alarm_id, event, ev.severity, ev.reason, ev.time_s, ev.value))

@@ -23,7 +23,7 @@ they speak again), ``max_dealers`` replay connections are open, and packets are 
 at most ``max_spacecraft`` spacecraft names (each has limit-check state for good).
 
 Archive faults: a commit that fails because the archive cannot be written (full disk, I/O
-error, read-only) rolls the batch back, forgets the uncommitted in-memory state (its messages
+error, read-only, a lost connection to PostgreSQL) rolls the batch back, forgets the uncommitted in-memory state (its messages
 are asked for again later), logs a warning (logger ``telemetry``), stops reading and
 acknowledging (sources keep their buffers) and retries every ``retry_s``; a damaged archive
 raises :class:`~telemetry.errors.ArchiveError`.
@@ -36,7 +36,6 @@ Programmatic use::
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict, deque
@@ -58,13 +57,6 @@ log = logging.getLogger("telemetry")
 
 FAULT_POINTS = ("receive", "heartbeat", "deliver", "before_commit", "in_transaction", "after_commit", "after_ack",
                 "replay_request", "replay_data", "replay_done")
-_TRANSIENT = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN")
-
-
-def _transient(exc: sqlite3.Error) -> bool:
-    """A write failure that may go away (space, I/O, locks, permissions), not a damaged archive."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith(_TRANSIENT) or isinstance(exc, OSError)
 
 
 class PlatformServer:
@@ -93,8 +85,7 @@ class PlatformServer:
         self.max_message_bytes, self.max_packets = int(max_message_bytes), int(max_packets)
         self.window, self.max_sources, self.max_dealers = int(sequence_window), int(max_sources), int(max_dealers)
         self.max_spacecraft = int(max_spacecraft)
-        self._spacecraft = {r[0] for r in self.platform.archive.db.execute(
-            "SELECT name FROM names WHERE kind='spacecraft' LIMIT ?", (self.max_spacecraft,))}
+        self._spacecraft = set(self.platform.archive.spacecraft_names(self.max_spacecraft))
         self.replay_timeout_s, self.replay_tries, self.replay_chunk = replay_timeout_s, replay_tries, replay_chunk
         self.link_timeout_s, self.ack_s, self.retry_s = link_timeout_s, ack_s, retry_s
         self.allow_replay = tuple(LOOPBACK_REPLAY) + tuple(allow_replay)
@@ -195,10 +186,16 @@ class PlatformServer:
         """The source's tracker (from memory, the archive, or new), or why the message is refused."""
         tr = self.trackers.get(sid)
         if tr is None:
-            row = self.platform.archive.db.execute("SELECT state FROM sources WHERE source_id=?", (sid,)).fetchone()
-            if row is not None:
+            try:
+                state = self.platform.archive.source_state(sid)
+            except ArchiveError as exc:
+                if not exc.transient:
+                    raise
+                self._archive_failed(exc)          # asked for again when the archive is back
+                return "archive_unavailable"
+            if state is not None:
                 try:
-                    tr = SourceTracker.from_json(sid, row[0], window=self.window)
+                    tr = SourceTracker.from_json(sid, state, window=self.window)
                 except (ValueError, TypeError, RecursionError):
                     self._pending["bad_saved_state"] += 1
             if tr is None:
@@ -373,9 +370,9 @@ class PlatformServer:
         try:
             self.platform.ingest_chunks(self._chunks, extra_counters=extra,
                                         sources_state={sid: v[0] for sid, v in views.items()})
-        except sqlite3.Error as exc:
-            if not _transient(exc):
-                raise ArchiveError(f"{self.platform.archive.path}: {exc}") from None
+        except ArchiveError as exc:
+            if not exc.transient:
+                raise
             self._archive_failed(exc)
             return
         self._hook("after_commit")
@@ -405,16 +402,13 @@ class PlatformServer:
         self._next_try = time.monotonic() + self.retry_s
 
     def _try_archive(self) -> None:
-        db = self.platform.archive.db
+        arc = self.platform.archive
         try:
-            db.execute("BEGIN IMMEDIATE")
-            self.platform.archive.set_meta("last_write_check_s", repr(time.time()))
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            if not _transient(exc):
-                raise ArchiveError(f"{self.platform.archive.path}: {exc}") from None
+            with arc.write():
+                arc.set_meta("last_write_check_s", repr(time.time()))
+        except ArchiveError as exc:
+            if not exc.transient:
+                raise
             self._next_try = time.monotonic() + self.retry_s
             return
         log.warning("archive %s writable again: resuming", self.platform.archive.path)

@@ -118,3 +118,11 @@ def test_help_lists_access(capsys):
     text = capsys.readouterr().out
     assert "--max-off-nadir" in text and "--targets" in text
     assert "satellite,norad_id,target" in text.replace("\n", "").replace(" ", "")
+
+
+def test_progress_bar_on_stderr_only_when_asked(capsys, targets_csv):
+    code, plain, err = _run(capsys, ["access", "--targets", str(targets_csv), *WINDOW])
+    assert code == 0 and "groundseg: access" not in err          # stderr is not a terminal
+    code, out, err = _run(capsys, ["access", "--targets", str(targets_csv), *WINDOW, "--progress"])
+    assert code == 0 and out == plain
+    assert "groundseg: access" in err and "1/1" in err

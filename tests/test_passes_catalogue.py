@@ -227,3 +227,19 @@ def test_dask_and_any_chunking_give_identical_passes(client):
                               progress=lambda done, total: seen.append((done, total))))
     assert seen[-1][0] == seen[-1][1] == len(seen)
     _same(one, predict_passes(c, stations, START, end, chunk_size=11, client=client))
+
+
+def test_cli_on_a_scheduler_writes_the_same_table(client, tmp_path):
+    """``groundseg passes --scheduler ADDRESS``: the same bytes as in one process."""
+    from groundseg.cli import main
+    tle = tmp_path / "catalogue.tle"
+    tle.write_text(_catalogue(60, seed=9).to_tle())
+    argv = ["passes", "--tle", str(tle), "--start", START, "--end", "2026-11-26T06:00:00Z"]
+    assert main([*argv, "--local-cluster", "0", "--output", str(tmp_path / "one.csv")]) == 0
+    from distributed import get_task_stream
+    with get_task_stream(client) as stream:
+        assert main([*argv, "--scheduler", client.scheduler.address,
+                     "--output", str(tmp_path / "dask.csv")]) == 0
+    assert len(stream.data) >= 1                                 # ran on the cluster
+    one = (tmp_path / "one.csv").read_bytes()
+    assert one.count(b"\n") > 100 and (tmp_path / "dask.csv").read_bytes() == one

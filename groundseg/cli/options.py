@@ -109,6 +109,13 @@ def add_output(p, formats=("csv", "json", "parquet")) -> None:
     p.add_argument("--output", metavar="PATH", help="write here instead of standard output")
 
 
+def add_archive(p, what: str = "") -> None:
+    """``--archive PATH_OR_URL``: the telemetry archive, an SQLite file or a PostgreSQL URL."""
+    p.add_argument("--archive", required=True, metavar="PATH_OR_URL",
+                   help="the telemetry archive: an SQLite file or postgresql://USER@HOST:PORT/DATABASE"
+                        + (f" ({what})" if what else ""))
+
+
 def add_planner(p, time_limit_s: float) -> None:
     """``--time-limit`` and ``--seed`` of the imaging planner."""
     p.add_argument("--time-limit", type=float, default=time_limit_s, metavar="S",

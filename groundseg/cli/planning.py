@@ -28,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--unscheduled", metavar="PATH",
                    help="write targets without opportunity (target,reason,detail) as CSV here")
     options.add_output(p)
+    options.add_progress(p)
 
     p = options.command(sub, "plan", _plan, "plan imaging and downlinks for the constellation")
     p.add_argument("--scenario", metavar="FILE",
@@ -142,7 +143,9 @@ def _access(args) -> int:
                                          look_side=args.look_side,
                                          orbit_direction=args.orbit_direction)
         else:
-            opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor)
+            with options.progress(args, "access") as bar:
+                opp = find_opportunities(eph, inputs.targets, sensor=inputs.sensor,
+                                         progress=bar)
     uns = opp.unscheduled
     for i, row in enumerate(uns.records()):
         if i == _MAX_WARNINGS:

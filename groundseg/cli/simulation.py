@@ -68,7 +68,14 @@ def _run_options(p, time_limit: float) -> None:
     p.add_argument("--publish", default=None, metavar="ENDPOINT",
                    help="send telemetry to a platform listening at ENDPOINT (e.g. "
                         "tcp://127.0.0.1:5555, see 'groundseg telemetry platform') instead of "
-                        "the in-process one; that platform keeps the archive")
+                        "the in-process one; that platform keeps the archive. Exit status 1 when "
+                        "it did not acknowledge every packet")
+    p.add_argument("--keys", default=None, metavar="DIR",
+                   help="with --publish: CurveZMQ key directory holding one source key per "
+                        "satellite, named after it (groundseg telemetry keys --dir DIR --source NAME)")
+    p.add_argument("--linger", type=float, default=30.0, metavar="S",
+                   help="with --publish: seconds to wait for the platform's acknowledgements "
+                        "(default 30)")
     options.add_planner(p, time_limit)
     p.add_argument("--no-telemetry", action="store_true", help="skip the telemetry stream")
     p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
@@ -122,11 +129,20 @@ def _execute(scenario, output, args) -> int:
         raise SimulationError("--realtime paces the telemetry stream: drop --no-telemetry")
     if args.publish is not None and args.no_telemetry:
         raise SimulationError("--publish sends the telemetry stream: drop --no-telemetry")
+    if args.keys is not None and args.publish is None:
+        raise SimulationError("--keys authenticates to the platform at --publish: give --publish")
+    if not args.linger >= 0:
+        raise SimulationError(f"--linger must be 0 or more, got {args.linger:g}")
     run = run_scenario(scenario, output, time_limit_s=args.time_limit, seed=args.seed,
-                       telemetry=not args.no_telemetry, publish=args.publish,
+                       telemetry=not args.no_telemetry, publish=args.publish, keys=args.keys,
+                       linger_s=args.linger,
                        realtime=args.realtime, plots=not args.no_pictures, log=note)
     print(human_summary(run))
     print(f"output in {output}")
+    if run.telemetry is not None and not run.telemetry["acknowledged"]:
+        where = f"at {args.publish}" if args.publish else "in process"
+        note(f"not delivered: the platform {where} did not acknowledge every packet")
+        return 1
     return 0
 
 

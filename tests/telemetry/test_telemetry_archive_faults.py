@@ -6,7 +6,6 @@ import os
 import resource
 import shutil
 import subprocess
-import threading
 import tracemalloc
 
 import numpy as np
@@ -17,7 +16,7 @@ from telemetry.archive import Archive
 from telemetry.platform import Platform
 from telemetry.publisher import housekeeping_values
 from telemetry.stream import Source
-from _telemetry_helpers import cli, hk_rows
+from _telemetry_helpers import cli, hk_rows, read_lines, assert_archived_once, stall_then_resume, wait_line
 
 
 def _archive(d, path, n=300):
@@ -88,21 +87,6 @@ def test_read_only_or_immutable_archive(hk_dict, tmp_path, capsys):
         undo()
 
 
-def _reader(stream, lines, seen):
-    for line in stream:
-        lines.append(line)
-        seen.set()
-
-
-def _wait_line(lines, seen, text, budget=600):
-    for _ in range(budget):
-        if any(text in x for x in lines):
-            return True
-        seen.wait(0.1)
-        seen.clear()
-    return False
-
-
 def test_full_disk_stops_acknowledging_and_resumes(hk_dict, tmp_path):
     """The platform's file size limit (RLIMIT_FSIZE, a real write failure: SQLite's disk I/O
     error) is reached mid-stream: it says so on stderr, acknowledges nothing more (the source
@@ -115,42 +99,17 @@ def test_full_disk_stops_acknowledging_and_resumes(hk_dict, tmp_path):
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     plat = cli("telemetry", "platform", "--listen", ep, "--archive", path, preexec_fn=small_disk)
-    lines: list[str] = []
-    seen = threading.Event()
-    threading.Thread(target=_reader, args=(plat.stderr, lines, seen), daemon=True).start()
+    lines, seen = read_lines(plat.stderr)
     try:
-        assert _wait_line(lines, seen, "listening")
+        assert wait_line(lines, seen, "listening")
         src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.05, linger_s=0)
         rows = hk_rows(hk_dict, 20_000)
-        sent = 0
-        while sent < rows.shape[0] and not any("cannot be written" in x for x in lines):
-            src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
-            sent += 100
-            src.poll(0.002)
-        assert _wait_line(lines, seen, "cannot be written"), lines
-        acked = src.acked
-        for _ in range(40):
-            src.poll(0.05)
-        assert src.acked == acked < src.seq                     # nothing acknowledged while full
-        resource.prlimit(plat.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-        assert _wait_line(lines, seen, "writable again"), lines
-        while sent < rows.shape[0]:
-            src.send(rows[sent:sent + 100].tobytes(), 0x64, 100)
-            sent += 100
-        for _ in range(3000):
-            src.poll(0.01)
-            if src.all_acked:
-                break
-        assert src.all_acked
-        src.close(0)
+        stall_then_resume(src, rows, 0, lines, seen, lambda: resource.prlimit(
+            plat.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)))
     finally:
         plat.terminate()
         plat.wait(30)
-    a = Archive(path, readonly=True)
-    s = a.stats()
-    keys = a.packets(apid=0x64)["seq_count"]
-    a.close()
-    assert s["packets_archived"] == 20_000 == len(keys) and s["missing_packets"] == 0 and s["duplicates"] == 0
+    assert_archived_once(path, 20_000)
 
 
 def test_stats_streams_the_archive(hk_dict, tmp_path):

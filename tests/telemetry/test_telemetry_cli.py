@@ -25,8 +25,8 @@ def _archive_with_fault_and_garbage(d, path):
     return rows
 
 
-def test_monitor_once_shows_values_alarms_and_survives_garbage(hk_dict, tmp_path, capsys):
-    path = tmp_path / "a.sqlite"
+def test_monitor_once_shows_values_alarms_and_survives_garbage(hk_dict, archive_target, capsys):
+    path = archive_target
     _archive_with_fault_and_garbage(hk_dict, path)
     assert main(["telemetry", "monitor", "--archive", str(path), "--once"]) == 0
     out = capsys.readouterr().out
@@ -37,8 +37,8 @@ def test_monitor_once_shows_values_alarms_and_survives_garbage(hk_dict, tmp_path
     assert "malformed 2" in out and "archived 60" in out
 
 
-def test_stats_and_export(hk_dict, tmp_path, capsys):
-    path = tmp_path / "a.sqlite"
+def test_stats_and_export(hk_dict, archive_target, capsys):
+    path = archive_target
     rows = _archive_with_fault_and_garbage(hk_dict, path)
     assert main(["telemetry", "stats", "--archive", str(path)]) == 0
     s = json.loads(capsys.readouterr().out)
@@ -74,14 +74,14 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert "bad.toml: packets[0] (X).apid" in capsys.readouterr().err
 
 
-def test_keys_and_ack(hk_dict, tmp_path, capsys):
+def test_keys_and_ack(hk_dict, tmp_path, archive_target, capsys):
     assert main(["telemetry", "keys", "--dir", str(tmp_path / "k")]) == 0
     assert main(["telemetry", "keys", "--dir", str(tmp_path / "k"), "--source", "FS8-1"]) == 0
     capsys.readouterr()
     for f in ("server.key", "server.key_secret", "FS8-1.key", "FS8-1.key_secret", "authorized_clients/FS8-1.key",
               "authorized_clients/FS8-1.json", "authorized_platforms/server.key"):
         assert (tmp_path / "k" / f).is_file()
-    path = tmp_path / "a.sqlite"
+    path = archive_target
     _archive_with_fault_and_garbage(hk_dict, path)
     assert main(["telemetry", "ack", "--archive", str(path), "1", "--operator", "bob"]) == 0
     capsys.readouterr()

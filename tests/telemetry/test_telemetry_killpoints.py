@@ -1,5 +1,6 @@
 """The platform killed at chosen points of its pipeline, then restarted from its archive: every
-packet the source sent is archived exactly once and the source is acknowledged. Deterministic:
+packet the source sent is archived exactly once and the source is acknowledged; on both back ends
+(an SQLite file, a PostgreSQL schema: ``archive_target``). Deterministic:
 the fault hook fires at the n-th time the loop reaches a point; the test steps the server and
 polls the source itself, with iteration budgets and no sleeps."""
 import subprocess
@@ -33,9 +34,9 @@ def _hook(point: str, nth: int):
     return hook
 
 
-def _begin(hk_dict, tmp_path):
+def _begin(hk_dict, tmp_path, path):
     """Endpoint, archive, packets, a source, and the messages it sent before any platform runs."""
-    ep, path = f"ipc://{tmp_path}/p.sock", tmp_path / "a.sqlite"
+    ep = f"ipc://{tmp_path}/p.sock"
     rows = hk_rows(hk_dict, N_MESSAGES * PER)
     src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.01, reconnect_ms=10, linger_s=0)
     for sent in range(BEFORE):
@@ -71,9 +72,12 @@ def _recover(ep, path, src, rows, sent):
         server.platform.close()
 
 
-@pytest.mark.parametrize("point, nth", [(p, n) for p in FAULT_POINTS for n in (1, 2, 3, 5, 8)])
-def test_killed_at_any_point_loses_nothing(hk_dict, tmp_path, point, nth):
-    ep, path, rows, src, sent = _begin(hk_dict, tmp_path)
+# every kill point on both back ends; the n-th passage (the pipeline's state) varied fully on one
+@pytest.mark.parametrize("archive_target, point, nth", [(k, p, n) for p in FAULT_POINTS for n in (1, 2, 3, 5, 8)
+                                                        for k in ("sqlite", "postgresql")
+                                                        if k == "sqlite" or n in (1, 3, 8)], indirect=["archive_target"])
+def test_killed_at_any_point_loses_nothing(hk_dict, tmp_path, archive_target, point, nth):
+    ep, path, rows, src, sent = _begin(hk_dict, tmp_path, archive_target)
     server = PlatformServer(ep, path, batch_s=0.01, ack_s=0.0, replay_chunk=1, replay_timeout_s=0.5,
                             _fault_hook=_hook(point, nth))      # acks re-sent at every step, batches pending
     crashed = False
@@ -112,9 +116,9 @@ _KILLED_PLATFORM = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("point", ["in_transaction", "after_commit", "replay_data"])
-def test_process_exit_at_a_point_loses_nothing(hk_dict, tmp_path, point):
+def test_process_exit_at_a_point_loses_nothing(hk_dict, tmp_path, archive_target, point):
     """The same with a real process death (os._exit in the hook: no rollback, no close)."""
-    ep, path, rows, src, sent = _begin(hk_dict, tmp_path)
+    ep, path, rows, src, sent = _begin(hk_dict, tmp_path, archive_target)
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_PLATFORM, ep, str(path), point, "3"], cwd=str(ROOT),
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "listening"
@@ -131,10 +135,10 @@ def test_process_exit_at_a_point_loses_nothing(hk_dict, tmp_path, point):
     _check(path, rows)
 
 
-def test_every_fault_point_is_reached_in_a_normal_run(hk_dict, tmp_path):
+def test_every_fault_point_is_reached_in_a_normal_run(hk_dict, tmp_path, archive_target):
     """The hook names match the code: a run with a gap to replay reaches each point."""
     reached = set()
-    ep, path = f"ipc://{tmp_path}/p.sock", tmp_path / "a.sqlite"
+    ep, path = f"ipc://{tmp_path}/p.sock", archive_target
     rows = hk_rows(hk_dict, N_MESSAGES * PER)
     src = Source(ep, replay=f"ipc://{tmp_path}/s.sock", heartbeat_s=0.01, linger_s=0)
     for sent in range(BEFORE):

@@ -1,4 +1,5 @@
-"""Network tests over loopback: end to end, security, slow joiner, kill -9 of platform and source."""
+"""Network tests over loopback: end to end, security, slow joiner, kill -9 of platform and source
+(end to end and the kill -9 of the platform on both back ends: ``archive_target``)."""
 import json
 import signal
 import threading
@@ -64,8 +65,8 @@ def _finish(proc, timeout=30):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_end_to_end_with_corruption(tmp_path):
-    ep, arc = free_endpoint(), tmp_path / "a.sqlite"
+def test_end_to_end_with_corruption(archive_target):
+    ep, arc = free_endpoint(), archive_target
     plat = _platform("--listen", ep, "--archive", arc, "--idle-exit", "2")
     pub = cli("telemetry", "publish", "--connect", ep, "--count", 3000, "--rate", 3000, "--corrupt", 0.01,
               "--seed", 5, "--linger", 10)
@@ -142,8 +143,8 @@ def test_source_before_platform_loses_nothing(hk_dict, tmp_path):
     assert s["gaps"] >= 1 and s["recovered_packets"] >= 500 and s["missing_messages"] == 0
 
 
-def test_platform_kill9_and_restart_loses_nothing(tmp_path):
-    ep, arc = free_endpoint(), tmp_path / "a.sqlite"
+def test_platform_kill9_and_restart_loses_nothing(archive_target):
+    ep, arc = free_endpoint(), archive_target
     plat = _platform("--listen", ep, "--archive", arc)
     pub = cli("telemetry", "publish", "--connect", ep, "--count", 8000, "--rate", 2000, "--start", START,
               "--linger", 30)

@@ -1,0 +1,140 @@
+"""Which (interval, satellite, station) rows the pass search examines: a screen that misses none.
+
+A satellite clears a station's lowest requirement only while the geocentric angle psi
+between them is within :func:`groundseg.bounds.elevation_limit_rad` of the station, with the
+requirement lowered by the station's deflection (geodetic minus geocentric elevation differ
+by at most that, <= 0.19 deg) and the radius bounded above between samples: so however
+oblate the Earth, no visible instant lies outside that limit ``lam``. Likewise it is surely
+visible while psi is within ``lam_in`` (the highest requirement raised by the deflection, the
+radius bounded below). psi changes no faster than L (:mod:`groundseg.bounds`).
+
+The completeness argument
+-------------------------
+1. **Screen**, over every interval, satellite and station at once. Each instant of a grid
+   interval of length h lies within h / 4 of one of three points: its two samples and its
+   middle (on the satellite's polynomial). So an interval holding a visible instant has one
+   of them with psi <= ``lam + L h / 4``, and one whose three points all have psi <= ``lam_in
+   - L h / 4`` is visible throughout (it holds no crossing). Both tests are made twice, each
+   valid on its own: with the window's ``lam`` and L per (satellite, station), and with each
+   interval's own per (interval, satellite), taken over the stations' extremes (for eccentric
+   orbits: at apogee the direction turns a hundred times slower than at perigee). The cosines
+   are float32 products of unit vectors (error < 1e-6), compared with thresholds widened by
+   1e-5 towards keeping the row.
+2. **Exact test** of the rows left, float64, per half interval: psi >= (psi_a + psi_b - L h /
+   2) / 2 everywhere inside a half of ends a, b, and <= (psi_a + psi_b + L h / 2) / 2; with
+   the interval's own radius and rate bounds and each station's own limits. A row is examined
+   when a half may reach ``lam`` and not both halves are surely within ``lam_in``.
+
+Shapes: rows ``(m,)`` sorted by (interval, satellite, station).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .bounds import OrbitBounds, elevation_limit_rad
+
+__all__ = ["candidate_rows"]
+
+_PAD_RAD = 1e-5            # margin of every limit (the polynomials' metres, rounding)
+_FLOAT32_MARGIN = 1e-5     # widening of the float32 cosine thresholds (their error < 1e-6)
+
+
+def candidate_rows(geo, valid, bounds: OrbitBounds):
+    """Rows ``(k, s, j)`` to examine (module docstring), for a
+    :class:`groundseg.pass_search.PassGeometry` ``geo`` with ``valid`` samples ``(n_sat,
+    n_time)``."""
+    sites = geo.sites
+    h = geo.h                                                               # (n_t - 1,)
+    eps = sites.lowest - sites.deflection - _PAD_RAD                        # (n_j,)
+    eps_in = sites.highest + sites.deflection + _PAD_RAD
+    site_dir = geo.site_pos / _norm(geo.site_pos)[..., None]               # (n_t, n_j, 3)
+    unit = geo.p / _norm(geo.p)[..., None]                                  # (n_s, n_t, 3)
+    mid = np.einsum("k,stkc->stc", 0.5 ** np.arange(6), geo.coef)
+    mid /= _norm(mid)[..., None]                                            # (n_s, n_t - 1, 3)
+    cand = _screen(unit, mid, site_dir, bounds, h, sites.radius, eps, eps_in)
+    cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
+    n_s, n_j = cand.shape[1:]
+    kk, rest = np.divmod(np.flatnonzero(cand), n_s * n_j)   # faster than np.nonzero in 3-d
+    del cand
+    ss, jj = np.divmod(rest, n_j)
+    return _exact(unit, mid, site_dir, bounds, h, sites, eps, eps_in, kk, ss, jj)
+
+
+def _screen(unit, mid, site_dir, bounds: OrbitBounds, h, radius, eps, eps_in):
+    """Item 1 of the module docstring: bool ``(n_t - 1, n_s, n_j)``."""
+    f32 = np.float32
+    dirs = np.swapaxes(site_dir, 1, 2).astype(f32)                          # (n_t, 3, n_j)
+    cos_a = np.matmul(np.swapaxes(unit, 0, 1).astype(f32), dirs)            # (n_t, n_s, n_j)
+    hi = np.matmul(np.swapaxes(mid, 0, 1).astype(f32), dirs[:-1])           # (n_t - 1, ...)
+    lo = hi.copy()
+    np.maximum(hi, cos_a[:-1], out=hi)
+    np.maximum(hi, cos_a[1:], out=hi)
+    np.minimum(lo, cos_a[:-1], out=lo)
+    np.minimum(lo, cos_a[1:], out=lo)
+    del cos_a
+    with np.errstate(invalid="ignore"):
+        # The window's bounds per (satellite, station) ...
+        rate = bounds.angle_rate_rad_s[:, None] * (h.max() / 4)
+        lam = elevation_limit_rad(bounds.radius_hi_km[:, None], radius, eps) + _PAD_RAD
+        lam_in = elevation_limit_rad(bounds.radius_lo_km[:, None], radius, eps_in) - _PAD_RAD
+        reach, inside = _thresholds(lam + rate, lam_in - rate)              # (n_s, n_j)
+        # ... and each interval's per (interval, satellite), over the stations' extremes.
+        rate_k = (bounds.interval_angle_rate_rad_s * (h / 4)).T               # (n_t - 1, n_s)
+        r_cos = radius * np.cos(eps)
+        r_cos_in = radius * np.cos(eps_in)
+        lam_k = elevation_limit_rad(bounds.interval_radius_hi_km.T, r_cos.min(), 0.0) \
+            - eps.min() + _PAD_RAD
+        lam_in_k = elevation_limit_rad(bounds.interval_radius_lo_km.T, r_cos_in.max(), 0.0) \
+            - eps_in.max() - _PAD_RAD
+        reach_k, inside_k = _thresholds(lam_k + rate_k, lam_in_k - rate_k)  # (n_t - 1, n_s)
+    cand = hi >= reach[None]
+    cand &= hi >= reach_k[:, :, None]
+    surely_in = lo >= inside[None]
+    surely_in |= lo >= inside_k[:, :, None]
+    cand &= ~surely_in
+    return cand
+
+
+def _thresholds(reach_rad, inside_rad):
+    """float32 cosines of the reach and inside angles, widened towards keeping a row: the
+    reach one is -1 (always) from pi on, the inside one 2 (never) where its angle is not
+    positive (NaN bounds: a satellite without samples, always and never)."""
+    with np.errstate(invalid="ignore"):
+        reach = np.where(reach_rad < np.pi, np.cos(np.minimum(reach_rad, np.pi)), -1.0)
+        inside = np.where(inside_rad > 0, np.cos(np.clip(inside_rad, 0, np.pi)), 2.0)
+    return (reach - _FLOAT32_MARGIN).astype(np.float32), \
+        (inside + _FLOAT32_MARGIN).astype(np.float32)
+
+
+def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, ss, jj):
+    """Item 2 of the module docstring on rows ``(kk, ss, jj)``: the rows kept."""
+    n_t, n_j = site_dir.shape[:2]
+    sk = ss * (n_t - 1) + kk                       # flat (satellite, interval): np.take is fast
+    site_a = np.take(site_dir.reshape(-1, 3), kk * n_j + jj, axis=0)
+    flat_unit = unit.reshape(-1, 3)
+    cos_a = _dot(np.take(flat_unit, sk + ss, axis=0), site_a)
+    cos_m = _dot(np.take(mid.reshape(-1, 3), sk, axis=0), site_a)
+    cos_b = _dot(np.take(flat_unit, sk + ss + 1, axis=0),
+                 np.take(site_dir.reshape(-1, 3), (kk + 1) * n_j + jj, axis=0))
+    del site_a
+    with np.errstate(invalid="ignore"):
+        psi_m = np.arccos(np.clip(cos_m, -1, 1))
+        pair_a = np.arccos(np.clip(cos_a, -1, 1)) + psi_m          # the two halves
+        pair_b = np.arccos(np.clip(cos_b, -1, 1)) + psi_m
+        R = sites.radius[jj]
+        lam = elevation_limit_rad(np.take(bounds.interval_radius_hi_km, sk), R, eps[jj]) \
+            + _PAD_RAD
+        lam_in = elevation_limit_rad(np.take(bounds.interval_radius_lo_km, sk), R, eps_in[jj]) \
+            - _PAD_RAD
+    slack = np.take(bounds.interval_angle_rate_rad_s, sk) * h[kk] / 2
+    keep = (np.minimum(pair_a, pair_b) - slack <= 2 * lam) & \
+        ~(np.maximum(pair_a, pair_b) + slack <= 2 * lam_in)
+    return kk[keep], ss[keep], jj[keep]
+
+
+def _norm(x):
+    return np.sqrt(np.einsum("...i,...i->...", x, x))
+
+
+def _dot(a, b):
+    return np.einsum("mi,mi->m", a, b)
