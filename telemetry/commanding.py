@@ -3,7 +3,7 @@
 Library API (the command line uses it; the web console's command view calls the same)::
 
     from telemetry.commanding import Commanding
-    c = Commanding("ops.sqlite")                     # the telemetry archive: a path or an Archive
+    c = Commanding("ops.sqlite")                     # the telemetry archive: a path, a URL or an Archive
     cid = c.submit("FS8-1", "SLEW", {"roll_deg": 10.0, "pitch_deg": 0.0}, operator="alice")
     c.submit("FS8-1", "IMAGING_STOP", {"acquisition": 7}, operator="planner",
              release_time_s=t)                       # a PUS 11 time-tagged command
@@ -81,21 +81,20 @@ def _name(value, what: str) -> str:
 class Commanding:
     """The commanding service of one archive (see the module docstring).
 
-    ``clock``: the mission clock (Unix seconds; the simulator's in a simulation);
-    ``source_id``: this ground application's PUS source id.
+    ``archive``: an :class:`~telemetry.archive.Archive`, or where one is (an SQLite path or a
+    ``postgresql://`` URL; not created when ``create`` is false); ``clock``: the mission clock
+    (Unix seconds; the simulator's in a simulation); ``source_id``: this ground application's
+    PUS source id.
     """
 
     def __init__(self, archive, dictionary: CommandDictionary | None = None, *, source_id: int = 1,
-                 clock=time.time):
-        self.archive = archive if isinstance(archive, Archive) else Archive(archive)
-        self._own_archive = not isinstance(archive, Archive)
+                 clock=time.time, create: bool = True):
         self.dictionary = dictionary or CommandDictionary.bundled()
         self.dictionary.command(_INSERT)
         self.source_id, self.clock = int(source_id), clock
-        if not hasattr(self.archive, "db"):           # CommandStore speaks sqlite3
-            self.close()
-            raise CommandError(f"{self.archive.path}: commanding needs an SQLite archive (not PostgreSQL yet)")
-        self.store = CommandStore(self.archive.db)     # the archive created the tables
+        self.archive = archive if isinstance(archive, Archive) else Archive(archive, create=create)
+        self._own_archive = not isinstance(archive, Archive)
+        self.store = CommandStore(self.archive)     # the archive created the tables
 
     def close(self) -> None:
         if self._own_archive:
@@ -164,9 +163,10 @@ class Commanding:
                          seq_count=seqs[0], source_id=self.source_id)
         if len(tc) > MAX_TC_BYTES:
             raise CommandError(f"command {cid}: {len(tc)} bytes exceed {MAX_TC_BYTES}")
-        self.store.update(cid, state="released", released_s=now, released_by=operator, apid=tc.apid,
-                          request_id=tc.request_id, inner_request_id=None if inner is None else inner.request_id,
-                          raw=tc.encode())
+        if not self.store.update(cid, only_from="queued", state="released", released_s=now, released_by=operator,
+                                 apid=tc.apid, request_id=tc.request_id, raw=tc.encode(),
+                                 inner_request_id=None if inner is None else inner.request_id):
+            raise CommandError(f"command {cid} ({row['name']}) was released by someone else meanwhile")
 
     # -- views --------------------------------------------------------------------------------
     def command(self, command_id: int) -> dict:
@@ -252,8 +252,7 @@ class Commanding:
         with self.store.transaction():
             for r in self.pending_uplinks():
                 if r["deadline_s"] < now_s:
-                    self.store.update(r["id"], state="expired")
-                    n += 1
+                    n += self.store.update(r["id"], only_from="released", state="expired")
         return n
 
     # -- verification -------------------------------------------------------------------------
@@ -306,11 +305,10 @@ class Commanding:
                     continue
                 ref, w = window[stage]
                 if rep.time_s > ref + w + 1e-6:
-                    self.store.set_stage(row["id"], stage, "TIMEOUT", None, ref + w)
-                    c["late"] += 1
+                    c["late"] += self.store.set_stage(row["id"], stage, "TIMEOUT", None, ref + w)
                 else:
-                    self.store.set_stage(row["id"], stage, "OK" if rep.ok else "NOK", rep.code, rep.time_s)
-                    c["matched"] += 1
+                    c["matched"] += self.store.set_stage(row["id"], stage, "OK" if rep.ok else "NOK", rep.code,
+                                                         rep.time_s)
                 self._settle(row)
         return c
 
@@ -327,8 +325,7 @@ class Commanding:
                     res = got.get(stage)
                     if res is None:
                         if ref + w < now_s:
-                            self.store.set_stage(row["id"], stage, "TIMEOUT", None, ref + w)
-                            n += 1
+                            n += self.store.set_stage(row["id"], stage, "TIMEOUT", None, ref + w)
                         break
                     if res[0] != "OK":
                         break
@@ -342,9 +339,9 @@ class Commanding:
             if res is None:
                 return
             if res[0] != "OK":
-                self.store.update(row["id"], state="failed")
+                self.store.update(row["id"], only_from="uplinked", state="failed")
                 return
-        self.store.update(row["id"], state="verified")
+        self.store.update(row["id"], only_from="uplinked", state="verified")
 
     # -- the on-board schedule ----------------------------------------------------------------
     def schedule_model(self, spacecraft: str, now_s: float) -> list[ScheduleEntry]:

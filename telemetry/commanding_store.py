@@ -1,7 +1,7 @@
 """Command history tables in the telemetry archive: every SQL statement of commanding lives here.
 
-Tables (:class:`telemetry.archive.Archive` creates them with its own; plain SQL that SQLite and
-PostgreSQL both take, but for ``BEGIN IMMEDIATE``)::
+Tables (:class:`telemetry.archive.Archive` creates them with its own; every statement is plain
+SQL that SQLite and PostgreSQL both take, run through :meth:`Archive.execute`)::
 
     commands(id, spacecraft, name, arguments, significance, release_time_s, not_before_s, origin,
              state, submitted_s, submitted_by, released_s, released_by, apid, request_id,
@@ -22,13 +22,21 @@ PostgreSQL both take, but for ``BEGIN IMMEDIATE``)::
     command_sequence(spacecraft, apid, next_seq)    the next 14-bit packet sequence count
 
 Times are Unix seconds (UTC) of the mission clock (simulated or real).
+
+Concurrency (several ground processes on one archive): writes run in :meth:`Archive.write`
+transactions, which on SQLite exclude each other (``BEGIN IMMEDIATE``) and on PostgreSQL run at
+READ COMMITTED, each statement seeing what was committed before it. So that both give the same
+results, every read-then-write is made safe by the write itself: a sequence counter is read by an
+upsert that locks its row until the transaction ends (the next taker waits, then reads the
+advanced count and sees the commands its holder released); a state changes only from the state it
+was read in (``UPDATE ... WHERE state = ?``: the loser of a race changes nothing and is told); a
+verifier stage keeps its first result (``ON CONFLICT DO NOTHING``).
 """
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
-__all__ = ["SCHEMA", "FINAL_STATES", "create_tables", "CommandStore"]
+__all__ = ["SCHEMA", "FINAL_STATES", "CommandStore"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS commands(id INTEGER PRIMARY KEY, spacecraft TEXT NOT NULL, name TEXT NOT NULL,
@@ -52,13 +60,6 @@ _COLUMNS = ("id", "spacecraft", "name", "arguments", "significance", "release_ti
 _SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM commands"
 
 
-def create_tables(db) -> None:
-    """Create the commanding tables in an open archive connection (idempotent)."""
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
 def _row(r) -> dict:
     d = dict(zip(_COLUMNS, r))
     d["arguments"] = json.loads(d["arguments"])
@@ -66,35 +67,41 @@ def _row(r) -> dict:
 
 
 class CommandStore:
-    """The commanding tables of one archive connection (``db``: sqlite3, autocommit)."""
+    """The commanding tables of one :class:`~telemetry.archive.Archive`."""
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, archive):
+        self.archive = archive
 
-    @contextmanager
-    def transaction(self):
-        self.db.execute("BEGIN IMMEDIATE")
+    def _sql(self, sql: str, args=()) -> list[tuple]:
+        """One statement's rows; database errors as one-line ArchiveError."""
         try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            return self.archive.execute(sql, args)
+        except self.archive._errors as exc:
+            raise self.archive._error(exc) from None
+
+    def transaction(self):
+        """A write transaction (:meth:`Archive.write`): committed at the end of the block, rolled
+        back on any exception."""
+        return self.archive.write()
 
     def insert(self, row: dict) -> int:
         cols = [c for c in _COLUMNS if c != "id" and c in row]
         values = [json.dumps(row[c]) if c == "arguments" else row[c] for c in cols]
-        cur = self.db.execute(f"INSERT INTO commands({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                              values)
-        return int(cur.lastrowid)
+        return int(self.archive._insert_id(f"INSERT INTO commands({', '.join(cols)}) VALUES"
+                                           f" ({', '.join('?' * len(cols))})", values))
 
-    def update(self, command_id: int, **fields) -> None:
+    def update(self, command_id: int, *, only_from: str | None = None, **fields) -> bool:
+        """Set ``fields`` of a command (only if its state is ``only_from``, when given); whether it
+        was changed."""
         sets = ", ".join(f"{k} = ?" for k in fields)
-        self.db.execute(f"UPDATE commands SET {sets} WHERE id = ?", [*fields.values(), int(command_id)])
+        sql, args = f"UPDATE commands SET {sets} WHERE id = ?", [*fields.values(), int(command_id)]
+        if only_from is not None:
+            sql, args = sql + " AND state = ?", args + [only_from]
+        return bool(self._sql(sql + " RETURNING id", args))
 
     def get(self, command_id: int) -> dict | None:
-        r = self.db.execute(_SELECT + " WHERE id = ?", (int(command_id),)).fetchone()
-        return None if r is None else _row(r)
+        r = self._sql(_SELECT + " WHERE id = ?", (int(command_id),))
+        return _row(r[0]) if r else None
 
     def select(self, *, states=None, spacecraft: str | None = None) -> list[dict]:
         """Commands in id order, optionally of some states and one spacecraft."""
@@ -106,24 +113,22 @@ class CommandStore:
             where.append("spacecraft = ?")
             args.append(spacecraft)
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [_row(r) for r in self.db.execute(sql, args)]
+        return [_row(r) for r in self._sql(sql, args)]
 
     def by_request(self, spacecraft: str, request_id: int) -> tuple[dict, bool] | None:
         """(command, is the inner time-tagged command) awaiting reports with that request id."""
-        r = self.db.execute("SELECT id FROM commands WHERE spacecraft = ? AND request_id = ? AND state = 'uplinked'"
-                            " UNION ALL SELECT id FROM commands WHERE spacecraft = ? AND inner_request_id = ? AND"
-                            " state = 'uplinked' ORDER BY id DESC LIMIT 1",
-                            (spacecraft, int(request_id), spacecraft, int(request_id))).fetchone()
-        if r is None:
-            return None
-        row = self.get(r[0])
-        return row, row["request_id"] != int(request_id)
+        r = self._sql("SELECT id FROM commands WHERE spacecraft = ? AND request_id = ? AND state = 'uplinked'"
+                      " UNION ALL SELECT id FROM commands WHERE spacecraft = ? AND inner_request_id = ? AND"
+                      " state = 'uplinked' ORDER BY id DESC LIMIT 1",
+                      (spacecraft, int(request_id), spacecraft, int(request_id)))
+        row = self.get(r[0][0]) if r else None
+        return None if row is None else (row, row["request_id"] != int(request_id))
 
-    def set_stage(self, command_id: int, stage: str, result: str, code: int | None, time_s: float | None) -> None:
-        self.db.execute("INSERT INTO command_stages(command_id, stage, result, code, time_s) VALUES (?, ?, ?, ?, ?)"
-                        " ON CONFLICT(command_id, stage) DO UPDATE SET result = excluded.result,"
-                        " code = excluded.code, time_s = excluded.time_s",
-                        (int(command_id), stage, result, code, time_s))
+    def set_stage(self, command_id: int, stage: str, result: str, code: int | None, time_s: float | None) -> bool:
+        """Record a verifier stage's result unless the stage has one already; whether it was recorded."""
+        return bool(self._sql("INSERT INTO command_stages(command_id, stage, result, code, time_s) VALUES"
+                              " (?, ?, ?, ?, ?) ON CONFLICT(command_id, stage) DO NOTHING RETURNING command_id",
+                              (int(command_id), stage, result, code, time_s)))
 
     def stages(self, command_ids=None) -> dict[int, dict[str, tuple]]:
         """{command id: {stage: (result, code, time_s)}}."""
@@ -136,24 +141,24 @@ class CommandStore:
             sql += f" WHERE command_id IN ({', '.join('?' * len(ids))})"
             args = ids
         out: dict[int, dict[str, tuple]] = {}
-        for cid, stage, result, code, t in self.db.execute(sql, args):
+        for cid, stage, result, code, t in self._sql(sql, args):
             out.setdefault(cid, {})[stage] = (result, code, t)
         return out
 
     def request_id_in_use(self, spacecraft: str, request_id: int) -> bool:
         """Whether a command that may still get reports has that request id."""
         live = "state IN ('released', 'uplinked')"
-        return self.db.execute(f"SELECT 1 FROM commands WHERE spacecraft = ? AND request_id = ? AND {live} UNION ALL"
-                               f" SELECT 1 FROM commands WHERE spacecraft = ? AND inner_request_id = ? AND {live}"
-                               " LIMIT 1", (spacecraft, int(request_id), spacecraft, int(request_id))
-                               ).fetchone() is not None
+        return bool(self._sql(f"SELECT 1 FROM commands WHERE spacecraft = ? AND request_id = ? AND {live} UNION ALL"
+                              f" SELECT 1 FROM commands WHERE spacecraft = ? AND inner_request_id = ? AND {live}"
+                              " LIMIT 1", (spacecraft, int(request_id), spacecraft, int(request_id))))
 
     def take_sequence(self, spacecraft: str, apid: int, n: int, skip) -> list[int]:
         """``n`` consecutive-ish 14-bit sequence counts for (spacecraft, apid), none in ``skip``
-        (a predicate on a count); inside the caller's transaction."""
-        r = self.db.execute("SELECT next_seq FROM command_sequence WHERE spacecraft = ? AND apid = ?",
-                            (spacecraft, apid)).fetchone()
-        seq = 0 if r is None else int(r[0])
+        (a predicate on a count); inside the caller's transaction, which holds the counter (the
+        upsert locks its row) until it ends: two transactions never take the same count."""
+        seq = int(self._sql("INSERT INTO command_sequence(spacecraft, apid, next_seq) VALUES (?, ?, 0)"
+                            " ON CONFLICT(spacecraft, apid) DO UPDATE SET next_seq = command_sequence.next_seq"
+                            " RETURNING next_seq", (spacecraft, int(apid)))[0][0])
         out = []
         for _ in range(1 << 14):
             if len(out) == n:
@@ -161,9 +166,7 @@ class CommandStore:
             if not skip(seq):
                 out.append(seq)
             seq = (seq + 1) % (1 << 14)
-        if len(out) < n:
-            return out
-        self.db.execute("INSERT INTO command_sequence(spacecraft, apid, next_seq) VALUES (?, ?, ?)"
-                        " ON CONFLICT(spacecraft, apid) DO UPDATE SET next_seq = excluded.next_seq",
-                        (spacecraft, apid, seq))
+        if len(out) == n:
+            self._sql("UPDATE command_sequence SET next_seq = ? WHERE spacecraft = ? AND apid = ?",
+                      (seq, spacecraft, int(apid)))
         return out

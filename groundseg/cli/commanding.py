@@ -13,9 +13,8 @@ no contact takes the command), 2 (bad input, one line on stderr).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from telemetry.errors import ArchiveError, CommandError
+from telemetry.errors import CommandError
 
 from . import options
 from .output import emit_table, emit_text, note
@@ -24,9 +23,9 @@ __all__ = ["register", "register_sim_spacecraft"]
 
 
 def _archive(p) -> None:
-    p.add_argument("--archive", required=True, metavar="PATH",
-                   help="the operations archive (the telemetry platform's SQLite file), which keeps the "
-                        "command history")
+    p.add_argument("--archive", required=True, metavar="PATH_OR_URL",
+                   help="the operations archive (the telemetry platform's SQLite file or postgresql:// URL), "
+                        "which keeps the command history")
 
 
 def _contact_plan(p) -> None:
@@ -129,9 +128,7 @@ def _pairs(items) -> dict:
 
 def _open(path, must_exist: bool = False):
     from telemetry.commanding import Commanding
-    if must_exist and not Path(path).is_file():
-        raise ArchiveError(f"{path}: no such archive")
-    return Commanding(path)
+    return Commanding(path, create=not must_exist)
 
 
 def _ground_contacts(args):

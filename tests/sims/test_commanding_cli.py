@@ -1,5 +1,6 @@
 """The commanding command line against a standalone fleet process (`groundseg sim spacecraft`):
-send, the second-person release, refusals before anything is sent, history, load, list."""
+send, the second-person release, refusals before anything is sent, history (on both archive back
+ends: ``archive_target``), load, list."""
 import json
 import signal
 import socket
@@ -20,7 +21,7 @@ def _endpoint() -> str:
         return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fleet():
     """The bundled scenario's fleet in its own process; waits until it answers its clock."""
     ep = _endpoint()
@@ -47,9 +48,9 @@ def _lines(capsys):
     return out.out.strip().splitlines(), out.err.strip().splitlines()
 
 
-def test_send_release_refuse_history(fleet, tmp_path, capsys):
+def test_send_release_refuse_history(fleet, archive_target, tmp_path, capsys):
     ep, proc = fleet
-    arc = str(tmp_path / "ops.sqlite")
+    arc = archive_target
     base = ["command", "send", "--archive", arc, "--uplink", ep, "--spacecraft", "FS8-1", "--operator", "alice"]
     assert main(base + ["--name", "SLEW", "--arg", "roll_deg=10", "--arg", "pitch_deg=-2.5"]) == 0
     out, _ = _lines(capsys)
@@ -85,7 +86,10 @@ def test_send_release_refuse_history(fleet, tmp_path, capsys):
                       "station,acceptance,start,completion")
     assert len(out) == 4 and out[2].split(",")[5:7] == ["alice", "bob"]
     assert out[3].endswith("OK,OK,OK") and "release_utc" in out[3]
-    assert main(["command", "history", "--archive", str(tmp_path / "none.sqlite")]) == 2
+    none = str(tmp_path / "none.sqlite") if "://" not in arc else arc.rsplit("%3D", 1)[0] + "%3Dno_such_schema"
+    assert main(["command", "history", "--archive", none]) == 2
+    _, err = _lines(capsys)
+    assert len(err) == 1 and "no such archive" in err[0], err
     proc.send_signal(signal.SIGTERM)
     stdout, _ = proc.communicate(timeout=60)
     summary = json.loads(stdout)

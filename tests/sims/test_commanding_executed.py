@@ -1,6 +1,7 @@
 """The executed timeline: a plan file commanded through contacts comes back as the same Schedule;
-what was lost in the uplink does not happen."""
+what was lost in the uplink does not happen. The command history on both back ends (``archive_target``)."""
 import json
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -52,8 +53,8 @@ def test_plan_file_schedule(planned):
     assert x["end_s"][0] == 7500.0 and x["rate_mbps"][0] == 300.0      # drain stop rounded up to the 10 s step
 
 
-def test_commanded_plan_is_executed_as_planned(planned, tmp_path):
-    run = command_loop(SC, planned, CONTACTS, tmp_path / "ops.sqlite")
+def test_commanded_plan_is_executed_as_planned(planned, archive_target):
+    run = command_loop(SC, planned, CONTACTS, archive_target)
     ex = run.schedule
     for kind in ("acquisitions", "slews", "transmissions"):
         p, e = getattr(planned, kind), getattr(ex, kind)
@@ -67,24 +68,29 @@ def test_commanded_plan_is_executed_as_planned(planned, tmp_path):
     assert s["verified"] == s["commands_submitted"] == 10 + 2 and s["failed"] == 0
     assert s["acquisitions_executed"] == 2 and s["acquisitions_off_target"] == 0
     assert s["schedule_reports_matching"] == s["schedule_reports"] == 2
-    h = Commanding(tmp_path / "ops.sqlite").history().records()
+    h = _history(archive_target)
     assert all(r["station"] == "Svalbard" for r in h)
     assert all(T0 + 1800 <= _t(r["uplinked_utc"]) <= T0 + 2400 for r in h if "DOWNLINK" not in r["name"]
                and r["name"] != "SCHEDULE_REPORT")
+
+
+def _history(archive):
+    with closing(Commanding(archive)) as c:
+        return c.history().records()
 
 
 def _t(iso):
     return (np.datetime64(iso.rstrip("Z"), "ns") - np.datetime64(0, "ns")) / np.timedelta64(1, "s")
 
 
-def test_what_is_lost_in_the_uplink_does_not_happen(planned, tmp_path):
+def test_what_is_lost_in_the_uplink_does_not_happen(planned, archive_target):
     lost = Fault("uplink_loss", "FS8-1", 0, 1800.0, 2400.0, {})
-    run = command_loop(SC, planned, CONTACTS, tmp_path / "ops.sqlite", faults=[lost])
+    run = command_loop(SC, planned, CONTACTS, archive_target, faults=[lost])
     s = run.summary()
     assert s["acquisitions_executed"] == 0 and s["acquisitions_not_executed"] == [0, 1]
     assert s["downlinks_executed"] == 1 and s["dropped_uplinks"] == {"uplink_loss": 9}
     assert len(run.schedule.slews["sat"]) == 0
-    h = Commanding(tmp_path / "ops.sqlite").history().records()
+    h = _history(archive_target)
     assert sorted(r["acceptance"] for r in h) == ["OK"] * 3 + ["TIMEOUT"] * 9
 
 
@@ -106,7 +112,7 @@ def test_plan_file_errors(tmp_path):
         schedule_from_plan_file(p, SC)
 
 
-def test_commanding_faults_from_the_scenario(planned, tmp_path):
+def test_commanding_faults_from_the_scenario(planned, archive_target):
     from sims.command_loop import onboard_computers
     from sims.scenario import bundled_scenario_path, parse_scenario
     text = bundled_scenario_path().read_text() + """
@@ -136,10 +142,10 @@ duration_s = 600
     assert computers["FS8-2"].limits == {("SLEW", "pitch_deg"): (-5.0, 5.0)}
     assert losses == [("FS8-3", T0 + 7200, T0 + 7800)]
     # the overflowing schedule keeps the first three insertions: the first slew, image and its stop
-    run = command_loop(sc, planned, CONTACTS, tmp_path / "ops.sqlite")
+    run = command_loop(sc, planned, CONTACTS, archive_target)
     s = run.summary()
     assert s["acquisitions_executed"] == 1 and s["acquisitions_not_executed"] == [1]
-    h = Commanding(tmp_path / "ops.sqlite").history().records()
+    h = _history(archive_target)
     assert sum(r["start"] == "NOK:schedule_full" for r in h) == 5
     assert s["schedule_reports_matching"] == s["schedule_reports"]
     for bad, piece in (('argument = "pitch_deg"', 'argument = "station"'), ('start_s = 0\nargument',

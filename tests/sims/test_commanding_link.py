@@ -1,5 +1,6 @@
 """Commands over real ZeroMQ sockets to simulated spacecraft: only in contact, verified by PUS 1
-reports, time-tagged through PUS 11, the training faults, CurveZMQ, real time."""
+reports, time-tagged through PUS 11, the training faults (with the station's, on both archive back
+ends: ``archive_target``), CurveZMQ, real time."""
 import time
 
 import pytest
@@ -48,8 +49,8 @@ class Station:
 
 
 @pytest.fixture
-def station(tmp_path):
-    s = Station(tmp_path / "ops.sqlite")
+def station(archive_target):
+    s = Station(archive_target)
     yield s
     s.close()
 
@@ -165,9 +166,9 @@ def test_random_bad_arguments_are_rejected_before_anything_is_sent(shared, data)
     assert shared.fleet.received == [] and shared.cmd.pending_uplinks() == []
 
 
-def test_training_faults(tmp_path):
+def test_training_faults(archive_target):
     """A rejected argument, an overflowing schedule, a command lost in the uplink."""
-    s = Station(tmp_path / "ops.sqlite", capacity=2, limits={("SLEW", "roll_deg"): (-30.0, 30.0)},
+    s = Station(archive_target, capacity=2, limits={("SLEW", "roll_deg"): (-30.0, 30.0)},
                 losses=[("FS8-2", T0 + 700, T0 + 1300)])
     try:
         wide = s.cmd.submit("FS8-1", "SLEW", {"roll_deg": 40.0, "pitch_deg": 0.0}, "alice")

@@ -1,10 +1,13 @@
 """The ground side of commanding: validation before anything is stored, the second-person release,
-archived bytes and history, the uplink rule (against brute force), the command load, verification."""
+archived bytes and history, concurrent releases, the uplink rule (against brute force), the command
+load, verification. What touches the archive runs on both back ends (``archive_target``)."""
 import csv
 import io
 import itertools
 import json
 import math
+import threading
+from contextlib import closing
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -22,8 +25,8 @@ D = CommandDictionary.bundled()
 
 
 @pytest.fixture
-def cmd(tmp_path):
-    c = Commanding(tmp_path / "ops.sqlite", clock=lambda: T0)
+def cmd(archive_target):
+    c = Commanding(archive_target, clock=lambda: T0)
     yield c
     c.close()
 
@@ -144,6 +147,37 @@ def test_verification_windows_ok_nok_timeout(cmd):
 
 
 # -- the uplink rule ---------------------------------------------------------------------------
+def test_concurrent_releases_take_distinct_sequence_counts(archive_target):
+    """Two operators on their own connections at once both try to release every queued critical
+    command, each submitting a normal command after every try: every command is released once,
+    every sequence count is taken once."""
+    with closing(Commanding(archive_target, clock=lambda: T0)) as c:
+        queued = [c.submit("FS8-1", "MEMORY_ERASE", {}, "alice") for _ in range(10)]
+    start, refused = threading.Barrier(2), []
+
+    def operator(name):
+        with closing(Commanding(archive_target, clock=lambda: T0)) as mine:
+            start.wait()
+            for cid in queued:
+                try:
+                    mine.release(cid, name)
+                except CommandError as e:
+                    refused.append(str(e))
+                mine.submit("FS8-1", "PAYLOAD_ON", {}, name)
+
+    threads = [threading.Thread(target=operator, args=(name,)) for name in ("bob", "carol")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with closing(Commanding(archive_target, clock=lambda: T0)) as c:
+        rows = [c.command(r["id"]) for r in c.history().records()]
+    assert len(rows) == 30 and {r["state"] for r in rows} == {"released"}
+    assert len(refused) == 10 and all("not waiting for release" in e or "someone else meanwhile" in e
+                                      for e in refused), refused
+    assert sorted(decode_tc(r["raw"]).seq_count for r in rows) == list(range(30))
+
+
 def test_radiated_bits_of_one_cltu():
     # a 31-byte packet: frame 38 bytes -> 6 code blocks of 8 bytes + start (2) + tail (8)
     assert radiated_bits(31) == 8 * (2 + 6 * 8 + 8)

@@ -78,15 +78,3 @@ def test_lost_connection_stops_acknowledging_and_resumes(postgres, hk_dict, tmp_
         plat.wait(30)
     assert_archived_once(url, 6000)
 
-
-def test_commanding_on_postgresql_is_refused(postgres, capsys):
-    """The command history is SQLite's only for now (telemetry/commanding_store.py speaks sqlite3):
-    a CommandError in the library, one line and exit 2 from the command line."""
-    from telemetry.commanding import Commanding
-    from telemetry.errors import CommandError
-    url = postgres.fresh_url()
-    with pytest.raises(CommandError, match="commanding needs an SQLite archive"):
-        Commanding(url)
-    assert main(["command", "queue", "--archive", url]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("groundseg: error: ") and err.count("\n") == 1, err
