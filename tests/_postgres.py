@@ -9,11 +9,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+
+from _ports import free_port
 
 __all__ = ["PostgresServer", "binaries", "PASSWORD_ROLE", "PASSWORD"]
 
@@ -24,12 +25,6 @@ def binaries() -> Path | None:
     """The newest ``/usr/lib/postgresql/<version>/bin`` holding initdb and pg_ctl, if any."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresServer:
@@ -43,7 +38,7 @@ class PostgresServer:
         self.durable = durable
         self.dir = Path(tempfile.mkdtemp(prefix="groundseg-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "nobody" if os.geteuid() == 0 else None
 
     def _run(self, *argv, check=True) -> subprocess.CompletedProcess:

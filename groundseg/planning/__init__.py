@@ -76,8 +76,10 @@ Solving
 with acquisitions, downlink volumes, a per-resource command timeline, the unscheduled
 tasks with reasons (``conflict``, ``memory``, ``group``, ...), per-request covered
 fraction and value, the ``objective``, an
-``upper_bound`` and the ``gap``. The bound is a MILP dual bound or the LP relaxation of a
-relaxed selection model (:func:`upper_bound`), never a guess. :func:`verify_plan`
+``upper_bound`` and the ``gap``. The bound is a MILP dual bound, or the lower of the LP
+relaxation of a relaxed selection model and, for timed problems, a Lagrangian bound over
+the paths of a time-expanded graph of each satellite's sequences (:func:`upper_bound`),
+never a guess. :func:`verify_plan`
 re-checks a plan against the problem with code independent of the solvers.
 :func:`replan` (:mod:`~groundseg.planning.replan`) puts one urgent task into a running plan
 with the least perturbation.

@@ -9,7 +9,12 @@ The protocol (:class:`TransitionModel`): a model is any object with
   models); the arrays broadcast; returns seconds ``(...)``;
 - ``min_transition_s``: a lower bound on every value it returns (0 is always valid; a
   tighter one tightens the plan's upper bound);
-- optionally ``time_dependent`` (default False) and ``to_dict()`` (for ``plan.json``).
+- optionally ``time_dependent`` (default False) and ``to_dict()`` (for ``plan.json``);
+- optionally ``lipschitz_s_per_deg`` ``L`` and ``lipschitz_jump_s`` ``J`` (default 0): the
+  time changes by at most ``L |change| + J`` seconds when either attitude changes by
+  ``|change| = |d roll| + |d pitch|`` degrees. With them the upper bound follows
+  time-dependent attitudes exactly (:mod:`~groundseg.planning._time_graph`); without them
+  it sees only ``min_transition_s`` between alternatives whose attitudes vary.
 
 Every solver and :func:`~groundseg.planning.verify_plan` see transitions only through this
 protocol (:func:`as_transition_model` checks it), so a user model needs no subclassing:
@@ -64,6 +69,9 @@ class PiecewiseAgility:
 
     name = "piecewise"
     min_transition_s = 11.66
+    #: the time grows at most 1/1.5 s per degree of g, with one jump (11.66 -> 11.667 s at g = 10)
+    lipschitz_s_per_deg = 1.0 / 1.5
+    lipschitz_jump_s = 5.0 + 10.0 / 1.5 - 11.66
 
     def transition_time_s(self, from_deg, to_deg, from_time_s=None, to_time_s=None) -> np.ndarray:
         """Transition times (s), shape ``(...)``, from attitudes ``(..., 2)`` to ``(..., 2)``

@@ -87,6 +87,9 @@ class _MarginAgility:
         self.base, self.margin_s = as_transition_model(base), float(margin_s)
         self.min_transition_s = float(self.base.min_transition_s) + self.margin_s
         self.time_dependent = bool(getattr(self.base, "time_dependent", False))
+        # a constant margin changes neither the slope nor the jumps of the base model
+        self.lipschitz_s_per_deg = getattr(self.base, "lipschitz_s_per_deg", None)
+        self.lipschitz_jump_s = getattr(self.base, "lipschitz_jump_s", 0.0)
 
     def transition_time_s(self, from_deg, to_deg, from_time_s=None, to_time_s=None):
         return np.asarray(self.base.transition_time_s(from_deg, to_deg, from_time_s, to_time_s),

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from . import _memory, _selection, _sequence_search, milp
+from . import _memory, _path_bound, _selection, _sequence_search, _time_graph, milp
 from ._search_state import State
 from .agility import model_dict
 from .errors import PlanningError
@@ -26,15 +26,20 @@ SMALL_TIMED_ALTS = 40
 def upper_bound(problem: Problem, time_limit_s: float = 10.0, integer: bool = False) -> float:
     """An upper bound on the objective of every plan of ``problem``: the LP relaxation of
     the selection model (with ``integer``, the dual bound of its MILP within the time
-    limit; exact for selection problems)."""
-    return milp.relaxation_bound(problem, time_limit_s=time_limit_s, integer=integer)
+    limit; exact for selection problems); for timed problems also the Lagrangian path
+    bound (:mod:`~groundseg.planning._path_bound`), whichever is lower."""
+    t0 = time.perf_counter()
+    bound = milp.relaxation_bound(problem, time_limit_s=0.5 * time_limit_s, integer=integer)
+    if not problem.is_selection:
+        bound = min(bound, _path_bound.path_bound(problem, t0 + time_limit_s))
+    return bound
 
 
 def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, seed: int = 0,
           bound_time_s: float | None = None, iterations: int | None = None) -> Plan:
     """Plan ``problem`` with ``method`` within about ``time_limit_s`` seconds.
 
-    - ``"greedy"``: the constructive heuristic only (plus the relaxation bound).
+    - ``"greedy"``: the constructive heuristic only (plus the LP relaxation bound).
     - ``"lns"``: the better of the heuristic and the pass-by-pass sequence search, then
       large-neighbourhood search until the time limit.
     - ``"milp"``: the exact engine (selection problems, or small timed problems; larger
@@ -46,7 +51,11 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
       larger ones: the better of the heuristic and a pass-by-pass sequence search (at
       most 30% of the budget), then LNS.
 
-    ``bound_time_s``: time for the relaxation bound (default: a fifth of the budget).
+    ``bound_time_s`` (default: a fifth of the budget): time for the LP relaxation bound;
+    timed problems searched by LNS also get the Lagrangian path bound (its time graph is
+    built after the LP, in at most 1.5 times this or half the remaining budget, whichever
+    is longer, and its multipliers take the last 0.75 times this); the plan's bound is the
+    lower one.
     ``iterations``: the large-neighbourhood search stops after this many steps (the time
     limit still caps it): the same plan for a seed on any machine load, as tests need.
     Every plan carries ``objective``, ``upper_bound`` and ``gap``.
@@ -110,26 +119,45 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             bound = mbound
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.05:
             bound = min(bound, milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5)))
-            improve(p, state, ordering, deadline, rng, target=bound, iterations=iterations)
+            search_end = deadline - min(bound_time_s, 0.5 * (deadline - time.perf_counter()))
+            improve(p, state, ordering, search_end, rng, target=bound, iterations=iterations)
             solver = "milp+lns"
+        if not proven:
+            bound = min(bound, _path_bound.path_bound(p, deadline, target=state.objective,
+                                                      max_iterations=_steps(iterations)))
     else:
-        # the relaxation bound does not depend on the plan: compute it first, then search
-        # for the rest of the budget
+        # the bounds do not depend on the plan: the LP and the time graph of the path bound
+        # first, then the search, then the path bound's multipliers, aimed at the plan
         model = _selection.build(p)
         bound = milp.relaxation_bound(p, model, time_limit_s=max(bound_time_s, 0.5))
+        # the graph's size is kept in proportion to the budget (about 0.2 M rows a second);
+        # on a loaded machine it may take up to half of what is left (the LP alone is far
+        # looser on timed problems)
+        now = time.perf_counter()
+        graph = None if method == "greedy" else _time_graph.build(
+            p, deadline=now + max(1.5 * bound_time_s, 0.5 * (deadline - now), 1.0),
+            max_rows=2e5 * time_limit_s)
         state = construct(p, ordering=ordering)
         solver = "greedy"
+        now = time.perf_counter()
+        search_end = deadline if graph is None else deadline - min(0.75 * bound_time_s, 0.5 * (deadline - now))
         if method in ("lns", "auto"):
             # the pass-by-pass sequence search usually starts far better than the greedy
-            now = time.perf_counter()
             by_pass = State(p)
             share = 0.3 if iterations is None else 1.0  # with a step budget: run to completion
-            _sequence_search.construct_by_pass(p, by_pass, now + share * (deadline - now))
+            _sequence_search.construct_by_pass(p, by_pass, now + share * (search_end - now))
             construct(p, by_pass, ordering)
             if by_pass.objective > state.objective:
                 state = by_pass
-            improve(p, state, ordering, deadline, rng, target=bound, iterations=iterations)
+            improve(p, state, ordering, search_end, rng, target=bound, iterations=iterations)
             solver = "greedy+lns"
+        if graph is not None:
+            now = time.perf_counter()
+            bound = min(bound, _path_bound.path_bound(p, max(deadline, now + 0.5), target=state.objective,
+                                                      graph=graph, max_iterations=_steps(iterations)))
+            if method in ("lns", "auto") and iterations is None and time.perf_counter() < deadline - 0.5:
+                # the multipliers converged early: the rest of the budget goes to the search
+                improve(p, state, ordering, deadline, rng, target=bound)
     _fill(p, state, ordering)
     if not proven:
         if not math.isfinite(bound):
@@ -140,6 +168,12 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             proven = True
     elapsed = time.perf_counter() - t_start
     return build_plan(p, state, bound, "optimal" if proven else "feasible", solver, elapsed)
+
+
+def _steps(iterations):
+    """Subgradient steps of the path bound when the search is bounded by steps (the same
+    bound on any machine load, as tests need)."""
+    return None if iterations is None else 60
 
 
 #: the exact timed engine refuses problems with more order variables than this

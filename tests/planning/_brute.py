@@ -79,12 +79,15 @@ def requests_value(p, chosen_tasks):
     return total
 
 
-def brute_optimum(p, transition=piecewise_s, pair_transition=None):
+def brute_optimum(p, transition=piecewise_s, pair_transition=None, resource_transition=None):
     """Best objective of ``p`` (constant attitudes, no window meeting a downlink);
-    ``pair_transition(from_att, to_att)`` replaces ``transition(droll, dpitch)`` if given."""
+    ``pair_transition(from_att, to_att)`` replaces ``transition(droll, dpitch)`` if given,
+    ``resource_transition[r](from_att, to_att)`` on resource ``r`` if given."""
     def tau(a, b):
         r0, p0 = p.att_end_deg[p.att_ptr[a]]
         r1, p1 = p.att_start_deg[p.att_ptr[b]]
+        if resource_transition is not None:
+            return resource_transition[int(p.alt_resource[a])]((r0, p0), (r1, p1))
         if pair_transition is not None:
             return pair_transition((r0, p0), (r1, p1))
         return transition(r1 - r0, p1 - p0)
@@ -117,4 +120,89 @@ def brute_optimum(p, transition=piecewise_s, pair_transition=None):
                 break
         if ok:
             best = value
+    return best
+
+
+def _attitude(p, a, s, end):
+    """(roll, pitch) of alternative ``a`` started at ``s``: the samples interpolated
+    linearly, held constant outside (the model's definition)."""
+    q0, q1 = int(p.att_ptr[a]), int(p.att_ptr[a + 1])
+    vals = (p.att_end_deg if end else p.att_start_deg)[q0:q1]
+    ts = p.att_time_s[q0:q1]
+    return np.interp(s, ts, vals[:, 0]), np.interp(s, ts, vals[:, 1])
+
+
+def piecewise_s_array(droll, dpitch):
+    """:func:`piecewise_s` on arrays."""
+    g = np.abs(droll) + np.abs(dpitch)
+    return np.where(g <= 10, 11.66, np.where(g <= 30, 5 + g / 1.5, np.where(
+        g <= 60, 10 + g / 2, np.where(g <= 90, 16 + g / 2.5, 22 + g / 3))))
+
+
+def _earliest_start(p, a, s_a, b, transition, step_s=0.01):
+    """Earliest start of ``b`` after ``a`` started at ``s_a`` (None if none in ``b``'s
+    window): the first feasible start on a ``step_s`` grid, refined by bisection."""
+    end = s_a + p.alt_duration_s[a]
+    ra, pa = _attitude(p, a, s_a, True)
+    lo = max(p.alt_earliest_s[b], end)
+    hi = p.alt_latest_start_s[b]
+    if lo > hi + 1e-9:
+        return None
+
+    def ok(y):
+        rb, pb = _attitude(p, b, y, False)
+        return y >= end + transition(np.asarray(rb) - ra, np.asarray(pb) - pa) - 1e-9
+
+    grid = np.append(np.arange(lo, hi, step_s), hi)
+    hits = np.flatnonzero(ok(grid))
+    if hits.size == 0:
+        return None
+    y1 = grid[hits[0]]
+    if hits[0] == 0:
+        return y1
+    y0 = grid[hits[0] - 1]
+    for _ in range(50):
+        m = 0.5 * (y0 + y1)
+        y0, y1 = (y0, m) if ok(m) else (m, y1)
+    return y1
+
+
+def brute_optimum_timed(p, transition=piecewise_s_array):
+    """Best objective of ``p`` (one resource, attitudes that may vary with the start time,
+    no memory limit): every choice of alternatives, sequenced by a dynamic programme over
+    subsets keeping each subset's earliest start per last acquisition. Exact when starting
+    an acquisition earlier never delays the next one (attitude rates times the model's
+    slope below 1, as for the Liu model at agile-imaging rates)."""
+    options = [[None] + [int(a) for a in p.task_alts[t] if p.alt_valid[a]] for t in range(p.n_tasks)]
+    alts = sorted({a for opts in options for a in opts if a is not None})
+    index = {a: i for i, a in enumerate(alts)}
+    # earliest[(mask, last)] = earliest start of `last` after the alternatives in mask
+    earliest = {}
+    for a in alts:
+        earliest[(1 << index[a], a)] = float(p.alt_earliest_s[a])
+    for size in range(2, p.n_tasks + 1):
+        for (mask, last), s in list(earliest.items()):
+            if bin(mask).count("1") != size - 1:
+                continue
+            used = {int(p.alt_task[alts[i]]) for i in range(len(alts)) if mask >> i & 1}
+            for b in alts:
+                if int(p.alt_task[b]) in used:
+                    continue
+                y = _earliest_start(p, last, s, b, transition)
+                key = (mask | 1 << index[b], b)
+                if y is not None and y < earliest.get(key, math.inf):
+                    earliest[key] = y
+    feasible = {mask for mask, _ in earliest} | {0}
+    best = 0.0
+    for mask in feasible:
+        chosen = [alts[i] for i in range(len(alts)) if mask >> i & 1]
+        tasks = {int(p.alt_task[a]) for a in chosen}
+        if any(all(a in chosen for a in m) for m in p.incompat):
+            continue
+        if any(len({t in tasks for t in g}) > 1 for g in p.groups):
+            continue
+        value = sum(p.alt_value[a] for a in chosen)
+        if len(p.request_tasks):
+            value += requests_value(p, tasks)
+        best = max(best, value)
     return best

@@ -3,28 +3,22 @@ send, the second-person release, refusals before anything is sent, history (on b
 ends: ``archive_target``), load, list."""
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
+from _ports import free_endpoint
 from groundseg.cli import main
 from telemetry.errors import StreamError
 from telemetry.tc_link import GroundLink
 
 
-def _endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
-
-
 @pytest.fixture
 def fleet():
     """The bundled scenario's fleet in its own process; waits until it answers its clock."""
-    ep = _endpoint()
+    ep = free_endpoint()
     proc = subprocess.Popen([sys.executable, "-m", "groundseg", "sim", "spacecraft", "--listen-uplink", ep],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

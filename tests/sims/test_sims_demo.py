@@ -1,13 +1,13 @@
 """End to end: the demo on a short window, the faults' alarms in the archive, a fault-free
 run published over TCP at a paced rate with no alarm, and clear errors."""
 import json
-import socket
 import threading
 import time
 
 import numpy as np
 import pytest
 
+from _ports import free_endpoint
 from groundseg.cli import main
 from sims.scenario import bundled_scenario_path
 from telemetry import Archive, PlatformServer
@@ -15,12 +15,6 @@ from telemetry import Archive, PlatformServer
 FILES = ("passes.csv", "contacts.csv", "plan.json", "timeline.csv", "load.json", "events.csv",
          "telemetry.sqlite", "summary.json", "coverage_cells.csv", "ground_tracks.png",
          "pass_gantt.png", "plan_timeline.png", "memory_battery.png", "revisit_map.png")
-
-
-def _free_endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +172,7 @@ def test_fault_free_run_published_paced_over_tcp(tmp_path, capsys):
     text = text.replace("[coverage]", "[unused]").split("[unused]")[0]
     scen = tmp_path / "nofault.toml"
     scen.write_text(text)
-    ep = _free_endpoint()
+    ep = free_endpoint()
     archive = tmp_path / "ops.sqlite"
     server = PlatformServer(ep, str(archive))
     stop = threading.Event()

@@ -1,20 +1,14 @@
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import numpy as np
+from _ports import free_endpoint  # noqa: F401 (the tests' one home for free ports)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
 def cli(*args, **kw) -> subprocess.Popen:
