@@ -2,7 +2,6 @@
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -76,12 +75,6 @@ def hk_rows(d, n, *, t0, seq0=0, **overrides):
     values = housekeeping_values(np.arange(n), seed=1)
     values.update(overrides)
     return d.encode("HK", values, time_s=t0 + np.arange(n), seq_start=seq0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def groundseg(*args, input_text=None, timeout=300) -> subprocess.CompletedProcess:
