@@ -13,6 +13,7 @@ telecommands), ``tc_reports`` (PUS 1, PUS 11 reports), ``tc_dictionary`` (comman
 ``commanding_uplink`` (contacts, rates, sessions), ``commanding_load`` (plan -> PUS 11 load),
 ``commanding_store`` (the archive's command tables). Its command line, ``groundseg telemetry
 ...``, is ``groundseg/cli/telemetry.py``.
+The web console: ``telemetry.console``.
 
 Programmatic path for a simulator (no sockets)::
 

@@ -3,8 +3,8 @@
 The only code that imports ``groundseg``, ``telemetry`` and ``sims`` together; none of them
 imports it. One module per group of subcommands: :mod:`.orbits` (ephemeris, constellation),
 :mod:`.planning` (access, plan), :mod:`.passes` (passes, track, contacts), :mod:`.simulation`
-(coverage, scenario, demo, sim run), :mod:`.response` (respond), :mod:`.commanding` and
-:mod:`.telemetry` (telemetry ...); the options they share
+(coverage, scenario, demo, sim run), :mod:`.response` (respond), :mod:`.commanding`
+(command ...), :mod:`.console` (console) and :mod:`.telemetry` (telemetry ...); the options they share
 are defined once in :mod:`.options`, the writers in :mod:`.output`.
 
 Bad input raises :class:`~groundseg.errors.GroundsegError` (every package's errors derive from
@@ -26,7 +26,7 @@ EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commanding, orbits, passes, planning, response, simulation, telemetry
+    from . import commanding, console, orbits, passes, planning, response, simulation, telemetry
     parser = argparse.ArgumentParser(
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for register in (orbits.register, planning.register, telemetry.register, passes.register,
-                     simulation.register, response.register, commanding.register):
+                     simulation.register, response.register, commanding.register, console.register):
         register(sub)
     return parser
 

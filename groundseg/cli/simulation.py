@@ -10,7 +10,7 @@ import json
 import numpy as np
 from sims.errors import SimulationError
 
-from . import commanding, options
+from . import commanding, console, options
 from .output import note
 
 # Above this many (cell x satellite x day) the default backend is a LocalCluster.
@@ -49,6 +49,12 @@ def register(sub) -> None:
     p.add_argument("--hours", type=float, default=None, metavar="H",
                    help="simulate only the first H hours (default: the scenario's 24)")
     _run_options(p, time_limit=10.0)
+    p.add_argument("--console", action="store_true",
+                   help="serve the operations console on the demo's telemetry, streamed at --realtime "
+                        "(default 60) times real time, and keep serving until Ctrl-C")
+    console.add_http(p)
+    p.add_argument("--users", metavar="FILE",
+                   help="with --console: the console's users file (default: a new 'operator' login, printed)")
 
     sim = options.command(sub, "sim", None, "simulation runs", "Simulation runs of a scenario.")
     simsub = sim.add_subparsers(dest="sim_command", metavar="COMMAND")
@@ -98,6 +104,15 @@ def _demo(args) -> int:
                                   f"got {args.hours:g}")
         end = scenario.window.start + np.timedelta64(int(round(args.hours * 3600e9)), "ns")
         scenario = dataclasses.replace(scenario, window=dataclasses.replace(scenario.window, end=end))
+    if args.console:
+        if args.publish is not None or args.no_telemetry:
+            raise SimulationError("--console runs its own platform and shows the telemetry: drop --publish "
+                                  "and --no-telemetry")
+
+        def run(publish, realtime):
+            args.publish, args.realtime = publish, realtime
+            return _execute(scenario, args.output, args)
+        return console.serve_demo(scenario, args.output, args, run)
     return _execute(scenario, args.output, args)
 
 
