@@ -510,7 +510,7 @@ class Archive:
         """One parameter of one spacecraft in at most ``buckets`` time buckets over [start_s, end_s):
         time_utc (bucket start), min, max, mean, count; buckets without a finite value are left out.
         Bucket widths and alignment: telemetry/samples.py (1 s to days, whole buckets aligned to the
-        epoch); from the tiles in SQL for widths of a minute or more, else from the values."""
+        epoch); from the tiles in SQL for widths of 5 minutes or more, else from the values."""
         width = _samples.bucket_width_s(float(start_s), float(end_s), buckets)
         first, stop = math.floor(start_s / width), math.ceil(end_s / width)
         tile_w = _samples.tile_width_s(width)
@@ -538,7 +538,7 @@ class Archive:
 
     @_db_errors
     def sample_span(self, spacecraft: str, parameter: str) -> tuple[float, float] | None:
-        """(start_s, end_s) of the whole minutes holding a spacecraft's values of ``parameter``."""
+        """(start_s, end_s) of the whole tiles (5 min) holding a spacecraft's values of ``parameter``."""
         w = _samples.TILE_WIDTHS_S[0]
         lo, hi = self.execute("SELECT MIN(t.tile), MAX(t.tile) FROM sample_tiles t JOIN names s ON s.id = t.spacecraft"
                               " AND s.kind = 'spacecraft' WHERE s.name = ? AND t.parameter = ? AND t.width_s = ?",
