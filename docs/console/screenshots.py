@@ -32,6 +32,9 @@ def main(url: str, user: str, password: str) -> None:
                 page.fill("#ack-comment", "checked with the spacecraft team, ticket OPS-142")
                 page.click("[role=dialog] button[data-role=confirm]")
                 page.wait_for_selector("#actions-table td:text-is('acknowledge')")
+            if view == "plan":                          # the demo's imaging is in the morning (UTC)
+                page.click("#view button:text-is('\u25c0 earlier')")
+                page.wait_for_selector("#plan-timeline svg rect.acquisition")
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1500)                 # let the live feed and the canvases settle
             out = HERE / f"{view}.png"
