@@ -1,7 +1,7 @@
 """Screenshots of the console's views for the README: python docs/console/screenshots.py URL USER PASSWORD
 
 Run against ``groundseg demo --console`` (it prints URL, user and password) once the demo's faults
-have raised alarms (about 40 s in); acknowledges the oldest open alarm to show the action log.
+have raised alarms and its clock is in the morning's imaging (about 2 minutes in at 60x); acknowledges the oldest open alarm to show the action log.
 Headless Debian Chromium through Playwright; PNGs reduced to 256 colours next to this file.
 """
 import sys
@@ -32,8 +32,8 @@ def main(url: str, user: str, password: str) -> None:
                 page.fill("#ack-comment", "checked with the spacecraft team, ticket OPS-142")
                 page.click("[role=dialog] button[data-role=confirm]")
                 page.wait_for_selector("#actions-table td:text-is('acknowledge')")
-            if view == "plan":                          # the demo's imaging is in the morning (UTC)
-                page.click("#view button:text-is('\u25c0 earlier')")
+            if view == "plan":                          # 3 h around now: the acquisitions readable
+                page.click("#view button[data-span='3']")
                 page.wait_for_selector("#plan-timeline svg rect.acquisition")
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1500)                 # let the live feed and the canvases settle
