@@ -63,12 +63,18 @@ class _Node:
                 hint += f" (units are part of key names: {key} is in {_unit_of(key)})"
         return self.error(f"missing ({what}){hint}", key)
 
+    def _absent(self, key: str, what: str, required: bool) -> bool:
+        """Marks ``key`` used; True when it is absent (an error when it is required)."""
+        self.known.add(key)
+        if key in self.data:
+            return False
+        if required:
+            raise self.missing(key, what)
+        return True
+
     def number(self, key: str, what: str, *, default=None, required=False, lo=None, hi=None,
                lo_open=False, hi_open=False) -> float | None:
-        self.known.add(key)
-        if key not in self.data:
-            if required:
-                raise self.missing(key, what)
+        if self._absent(key, what, required):
             return default
         value = self.raw(key)
         unit = _unit_of(key)
@@ -86,10 +92,7 @@ class _Node:
         return x
 
     def integer(self, key: str, what: str, *, default=None, required=False, lo=None) -> int | None:
-        self.known.add(key)
-        if key not in self.data:
-            if required:
-                raise self.missing(key, what)
+        if self._absent(key, what, required):
             return default
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -99,10 +102,7 @@ class _Node:
         return value
 
     def string(self, key: str, what: str, *, default=None, required=False) -> str | None:
-        self.known.add(key)
-        if key not in self.data:
-            if required:
-                raise self.missing(key, what)
+        if self._absent(key, what, required):
             return default
         value = self.raw(key)
         if not isinstance(value, str) or not value.strip():
@@ -119,10 +119,7 @@ class _Node:
         return value
 
     def time(self, key: str, what: str, *, required=False):
-        self.known.add(key)
-        if key not in self.data:
-            if required:
-                raise self.missing(key, what)
+        if self._absent(key, what, required):
             return None
         value = self.raw(key)
         if isinstance(value, _dt.datetime):
@@ -138,10 +135,7 @@ class _Node:
             raise self.error(str(exc), key) from None
 
     def child(self, key: str, what: str, *, required=False) -> "_Node | None":
-        self.known.add(key)
-        if key not in self.data:
-            if required:
-                raise self.missing(key, f"table: {what}")
+        if self._absent(key, f"table: {what}", required):
             return None
         return _Node(self.raw(key), self.source, self.key(key))
 

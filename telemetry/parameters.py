@@ -132,6 +132,19 @@ def _int(value, loc: str, lo: int, hi: int) -> int:
     return value
 
 
+def _enumeration(e, loc: str) -> list[tuple[str, int, object]]:
+    """A TOML table raw = label as (key, raw, label); DictionaryError unless every key is an integer."""
+    if not isinstance(e, dict) or not e:
+        raise DictionaryError(f"{loc}.enumeration: expected a table raw = label")
+    out = []
+    for k, label in e.items():
+        try:
+            out.append((k, int(k, 0), label))
+        except ValueError:
+            raise DictionaryError(f"{loc}.enumeration.{k}: key must be an integer") from None
+    return out
+
+
 _PARAM_KEYS = {"name", "type", "bits", "bit_offset", "unit", "description", "polynomial", "enumeration",
                "limits", "frozen", "step", "states"}
 
@@ -165,15 +178,7 @@ def _parameter(t: dict, loc: str, next_offset: int) -> Parameter:
         if len(p.polynomial) == 1 or (len(p.polynomial) == 2 and p.polynomial[1] == 0):
             raise DictionaryError(f"{loc}.polynomial: a constant calibration cannot be inverted")
     if "enumeration" in t:
-        e = t["enumeration"]
-        if not isinstance(e, dict) or not e:
-            raise DictionaryError(f"{loc}.enumeration: expected a table raw = label")
-        for k, label in e.items():
-            try:
-                raw = int(k, 0)
-            except ValueError:
-                raise DictionaryError(f"{loc}.enumeration.{k}: key must be an integer") from None
-            p.enumeration[raw] = str(label)
+        p.enumeration.update((raw, str(label)) for _, raw, label in _enumeration(t["enumeration"], loc))
     if "limits" in t:
         lim = t["limits"]
         if not isinstance(lim, dict):

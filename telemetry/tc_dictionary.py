@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from .parameters import _int, _number, parse_toml, read_text
+from .parameters import _enumeration, _int, _number, parse_toml, read_text
 from .errors import CommandError, DictionaryError
 from .packets import IDLE_APID
 from .tc import CUC_BYTES, Telecommand, code_of, cuc_bytes, cuc_time_s, decode_tc
@@ -334,14 +334,7 @@ def _argument(t, loc: str, last: bool) -> Argument:
         raise DictionaryError(f"{loc}.range: only numbers have a range")
     enumeration: dict[int, str] = {}
     if kind == "enum":
-        e = t.get("enumeration")
-        if not isinstance(e, dict) or not e:
-            raise DictionaryError(f"{loc}.enumeration: expected a table raw = label")
-        for k, label in e.items():
-            try:
-                raw = int(k, 0)
-            except ValueError:
-                raise DictionaryError(f"{loc}.enumeration.{k}: key must be an integer") from None
+        for k, raw, label in _enumeration(t.get("enumeration"), loc):
             if not 0 <= raw < (1 << bits) or not isinstance(label, str) or not label:
                 raise DictionaryError(f"{loc}.enumeration.{k}: raw value in 0..{(1 << bits) - 1} = label")
             if label in enumeration.values():
