@@ -17,7 +17,8 @@ then stops acknowledging and retries. Times are Unix seconds (UTC); CUC ``time_t
 
 Where the SQL is: every query and write of these tables is here, in SQL that both back ends take
 (``?`` parameters). What differs -- connections, transactions, types, bulk loading, the meaning of errors --
-is in each back end's module, and nowhere else.
+is in each back end's module, and nowhere else. That is why this module is a little over 600
+lines: the archive's SQL stays in one place (the schema in schema.py, the export pieces in pieces.py).
 """
 from __future__ import annotations
 
