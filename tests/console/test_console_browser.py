@@ -4,6 +4,7 @@ a reload; an alarm raised by a bad packet shows within 2 s and stays until an op
 it in the page; a viewer and a request without the CSRF token are refused; a garbage packet does
 not break the page; the plot shows the server's buckets. Waits are on conditions in the page.
 A screenshot of every view is written to $GROUNDSEG_SCREENSHOTS (default: a temporary directory)."""
+import json
 import os
 import queue
 import re
@@ -295,6 +296,16 @@ def test_plot_shows_the_servers_buckets(browser, live):
     assert len(rows) <= int(re.search(r"buckets=(\d+)", response.url)[1])
     assert [g[0] for g in got_rows] == [r[0] for r in ref] and [g[4] for g in got_rows] == [r[4] for r in ref]
     np.testing.assert_allclose([g[1:4] for g in got_rows], [r[1:4] for r in ref], rtol=1e-12)
+    # and what `groundseg telemetry export --buckets` gives for the same request
+    from groundseg.cli import main
+    out = live["archive"].parent / "buckets.json"
+    n = re.search(r"buckets=(\d+)", response.url)[1]
+    assert main(["telemetry", "export", "--archive", str(live["archive"]), "--parameter", "battery_voltage",
+                 "--spacecraft", "FS8-2", "--start", iso(t0), "--end", iso(t0 + PAST_S), "--buckets", n,
+                 "--format", "json", "--output", str(out)]) == 0
+    exported = json.loads(out.read_text())
+    assert [(e["time_utc"], e["min"], e["max"], e["mean"], e["count"]) for e in exported] == \
+        [(r["time_utc"], r["min"], r["max"], r["mean"], r["count"]) for r in rows]
     assert errors == []
 
 
