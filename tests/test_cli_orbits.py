@@ -59,6 +59,15 @@ def test_ephemeris_default_constellation_teme_and_json(capsys):
     assert np.all(np.abs(np.linalg.norm(r, axis=1) - 6378 - 561) < 30)
 
 
+def test_ephemeris_progress_bar_on_stderr_only_when_asked(capsys):
+    argv = ["ephemeris", "--start", "2026-11-26T00:00:00Z", "--end", "2026-11-26T00:02:00Z", "--step", "60"]
+    code, plain, err = _run(argv, capsys)
+    assert code == 0 and "groundseg: ephemeris" not in err      # stderr is not a terminal
+    code, out, err = _run([*argv, "--progress"], capsys)
+    assert code == 0 and out == plain
+    assert "groundseg: ephemeris" in err and "24.0/24.0" in err  # 8 satellites x 3 times
+
+
 def test_ephemeris_skips_bad_records_with_warnings(capsys):
     code, out, err = _run(["ephemeris", "--tle", os.path.join(HERE, "data", "catalog_mixed.tle"),
                            "--start", "2026-11-26T00:00:00Z", "--end", "2026-11-26T00:01:00Z",

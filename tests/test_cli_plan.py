@@ -14,6 +14,7 @@ def test_plan_writes_plan_and_timeline(tmp_path, capsys):
                  "--end", "2026-11-27T00:00:00Z", "--time-limit", "1", "--output", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
+    assert "groundseg: plan" not in captured.err          # no bar: stderr is not a terminal
     summary = json.loads(captured.out)
     plan = json.loads((out / "plan.json").read_text())
     assert list(plan)[:3] == ["objective", "upper_bound", "gap"]
@@ -25,6 +26,18 @@ def test_plan_writes_plan_and_timeline(tmp_path, capsys):
     events = {r["event"] for r in rows}
     assert {"slew_start", "imaging_on", "imaging_off"} <= events
     assert all(r["time_utc"].endswith("Z") for r in rows)
+
+
+def test_plan_progress_bar_when_asked(tmp_path, capsys):
+    targets = tmp_path / "t.csv"
+    targets.write_text("id,latitude_deg,longitude_deg,altitude_m,priority\ntaipei,25.04,121.56,10,5\n")
+    argv = ["plan", "--targets", str(targets), "--start", "2026-11-26T00:00:00Z", "--end",
+            "2026-11-26T12:00:00Z", "--method", "greedy", "--time-limit", "1", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    plain = capsys.readouterr().out
+    assert main([*argv, "--progress"]) == 0
+    out, err = capsys.readouterr()
+    assert out == plain and "groundseg: plan (time limit 1 s)" in err
 
 
 def test_plan_bad_input(tmp_path, capsys):

@@ -11,6 +11,8 @@ import inspect
 import math
 import os
 import sys
+import threading
+import time
 
 import numpy as np
 
@@ -237,14 +239,15 @@ def add_progress(p) -> None:
 
 
 @contextlib.contextmanager
-def progress(args, label: str):
+def progress(args, label: str, unit: str = "task", scale: bool = False):
     """A ``progress(done, total)`` callback drawing a bar on standard error (None when
     stderr is not a terminal and ``--progress`` was not given)."""
     if not (getattr(args, "progress", False) or sys.stderr.isatty()):
         yield None
         return
     from tqdm import tqdm
-    bar = tqdm(desc=f"groundseg: {label}", file=sys.stderr, unit="task", dynamic_ncols=True)
+    bar = tqdm(desc=f"groundseg: {label}", file=sys.stderr, unit=unit, dynamic_ncols=True,
+               unit_scale=scale)
 
     def update(done: int, total: int) -> None:
         bar.total = total
@@ -254,6 +257,28 @@ def progress(args, label: str):
         yield update
     finally:
         bar.close()
+
+
+@contextlib.contextmanager
+def time_limit_progress(args, label: str, limit_s: float):
+    """A bar of the seconds spent against a solver's time limit, ticked from its own thread
+    (a search has no count of work to report; its budget is the time)."""
+    with progress(args, f"{label} (time limit {limit_s:g} s)", "s") as bar:
+        if bar is None:
+            yield
+            return
+        total, t0, stop = math.ceil(limit_s), time.monotonic(), threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(0.25):
+                bar(min(int(time.monotonic() - t0), total), total)
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Subcommands ``ephemeris`` and ``constellation`` (orbit core)."""
 from __future__ import annotations
 
+from ..timegrid import TimeGrid
 from . import options
 from .output import emit_tables, emit_text, warn
 
@@ -18,6 +19,7 @@ def register(sub) -> None:
     p.add_argument("--frame", choices=("teme", "itrs", "geodetic"), default="teme")
     options.add_satellites(p)
     options.add_output(p)
+    options.add_progress(p)
 
     p = options.command(sub, "constellation", None, "write a synthetic constellation as TLE / OMM",
                         "Generate a synthetic constellation from elements and write it as TLE or OMM.")
@@ -55,14 +57,18 @@ def _ephemeris(args) -> int:
     if args.satellite:
         constellation = constellation.subset(args.satellite)
 
-    def tables():
+    def tables(bar):
+        total, done = len(constellation) * TimeGrid.range_size(start, end, step_s), 0
         for eph in constellation.propagate_pieces(start, end, step_s, _ROW_BYTES):
             for line in eph.errors():
                 warn(line)
             yield eph.table(args.frame)
+            done += eph.shape[0] * eph.shape[1]
+            if bar is not None:
+                bar(done, total)
 
-    with options.asked(step_s=f"--step {step_s:g}"):
-        emit_tables(tables(), args)
+    with options.asked(step_s=f"--step {step_s:g}"), options.progress(args, "ephemeris", "state", scale=True) as bar:
+        emit_tables(tables(bar), args)
     return 0
 
 

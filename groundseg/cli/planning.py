@@ -42,6 +42,7 @@ def register(sub) -> None:
                         "exact MILP for small problems)")
     p.add_argument("--output", required=True, metavar="DIR",
                    help="directory for plan.json and the timeline table")
+    options.add_progress(p)
     p.add_argument("--format", choices=("csv", "parquet"), default="csv",
                    help="format of the timeline table: DIR/timeline.csv or DIR/timeline.parquet")
 
@@ -180,7 +181,7 @@ def _plan(args) -> int:
     def warn_propagation(mission):
         for line in mission.ephemeris.errors():
             warn(line)
-    with _asked(args, inputs, step_s):
+    with _asked(args, inputs, step_s), options.time_limit_progress(args, "plan", args.time_limit):
         result = plan_mission(inputs, step_s=step_s, time_limit_s=args.time_limit,
                               method=args.method, seed=args.seed,
                               on_geometry=warn_propagation).plan
