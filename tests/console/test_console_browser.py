@@ -144,7 +144,14 @@ def test_every_view_loads_and_updates_live(browser, live, shots):
         if view == "passes":
             page.wait_for_selector("#passes-table td.countdown")
             _changes(page, "#passes-table td.countdown", "data-now-ms")
-            page.wait_for_selector(".sky-wrap svg .sat-marker")
+            page.wait_for_selector(".sky-wrap svg path.track", state="attached")
+            # the satellite is drawn exactly while the sky plot's pass is in progress (the plot
+            # shows the next pass, marker hidden, when none is)
+            page.wait_for_function("""() => {
+                const m = document.querySelector('.sky-wrap svg .sat-marker');
+                const c = document.querySelector('#sky-title .countdown');
+                return !!m && !!c && (m.getAttribute('visibility') === 'visible') === c.classList.contains('in-pass');
+            }""")
         elif view == "map":
             page.wait_for_function("() => document.querySelectorAll('#map-table tbody tr[data-satellite]').length === 8")
             _changes(page, "#map-canvas", "data-drawn-ms")
