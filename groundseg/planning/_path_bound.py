@@ -40,7 +40,7 @@ from . import _time_graph
 
 _NEG = -1e300
 #: the plain sweeps stop when the step size falls below this
-PLAIN_STOP = 1e-2
+PLAIN_STOP = 0.1
 
 
 class Sweep:
