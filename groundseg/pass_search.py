@@ -99,10 +99,13 @@ class PassGeometry:
         vp = _rotate_z(v, c, s) - _cross_z(w, p)
         ap = (_rotate_z(sgp4_gravity_km_s2(r), c, s) - 2 * _cross_z(w, vp)
               - _cross_z(w, _cross_z(w, p)))
-        self.p, self.vp = p, vp
-        # Quintic coefficients of every interval of every satellite, PEF: (n_s, n_t - 1, 6, 3).
-        self.coef = quintic_coefficients(p[:, :-1], vp[:, :-1], ap[:, :-1], p[:, 1:], vp[:, 1:],
-                                         ap[:, 1:], self.h[None, :])
+        self.p, self.vp, self.ap = p, vp, ap
+        # The polynomials' middles (n_s, n_t - 1, 3): the quintic Hermite at tau = 1/2 is
+        # (p0 + p1) / 2 + 5 h (v0 - v1) / 32 + h^2 (a0 + a1) / 64. Coefficients are made only
+        # for the rows examined (:meth:`coefficients`).
+        h = self.h[None, :, None]
+        self.mid = 0.5 * (p[:, :-1] + p[:, 1:]) + (5.0 / 32.0) * h * (vp[:, :-1] - vp[:, 1:]) \
+            + (h * h / 64.0) * (ap[:, :-1] + ap[:, 1:])
         # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS).
         vecs = np.concatenate([sites.ecef[:, None, :], sites.enu], axis=1)    # (n_j, 4, 3)
         if polar_motion is None:
@@ -133,11 +136,18 @@ class PassGeometry:
         return (np.take(self.site_pos.reshape(-1, 3), i, axis=0),
                 np.take(self.site_enu.reshape(-1, 3, 3), i, axis=0))
 
+    def coefficients(self, k, s):
+        """Quintic coefficients ``(m, 6, 3)`` (PEF) of grid intervals k of satellites s."""
+        i = s * self.p.shape[1] + k
+        flat = [x.reshape(-1, 3) for x in (self.p, self.vp, self.ap)]
+        a = [np.take(x, i, axis=0) for x in flat]
+        b = [np.take(x, i + 1, axis=0) for x in flat]
+        return quintic_coefficients(*a, *b, self.h[k])
+
     @_blockwise
     def rows(self, k, s, j):
         """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
-        n_k = self.coef.shape[1]
-        C = np.take(self.coef.reshape(-1, 6, 3), s * n_k + k, axis=0)
+        C = self.coefficients(k, s)
         P, M = self._site(k, j)
         C[:, 0] -= P
         return np.matmul(C, np.swapaxes(M, 1, 2))

@@ -62,6 +62,7 @@ _TRUNCATED = np.array(["none", "start", "end", "both"], dtype=object)   # by 1 (
 _BLOCK_ROWS = 1_000_000         # pass rows merged at a time as tasks finish (~80 MB)
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
+_TRIM_ROWS = 100_000            # fewer rows leave too little freed heap to trim (~0.5 ms a trim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -216,12 +217,14 @@ class _Parts:
     def _merge(self) -> None:
         if self.pending:
             self.blocks.append(_concatenate(self.pending))
+            if self.rows >= _TRIM_ROWS:
+                trim_memory()
             self.rows = 0
-            trim_memory()
 
     def columns(self) -> dict:
         self._merge()
-        return _concatenate(self.blocks, trim=True)
+        big = sum(block["aos"].size for block in self.blocks) >= _TRIM_ROWS
+        return _concatenate(self.blocks, trim=big)
 
 
 def _concatenate(parts: list, trim: bool = False) -> dict:
@@ -246,10 +249,12 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     """The table from the tasks' columns (each task's rows already in AOS order), one column
     at a time: memory stays near the table's own size."""
     order = _aos_order(cols["aos"], cols["station"], cols["sat"])
+    big = order.size >= _TRIM_ROWS
     for key in cols:
         cols[key] = cols[key][order]
     del order
-    trim_memory()
+    if big:
+        trim_memory()
     start = times.datetime64()[0].astype("datetime64[ns]").astype(np.int64)
 
     def utc(key):

@@ -67,16 +67,17 @@ def orbit_numbers(revnum, r, v, grid_s, sat, k, t_s, U_start, mean_rate):
     inside grid intervals ``k`` (all ``(m,)``). ``revnum``: the TLEs' revolution numbers,
     ``r``, ``v``: TEME samples ``(n_sat, n_time, 3)`` on ``grid_s``; ``U_start``,
     ``mean_rate``: :func:`revolutions_at` the first grid time."""
-    # U and its rate at every grid sample once (passes share samples), then per pass.
-    u = argument_of_latitude(r, v)                                     # (n_sat, n_time)
-    rn = np.linalg.norm(r, axis=-1)
+    # U and its rate at the two grid samples around each instant.
+    k2 = np.stack([k, k + 1], axis=1)                                       # (m, 2)
+    i2 = k2 + (sat * r.shape[1])[:, None]
+    r2 = np.take(r.reshape(-1, 3), i2, axis=0)
+    v2 = np.take(v.reshape(-1, 3), i2, axis=0)
+    u = argument_of_latitude(r2, v2)
+    rn = np.linalg.norm(r2, axis=-1)
     with np.errstate(invalid="ignore"):
-        u_rate_grid = np.linalg.norm(np.cross(r, v), axis=-1) / (rn * rn)
-        U_lin = U_start[:, None] + mean_rate[:, None] * grid_s
-        U_grid = u + _TWO_PI * np.round((U_lin - u) / _TWO_PI)
-    i2 = np.stack([k, k + 1], axis=1) + (sat * r.shape[1])[:, None]
-    U2, u_rate = np.take(U_grid, i2), np.take(u_rate_grid, i2)
-    with np.errstate(invalid="ignore"):
+        u_rate = np.linalg.norm(np.cross(r2, v2), axis=-1) / (rn * rn)
+        U_lin = U_start[sat, None] + mean_rate[sat, None] * grid_s[k2]
+        U2 = u + _TWO_PI * np.round((U_lin - u) / _TWO_PI)
         hk = grid_s[k + 1] - grid_s[k]
         U, _ = hermite(U2[:, 0, None], u_rate[:, 0, None], U2[:, 1, None], u_rate[:, 1, None],
                        hk, (t_s - grid_s[k]) / hk)
