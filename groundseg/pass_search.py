@@ -93,74 +93,100 @@ class PassGeometry:
         self.h = np.diff(grid_s)
         self.theta, self.omega = theta, omega
         self.sites = sites
-        c, s = np.cos(theta)[None, :], np.sin(theta)[None, :]
-        w = omega[None, :]
-        p = _rotate_z(r, c, s)
-        vp = _rotate_z(v, c, s) - _cross_z(w, p)
-        ap = (_rotate_z(sgp4_gravity_km_s2(r), c, s) - 2 * _cross_z(w, vp)
-              - _cross_z(w, _cross_z(w, p)))
-        self.p, self.vp, self.ap = p, vp, ap
+        # PEF states component by component (x, y, z) ``(3, n_s, n_t)``: rotated by GMST,
+        # velocity minus w x p, acceleration minus Coriolis and centrifugal terms.
+        c, s, w = np.cos(theta), np.sin(theta), omega
+        n_s, n_t = r.shape[:2]
+        g = sgp4_gravity_km_s2(r)
+        p3, v3, a3 = (np.empty((3, n_s, n_t)) for _ in range(3))
+        for out, x in ((p3, r), (v3, v), (a3, g)):
+            np.add(c * x[..., 0], s * x[..., 1], out=out[0])
+            np.subtract(c * x[..., 1], s * x[..., 0], out=out[1])
+            out[2] = x[..., 2]
+        v3[0] += w * p3[1]
+        v3[1] -= w * p3[0]
+        w2 = w * w
+        a3[0] += 2 * w * v3[1] + w2 * p3[0]
+        a3[1] += w2 * p3[1] - 2 * w * v3[0]
+        # (n_s * n_t, 9): position, velocity, acceleration; p and vp (n_s, n_t, 3) views.
+        self.states = np.ascontiguousarray(np.moveaxis(np.concatenate([p3, v3, a3]), 0, -1)) \
+            .reshape(n_s * n_t, 9)
+        self.p = self.states[:, :3].reshape(n_s, n_t, 3)
+        self.vp = self.states[:, 3:6].reshape(n_s, n_t, 3)
         # The polynomials' middles (n_s, n_t - 1, 3): the quintic Hermite at tau = 1/2 is
         # (p0 + p1) / 2 + 5 h (v0 - v1) / 32 + h^2 (a0 + a1) / 64. Coefficients are made only
-        # for the rows examined (:meth:`coefficients`).
-        h = self.h[None, :, None]
-        self.mid = 0.5 * (p[:, :-1] + p[:, 1:]) + (5.0 / 32.0) * h * (vp[:, :-1] - vp[:, 1:]) \
-            + (h * h / 64.0) * (ap[:, :-1] + ap[:, 1:])
+        # for the rows examined (:meth:`rows`).
+        h = self.h
+        mid = 0.5 * (p3[..., :-1] + p3[..., 1:]) + (5.0 / 32.0) * h * (v3[..., :-1] - v3[..., 1:]) \
+            + (h * h / 64.0) * (a3[..., :-1] + a3[..., 1:])
+        self.mid = np.moveaxis(mid, 0, -1)                                      # (n_s, n_t - 1, 3)
         # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS).
         vecs = np.concatenate([sites.ecef[:, None, :], sites.enu], axis=1)    # (n_j, 4, 3)
         if polar_motion is None:
             pef = np.broadcast_to(vecs, (len(grid_s),) + vecs.shape)
         else:
             pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
-        self.site_pos = np.ascontiguousarray(pef[:, :, 0, :])                # (n_t, n_j, 3)
-        self.site_enu = np.ascontiguousarray(pef[:, :, 1:, :])               # (n_t, n_j, 3, 3)
-        self.site_up = np.ascontiguousarray(pef[:, :, 3, :])                 # (n_t, n_j, 3)
+        # As rows of (n_t * n_j, 12): position, E, N, U; site_pos (n_t, n_j, 3) a view.
+        self.site_vectors = np.ascontiguousarray(pef).reshape(-1, 12)
+        self.site_pos = self.site_vectors[:, :3].reshape(len(grid_s), len(sites), 3)
 
     @_blockwise
     def elevation_rate_sign(self, k, s, j):
         """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
         exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
         v its rate and U the station's up (the ENU form of :func:`_elevation_rate_sign`)."""
-        i = s * self.p.shape[1] + k
-        m = k * self.site_pos.shape[1] + j
-        d = np.take(self.p.reshape(-1, 3), i, axis=0) - np.take(self.site_pos.reshape(-1, 3), m,
-                                                                axis=0)
-        v = np.take(self.vp.reshape(-1, 3), i, axis=0)
-        up = np.take(self.site_up.reshape(-1, 3), m, axis=0)
+        x = np.take(self.states, s * self.p.shape[1] + k, axis=0)
+        site = np.take(self.site_vectors, k * self.site_pos.shape[1] + j, axis=0)
+        d, v, up = x[:, :3] - site[:, :3], x[:, 3:6], site[:, 9:]
         dot = _dot
         return dot(up, v) * dot(d, d) - dot(up, d) * dot(d, v)
 
     def _site(self, k, j):
         """Station position ``(m, 3)`` and E, N, U rows ``(m, 3, 3)`` (PEF) at grid times k."""
-        i = k * self.site_pos.shape[1] + j
-        return (np.take(self.site_pos.reshape(-1, 3), i, axis=0),
-                np.take(self.site_enu.reshape(-1, 3, 3), i, axis=0))
-
-    def coefficients(self, k, s):
-        """Quintic coefficients ``(m, 6, 3)`` (PEF) of grid intervals k of satellites s."""
-        i = s * self.p.shape[1] + k
-        flat = [x.reshape(-1, 3) for x in (self.p, self.vp, self.ap)]
-        a = [np.take(x, i, axis=0) for x in flat]
-        b = [np.take(x, i + 1, axis=0) for x in flat]
-        return quintic_coefficients(*a, *b, self.h[k])
+        x = np.take(self.site_vectors, k * self.site_pos.shape[1] + j, axis=0)
+        return x[:, :3], x[:, 3:].reshape(-1, 3, 3)
 
     @_blockwise
     def rows(self, k, s, j):
-        """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
-        C = self.coefficients(k, s)
-        P, M = self._site(k, j)
-        C[:, 0] -= P
-        return np.matmul(C, np.swapaxes(M, 1, 2))
+        """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station
+        j): the end states, from the station in its E, N, U axes, then the quintic's
+        combinations of them, one ENU component at a time (long loops over the rows)."""
+        i = s * self.p.shape[1] + k
+        x0 = np.take(self.states, i, axis=0).T.copy()          # (9, m): p, v, a at tau = 0
+        x1 = np.take(self.states, i + 1, axis=0).T.copy()
+        site = np.take(self.site_vectors, k * self.site_pos.shape[1] + j, axis=0).T.copy()
+        h = self.h[k]
+        h2 = h * h
+        x0[:3] -= site[:3]
+        x1[:3] -= site[:3]
+        out = np.empty((k.size, 6, 3))
+        for e in range(3):
+            axis = site[3 + 3 * e:6 + 3 * e]
+
+            def along(x, q):
+                return x[3 * q] * axis[0] + x[3 * q + 1] * axis[1] + x[3 * q + 2] * axis[2]
+
+            p0 = along(x0, 0)
+            dp = along(x1, 0) - p0
+            V0, V1 = along(x0, 1) * h, along(x1, 1) * h
+            A0, A1 = along(x0, 2) * h2, along(x1, 2) * h2
+            out[:, 0, e] = p0
+            out[:, 1, e] = V0
+            out[:, 2, e] = 0.5 * A0
+            out[:, 3, e] = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
+            out[:, 4, e] = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
+            out[:, 5, e] = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
+        return out
 
     def at_samples(self, k, s, j, velocity=False):
         """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
         their time derivatives."""
         P, M = self._site(k, j)
-        i = s * self.p.shape[1] + k
-        d = np.matmul(M, (np.take(self.p.reshape(-1, 3), i, axis=0) - P)[:, :, None])[:, :, 0]
+        x = np.take(self.states, s * self.p.shape[1] + k, axis=0)
+        d = np.matmul(M, (x[:, :3] - P)[:, :, None])[:, :, 0]
         if not velocity:
             return d
-        return d, np.matmul(M, np.take(self.vp.reshape(-1, 3), i, axis=0)[:, :, None])[:, :, 0]
+        return d, np.matmul(M, x[:, 3:6, None])[:, :, 0]
 
 
 def _rotate_z(x, c, s):
@@ -175,11 +201,12 @@ def _cross_z(w, x):
 
 def _norm(x):
     """Euclidean norm over the last axis (faster than numpy.linalg.norm for (..., 3))."""
-    return np.sqrt(np.einsum("...i,...i->...", x, x))
+    return np.sqrt(_dot(x, x))
 
 
 def _dot(a, b):
-    return np.einsum("mi,mi->m", a, b)
+    """Dot products over the last axis of ``(..., 3)`` vectors (a third of einsum's time)."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
 def _look(d):
@@ -191,7 +218,7 @@ def _look(d):
 
 def _elevation_rate_sign(d, dd):
     """A function with the sign of d(elevation)/dt, from ENU position and its derivative."""
-    return dd[:, 2] * np.einsum("mi,mi->m", d, d) - d[:, 2] * np.einsum("mi,mi->m", d, dd)
+    return dd[:, 2] * _dot(d, d) - d[:, 2] * _dot(d, dd)
 
 
 class _Rows:
@@ -437,11 +464,14 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
         d_root, _, _ = horner(SC, (t_root - s_t0[peak]) / s_h[peak])
         el_root, az_root, _ = _look(d_root)
         # Highest root of each pass (usually the only one), if above both ends.
-        order = np.lexsort((-el_root, seg_pass[peak]))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = seg_pass[peak][order][1:] != seg_pass[peak][order][:-1]
-        top = order[first]
-        pid = seg_pass[peak][top]
+        pid = seg_pass[peak]                                  # nondecreasing
+        top = np.arange(peak.size)
+        if np.any(pid[1:] == pid[:-1]):
+            order = np.lexsort((-el_root, pid))
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = pid[order][1:] != pid[order][:-1]
+            top = order[first]
+        pid = pid[top]
         better = el_root[top] > el_t[pid]
         pid, top = pid[better], top[better]
         tca[pid], el_t[pid], az_t[pid], d_best[pid] = t_root[top], el_root[top], az_root[top], \
@@ -479,11 +509,10 @@ class _ElevationRate:
     def __call__(self, rows, t):
         d, dd, d2 = horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / self.h[rows],
                            True, True)
-        dot_ddd = np.einsum("mi,mi->m", d, dd)
-        rho2 = np.einsum("mi,mi->m", d, d)
+        dot_ddd = _dot(d, dd)
+        rho2 = _dot(d, d)
         f = dd[:, 2] * rho2 - d[:, 2] * dot_ddd
-        df = d2[:, 2] * rho2 + dd[:, 2] * dot_ddd - d[:, 2] * (
-            np.einsum("mi,mi->m", dd, dd) + np.einsum("mi,mi->m", d, d2))
+        df = d2[:, 2] * rho2 + dd[:, 2] * dot_ddd - d[:, 2] * (_dot(dd, dd) + _dot(d, d2))
         return f, df / self.h[rows]
 
 
