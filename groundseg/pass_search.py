@@ -426,8 +426,8 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     geo = rows.geo
     grid, n_t = geo.grid_s, geo.grid_s.size
     # Every grid interval the pass overlaps (a segment), as its own polynomial, clipped to it.
-    kA = np.clip(np.searchsorted(grid, aos, side="right") - 1, 0, n_t - 2)
-    kL = np.clip(np.searchsorted(grid, los, side="left") - 1, kA, n_t - 2)
+    kA = np.clip(_searchsorted(grid, aos, "right") - 1, 0, n_t - 2)
+    kL = np.clip(_searchsorted(grid, los, "left") - 1, kA, n_t - 2)
     count = kL - kA + 1
     seg_pass = np.repeat(np.arange(aos.size), count)
     seg_first = np.cumsum(count) - count
@@ -476,9 +476,31 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
         pid, top = pid[better], top[better]
         tca[pid], el_t[pid], az_t[pid], d_best[pid] = t_root[top], el_root[top], az_root[top], \
             d_root[top]
-    k_t = np.clip(np.searchsorted(grid, tca, side="right") - 1, kA, kL)
+    k_t = np.clip(_searchsorted(grid, tca, "right") - 1, kA, kL)
     return dict(tca=tca, el_max=el_t, az_aos=az_a, az_tca=az_t, az_los=az_l, enu_tca=d_best,
                 k_aos=kA, k_tca=k_t)
+
+
+def _searchsorted(grid, t, side: str):
+    """``np.searchsorted(grid, t, side)`` for an increasing ``grid`` of even steps but maybe
+    the last (a time grid): from the step, then corrected by one where rounding put it off
+    (a general search if that is not enough). A fifth of the binary search's time."""
+    n = grid.size
+    if n < 3:
+        return np.searchsorted(grid, t, side=side)
+    with np.errstate(invalid="ignore"):
+        i = np.clip((t - grid[0]) / (grid[1] - grid[0]), -1, n).astype(np.int64) + 1
+    i = np.clip(i, 0, n)
+    below = grid[np.maximum(i - 1, 0)]             # grid[i - 1] must be < t (left) / <= t
+    above = grid[np.minimum(i, n - 1)]             # grid[i] must be >= t (left) / > t
+    if side == "left":
+        bad = ((i > 0) & (below >= t)) | ((i < n) & (above < t))
+    else:
+        bad = ((i > 0) & (below > t)) | ((i < n) & (above <= t))
+    bad |= np.isnan(t)
+    if np.any(bad):
+        i[bad] = np.searchsorted(grid, t[bad], side=side)
+    return i
 
 
 def _at_event(rows: _Rows, t, row, k, s, j):

@@ -62,6 +62,7 @@ _TRUNCATED = np.array(["none", "start", "end", "both"], dtype=object)   # by 1 (
 _BLOCK_ROWS = 1_000_000         # pass rows merged at a time as tasks finish (~80 MB)
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
+_SUN_STEP_S = 6 * 3600.0        # Sun samples for the sunlit flag (see _run)
 _TRIM_ROWS = 100_000            # fewer rows leave too little freed heap to trim (~0.5 ms a trim)
 
 
@@ -171,9 +172,10 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
         if len(times) < 2 or not times.seconds[-1] > 0:
             raise GroundsegError("the window must have positive length")
     span = grids[0].seconds[-1]
-    # The Sun moves 0.04 deg an hour: hourly samples, linearly interpolated, are plenty.
+    # The Sun's direction turns 0.04 deg an hour, smoothly: 6-hour samples, linearly
+    # interpolated, stay within 1e-7 rad of it (checked against 1-minute samples over 30 days).
     sun_times = TimeGrid.from_seconds(grids[0].datetime64()[0], np.unique(np.append(
-        np.arange(0.0, span, 3600.0), span)))
+        np.arange(0.0, span, _SUN_STEP_S), span)))
     ctx = PassContext(grids, sites, (sun_times.seconds, sun_position_km(sun_times, "teme")), tol_s)
     if workers is None:
         # Threads pay off only on large jobs (and cost a little when the CPUs are busy).
