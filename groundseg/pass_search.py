@@ -460,7 +460,8 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
         SC = rows.polynomials(seg_k[peak], sp[peak], sj[peak])
         t_root = refine_roots_newton(_ElevationRate(SC, s_t0[peak], s_h[peak]),
                                      np.arange(peak.size), lo_t[peak], hi_t[peak],
-                                     f_lo[peak], f_hi[peak], tol_s=tol_s)
+                                     f_lo[peak], f_hi[peak], x0=0.5 * (aos + los)[seg_pass[peak]],
+                                     tol_s=tol_s)
         d_root, _, _ = horner(SC, (t_root - s_t0[peak]) / s_h[peak])
         el_root, az_root, _ = _look(d_root)
         # Highest root of each pass (usually the only one), if above both ends.
