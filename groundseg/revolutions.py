@@ -21,16 +21,23 @@ _TWO_PI = 2.0 * np.pi
 
 def argument_of_latitude(r, v):
     """Osculating argument of latitude (rad, [0, 2 pi)) from TEME states ``(..., 3)``."""
-    hv = np.cross(r, v)
-    node = np.stack([-hv[..., 1], hv[..., 0], np.zeros_like(hv[..., 0])], axis=-1)
-    hn = np.linalg.norm(hv, axis=-1)
-    nn = np.linalg.norm(node, axis=-1)
-    cos_u = np.einsum("...i,...i->...", node, r)
-    sin_u = np.einsum("...i,...i->...", np.cross(node, r), hv) / hn
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    hx, hy, hz = _angular_momentum(r, v)
+    hn = np.sqrt(hx * hx + hy * hy + hz * hz)
+    nn = np.sqrt(hx * hx + hy * hy)                     # |node|, node = z x h = (-hy, hx, 0)
+    cos_u = hx * y - hy * x                            # node . r
+    sin_u = ((hx * hx + hy * hy) * z - hz * (hx * x + hy * y)) / hn      # (node x r) . h / |h|
     u = np.arctan2(sin_u, cos_u)
     # Equatorial orbits have no node: count from the x axis.
-    u = np.where(nn > 1e-9 * hn, u, np.arctan2(r[..., 1], r[..., 0]))
+    u = np.where(nn > 1e-9 * hn, u, np.arctan2(y, x))
     return np.mod(u, _TWO_PI)
+
+
+def _angular_momentum(r, v):
+    """Components of ``r x v`` for ``(..., 3)`` states."""
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
+    return y * vz - z * vy, z * vx - x * vz, x * vy - y * vx
 
 
 def revolutions_at(satrecs, jd, fr):
@@ -73,9 +80,9 @@ def orbit_numbers(revnum, r, v, grid_s, sat, k, t_s, U_start, mean_rate):
     r2 = np.take(r.reshape(-1, 3), i2, axis=0)
     v2 = np.take(v.reshape(-1, 3), i2, axis=0)
     u = argument_of_latitude(r2, v2)
-    rn = np.linalg.norm(r2, axis=-1)
+    hx, hy, hz = _angular_momentum(r2, v2)
     with np.errstate(invalid="ignore"):
-        u_rate = np.linalg.norm(np.cross(r2, v2), axis=-1) / (rn * rn)
+        u_rate = np.sqrt(hx * hx + hy * hy + hz * hz) / np.einsum("...i,...i->...", r2, r2)
         U_lin = U_start[sat, None] + mean_rate[sat, None] * grid_s[k2]
         U2 = u + _TWO_PI * np.round((U_lin - u) / _TWO_PI)
         hk = grid_s[k + 1] - grid_s[k]
