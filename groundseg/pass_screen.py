@@ -49,7 +49,7 @@ def candidate_rows(geo, valid, bounds: OrbitBounds):
     eps_in = sites.highest + sites.deflection + _PAD_RAD
     site_dir = geo.site_pos / _norm(geo.site_pos)[..., None]               # (n_t, n_j, 3)
     unit = geo.p / _norm(geo.p)[..., None]                                  # (n_s, n_t, 3)
-    mid = geo.mid / _norm(geo.mid)[..., None]                                            # (n_s, n_t - 1, 3)
+    mid = geo.mid / _norm(geo.mid)[..., None]                               # (n_s, n_t - 1, 3)
     cand = _screen(unit, mid, site_dir, bounds, h, sites.radius, eps, eps_in)
     cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
     n_s, n_j = cand.shape[1:]

@@ -36,7 +36,7 @@ from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
 from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
 from .parallel import run_tasks, trim_memory
-from .pass_jobs import MAX_STEP_S, PassContext, plan_tasks, run_chunk, satellite_steps_s
+from .pass_jobs import MAX_STEP_S, PassContext, aos_order, plan_tasks, run_chunk, satellite_steps_s
 from .pass_search import CROSSING, DATA_EDGE
 from .sun import sun_position_km
 from .table import Table, Tabular
@@ -250,7 +250,7 @@ def _count(value, name: str) -> int:
 def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats) -> PassTable:
     """The table from the tasks' columns (each task's rows already in AOS order), one column
     at a time: memory stays near the table's own size."""
-    order = _aos_order(cols["aos"], cols["station"], cols["sat"])
+    order = aos_order(cols["aos"], cols["station"], cols["sat"])
     big = order.size >= _TRIM_ROWS
     for key in cols:
         cols[key] = cols[key][order]
@@ -297,24 +297,6 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     if stats.get("unmatched"):
         lines.append(f"{stats['unmatched']} visibility crossings could not be paired into passes")
     return PassTable(out, lines, times.datetime64()[0], times.datetime64()[-1], stats)
-
-
-def _aos_order(aos, station, sat):
-    """The permutation putting rows in (AOS, station, satellite) order. The rows come in
-    runs already in that order (one per task), which a stable sort by AOS merges in a few
-    passes; rows sharing their AOS with another (passes open at the window's start) are
-    then put in (station, satellite) order among themselves."""
-    order = np.argsort(aos, kind="stable")
-    a = aos[order]
-    same = a[1:] == a[:-1]
-    tie = np.zeros(a.size, dtype=bool)
-    tie[1:] = same
-    tie[:-1] |= same
-    i = np.flatnonzero(tie)
-    if i.size:
-        sub = order[i]
-        order[i] = sub[np.lexsort((sat[sub], station[sub], aos[sub]))]
-    return order
 
 
 def _window(start, end):
