@@ -47,9 +47,12 @@ def candidate_rows(geo, valid, bounds: OrbitBounds):
     h = geo.h                                                               # (n_t - 1,)
     eps = sites.lowest - sites.deflection - _PAD_RAD                        # (n_j,)
     eps_in = sites.highest + sites.deflection + _PAD_RAD
-    site_dir = geo.site_pos / _norm(geo.site_pos)[..., None]               # (n_t, n_j, 3)
-    unit = geo.p / _norm(geo.p)[..., None]                                  # (n_s, n_t, 3)
-    mid = geo.mid / _norm(geo.mid)[..., None]                               # (n_s, n_t - 1, 3)
+    # Unit vectors component by component: stations (3, n_t, n_j), satellites (3, n_s, n_t)
+    # and the polynomials' middles (3, n_s, n_t - 1).
+    site_pos = geo.site_components[:3].reshape(3, h.size + 1, len(sites))
+    site_dir = site_pos / _norm(site_pos)
+    unit = geo.p3 / _norm(geo.p3)
+    mid = geo.mid3 / _norm(geo.mid3)
     cand = _screen(unit, mid, site_dir, bounds, h, sites.radius, eps, eps_in)
     cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
     n_s, n_j = cand.shape[1:]
@@ -62,9 +65,9 @@ def candidate_rows(geo, valid, bounds: OrbitBounds):
 def _screen(unit, mid, site_dir, bounds: OrbitBounds, h, radius, eps, eps_in):
     """Item 1 of the module docstring: bool ``(n_t - 1, n_s, n_j)``."""
     f32 = np.float32
-    dirs = np.swapaxes(site_dir, 1, 2).astype(f32)                          # (n_t, 3, n_j)
-    cos_a = np.matmul(np.swapaxes(unit, 0, 1).astype(f32), dirs)            # (n_t, n_s, n_j)
-    hi = np.matmul(np.swapaxes(mid, 0, 1).astype(f32), dirs[:-1])           # (n_t - 1, ...)
+    dirs = np.swapaxes(site_dir, 0, 1).astype(f32)                          # (n_t, 3, n_j)
+    cos_a = np.matmul(unit.T.astype(f32, order="C"), dirs)                  # (n_t, n_s, n_j)
+    hi = np.matmul(mid.T.astype(f32, order="C"), dirs[:-1])                 # (n_t - 1, ...)
     lo = hi.copy()
     np.maximum(hi, cos_a[:-1], out=hi)
     np.maximum(hi, cos_a[1:], out=hi)
@@ -107,14 +110,15 @@ def _thresholds(reach_rad, inside_rad):
 
 def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, ss, jj):
     """Item 2 of the module docstring on rows ``(kk, ss, jj)``: the rows kept."""
-    n_t, n_j = site_dir.shape[:2]
+    n_t, n_j = site_dir.shape[1:]
     sk = ss * (n_t - 1) + kk                       # flat (satellite, interval): np.take is fast
-    site_a = np.take(site_dir.reshape(-1, 3), kk * n_j + jj, axis=0)
-    flat_unit = unit.reshape(-1, 3)
-    cos_a = _dot(np.take(flat_unit, sk + ss, axis=0), site_a)
-    cos_m = _dot(np.take(mid.reshape(-1, 3), sk, axis=0), site_a)
-    cos_b = _dot(np.take(flat_unit, sk + ss + 1, axis=0),
-                 np.take(site_dir.reshape(-1, 3), (kk + 1) * n_j + jj, axis=0))
+    flat_site = site_dir.reshape(3, -1)
+    flat_unit = unit.reshape(3, -1)
+    site_a = np.take(flat_site, kk * n_j + jj, axis=1)
+    cos_a = _dot(np.take(flat_unit, sk + ss, axis=1), site_a)
+    cos_m = _dot(np.take(mid.reshape(3, -1), sk, axis=1), site_a)
+    cos_b = _dot(np.take(flat_unit, sk + ss + 1, axis=1),
+                 np.take(flat_site, (kk + 1) * n_j + jj, axis=1))
     del site_a
     with np.errstate(invalid="ignore"):
         psi_m = np.arccos(np.clip(cos_m, -1, 1))
@@ -132,9 +136,10 @@ def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, 
 
 
 def _norm(x):
+    """Norms of ``(3, ...)`` vectors."""
     return np.sqrt(_dot(x, x))
 
 
 def _dot(a, b):
-    """Dot products over the last axis of ``(..., 3)`` vectors (a third of einsum's time)."""
-    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
+    """Dot products of ``(3, ...)`` vectors (component by component: long loops)."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]

@@ -93,13 +93,14 @@ class PassGeometry:
         self.h = np.diff(grid_s)
         self.theta, self.omega = theta, omega
         self.sites = sites
-        # PEF states component by component (x, y, z) ``(3, n_s, n_t)``: rotated by GMST,
-        # velocity minus w x p, acceleration minus Coriolis and centrifugal terms.
+        # PEF states component by component, ``states`` (9, n_s * n_t): position, velocity
+        # (minus w x p), acceleration (minus Coriolis and centrifugal terms), rotated by GMST.
         c, s, w = np.cos(theta), np.sin(theta), omega
         n_s, n_t = r.shape[:2]
-        g = sgp4_gravity_km_s2(r)
-        p3, v3, a3 = (np.empty((3, n_s, n_t)) for _ in range(3))
-        for out, x in ((p3, r), (v3, v), (a3, g)):
+        self.n_sat, self.n_time = n_s, n_t
+        states = np.empty((9, n_s, n_t))
+        p3, v3, a3 = states[0:3], states[3:6], states[6:9]
+        for out, x in ((p3, r), (v3, v), (a3, sgp4_gravity_km_s2(r))):
             np.add(c * x[..., 0], s * x[..., 1], out=out[0])
             np.subtract(c * x[..., 1], s * x[..., 0], out=out[1])
             out[2] = x[..., 2]
@@ -108,42 +109,39 @@ class PassGeometry:
         w2 = w * w
         a3[0] += 2 * w * v3[1] + w2 * p3[0]
         a3[1] += w2 * p3[1] - 2 * w * v3[0]
-        # (n_s * n_t, 9): position, velocity, acceleration; p and vp (n_s, n_t, 3) views.
-        self.states = np.ascontiguousarray(np.moveaxis(np.concatenate([p3, v3, a3]), 0, -1)) \
-            .reshape(n_s * n_t, 9)
-        self.p = self.states[:, :3].reshape(n_s, n_t, 3)
-        self.vp = self.states[:, 3:6].reshape(n_s, n_t, 3)
-        # The polynomials' middles (n_s, n_t - 1, 3): the quintic Hermite at tau = 1/2 is
+        self.states = states.reshape(9, -1)
+        self.p3 = p3                                                            # (3, n_s, n_t)
+        # The polynomials' middles (3, n_s, n_t - 1): the quintic Hermite at tau = 1/2 is
         # (p0 + p1) / 2 + 5 h (v0 - v1) / 32 + h^2 (a0 + a1) / 64. Coefficients are made only
         # for the rows examined (:meth:`rows`).
         h = self.h
-        mid = 0.5 * (p3[..., :-1] + p3[..., 1:]) + (5.0 / 32.0) * h * (v3[..., :-1] - v3[..., 1:]) \
+        self.mid3 = 0.5 * (p3[..., :-1] + p3[..., 1:]) \
+            + (5.0 / 32.0) * h * (v3[..., :-1] - v3[..., 1:]) \
             + (h * h / 64.0) * (a3[..., :-1] + a3[..., 1:])
-        self.mid = np.moveaxis(mid, 0, -1)                                      # (n_s, n_t - 1, 3)
-        # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS).
+        # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS),
+        # as rows of (n_t * n_j, 12) and component by component, (12, n_t * n_j).
         vecs = np.concatenate([sites.ecef[:, None, :], sites.enu], axis=1)    # (n_j, 4, 3)
         if polar_motion is None:
             pef = np.broadcast_to(vecs, (len(grid_s),) + vecs.shape)
         else:
             pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
-        # As rows of (n_t * n_j, 12): position, E, N, U; site_pos (n_t, n_j, 3) a view.
         self.site_vectors = np.ascontiguousarray(pef).reshape(-1, 12)
-        self.site_pos = self.site_vectors[:, :3].reshape(len(grid_s), len(sites), 3)
+        self.site_components = np.ascontiguousarray(self.site_vectors.T)
 
     @_blockwise
     def elevation_rate_sign(self, k, s, j):
         """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
         exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
         v its rate and U the station's up (the ENU form of :func:`_elevation_rate_sign`)."""
-        x = np.take(self.states, s * self.p.shape[1] + k, axis=0)
-        site = np.take(self.site_vectors, k * self.site_pos.shape[1] + j, axis=0)
-        d, v, up = x[:, :3] - site[:, :3], x[:, 3:6], site[:, 9:]
-        dot = _dot
+        x = np.take(self.states, s * self.n_time + k, axis=1)
+        site = np.take(self.site_components, k * len(self.sites) + j, axis=1)
+        d, v, up = x[:3] - site[:3], x[3:6], site[9:]
+        dot = _dot3
         return dot(up, v) * dot(d, d) - dot(up, d) * dot(d, v)
 
     def _site(self, k, j):
         """Station position ``(m, 3)`` and E, N, U rows ``(m, 3, 3)`` (PEF) at grid times k."""
-        x = np.take(self.site_vectors, k * self.site_pos.shape[1] + j, axis=0)
+        x = np.take(self.site_vectors, k * len(self.sites) + j, axis=0)
         return x[:, :3], x[:, 3:].reshape(-1, 3, 3)
 
     @_blockwise
@@ -151,10 +149,10 @@ class PassGeometry:
         """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station
         j): the end states, from the station in its E, N, U axes, then the quintic's
         combinations of them, one ENU component at a time (long loops over the rows)."""
-        i = s * self.p.shape[1] + k
-        x0 = np.take(self.states, i, axis=0).T.copy()          # (9, m): p, v, a at tau = 0
-        x1 = np.take(self.states, i + 1, axis=0).T.copy()
-        site = np.take(self.site_vectors, k * self.site_pos.shape[1] + j, axis=0).T.copy()
+        i = s * self.n_time + k
+        x0 = np.take(self.states, i, axis=1)                    # (9, m): p, v, a at tau = 0
+        x1 = np.take(self.states, i + 1, axis=1)
+        site = np.take(self.site_components, k * len(self.sites) + j, axis=1)      # (12, m)
         h = self.h[k]
         h2 = h * h
         x0[:3] -= site[:3]
@@ -182,7 +180,7 @@ class PassGeometry:
         """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
         their time derivatives."""
         P, M = self._site(k, j)
-        x = np.take(self.states, s * self.p.shape[1] + k, axis=0)
+        x = np.take(self.states, s * self.n_time + k, axis=1).T
         d = np.matmul(M, (x[:, :3] - P)[:, :, None])[:, :, 0]
         if not velocity:
             return d
@@ -207,6 +205,11 @@ def _norm(x):
 def _dot(a, b):
     """Dot products over the last axis of ``(..., 3)`` vectors (a third of einsum's time)."""
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
+
+
+def _dot3(a, b):
+    """Dot products over the first axis of ``(3, ...)`` vectors."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
 def _look(d):
