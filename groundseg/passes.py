@@ -178,9 +178,8 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
         np.arange(0.0, span, _SUN_STEP_S), span)))
     ctx = PassContext(grids, sites, (sun_times.seconds, sun_position_km(sun_times, "teme")), tol_s)
     if workers is None:
-        # Threads pay off only on large jobs (and cost a little when the CPUs are busy).
         work = sum(len(g) * np.count_nonzero(grid_of_sat == i) for i, g in enumerate(grids))
-        workers = min(4, os.cpu_count() or 1) if work * len(sites) >= _PARALLEL_ELEMENTS else 1
+        workers = _default_threads(work * len(sites))
     if chunk_size is None and workers > 1 and client is None:
         # At least two chunks per thread (and 16 satellites per chunk).
         by_memory = _MAX_ELEMENTS // max(1, max(len(g) for g in grids) * len(sites))
@@ -193,6 +192,22 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
               threads=workers, consume=parts.add)
     return _assemble(parts.columns(), names, norad_ids, stations, grids[0], parts.problems,
                      parts.stats)
+
+
+def _default_threads(elements: int) -> int:
+    """Threads for a job of ``elements`` (satellite x time x station): one for small jobs,
+    and one while the CPUs are busy (1-minute load average within half a CPU of their
+    number): SGP4 holds the GIL, and a thread descheduled while holding it stalls the
+    others, so two threads sharing busy CPUs took longer than one (medians 0.36-0.42 s
+    against 0.24-0.29 s on the benchmark's 100 x 10 x 3 days at load 3 on 2 CPUs)."""
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):      # pragma: no cover - no load average here
+        load = 0.0
+    if elements < _PARALLEL_ELEMENTS or load > cpus - 0.5:
+        return 1
+    return min(4, cpus)
 
 
 class _Parts:
