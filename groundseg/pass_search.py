@@ -144,11 +144,21 @@ class PassGeometry:
         x = np.take(self.site_vectors, k * len(self.sites) + j, axis=0)
         return x[:, :3], x[:, 3:].reshape(-1, 3, 3)
 
-    @_blockwise
-    def rows(self, k, s, j):
+    def rows(self, k, s, j, ends: bool = False):
         """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station
-        j): the end states, from the station in its E, N, U axes, then the quintic's
-        combinations of them, one ENU component at a time (long loops over the rows)."""
+        j); with ``ends`` also the ENU vectors and their d/dtau at both ends (the exact
+        samples), ``(4, 3, m)``: tau = 0, its rate, tau = 1, its rate."""
+        out = np.empty((k.size, 6, 3))
+        vectors = np.empty((4, 3, k.size))
+        for b in range(0, k.size, _BLOCK_ROWS):
+            part = slice(b, b + _BLOCK_ROWS)
+            self._rows(k[part], s[part], j[part], out[part], vectors[:, :, part])
+        return (out, vectors) if ends else out
+
+    def _rows(self, k, s, j, out, vectors):
+        """:meth:`rows` on one block, into ``out`` and ``vectors``: the end states, from the
+        station in its E, N, U axes, then the quintic's combinations of them, one ENU
+        component at a time (long loops over the rows)."""
         i = s * self.n_time + k
         x0 = np.take(self.states, i, axis=1)                    # (9, m): p, v, a at tau = 0
         x1 = np.take(self.states, i + 1, axis=1)
@@ -157,24 +167,23 @@ class PassGeometry:
         h2 = h * h
         x0[:3] -= site[:3]
         x1[:3] -= site[:3]
-        out = np.empty((k.size, 6, 3))
         for e in range(3):
             axis = site[3 + 3 * e:6 + 3 * e]
 
             def along(x, q):
                 return x[3 * q] * axis[0] + x[3 * q + 1] * axis[1] + x[3 * q + 2] * axis[2]
 
-            p0 = along(x0, 0)
-            dp = along(x1, 0) - p0
+            p0, p1 = along(x0, 0), along(x1, 0)
             V0, V1 = along(x0, 1) * h, along(x1, 1) * h
             A0, A1 = along(x0, 2) * h2, along(x1, 2) * h2
+            vectors[0, e], vectors[1, e], vectors[2, e], vectors[3, e] = p0, V0, p1, V1
+            dp = p1 - p0
             out[:, 0, e] = p0
             out[:, 1, e] = V0
             out[:, 2, e] = 0.5 * A0
             out[:, 3, e] = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
             out[:, 4, e] = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
             out[:, 5, e] = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
-        return out
 
     def at_samples(self, k, s, j, velocity=False):
         """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
@@ -226,11 +235,12 @@ def _elevation_rate_sign(d, dd):
 
 class _Rows:
     """Candidate rows (interval ``k``, satellite ``s``, station ``j``), each ``(m,)``, sorted
-    by (k, s, j); ``C`` ``(m, 6, 3)`` their ENU polynomials in tau, ``t0``, ``h`` the intervals."""
+    by (k, s, j); ``C`` ``(m, 6, 3)`` their ENU polynomials in tau, ``ends`` ``(4, 3, m)``
+    the ENU vectors and their d/dtau at tau = 0 and 1, ``t0``, ``h`` the intervals."""
 
     def __init__(self, geo: PassGeometry, k, s, j):
         self.geo, self.k, self.s, self.j = geo, k, s, j
-        self.C = geo.rows(k, s, j)
+        self.C, self.ends = geo.rows(k, s, j, ends=True)
         self.t0, self.h = geo.grid_s[k], geo.h[k]
         self.code = self._code(k, s, j)
 
@@ -276,11 +286,10 @@ class _Rows:
         whole = (a == self.t0[rows]) & (b == self.t0[rows] + self.h[rows])
         if np.any(whole):
             i = np.flatnonzero(whole)
-            Ci = np.take(self.C, rows[i], axis=0)
-            sites = self.geo.sites
-            _, d_a = sites.margin_enu(self.j[rows[i]], Ci[:, 0], Ci[:, 1])
-            _, d_b = sites.margin_enu(self.j[rows[i]], np.einsum("mkc->mc", Ci),
-                                      np.einsum("k,mkc->mc", np.arange(6.0), Ci))
+            E = np.take(self.ends, rows[i], axis=2)
+            j, margin_enu = self.j[rows[i]], self.geo.sites.margin_enu
+            _, d_a = margin_enu(j, E[0].T, E[1].T)
+            _, d_b = margin_enu(j, E[2].T, E[3].T)
             x0 = np.full(rows.size, np.nan)
             x0[i] = self.t0[rows[i]] + self.h[rows[i]] * cubic_root(ga[i], gb[i], d_a, d_b)
         return refine_roots_newton(self.margin_and_rate, rows, a, b, ga, gb, x0=x0, tol_s=tol_s)
@@ -371,8 +380,8 @@ def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate
 def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s, isolate_sat=None):
     """Zeros of the margin in every candidate row (item 3 of the module docstring)."""
     sites = rows.geo.sites
-    C, ss, jj, t0, h = rows.C, rows.s, rows.j, rows.t0, rows.h
-    d0, d1 = C[:, 0], np.einsum("mkc->mc", C)            # tau = 0 and tau = 1
+    ss, jj, t0, h = rows.s, rows.j, rows.t0, rows.h
+    d0, d1 = rows.ends[0].T, rows.ends[2].T              # tau = 0 and tau = 1
     rho0, rho1 = _norm(d0), _norm(d1)
     ga, gb = sites.margin_enu(jj, d0), sites.margin_enu(jj, d1)
     kk = rows.k
