@@ -469,7 +469,7 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     d_best = np.where(higher[:, None], d_l, d_a)
     peak = np.flatnonzero((f_lo > 0) & (f_hi <= 0))
     if peak.size:
-        SC = rows.polynomials(seg_k[peak], sp[peak], sj[peak])
+        SC = rows.geo.rows(seg_k[peak], sp[peak], sj[peak])       # most are not candidates
         t_root = refine_roots_newton(_ElevationRate(SC, s_t0[peak], s_h[peak]),
                                      np.arange(peak.size), lo_t[peak], hi_t[peak],
                                      f_lo[peak], f_hi[peak], x0=0.5 * (aos + los)[seg_pass[peak]],
