@@ -45,7 +45,7 @@ import numpy as np
 from .bounds import OrbitBounds, orbit_bounds
 from .events import find_crossings_in, windows
 from .horizon import Horizons
-from .interpolation import bernstein_coefficients, horner, quintic_coefficients, sgp4_gravity_km_s2
+from .interpolation import bernstein_coefficients, horner, quintic_terms, sgp4_gravity_km_s2
 from .pass_screen import candidate_rows
 from .revolutions import orbit_numbers
 from .roots import cubic_root, refine_roots_newton
@@ -177,13 +177,8 @@ class PassGeometry:
             V0, V1 = along(x0, 1) * h, along(x1, 1) * h
             A0, A1 = along(x0, 2) * h2, along(x1, 2) * h2
             vectors[0, e], vectors[1, e], vectors[2, e], vectors[3, e] = p0, V0, p1, V1
-            dp = p1 - p0
-            out[:, 0, e] = p0
-            out[:, 1, e] = V0
-            out[:, 2, e] = 0.5 * A0
-            out[:, 3, e] = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
-            out[:, 4, e] = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
-            out[:, 5, e] = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
+            for q, c in enumerate(quintic_terms(p0, V0, A0, p1, V1, A1)):
+                out[:, q, e] = c
 
     def at_samples(self, k, s, j, velocity=False):
         """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
@@ -199,11 +194,6 @@ class PassGeometry:
 def _rotate_z(x, c, s):
     """Rotate vectors ``(..., 3)`` by angles with cosines / sines ``c``, ``s`` (TEME -> PEF)."""
     return np.stack([c * x[..., 0] + s * x[..., 1], -s * x[..., 0] + c * x[..., 1], x[..., 2]], -1)
-
-
-def _cross_z(w, x):
-    """``w z_hat x x`` for ``(..., 3)`` vectors."""
-    return np.stack([-w * x[..., 1], w * x[..., 0], np.zeros_like(x[..., 0])], axis=-1)
 
 
 def _norm(x):
