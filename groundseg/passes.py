@@ -36,7 +36,8 @@ from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
 from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
 from .parallel import run_tasks, trim_memory
-from .pass_jobs import MAX_STEP_S, PassContext, aos_order, plan_tasks, run_chunk, satellite_steps_s
+from .pass_jobs import (MAX_STEP_S, PassContext, aos_order, plan_tasks, run_chunk,
+                        satellite_steps_s)
 from .pass_search import CROSSING, DATA_EDGE
 from .sun import sun_position_km
 from .table import Table, Tabular
