@@ -33,7 +33,7 @@ from .pass_search import PassGeometry, chunk_passes
 from .revolutions import revolutions_at
 from .timegrid import TimeGrid
 
-__all__ = ["satellite_steps_s", "PassContext", "plan_tasks", "run_chunk", "MAX_STEP_S"]
+__all__ = ["satellite_steps_s", "PassContext", "plan_tasks", "run_chunk", "aos_order", "MAX_STEP_S"]
 
 MAX_STEP_S = 240.0
 _PERIGEE_SWEEP_RAD = 0.3       # orbit angle swept at perigee in one step, at most
@@ -150,7 +150,7 @@ def run_chunk(ctx: PassContext, task: ChunkTask):
                         isolate)
     part["sat"] = task.index[part["sat"]]
     counters = {key: part.pop(key) for key in ("unmatched", "candidates", "brackets")}
-    order = np.lexsort((part["sat"], part["station"], part["aos"]))   # the job's row order
+    order = aos_order(part["aos"], part["station"], part["sat"])         # the job's row order
     part = {key: value[order] for key, value in part.items()}
     part.update(counters)
     part["sgp4_calls"] = r.shape[0] * r.shape[1]
@@ -170,3 +170,21 @@ def _problem_lines(names, norad_ids, index, status, times: TimeGrid) -> dict:
                                 f"({n_bad} of {status.shape[1]} grid times failed); no passes "
                                 f"predicted while propagation fails"), what
     return lines
+
+
+def aos_order(aos, station, sat):
+    """The permutation putting rows in (AOS, station, satellite) order. The rows come in
+    runs already in AOS order (a task's rows, a pair's passes), which a stable sort by AOS
+    merges; rows sharing their AOS with another (passes open at the window's start) are then
+    put in (station, satellite) order among themselves."""
+    order = np.argsort(aos, kind="stable")
+    a = aos[order]
+    same = a[1:] == a[:-1]
+    tie = np.zeros(a.size, dtype=bool)
+    tie[1:] = same
+    tie[:-1] |= same
+    i = np.flatnonzero(tie)
+    if i.size:
+        sub = order[i]
+        order[i] = sub[np.lexsort((sat[sub], station[sub], aos[sub]))]
+    return order
