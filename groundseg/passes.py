@@ -182,9 +182,10 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
         work = sum(len(g) * np.count_nonzero(grid_of_sat == i) for i, g in enumerate(grids))
         workers = _default_threads(work * len(sites))
     if chunk_size is None and workers > 1 and client is None:
-        # At least two chunks per thread (and 16 satellites per chunk).
+        # One chunk per thread where memory allows (and 16 satellites per chunk): on 100 x 10
+        # x 3 days, 4 chunks on 2 threads took 0.17-0.19 s, 2 chunks 0.14-0.16 s.
         by_memory = _MAX_ELEMENTS // max(1, max(len(g) for g in grids) * len(sites))
-        by_workers = -(-len(satrecs) // (2 * workers))
+        by_workers = -(-len(satrecs) // workers)
         chunk_size = max(1, min(by_memory, max(by_workers, 16)))
     tasks = plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, len(sites), chunk_size,
                        states)
