@@ -8,13 +8,14 @@ H_A <= H_B - g, so total_A <= H_B - g + S_max < H_B <= total_B.
 
 Two uses, both exact:
 
+- two stages: maximise H alone first (a smaller MILP, which proves its optimum where the
+  whole one does not, e.g. SPOT5 1506), then the whole objective from the plan found;
+  the first stage's dual bound, rounded down to a multiple of g, bounds every plan's H;
 - the tier cut: every plan at least as good as a feasible point ``x0`` has
-  ``H >= H(x0)``; a row ``H >= H(x0)`` in a MILP started from ``x0`` removes only worse
-  plans, and tightens the LP bound (it cannot trade high value for memory fractionally);
-  the MILP's dual bound then bounds the plans with ``H >= H(x0)``, and ``total(x0)`` the
-  others;
-- two stages: maximise H alone first (a smaller, better-conditioned MILP), then the full
-  objective with the cut at the H found.
+  ``H >= H(x0)``, so a row ``H(x0) <= H <= bound`` in a MILP started from ``x0`` removes
+  only worse plans; it keeps the LP from giving up high value for light value (and, with
+  the first stage's bound, from adding fractional high value); the MILP's dual bound then
+  bounds the plans with ``H >= H(x0)``, ``total(x0)`` the others.
 """
 from __future__ import annotations
 
@@ -98,5 +99,5 @@ class TieredMip(_highs.MipModel):
     def _cut_at(self, start):
         start = np.asarray(start, float)
         self.set_row_bounds(self.cut_row, self.high_value(start) - 1e-6 * self.step,
-                            (self.high_value(start) if getattr(self, "pin", False) else self.high_bound) + 1e-6 * self.step)
+                            self.high_bound + 1e-6 * self.step)
         return start

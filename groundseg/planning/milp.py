@@ -46,7 +46,8 @@ HIGH_TIER_SHARE = 0.6
 def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None, mip=None):
     """Solve the selection MILP (from ``start_state`` if given). Objectives with tiers
     (:mod:`._tiers`) from a start: the high tier alone first (at most ``HIGH_TIER_SHARE``
-    of the time), then the whole objective with the tier cut. Returns
+    of the time), then each component alone (``polish_components``), then the whole
+    objective with the tier cut. Returns
     ``(MilpResult, model, mip)``."""
     if mip is None:
         model, mip = selection_mip(p, model)
@@ -58,7 +59,6 @@ def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None,
             start = first.x  # a better plan, whatever its light tier
         start = polish_components(p, model, mip, start, deadline)
     res = mip.solve(max(deadline - time.perf_counter(), 0.05), start=start)
-
     return res, model, mip
 
 
