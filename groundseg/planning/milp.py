@@ -45,15 +45,17 @@ HIGH_TIER_SHARE = 0.6
 
 def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None, mip=None):
     """Solve the selection MILP (from ``start_state`` if given). Objectives with tiers
-    (:mod:`._tiers`) from a start: the high tier alone first (at most ``HIGH_TIER_SHARE``
-    of the time), then each component alone (``polish_components``), then the whole
-    objective with the tier cut. Returns
+    (:mod:`._tiers`) from a start, with a memory limit or a budget (knapsack rows: the
+    LP trades high value for capacity fractionally; without, the MILP alone is fast): the
+    high tier alone first (at most ``HIGH_TIER_SHARE`` of the time), then each component
+    alone (``polish_components``), then the whole objective with the tier cut. Returns
     ``(MilpResult, model, mip)``."""
     if mip is None:
         model, mip = selection_mip(p, model)
     deadline = time.perf_counter() + time_limit_s
     start = None if start_state is None else model.point(start_state.chosen)
-    if start is not None and getattr(mip, "high", None) is not None:
+    coupled = bool(np.any(np.isfinite(p.res_capacity_gbit))) or len(p.budget_limit) > 0
+    if start is not None and coupled and getattr(mip, "high", None) is not None:
         first = mip.maximize_high(HIGH_TIER_SHARE * time_limit_s, start)
         if first.x is not None and mip.high_value(first.x) > mip.high_value(start) + 0.5 * mip.step:
             start = first.x  # a better plan, whatever its light tier
