@@ -39,7 +39,7 @@ class Crossings:
         self.rising = np.asarray(rising, dtype=bool)
         r, t = self.rows, self.time_s
         if not np.all((r[1:] > r[:-1]) | ((r[1:] == r[:-1]) & (t[1:] >= t[:-1]))):
-            order = np.lexsort((t, r))
+            order = _key_time_order(r, t)
             self.rows, self.time_s, self.rising = r[order], t[order], self.rising[order]
 
     def __len__(self) -> int:
@@ -88,9 +88,19 @@ def bracket(fn: Fn, rows, a, b, ga, gb, rate_bound, *, tol_s: float = 1e-3, prun
         return np.zeros(0, dtype=np.asarray(rows).dtype), e, e, e, e, e
     r, a, b, ga, gb, L = (np.concatenate(x) for x in zip(*rounds))
     if ordered and len(rounds) > 1:           # merge the rounds (each in order)
-        o = np.lexsort((a, r))
+        o = _key_time_order(r, a)
         r, a, b, ga, gb, L = r[o], a[o], b[o], ga[o], gb[o], L[o]
     return r, a, b, ga, gb, L
+
+
+def _key_time_order(key, t):
+    """``np.lexsort((t, key))`` (by integer ``key``, then time; stable) as two stable sorts,
+    the second a radix sort when the keys fit 16 bits: a quarter of lexsort's time."""
+    order = np.argsort(t, kind="stable")
+    k = key[order]
+    if k.size and 0 <= k.min() and k.max() < 1 << 16:
+        k = k.astype(np.uint16)
+    return order[np.argsort(k, kind="stable")]
 
 
 def _pairs(x, y):
@@ -222,7 +232,7 @@ def windows(keys, time_s, rising, *, opens_s=None, closes_s=None) -> Windows:
     k = np.asarray(keys, dtype=np.int64)
     t = np.asarray(time_s, dtype=float)
     up = np.asarray(rising, dtype=bool)
-    order = np.lexsort((t, k))
+    order = _key_time_order(k, t)
     k, t, up = k[order], t[order], up[order]
     same_prev = np.zeros(k.size, dtype=bool)
     same_prev[1:] = (k[1:] == k[:-1]) & (up[1:] == up[:-1])

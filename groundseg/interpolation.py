@@ -22,7 +22,7 @@ import numpy as np
 
 from .earth import WGS72_A_KM, WGS72_J2, WGS72_MU_KM3_S2
 
-__all__ = ["hermite", "cubic_coefficients", "quintic_coefficients", "horner",
+__all__ = ["hermite", "cubic_coefficients", "quintic_coefficients", "quintic_terms", "horner",
            "sgp4_gravity_km_s2", "polynomial_bounds", "bernstein_coefficients"]
 
 
@@ -58,16 +58,20 @@ def quintic_coefficients(p0, v0, a0, p1, v1, a1, h_s):
     ``h_s`` broadcasting against ``p0[..., 0]``."""
     hh = np.asarray(h_s, dtype=float)[..., None]
     out = np.empty(np.broadcast_shapes(p0.shape, hh.shape)[:-1] + (6, 3))
-    V0, V1 = hh * v0, hh * v1
-    A0, A1 = (hh * hh) * a0, (hh * hh) * a1
-    dp = p1 - p0
-    out[..., 0, :] = p0
-    out[..., 1, :] = V0
-    np.multiply(A0, 0.5, out=out[..., 2, :])
-    out[..., 3, :] = 10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1
-    out[..., 4, :] = -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1
-    out[..., 5, :] = 6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1
+    for k, c in enumerate(quintic_terms(p0, hh * v0, (hh * hh) * a0, p1, hh * v1, (hh * hh) * a1)):
+        out[..., k, :] = c
     return out
+
+
+def quintic_terms(p0, V0, A0, p1, V1, A1):
+    """The six coefficients in tau (lowest degree first) of the quintic Hermite polynomial
+    from its values, first and second derivatives in tau at 0 and 1 (``V = h v``, ``A = h^2
+    a``); arrays of any one shape."""
+    dp = p1 - p0
+    return (p0, V0, 0.5 * A0,
+            10 * dp - 6 * V0 - 4 * V1 - 1.5 * A0 + 0.5 * A1,
+            -15 * dp + 8 * V0 + 7 * V1 + 1.5 * A0 - A1,
+            6 * dp - 3 * V0 - 3 * V1 - 0.5 * A0 + 0.5 * A1)
 
 
 def horner(C, tau, derivative: bool = False, second: bool = False):

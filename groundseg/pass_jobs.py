@@ -33,7 +33,7 @@ from .pass_search import PassGeometry, chunk_passes
 from .revolutions import revolutions_at
 from .timegrid import TimeGrid
 
-__all__ = ["satellite_steps_s", "PassContext", "plan_tasks", "run_chunk", "MAX_STEP_S"]
+__all__ = ["satellite_steps_s", "PassContext", "plan_tasks", "run_chunk", "aos_order", "MAX_STEP_S"]
 
 MAX_STEP_S = 240.0
 _PERIGEE_SWEEP_RAD = 0.3       # orbit angle swept at perigee in one step, at most
@@ -108,7 +108,9 @@ class PassContext:
 class ChunkTask:
     """One chunk: satellites ``index`` ``(m,)`` (positions in the job) on grid ``grid``;
     their ``fields`` (to rebuild Satrecs), ``names``, ``norad_ids``; ``states``: ``(r, v,
-    status)`` when given (an ephemeris), else None (SGP4 runs in the task)."""
+    status)`` when given (an ephemeris), else None (SGP4 runs in the task); ``satrecs``: the
+    Satrecs themselves, used where the task runs in this process and dropped when it is
+    pickled (Satrec does not pickle; a worker rebuilds them from ``fields``)."""
 
     grid: int
     index: np.ndarray
@@ -116,6 +118,10 @@ class ChunkTask:
     names: list
     norad_ids: np.ndarray
     states: tuple | None = None
+    satrecs: list | None = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "satrecs": None}
 
 
 def plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, n_site, chunk_size=None,
@@ -128,9 +134,10 @@ def plan_tasks(satrecs, names, norad_ids, grids, grid_of_sat, n_site, chunk_size
         size = chunk_size or max(1, _MAX_ELEMENTS // max(1, len(times) * n_site))
         for c0 in range(0, idx.size, size):
             sel = idx[c0:c0 + size]
-            tasks.append(ChunkTask(g, sel, [_fields(satrecs[i]) for i in sel],
-                                   [names[i] for i in sel], np.asarray(norad_ids)[sel],
-                                   None if states is None else states(sel)))
+            own = [satrecs[i] for i in sel]
+            tasks.append(ChunkTask(g, sel, [_fields(s) for s in own], [names[i] for i in sel],
+                                   np.asarray(norad_ids)[sel],
+                                   None if states is None else states(sel), own))
     return tasks
 
 
@@ -138,7 +145,7 @@ def run_chunk(ctx: PassContext, task: ChunkTask):
     """The passes of one chunk (a dict of arrays, satellites as job positions, rows in
     (AOS, station, satellite) order) and its problems (``{position: (line, reason)}``)."""
     times = ctx.grids[task.grid]
-    satrecs = [_satrec(f) for f in task.fields]
+    satrecs = task.satrecs or [_satrec(f) for f in task.fields]
     r, v, status = sgp4_states(satrecs, times) if task.states is None else task.states
     problems = _problem_lines(task.names, task.norad_ids, task.index, status, times)
     U_start, mean_rate = revolutions_at(satrecs, times.jd[0], times.fr[0])
@@ -150,7 +157,7 @@ def run_chunk(ctx: PassContext, task: ChunkTask):
                         isolate)
     part["sat"] = task.index[part["sat"]]
     counters = {key: part.pop(key) for key in ("unmatched", "candidates", "brackets")}
-    order = np.lexsort((part["sat"], part["station"], part["aos"]))   # the job's row order
+    order = aos_order(part["aos"], part["station"], part["sat"])         # the job's row order
     part = {key: value[order] for key, value in part.items()}
     part.update(counters)
     part["sgp4_calls"] = r.shape[0] * r.shape[1]
@@ -170,3 +177,21 @@ def _problem_lines(names, norad_ids, index, status, times: TimeGrid) -> dict:
                                 f"({n_bad} of {status.shape[1]} grid times failed); no passes "
                                 f"predicted while propagation fails"), what
     return lines
+
+
+def aos_order(aos, station, sat):
+    """The permutation putting rows in (AOS, station, satellite) order. The rows come in
+    runs already in AOS order (a task's rows, a pair's passes), which a stable sort by AOS
+    merges; rows sharing their AOS with another (passes open at the window's start) are then
+    put in (station, satellite) order among themselves."""
+    order = np.argsort(aos, kind="stable")
+    a = aos[order]
+    same = a[1:] == a[:-1]
+    tie = np.zeros(a.size, dtype=bool)
+    tie[1:] = same
+    tie[:-1] |= same
+    i = np.flatnonzero(tie)
+    if i.size:
+        sub = order[i]
+        order[i] = sub[np.lexsort((sat[sub], station[sub], aos[sub]))]
+    return order

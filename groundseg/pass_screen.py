@@ -10,11 +10,12 @@ radius bounded below). psi changes no faster than L (:mod:`groundseg.bounds`).
 
 The completeness argument
 -------------------------
-1. **Screen**, over every interval, satellite and station at once. Each instant of a grid
-   interval of length h lies within h / 4 of one of three points: its two samples and its
-   middle (on the satellite's polynomial). So an interval holding a visible instant has one
-   of them with psi <= ``lam + L h / 4``, and one whose three points all have psi <= ``lam_in
-   - L h / 4`` is visible throughout (it holds no crossing). Both tests are made twice, each
+1. **Screen**, over every interval, satellite and station (a block of intervals at a
+   time). Each instant of a grid interval of length h lies within h / 4 of one of three
+   points: its two samples and its middle (on the satellite's polynomial). So an interval
+   holding a visible instant has one of them with psi <= ``lam + L h / 4``, and one whose
+   three points all have psi <= ``lam_in - L h / 4`` is visible throughout (it holds no
+   crossing). Both tests are made twice, each
    valid on its own: with the window's ``lam`` and L per (satellite, station), and with each
    interval's own per (interval, satellite), taken over the stations' extremes (for eccentric
    orbits: at apogee the direction turns a hundred times slower than at perigee). The cosines
@@ -37,6 +38,7 @@ __all__ = ["candidate_rows"]
 
 _PAD_RAD = 1e-5            # margin of every limit (the polynomials' metres, rounding)
 _FLOAT32_MARGIN = 1e-5     # widening of the float32 cosine thresholds (their error < 1e-6)
+_SCREEN_ELEMENTS = 65536   # (interval, satellite, station) elements screened at a time
 
 
 def candidate_rows(geo, valid, bounds: OrbitBounds):
@@ -47,31 +49,37 @@ def candidate_rows(geo, valid, bounds: OrbitBounds):
     h = geo.h                                                               # (n_t - 1,)
     eps = sites.lowest - sites.deflection - _PAD_RAD                        # (n_j,)
     eps_in = sites.highest + sites.deflection + _PAD_RAD
-    site_dir = geo.site_pos / _norm(geo.site_pos)[..., None]               # (n_t, n_j, 3)
-    unit = geo.p / _norm(geo.p)[..., None]                                  # (n_s, n_t, 3)
-    mid = np.einsum("k,stkc->stc", 0.5 ** np.arange(6), geo.coef)
-    mid /= _norm(mid)[..., None]                                            # (n_s, n_t - 1, 3)
-    cand = _screen(unit, mid, site_dir, bounds, h, sites.radius, eps, eps_in)
-    cand &= (valid[:, :-1] & valid[:, 1:]).T[:, :, None]
-    n_s, n_j = cand.shape[1:]
-    kk, rest = np.divmod(np.flatnonzero(cand), n_s * n_j)   # faster than np.nonzero in 3-d
-    del cand
+    # Unit vectors component by component: stations (3, n_t, n_j), satellites (3, n_s, n_t)
+    # and the polynomials' middles (3, n_s, n_t - 1).
+    site_pos = geo.site_components[:3].reshape(3, h.size + 1, len(sites))
+    site_dir = site_pos / _norm(site_pos)
+    unit = geo.p3 / _norm(geo.p3)
+    mid = geo.mid3 / _norm(geo.mid3)
+    # The screen, a block of intervals at a time (its temporaries stay in cache).
+    f32 = np.float32
+    dirs = np.swapaxes(site_dir, 0, 1).astype(f32)                          # (n_t, 3, n_j)
+    unit32 = unit.T.astype(f32, order="C")                                  # (n_t, n_s, 3)
+    mid32 = mid.T.astype(f32, order="C")                                    # (n_t - 1, ...)
+    limits = _limits(bounds, h, sites.radius, eps, eps_in)
+    pair_valid = (valid[:, :-1] & valid[:, 1:]).T                           # (n_t - 1, n_s)
+    n_s, n_j = unit32.shape[1], dirs.shape[2]
+    step = max(1, _SCREEN_ELEMENTS // (n_s * n_j))
+    found = []
+    for k0 in range(0, h.size, step):
+        k = slice(k0, k0 + step)
+        cand = _screen(unit32[k0:k0 + step + 1], mid32[k], dirs[k0:k0 + step + 1],
+                       *limits[:2], *(x[k] for x in limits[2:]))
+        cand &= pair_valid[k, :, None]
+        found.append(np.flatnonzero(cand) + k0 * n_s * n_j)   # faster than np.nonzero in 3-d
+    kk, rest = np.divmod(np.concatenate(found), n_s * n_j)
     ss, jj = np.divmod(rest, n_j)
     return _exact(unit, mid, site_dir, bounds, h, sites, eps, eps_in, kk, ss, jj)
 
 
-def _screen(unit, mid, site_dir, bounds: OrbitBounds, h, radius, eps, eps_in):
-    """Item 1 of the module docstring: bool ``(n_t - 1, n_s, n_j)``."""
-    f32 = np.float32
-    dirs = np.swapaxes(site_dir, 1, 2).astype(f32)                          # (n_t, 3, n_j)
-    cos_a = np.matmul(np.swapaxes(unit, 0, 1).astype(f32), dirs)            # (n_t, n_s, n_j)
-    hi = np.matmul(np.swapaxes(mid, 0, 1).astype(f32), dirs[:-1])           # (n_t - 1, ...)
-    lo = hi.copy()
-    np.maximum(hi, cos_a[:-1], out=hi)
-    np.maximum(hi, cos_a[1:], out=hi)
-    np.minimum(lo, cos_a[:-1], out=lo)
-    np.minimum(lo, cos_a[1:], out=lo)
-    del cos_a
+def _limits(bounds: OrbitBounds, h, radius, eps, eps_in):
+    """The float32 cosine thresholds of item 1 of the module docstring: the window's per
+    (satellite, station) ``(n_s, n_j)`` and each interval's per (interval, satellite) ``(n_t
+    - 1, n_s)``, reach then inside for each."""
     with np.errstate(invalid="ignore"):
         # The window's bounds per (satellite, station) ...
         rate = bounds.angle_rate_rad_s[:, None] * (h.max() / 4)
@@ -87,6 +95,20 @@ def _screen(unit, mid, site_dir, bounds: OrbitBounds, h, radius, eps, eps_in):
         lam_in_k = elevation_limit_rad(bounds.interval_radius_lo_km.T, r_cos_in.max(), 0.0) \
             - eps_in.max() - _PAD_RAD
         reach_k, inside_k = _thresholds(lam_k + rate_k, lam_in_k - rate_k)  # (n_t - 1, n_s)
+    return reach, inside, reach_k, inside_k
+
+
+def _screen(unit, mid, dirs, reach, inside, reach_k, inside_k):
+    """Item 1 of the module docstring on a block of K intervals: bool ``(K, n_s, n_j)`` from
+    float32 unit vectors of the satellites ``(K + 1, n_s, 3)``, the middles ``(K, n_s, 3)``,
+    the stations ``(K + 1, 3, n_j)`` and the thresholds of :func:`_limits`."""
+    cos_a = np.matmul(unit, dirs)                                           # (K + 1, n_s, n_j)
+    hi = np.matmul(mid, dirs[:-1])                                          # (K, n_s, n_j)
+    lo = hi.copy()
+    np.maximum(hi, cos_a[:-1], out=hi)
+    np.maximum(hi, cos_a[1:], out=hi)
+    np.minimum(lo, cos_a[:-1], out=lo)
+    np.minimum(lo, cos_a[1:], out=lo)
     cand = hi >= reach[None]
     cand &= hi >= reach_k[:, :, None]
     surely_in = lo >= inside[None]
@@ -108,14 +130,15 @@ def _thresholds(reach_rad, inside_rad):
 
 def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, ss, jj):
     """Item 2 of the module docstring on rows ``(kk, ss, jj)``: the rows kept."""
-    n_t, n_j = site_dir.shape[:2]
+    n_t, n_j = site_dir.shape[1:]
     sk = ss * (n_t - 1) + kk                       # flat (satellite, interval): np.take is fast
-    site_a = np.take(site_dir.reshape(-1, 3), kk * n_j + jj, axis=0)
-    flat_unit = unit.reshape(-1, 3)
-    cos_a = _dot(np.take(flat_unit, sk + ss, axis=0), site_a)
-    cos_m = _dot(np.take(mid.reshape(-1, 3), sk, axis=0), site_a)
-    cos_b = _dot(np.take(flat_unit, sk + ss + 1, axis=0),
-                 np.take(site_dir.reshape(-1, 3), (kk + 1) * n_j + jj, axis=0))
+    flat_site = site_dir.reshape(3, -1)
+    flat_unit = unit.reshape(3, -1)
+    site_a = np.take(flat_site, kk * n_j + jj, axis=1)
+    cos_a = _dot(np.take(flat_unit, sk + ss, axis=1), site_a)
+    cos_m = _dot(np.take(mid.reshape(3, -1), sk, axis=1), site_a)
+    cos_b = _dot(np.take(flat_unit, sk + ss + 1, axis=1),
+                 np.take(flat_site, (kk + 1) * n_j + jj, axis=1))
     del site_a
     with np.errstate(invalid="ignore"):
         psi_m = np.arccos(np.clip(cos_m, -1, 1))
@@ -133,8 +156,10 @@ def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, 
 
 
 def _norm(x):
-    return np.sqrt(np.einsum("...i,...i->...", x, x))
+    """Norms of ``(3, ...)`` vectors."""
+    return np.sqrt(_dot(x, x))
 
 
 def _dot(a, b):
-    return np.einsum("mi,mi->m", a, b)
+    """Dot products of ``(3, ...)`` vectors (component by component: long loops)."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]

@@ -45,7 +45,7 @@ import numpy as np
 from .bounds import OrbitBounds, orbit_bounds
 from .events import find_crossings_in, windows
 from .horizon import Horizons
-from .interpolation import bernstein_coefficients, horner, quintic_coefficients, sgp4_gravity_km_s2
+from .interpolation import bernstein_coefficients, horner, quintic_terms, sgp4_gravity_km_s2
 from .pass_screen import candidate_rows
 from .revolutions import orbit_numbers
 from .roots import cubic_root, refine_roots_newton
@@ -93,64 +93,102 @@ class PassGeometry:
         self.h = np.diff(grid_s)
         self.theta, self.omega = theta, omega
         self.sites = sites
-        c, s = np.cos(theta)[None, :], np.sin(theta)[None, :]
-        w = omega[None, :]
-        p = _rotate_z(r, c, s)
-        vp = _rotate_z(v, c, s) - _cross_z(w, p)
-        ap = (_rotate_z(sgp4_gravity_km_s2(r), c, s) - 2 * _cross_z(w, vp)
-              - _cross_z(w, _cross_z(w, p)))
-        self.p, self.vp = p, vp
-        # Quintic coefficients of every interval of every satellite, PEF: (n_s, n_t - 1, 6, 3).
-        self.coef = quintic_coefficients(p[:, :-1], vp[:, :-1], ap[:, :-1], p[:, 1:], vp[:, 1:],
-                                         ap[:, 1:], self.h[None, :])
-        # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS).
+        # PEF states component by component, ``states`` (9, n_s * n_t): position, velocity
+        # (minus w x p), acceleration (minus Coriolis and centrifugal terms), rotated by GMST.
+        c, s, w = np.cos(theta), np.sin(theta), omega
+        n_s, n_t = r.shape[:2]
+        self.n_sat, self.n_time = n_s, n_t
+        states = np.empty((9, n_s, n_t))
+        p3, v3, a3 = states[0:3], states[3:6], states[6:9]
+        for out, x in ((p3, r), (v3, v), (a3, sgp4_gravity_km_s2(r))):
+            np.add(c * x[..., 0], s * x[..., 1], out=out[0])
+            np.subtract(c * x[..., 1], s * x[..., 0], out=out[1])
+            out[2] = x[..., 2]
+        v3[0] += w * p3[1]
+        v3[1] -= w * p3[0]
+        w2 = w * w
+        a3[0] += 2 * w * v3[1] + w2 * p3[0]
+        a3[1] += w2 * p3[1] - 2 * w * v3[0]
+        self.states = states.reshape(9, -1)
+        self.p3 = p3                                                            # (3, n_s, n_t)
+        # The polynomials' middles (3, n_s, n_t - 1): the quintic Hermite at tau = 1/2 is
+        # (p0 + p1) / 2 + 5 h (v0 - v1) / 32 + h^2 (a0 + a1) / 64. Coefficients are made only
+        # for the rows examined (:meth:`rows`).
+        h = self.h
+        self.mid3 = 0.5 * (p3[..., :-1] + p3[..., 1:]) \
+            + (5.0 / 32.0) * h * (v3[..., :-1] - v3[..., 1:]) \
+            + (h * h / 64.0) * (a3[..., :-1] + a3[..., 1:])
+        # Station position and E, N, U rows in PEF at every grid time: W^T x (W: PEF -> ITRS),
+        # as rows of (n_t * n_j, 12) and component by component, (12, n_t * n_j).
         vecs = np.concatenate([sites.ecef[:, None, :], sites.enu], axis=1)    # (n_j, 4, 3)
         if polar_motion is None:
             pef = np.broadcast_to(vecs, (len(grid_s),) + vecs.shape)
         else:
             pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
-        self.site_pos = np.ascontiguousarray(pef[:, :, 0, :])                # (n_t, n_j, 3)
-        self.site_enu = np.ascontiguousarray(pef[:, :, 1:, :])               # (n_t, n_j, 3, 3)
-        self.site_up = np.ascontiguousarray(pef[:, :, 3, :])                 # (n_t, n_j, 3)
+        self.site_vectors = np.ascontiguousarray(pef).reshape(-1, 12)
+        self.site_components = np.ascontiguousarray(self.site_vectors.T)
 
     @_blockwise
     def elevation_rate_sign(self, k, s, j):
         """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
         exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
         v its rate and U the station's up (the ENU form of :func:`_elevation_rate_sign`)."""
-        i = s * self.p.shape[1] + k
-        m = k * self.site_pos.shape[1] + j
-        d = np.take(self.p.reshape(-1, 3), i, axis=0) - np.take(self.site_pos.reshape(-1, 3), m,
-                                                                axis=0)
-        v = np.take(self.vp.reshape(-1, 3), i, axis=0)
-        up = np.take(self.site_up.reshape(-1, 3), m, axis=0)
-        dot = _dot
+        x = np.take(self.states, s * self.n_time + k, axis=1)
+        site = np.take(self.site_components, k * len(self.sites) + j, axis=1)
+        d, v, up = x[:3] - site[:3], x[3:6], site[9:]
+        dot = _dot3
         return dot(up, v) * dot(d, d) - dot(up, d) * dot(d, v)
 
     def _site(self, k, j):
         """Station position ``(m, 3)`` and E, N, U rows ``(m, 3, 3)`` (PEF) at grid times k."""
-        i = k * self.site_pos.shape[1] + j
-        return (np.take(self.site_pos.reshape(-1, 3), i, axis=0),
-                np.take(self.site_enu.reshape(-1, 3, 3), i, axis=0))
+        x = np.take(self.site_vectors, k * len(self.sites) + j, axis=0)
+        return x[:, :3], x[:, 3:].reshape(-1, 3, 3)
 
-    @_blockwise
-    def rows(self, k, s, j):
-        """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station j)."""
-        n_k = self.coef.shape[1]
-        C = np.take(self.coef.reshape(-1, 6, 3), s * n_k + k, axis=0)
-        P, M = self._site(k, j)
-        C[:, 0] -= P
-        return np.matmul(C, np.swapaxes(M, 1, 2))
+    def rows(self, k, s, j, ends: bool = False):
+        """Coefficients ``(m, 6, 3)`` of the ENU polynomials of rows (interval k, sat s, station
+        j); with ``ends`` also the ENU vectors and their d/dtau at both ends (the exact
+        samples), ``(4, 3, m)``: tau = 0, its rate, tau = 1, its rate."""
+        out = np.empty((k.size, 6, 3))
+        vectors = np.empty((4, 3, k.size))
+        for b in range(0, k.size, _BLOCK_ROWS):
+            part = slice(b, b + _BLOCK_ROWS)
+            self._rows(k[part], s[part], j[part], out[part], vectors[:, :, part])
+        return (out, vectors) if ends else out
+
+    def _rows(self, k, s, j, out, vectors):
+        """:meth:`rows` on one block, into ``out`` and ``vectors``: the end states, from the
+        station in its E, N, U axes, then the quintic's combinations of them, one ENU
+        component at a time (long loops over the rows)."""
+        i = s * self.n_time + k
+        x0 = np.take(self.states, i, axis=1)                    # (9, m): p, v, a at tau = 0
+        x1 = np.take(self.states, i + 1, axis=1)
+        site = np.take(self.site_components, k * len(self.sites) + j, axis=1)      # (12, m)
+        h = self.h[k]
+        h2 = h * h
+        x0[:3] -= site[:3]
+        x1[:3] -= site[:3]
+        for e in range(3):
+            axis = site[3 + 3 * e:6 + 3 * e]
+
+            def along(x, q):
+                return x[3 * q] * axis[0] + x[3 * q + 1] * axis[1] + x[3 * q + 2] * axis[2]
+
+            p0, p1 = along(x0, 0), along(x1, 0)
+            V0, V1 = along(x0, 1) * h, along(x1, 1) * h
+            A0, A1 = along(x0, 2) * h2, along(x1, 2) * h2
+            vectors[0, e], vectors[1, e], vectors[2, e], vectors[3, e] = p0, V0, p1, V1
+            for q, c in enumerate(quintic_terms(p0, V0, A0, p1, V1, A1)):
+                out[:, q, e] = c
 
     def at_samples(self, k, s, j, velocity=False):
         """ENU vectors ``(m, 3)`` at grid times k (exact SGP4 states), and with ``velocity``
         their time derivatives."""
         P, M = self._site(k, j)
-        i = s * self.p.shape[1] + k
-        d = np.matmul(M, (np.take(self.p.reshape(-1, 3), i, axis=0) - P)[:, :, None])[:, :, 0]
+        x = np.take(self.states, s * self.n_time + k, axis=1).T
+        d = np.matmul(M, (x[:, :3] - P)[:, :, None])[:, :, 0]
         if not velocity:
             return d
-        return d, np.matmul(M, np.take(self.vp.reshape(-1, 3), i, axis=0)[:, :, None])[:, :, 0]
+        return d, np.matmul(M, x[:, 3:6, None])[:, :, 0]
 
 
 def _rotate_z(x, c, s):
@@ -158,18 +196,19 @@ def _rotate_z(x, c, s):
     return np.stack([c * x[..., 0] + s * x[..., 1], -s * x[..., 0] + c * x[..., 1], x[..., 2]], -1)
 
 
-def _cross_z(w, x):
-    """``w z_hat x x`` for ``(..., 3)`` vectors."""
-    return np.stack([-w * x[..., 1], w * x[..., 0], np.zeros_like(x[..., 0])], axis=-1)
-
-
 def _norm(x):
     """Euclidean norm over the last axis (faster than numpy.linalg.norm for (..., 3))."""
-    return np.sqrt(np.einsum("...i,...i->...", x, x))
+    return np.sqrt(_dot(x, x))
 
 
 def _dot(a, b):
-    return np.einsum("mi,mi->m", a, b)
+    """Dot products over the last axis of ``(..., 3)`` vectors (a third of einsum's time)."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
+
+
+def _dot3(a, b):
+    """Dot products over the first axis of ``(3, ...)`` vectors."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
 def _look(d):
@@ -181,16 +220,17 @@ def _look(d):
 
 def _elevation_rate_sign(d, dd):
     """A function with the sign of d(elevation)/dt, from ENU position and its derivative."""
-    return dd[:, 2] * np.einsum("mi,mi->m", d, d) - d[:, 2] * np.einsum("mi,mi->m", d, dd)
+    return dd[:, 2] * _dot(d, d) - d[:, 2] * _dot(d, dd)
 
 
 class _Rows:
     """Candidate rows (interval ``k``, satellite ``s``, station ``j``), each ``(m,)``, sorted
-    by (k, s, j); ``C`` ``(m, 6, 3)`` their ENU polynomials in tau, ``t0``, ``h`` the intervals."""
+    by (k, s, j); ``C`` ``(m, 6, 3)`` their ENU polynomials in tau, ``ends`` ``(4, 3, m)``
+    the ENU vectors and their d/dtau at tau = 0 and 1, ``t0``, ``h`` the intervals."""
 
     def __init__(self, geo: PassGeometry, k, s, j):
         self.geo, self.k, self.s, self.j = geo, k, s, j
-        self.C = geo.rows(k, s, j)
+        self.C, self.ends = geo.rows(k, s, j, ends=True)
         self.t0, self.h = geo.grid_s[k], geo.h[k]
         self.code = self._code(k, s, j)
 
@@ -236,11 +276,10 @@ class _Rows:
         whole = (a == self.t0[rows]) & (b == self.t0[rows] + self.h[rows])
         if np.any(whole):
             i = np.flatnonzero(whole)
-            Ci = np.take(self.C, rows[i], axis=0)
-            sites = self.geo.sites
-            _, d_a = sites.margin_enu(self.j[rows[i]], Ci[:, 0], Ci[:, 1])
-            _, d_b = sites.margin_enu(self.j[rows[i]], np.einsum("mkc->mc", Ci),
-                                      np.einsum("k,mkc->mc", np.arange(6.0), Ci))
+            E = np.take(self.ends, rows[i], axis=2)
+            j, margin_enu = self.j[rows[i]], self.geo.sites.margin_enu
+            _, d_a = margin_enu(j, E[0].T, E[1].T)
+            _, d_b = margin_enu(j, E[2].T, E[3].T)
             x0 = np.full(rows.size, np.nan)
             x0[i] = self.t0[rows[i]] + self.h[rows[i]] * cubic_root(ga[i], gb[i], d_a, d_b)
         return refine_roots_newton(self.margin_and_rate, rows, a, b, ga, gb, x0=x0, tol_s=tol_s)
@@ -331,8 +370,8 @@ def chunk_passes(geo: PassGeometry, status, revnum, sun_teme, U_start, mean_rate
 def _crossings(rows: _Rows, bounds: OrbitBounds, tol_s, isolate_sat=None):
     """Zeros of the margin in every candidate row (item 3 of the module docstring)."""
     sites = rows.geo.sites
-    C, ss, jj, t0, h = rows.C, rows.s, rows.j, rows.t0, rows.h
-    d0, d1 = C[:, 0], np.einsum("mkc->mc", C)            # tau = 0 and tau = 1
+    ss, jj, t0, h = rows.s, rows.j, rows.t0, rows.h
+    d0, d1 = rows.ends[0].T, rows.ends[2].T              # tau = 0 and tau = 1
     rho0, rho1 = _norm(d0), _norm(d1)
     ga, gb = sites.margin_enu(jj, d0), sites.margin_enu(jj, d1)
     kk = rows.k
@@ -389,8 +428,8 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     geo = rows.geo
     grid, n_t = geo.grid_s, geo.grid_s.size
     # Every grid interval the pass overlaps (a segment), as its own polynomial, clipped to it.
-    kA = np.clip(np.searchsorted(grid, aos, side="right") - 1, 0, n_t - 2)
-    kL = np.clip(np.searchsorted(grid, los, side="left") - 1, kA, n_t - 2)
+    kA = np.clip(_searchsorted(grid, aos, "right") - 1, 0, n_t - 2)
+    kL = np.clip(_searchsorted(grid, los, "left") - 1, kA, n_t - 2)
     count = kL - kA + 1
     seg_pass = np.repeat(np.arange(aos.size), count)
     seg_first = np.cumsum(count) - count
@@ -420,25 +459,51 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     d_best = np.where(higher[:, None], d_l, d_a)
     peak = np.flatnonzero((f_lo > 0) & (f_hi <= 0))
     if peak.size:
-        SC = rows.polynomials(seg_k[peak], sp[peak], sj[peak])
+        SC = rows.geo.rows(seg_k[peak], sp[peak], sj[peak])       # most are not candidates
         t_root = refine_roots_newton(_ElevationRate(SC, s_t0[peak], s_h[peak]),
                                      np.arange(peak.size), lo_t[peak], hi_t[peak],
-                                     f_lo[peak], f_hi[peak], tol_s=tol_s)
+                                     f_lo[peak], f_hi[peak], x0=0.5 * (aos + los)[seg_pass[peak]],
+                                     tol_s=tol_s)
         d_root, _, _ = horner(SC, (t_root - s_t0[peak]) / s_h[peak])
         el_root, az_root, _ = _look(d_root)
         # Highest root of each pass (usually the only one), if above both ends.
-        order = np.lexsort((-el_root, seg_pass[peak]))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = seg_pass[peak][order][1:] != seg_pass[peak][order][:-1]
-        top = order[first]
-        pid = seg_pass[peak][top]
+        pid = seg_pass[peak]                                  # nondecreasing
+        top = np.arange(peak.size)
+        if np.any(pid[1:] == pid[:-1]):
+            order = np.lexsort((-el_root, pid))
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = pid[order][1:] != pid[order][:-1]
+            top = order[first]
+        pid = pid[top]
         better = el_root[top] > el_t[pid]
         pid, top = pid[better], top[better]
         tca[pid], el_t[pid], az_t[pid], d_best[pid] = t_root[top], el_root[top], az_root[top], \
             d_root[top]
-    k_t = np.clip(np.searchsorted(grid, tca, side="right") - 1, kA, kL)
+    k_t = np.clip(_searchsorted(grid, tca, "right") - 1, kA, kL)
     return dict(tca=tca, el_max=el_t, az_aos=az_a, az_tca=az_t, az_los=az_l, enu_tca=d_best,
                 k_aos=kA, k_tca=k_t)
+
+
+def _searchsorted(grid, t, side: str):
+    """``np.searchsorted(grid, t, side)`` for an increasing ``grid`` of even steps but maybe
+    the last (a time grid): from the step, then corrected by one where rounding put it off
+    (a general search if that is not enough). A fifth of the binary search's time."""
+    n = grid.size
+    if n < 3:
+        return np.searchsorted(grid, t, side=side)
+    with np.errstate(invalid="ignore"):
+        i = np.clip((t - grid[0]) / (grid[1] - grid[0]), -1, n).astype(np.int64) + 1
+    i = np.clip(i, 0, n)
+    below = grid[np.maximum(i - 1, 0)]             # grid[i - 1] must be < t (left) / <= t
+    above = grid[np.minimum(i, n - 1)]             # grid[i] must be >= t (left) / > t
+    if side == "left":
+        bad = ((i > 0) & (below >= t)) | ((i < n) & (above < t))
+    else:
+        bad = ((i > 0) & (below > t)) | ((i < n) & (above <= t))
+    bad |= np.isnan(t)
+    if np.any(bad):
+        i[bad] = np.searchsorted(grid, t[bad], side=side)
+    return i
 
 
 def _at_event(rows: _Rows, t, row, k, s, j):
@@ -469,11 +534,10 @@ class _ElevationRate:
     def __call__(self, rows, t):
         d, dd, d2 = horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / self.h[rows],
                            True, True)
-        dot_ddd = np.einsum("mi,mi->m", d, dd)
-        rho2 = np.einsum("mi,mi->m", d, d)
+        dot_ddd = _dot(d, dd)
+        rho2 = _dot(d, d)
         f = dd[:, 2] * rho2 - d[:, 2] * dot_ddd
-        df = d2[:, 2] * rho2 + dd[:, 2] * dot_ddd - d[:, 2] * (
-            np.einsum("mi,mi->m", dd, dd) + np.einsum("mi,mi->m", d, d2))
+        df = d2[:, 2] * rho2 + dd[:, 2] * dot_ddd - d[:, 2] * (_dot(dd, dd) + _dot(d, d2))
         return f, df / self.h[rows]
 
 

@@ -36,7 +36,8 @@ from .errors import GroundsegError, positive_number
 from .horizon import Horizons, prepare_stations
 from .orbits import STALE_AGE_DAYS, Constellation, Ephemeris
 from .parallel import run_tasks, trim_memory
-from .pass_jobs import MAX_STEP_S, PassContext, plan_tasks, run_chunk, satellite_steps_s
+from .pass_jobs import (MAX_STEP_S, PassContext, aos_order, plan_tasks, run_chunk,
+                        satellite_steps_s)
 from .pass_search import CROSSING, DATA_EDGE
 from .sun import sun_position_km
 from .table import Table, Tabular
@@ -62,6 +63,8 @@ _TRUNCATED = np.array(["none", "start", "end", "both"], dtype=object)   # by 1 (
 _BLOCK_ROWS = 1_000_000         # pass rows merged at a time as tasks finish (~80 MB)
 _MAX_ELEMENTS = 6_000_000       # satellites x times x stations per chunk (memory)
 _PARALLEL_ELEMENTS = 1_000_000   # below this, one thread
+_SUN_STEP_S = 6 * 3600.0        # Sun samples for the sunlit flag (see _run)
+_TRIM_ROWS = 100_000            # fewer rows leave too little freed heap to trim (~0.5 ms a trim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,14 +173,14 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
         if len(times) < 2 or not times.seconds[-1] > 0:
             raise GroundsegError("the window must have positive length")
     span = grids[0].seconds[-1]
-    # The Sun moves 0.04 deg an hour: hourly samples, linearly interpolated, are plenty.
+    # The Sun's direction turns 0.04 deg an hour, smoothly: 6-hour samples, linearly
+    # interpolated, stay within 1e-7 rad of it (checked against 1-minute samples over 30 days).
     sun_times = TimeGrid.from_seconds(grids[0].datetime64()[0], np.unique(np.append(
-        np.arange(0.0, span, 3600.0), span)))
+        np.arange(0.0, span, _SUN_STEP_S), span)))
     ctx = PassContext(grids, sites, (sun_times.seconds, sun_position_km(sun_times, "teme")), tol_s)
     if workers is None:
-        # Threads pay off only on large jobs (and cost a little when the CPUs are busy).
         work = sum(len(g) * np.count_nonzero(grid_of_sat == i) for i, g in enumerate(grids))
-        workers = min(4, os.cpu_count() or 1) if work * len(sites) >= _PARALLEL_ELEMENTS else 1
+        workers = _default_threads(work * len(sites))
     if chunk_size is None and workers > 1 and client is None:
         # At least two chunks per thread (and 16 satellites per chunk).
         by_memory = _MAX_ELEMENTS // max(1, max(len(g) for g in grids) * len(sites))
@@ -190,6 +193,22 @@ def _run(satrecs, names, norad_ids, grids, grid_of_sat, stations, *, tol_s, chun
               threads=workers, consume=parts.add)
     return _assemble(parts.columns(), names, norad_ids, stations, grids[0], parts.problems,
                      parts.stats)
+
+
+def _default_threads(elements: int) -> int:
+    """Threads for a job of ``elements`` (satellite x time x station): one for small jobs,
+    and one while the CPUs are busy (1-minute load average within half a CPU of their
+    number): SGP4 holds the GIL, and a thread descheduled while holding it stalls the
+    others, so two threads sharing busy CPUs took longer than one (medians 0.36-0.42 s
+    against 0.24-0.29 s on the benchmark's 100 x 10 x 3 days at load 3 on 2 CPUs)."""
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):      # pragma: no cover - no load average here
+        load = 0.0
+    if elements < _PARALLEL_ELEMENTS or load > cpus - 0.5:
+        return 1
+    return min(4, cpus)
 
 
 class _Parts:
@@ -216,12 +235,14 @@ class _Parts:
     def _merge(self) -> None:
         if self.pending:
             self.blocks.append(_concatenate(self.pending))
+            if self.rows >= _TRIM_ROWS:
+                trim_memory()
             self.rows = 0
-            trim_memory()
 
     def columns(self) -> dict:
         self._merge()
-        return _concatenate(self.blocks, trim=True)
+        big = sum(block["aos"].size for block in self.blocks) >= _TRIM_ROWS
+        return _concatenate(self.blocks, trim=big)
 
 
 def _concatenate(parts: list, trim: bool = False) -> dict:
@@ -245,11 +266,13 @@ def _count(value, name: str) -> int:
 def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats) -> PassTable:
     """The table from the tasks' columns (each task's rows already in AOS order), one column
     at a time: memory stays near the table's own size."""
-    order = _aos_order(cols["aos"], cols["station"], cols["sat"])
+    order = aos_order(cols["aos"], cols["station"], cols["sat"])
+    big = order.size >= _TRIM_ROWS
     for key in cols:
         cols[key] = cols[key][order]
     del order
-    trim_memory()
+    if big:
+        trim_memory()
     start = times.datetime64()[0].astype("datetime64[ns]").astype(np.int64)
 
     def utc(key):
@@ -290,24 +313,6 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     if stats.get("unmatched"):
         lines.append(f"{stats['unmatched']} visibility crossings could not be paired into passes")
     return PassTable(out, lines, times.datetime64()[0], times.datetime64()[-1], stats)
-
-
-def _aos_order(aos, station, sat):
-    """The permutation putting rows in (AOS, station, satellite) order. The rows come in
-    runs already in that order (one per task), which a stable sort by AOS merges in a few
-    passes; rows sharing their AOS with another (passes open at the window's start) are
-    then put in (station, satellite) order among themselves."""
-    order = np.argsort(aos, kind="stable")
-    a = aos[order]
-    same = a[1:] == a[:-1]
-    tie = np.zeros(a.size, dtype=bool)
-    tie[1:] = same
-    tie[:-1] |= same
-    i = np.flatnonzero(tie)
-    if i.size:
-        sub = order[i]
-        order[i] = sub[np.lexsort((sat[sub], station[sub], aos[sub]))]
-    return order
 
 
 def _window(start, end):

@@ -21,16 +21,23 @@ _TWO_PI = 2.0 * np.pi
 
 def argument_of_latitude(r, v):
     """Osculating argument of latitude (rad, [0, 2 pi)) from TEME states ``(..., 3)``."""
-    hv = np.cross(r, v)
-    node = np.stack([-hv[..., 1], hv[..., 0], np.zeros_like(hv[..., 0])], axis=-1)
-    hn = np.linalg.norm(hv, axis=-1)
-    nn = np.linalg.norm(node, axis=-1)
-    cos_u = np.einsum("...i,...i->...", node, r)
-    sin_u = np.einsum("...i,...i->...", np.cross(node, r), hv) / hn
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    hx, hy, hz = _angular_momentum(r, v)
+    hn = np.sqrt(hx * hx + hy * hy + hz * hz)
+    nn = np.sqrt(hx * hx + hy * hy)                     # |node|, node = z x h = (-hy, hx, 0)
+    cos_u = hx * y - hy * x                            # node . r
+    sin_u = ((hx * hx + hy * hy) * z - hz * (hx * x + hy * y)) / hn      # (node x r) . h / |h|
     u = np.arctan2(sin_u, cos_u)
     # Equatorial orbits have no node: count from the x axis.
-    u = np.where(nn > 1e-9 * hn, u, np.arctan2(r[..., 1], r[..., 0]))
+    u = np.where(nn > 1e-9 * hn, u, np.arctan2(y, x))
     return np.mod(u, _TWO_PI)
+
+
+def _angular_momentum(r, v):
+    """Components of ``r x v`` for ``(..., 3)`` states."""
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
+    return y * vz - z * vy, z * vx - x * vz, x * vy - y * vx
 
 
 def revolutions_at(satrecs, jd, fr):
@@ -67,16 +74,17 @@ def orbit_numbers(revnum, r, v, grid_s, sat, k, t_s, U_start, mean_rate):
     inside grid intervals ``k`` (all ``(m,)``). ``revnum``: the TLEs' revolution numbers,
     ``r``, ``v``: TEME samples ``(n_sat, n_time, 3)`` on ``grid_s``; ``U_start``,
     ``mean_rate``: :func:`revolutions_at` the first grid time."""
-    # U and its rate at every grid sample once (passes share samples), then per pass.
-    u = argument_of_latitude(r, v)                                     # (n_sat, n_time)
-    rn = np.linalg.norm(r, axis=-1)
+    # U and its rate at the two grid samples around each instant.
+    k2 = np.stack([k, k + 1], axis=1)                                       # (m, 2)
+    i2 = k2 + (sat * r.shape[1])[:, None]
+    r2 = np.take(r.reshape(-1, 3), i2, axis=0)
+    v2 = np.take(v.reshape(-1, 3), i2, axis=0)
+    u = argument_of_latitude(r2, v2)
+    hx, hy, hz = _angular_momentum(r2, v2)
     with np.errstate(invalid="ignore"):
-        u_rate_grid = np.linalg.norm(np.cross(r, v), axis=-1) / (rn * rn)
-        U_lin = U_start[:, None] + mean_rate[:, None] * grid_s
-        U_grid = u + _TWO_PI * np.round((U_lin - u) / _TWO_PI)
-    i2 = np.stack([k, k + 1], axis=1) + (sat * r.shape[1])[:, None]
-    U2, u_rate = np.take(U_grid, i2), np.take(u_rate_grid, i2)
-    with np.errstate(invalid="ignore"):
+        u_rate = np.sqrt(hx * hx + hy * hy + hz * hz) / np.einsum("...i,...i->...", r2, r2)
+        U_lin = U_start[sat, None] + mean_rate[sat, None] * grid_s[k2]
+        U2 = u + _TWO_PI * np.round((U_lin - u) / _TWO_PI)
         hk = grid_s[k + 1] - grid_s[k]
         U, _ = hermite(U2[:, 0, None], u_rate[:, 0, None], U2[:, 1, None], u_rate[:, 1, None],
                        hk, (t_s - grid_s[k]) / hk)

@@ -78,13 +78,13 @@ def refine_roots(fn: Callable, rows, a, b, ga, gb, *, tol_s: float = 1e-3, max_i
 
 
 def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: float = 1e-3,
-                        max_iter: int = 60):
+                        max_iter: int = 100):
     """Roots in brackets ``[a, b]`` (``ga * gb <= 0``) by Newton steps kept inside the bracket.
 
     ``fn(rows, t)`` returns ``(g, dg/dt)``, each ``(m,)``. ``x0``: first trial points (where
     absent, NaN or outside the bracket: the secant of the bracket). A Newton step that leaves
     the bracket, or a zero derivative, falls back to the secant. When a step is shorter than
-    ``0.45 tol_s`` the point ``tol_s / 2`` beyond the new estimate is evaluated too: a sign
+    ``0.45 tol_s`` the next trial point is ``tol_s / 2`` beyond the new estimate: a sign
     change between it and the last trial point proves the root within ``tol_s`` (otherwise
     the iteration goes on from the narrower bracket). All arrays ``(m,)``; returns the root
     times ``(m,)``.
@@ -108,37 +108,30 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
         g, dg = fn(r, x)
         exact = g == 0
         left = (np.sign(g) == np.sign(ga)) & ~exact
-        a, ga = np.where(left, x, a), np.where(left, g, ga)
-        b, gb = np.where(left | exact, b, x), np.where(left | exact, gb, g)
+        right = ~left
+        np.copyto(a, x, where=left)
+        np.copyto(ga, g, where=left)
+        np.copyto(b, x, where=right)
+        np.copyto(gb, g, where=right)
         if np.any(exact):
             root[idx[exact]] = x[exact]
             keep = ~exact
             idx, a, b, ga, gb, r, x, g, dg = (v[keep] for v in (idx, a, b, ga, gb, r, x, g, dg))
         with np.errstate(invalid="ignore", divide="ignore"):
             step = -g / dg
-        new = x + step
-        ok = np.isfinite(new) & (new > a) & (new < b)
-        close = ok & (np.abs(step) < 0.45 * tol_s) & ((b - a) > tol_s)
-        if np.any(close):
-            # x is now an end of the bracket and the root is about |step| beyond it: one
-            # point tol / 2 past the estimate closes the bracket to under tol.
-            i = np.flatnonzero(close)
-            t = np.clip(new[i] + np.copysign(half, step[i]), a[i], b[i])
-            gt, dgt = fn(r[i], t)
-            same = np.sign(gt) == np.sign(ga[i])
-            move_a = same & (t >= a[i])
-            move_b = ~same & (t <= b[i])
-            a[i], ga[i] = np.where(move_a, t, a[i]), np.where(move_a, gt, ga[i])
-            b[i], gb[i] = np.where(move_b, t, b[i]), np.where(move_b, gt, gb[i])
-            # Not closed (the root lies beyond t): go on with Newton from t.
-            with np.errstate(invalid="ignore", divide="ignore"):
-                new[i] = np.where(b[i] - a[i] > tol_s, t - gt / dgt, new[i])
-        # Off the bracket: the secant of the bracket, or its middle.
-        with np.errstate(invalid="ignore", divide="ignore"):
+            new = x + step
+            inside = (new > a) & (new < b)
+            # Off the bracket: the secant of the bracket, or its middle.
             sec = (a * gb - b * ga) / (gb - ga)
         inner = np.maximum(0.01 * (b - a), 0.25 * tol_s)
         sec = np.where(np.isfinite(sec), np.clip(sec, a + inner, b - inner), 0.5 * (a + b))
-        x = np.where((new > a) & (new < b), new, sec)
+        x = np.where(inside, new, sec)
+        close = inside & (np.abs(step) < 0.45 * tol_s)
+        if np.any(close):
+            # The last trial point is an end of the bracket and the root about |step| beyond
+            # it: the point tol / 2 past the estimate closes the bracket to under tol.
+            i = np.flatnonzero(close)
+            x[i] = np.clip(new[i] + np.copysign(half, step[i]), a[i], b[i])
     if idx.size:
         root[idx] = 0.5 * (a + b)
     return root

@@ -428,7 +428,7 @@ def _fixed(x: np.ndarray, decimals: int) -> pa.Array:
     product. The two differ only if a half-integer lies between the exact and the computed
     product, i.e. within one spacing of the computed one: those few values (and every value
     of 2**52 or more) are formatted by Python itself. The digits are written right-aligned
-    into a byte matrix, then each row's used tail is kept.
+    into a byte matrix, then each value's used tail is kept.
     """
     finite = np.isfinite(x)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -443,19 +443,21 @@ def _fixed(x: np.ndarray, decimals: int) -> pa.Array:
                           decimals + 1)
     point = 1 if decimals else 0
     width = int(n_digits.max(initial=decimals + 1)) + point + 1
-    rows = np.empty((x.size, width), np.uint8)
+    columns = np.empty((width, x.size), np.uint8)      # one row per character position
     column = width - 1
     for k in range(width - 1 - point):
         if k == decimals and point:
-            rows[:, column] = ord(".")
+            columns[column] = ord(".")
             column -= 1
         units, digit = np.divmod(units, units.dtype.type(10))
-        rows[:, column] = digit
-        rows[:, column] += ord("0")
+        np.add(digit, ord("0"), out=columns[column], casting="unsafe")
         column -= 1
     length = n_digits + point + neg
-    rows[neg, width - length[neg]] = ord("-")
-    text = _strings_from_bytes(rows[np.arange(width) >= (width - length)[:, None]], length, finite)
+    columns[width - length[neg], np.flatnonzero(neg)] = ord("-")
+    # Each value's last ``length`` characters: a mask per length, picked per row.
+    tails = np.arange(width) >= width - np.arange(width + 1)[:, None]        # (width + 1, width)
+    keep = np.take(tails, length, axis=0).reshape(-1)
+    text = _strings_from_bytes(np.compress(keep, columns.T.reshape(-1)), length, finite)
     if doubt.any():
         exact = [format(v, f".{decimals}f") for v in x[doubt].tolist()]
         text = pc.replace_with_mask(text, pa.array(doubt), pa.array(exact, pa.large_string()))

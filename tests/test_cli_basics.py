@@ -19,6 +19,24 @@ def test_help_exits_zero(capsys):
     assert "groundseg" in capsys.readouterr().out
 
 
+def test_each_command_parses_with_its_module_alone():
+    """``main`` builds only the named command's module: the map says which module that is, and
+    its parser for the command is the full parser's."""
+    import argparse
+    from groundseg.cli import _MODULE_OF, build_parser
+
+    def commands(parser):
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return sub.choices
+
+    full = commands(build_parser())
+    assert set(full) == set(_MODULE_OF)
+    for name in full:
+        alone = commands(build_parser(name))
+        assert name in alone and set(alone) <= set(full)
+        assert alone[name].format_help() == full[name].format_help()
+
+
 @pytest.mark.parametrize("module", ["groundseg", "groundseg.cli"])
 def test_python_dash_m_runs_the_command(module):
     proc = subprocess.run([sys.executable, "-m", module, "ephemeris", *WINDOW, "--step", "0"],

@@ -23,10 +23,22 @@ from . import options
 __all__ = ["main", "build_parser", "EXIT_BAD_INPUT"]
 
 EXIT_BAD_INPUT = 2
+# The module registering each command (tests check it against the full parser): a command
+# line naming one first builds only that module's parsers (argparse's set-up of all 35
+# parsers costs more than some commands' work).
+_MODULE_OF = {
+    "ephemeris": "orbits", "constellation": "orbits", "access": "planning", "plan": "planning",
+    "telemetry": "telemetry", "passes": "passes", "track": "passes", "contacts": "passes",
+    "coverage": "simulation", "scenario": "simulation", "demo": "simulation",
+    "sim": "simulation", "respond": "response", "command": "commanding", "console": "console",
+}
+_MODULES = ("orbits", "planning", "telemetry", "passes", "simulation", "response", "commanding",
+            "console")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import commanding, console, orbits, passes, planning, response, simulation, telemetry
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (``command`` known) of the module registering it."""
+    import importlib
     parser = argparse.ArgumentParser(
         prog="groundseg",
         description="Ground segment for an optical Earth-observation constellation.",
@@ -34,15 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_memory_budget(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for register in (orbits.register, planning.register, telemetry.register, passes.register,
-                     simulation.register, response.register, commanding.register, console.register):
-        register(sub)
+    for name in (_MODULE_OF[command],) if command in _MODULE_OF else _MODULES:
+        importlib.import_module(f".{name}", __name__).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     encoding = str(getattr(sys.stdout, "encoding", None) or "utf-8")
     if encoding.lower().replace("-", "") != "utf8" and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")  # tables are UTF-8 whatever the locale says

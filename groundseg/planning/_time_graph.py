@@ -218,7 +218,7 @@ class TimeGraph:
     run's first states and ``run_carry`` the state before each (-1: none). Far pairs:
     ``release_ptr``/``release_alt`` list the alternatives whose best path is final before
     each slab; ``first_ptr``/``first_state`` the slab's first states (k = 0), with
-    ``alt_resource``; ``last_state`` (m,) each alternative's last state."""
+    ``alt_resource`` and ``alt_task`` (m,); ``last_state`` (m,) each alternative's last state."""
 
 
 def build(p, delta_s: float = 1.0, deadline: float = math.inf, alts=None,
@@ -398,6 +398,7 @@ def _order_states(p, g, order, e, K, off, src, tgt, w, tau_hi):
     g.last_state = new_of[off[1:] - 1]
     g.prev_state = np.where(k_new > 0, new_of[np.maximum(off[g.state_alt] + k_new - 1, 0)], -1)
     g.alt_resource = p.alt_resource[order]
+    g.alt_task = p.alt_task[order]
     # far pairs: a is released for the slabs after the one holding ls_a + d_a + tau_hi
     ls = p.alt_latest_start_s[order]
     rel_id = np.floor((ls + p.alt_duration_s[order] + tau_hi - t0) / w).astype(np.int64)

@@ -54,7 +54,7 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     ``bound_time_s`` (default: a fifth of the budget): time for the LP relaxation bound;
     timed problems searched by LNS also get the Lagrangian path bound (its time graph is
     built after the LP, in at most 1.5 times this or half the remaining budget, whichever
-    is longer, and its multipliers take the last 0.75 times this); the plan's bound is the
+    is longer, and its multipliers take the last 1.25 times this); the plan's bound is the
     lower one.
     ``iterations``: the large-neighbourhood search stops after this many steps (the time
     limit still caps it): the same plan for a seed on any machine load, as tests need.
@@ -140,7 +140,7 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         state = construct(p, ordering=ordering)
         solver = "greedy"
         now = time.perf_counter()
-        search_end = deadline if graph is None else deadline - min(0.75 * bound_time_s, 0.5 * (deadline - now))
+        search_end = deadline if graph is None else deadline - min(1.25 * bound_time_s, 0.5 * (deadline - now))
         if method in ("lns", "auto"):
             # the pass-by-pass sequence search usually starts far better than the greedy
             by_pass = State(p)

@@ -161,3 +161,71 @@ def test_each_satellite_its_own_model(seed):
         lambda a, b: 1.0 + 0.05 * (abs(a[0] - b[0]) + abs(a[1] - b[1]))])
     bound = _path_bound.path_bound(p, time.perf_counter() + 30, max_iterations=200)
     assert bound >= best - 1e-6
+
+
+def _graph_paths_best(g, profit, distinct):
+    """Best profit of a path of ``g`` by depth-first search over alternative sequences,
+    each alternative reached at its earliest state (waiting allowed, edges monotone):
+    a far pair (released before the target's first slab) to bucket 0, unchecked; with
+    ``distinct``, no task twice within two steps that are both edges."""
+    slab = np.repeat(np.arange(g.n_slabs), np.diff(g.slab_ptr))
+    by_bucket = [sorted(np.flatnonzero(g.state_alt == a), key=lambda s: g.state_x[s])
+                 for a in range(g.alts.size)]
+    bucket = {int(s): k for st in by_bucket for k, s in enumerate(st)}
+    release = {}
+    for i in range(g.n_slabs):
+        for a in g.release_alt[g.release_ptr[i]:g.release_ptr[i + 1]]:
+            release.setdefault(int(a), i)  # released before slab i
+    out_edges = {}
+    for s, t in zip(g.edge_src.tolist(), g.edge_tgt.tolist()):
+        out_edges.setdefault(s, []).append(t)
+    best = 0.0
+
+    def arrive(a, k):
+        """Earliest bucket of each successor alternative from ``a`` at bucket ``k``:
+        ``{b: (bucket, far)}``."""
+        nxt = {}
+        for s in by_bucket[a][k:]:
+            for t in out_edges.get(int(s), ()):
+                b = int(g.state_alt[t])
+                if b not in nxt or bucket[t] < nxt[b][0]:
+                    nxt[b] = (bucket[t], False)
+        r = release.get(a)
+        if r is not None:
+            for b in range(g.alts.size):
+                if g.alt_resource[b] == g.alt_resource[a] and slab[by_bucket[b][0]] >= r:
+                    nxt[b] = (0, True)
+        return nxt
+
+    def dfs(a, k, value, prev_task, far_in):
+        nonlocal best
+        best = max(best, value)
+        for b, (j, far) in arrive(a, k).items():
+            if distinct and not far and not far_in and g.alt_task[b] == prev_task:
+                continue
+            dfs(b, j, value + profit[b], g.alt_task[a], far)
+
+    for a in range(g.alts.size):
+        dfs(a, 0, profit[a], -1, True)
+    return best
+
+
+@pytest.mark.parametrize("horizon_s, window_s", [(150.0, 60.0), (300.0, 50.0)])  # far pairs
+@pytest.mark.parametrize("seed", range(4))
+def test_sweep_against_a_search_over_graph_paths(seed, horizon_s, window_s):
+    """The sweep's best path (plain, and without ``t, u, t``) against a depth-first
+    search over the graph's paths, random profits; the path it returns earns its value
+    and, without ``t, u, t``, has none."""
+    p = dense_problem(seed, CURVES["convex"], n_strips=3, horizon_s=horizon_s, window_s=window_s)
+    g = _time_graph.build(p, delta_s=3.0)
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        profit = rng.normal(1.0, 1.5, g.alts.size)
+        for distinct in (False, True):
+            sw = _path_bound.Sweep(g, profit, distinct)
+            value, path = sw.best_path(g, 0)
+            assert value == pytest.approx(_graph_paths_best(g, profit, distinct), abs=1e-9)
+            assert value == pytest.approx(profit[path].sum() if path else 0.0, abs=1e-9)
+            task = g.alt_task[path]
+            if distinct:
+                assert not np.any(task[2:] == task[:-2])
