@@ -12,7 +12,8 @@ Table 1), the ratio, whether optimality was proved, the upper bound and the time
 ``--reference``, also ``scipy.optimize.milp`` on the direct formulation, same time limit.
 
 Goals: the proven optimum on the 14 single-orbit instances, each in under 10 s; at least
-99.9% of the best known value on the 7 multi-orbit instances within 60 s.
+99.999% of the best known value on the 7 multi-orbit instances within 60 s (for 1504, of
+its optimum with the capacity exactly as the file gives it, 124242).
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ BEST_KNOWN = {
     "1021": (176246, False), "1502": (61158, True), "1504": (124243, False),
     "1506": (168247, False),
 }
+#: the goal's reference where the table's value is out of reach with the exact capacity
+GOAL_VALUE = {"1504": 124242}
+MULTI_GOAL_RATIO = 0.99999
 
 
 def reference_milp(spot_path: str, time_limit_s: float):
@@ -138,10 +142,12 @@ def main(argv=None) -> int:
             failures += 1
         elif kind == "single" and not (plan.status == "optimal" and plan.objective == best and elapsed < 10):
             failures += 1
-        elif kind == "multi" and not (ratio >= 0.999 and elapsed <= 60 + 1):
+        elif kind == "multi" and not (plan.objective >= MULTI_GOAL_RATIO * GOAL_VALUE.get(name, best)
+                                      and elapsed <= 60 + 1):
             failures += 1
     print(f"{len(names) - failures}/{len(names)} instances meet the goal "
-          "(single: proved optimum < 10 s; multi: >= 99.9% of best known <= 60 s)")
+          f"(single: proved optimum < 10 s; multi: >= {100 * MULTI_GOAL_RATIO:g}% of best known "
+          "(1504: of 124242) <= 60 s)")
     return 0 if failures == 0 else 1
 
 

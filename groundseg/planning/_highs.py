@@ -86,14 +86,25 @@ class MipModel:
         h.setOptionValue("output_flag", False)
         h.passModel(lp)
         self.h = h
+        self._bounds_changed = False
+
+    def set_costs(self, values) -> None:
+        """Maximise ``values @ x`` (n,) from now on (the model's ``values`` are kept)."""
+        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), -np.asarray(values, float))
+
+    def set_row_bounds(self, row: int, lo: float, hi: float) -> None:
+        self.h.changeRowBounds(int(row), lo if math.isfinite(lo) else -_INF, hi if math.isfinite(hi) else _INF)
 
     def solve(self, time_limit_s: float, lb=None, ub=None, start=None, cutoff=None,
               mip_rel_gap: float = 0.0) -> MilpResult:
-        """Solve within ``time_limit_s``. ``cutoff``: only solutions with objective >
+        """Solve within ``time_limit_s`` (with column bounds ``lb``, ``ub`` (n,) if given,
+        else the model's). ``cutoff``: only solutions with objective >
         cutoff are of interest (HiGHS's objective bound; with none, the result is
         ``infeasible`` and ``bound`` is ``cutoff``)."""
         h = self.h
-        if lb is not None or ub is not None:
+        if lb is not None or ub is not None or self._bounds_changed:
+            # column bounds stay loaded in HiGHS: a solve without them restores the model's
+            self._bounds_changed = lb is not None or ub is not None
             lb = self.lb if lb is None else np.asarray(lb, float)
             ub = self.ub if ub is None else np.asarray(ub, float)
             h.changeColsBounds(self.n, np.arange(self.n, dtype=np.int32), lb, ub)
