@@ -55,7 +55,7 @@ def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None,
     deadline = time.perf_counter() + time_limit_s
     start = None if start_state is None else model.point(start_state.chosen)
     coupled = bool(np.any(np.isfinite(p.res_capacity_gbit))) or len(p.budget_limit) > 0
-    if start is not None and coupled and getattr(mip, "high", None) is not None:
+    if start is not None and coupled and mip.high is not None:
         first = mip.maximize_high(HIGH_TIER_SHARE * time_limit_s, start)
         if first.x is not None and mip.high_value(first.x) > mip.high_value(start) + 0.5 * mip.step:
             start = first.x  # a better plan, whatever its light tier
