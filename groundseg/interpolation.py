@@ -97,18 +97,20 @@ def horner(C, tau, derivative: bool = False, second: bool = False):
     return out[:, 0], (out[:, 1] if n > 1 else None), (out[:, 2] if n > 2 else None)
 
 
-def sgp4_gravity_km_s2(position_km):
-    """Central + J2 acceleration of SGP4's Earth (WGS72) at inertial positions ``(..., 3)``."""
-    r = position_km
-    rn2 = np.einsum("...i,...i->...", r, r)
+def sgp4_gravity_km_s2(position_km, axis: int = -1):
+    """Central + J2 acceleration of SGP4's Earth (WGS72) at inertial positions whose
+    components lie along ``axis`` (default ``(..., 3)``); the same shape back. The field is
+    symmetric about the z axis, so positions rotated about it (Earth-fixed) give the
+    accelerations rotated alike."""
+    x, y, z = np.moveaxis(np.asarray(position_km, dtype=float), axis, 0)
+    rn2 = x * x + y * y + z * z
     rn = np.sqrt(rn2)
-    z2 = r[..., 2] ** 2 / rn2
+    z2 = z * z / rn2
     k = 1.5 * WGS72_J2 * WGS72_MU_KM3_S2 * WGS72_A_KM**2 / (rn2 * rn2 * rn)
-    a = -WGS72_MU_KM3_S2 * r / (rn2 * rn)[..., None]
-    a[..., 0] += k * r[..., 0] * (5 * z2 - 1)
-    a[..., 1] += k * r[..., 1] * (5 * z2 - 1)
-    a[..., 2] += k * r[..., 2] * (5 * z2 - 3)
-    return a
+    c = -WGS72_MU_KM3_S2 / (rn2 * rn)
+    kxy = k * (5 * z2 - 1) + c
+    out = np.stack([kxy * x, kxy * y, (k * (5 * z2 - 3) + c) * z])
+    return np.moveaxis(out, 0, axis)
 
 
 def polynomial_bounds(coefficients, tau_a, tau_b):

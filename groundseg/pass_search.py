@@ -100,10 +100,11 @@ class PassGeometry:
         self.n_sat, self.n_time = n_s, n_t
         states = np.empty((9, n_s, n_t))
         p3, v3, a3 = states[0:3], states[3:6], states[6:9]
-        for out, x in ((p3, r), (v3, v), (a3, sgp4_gravity_km_s2(r))):
+        for out, x in ((p3, r), (v3, v)):
             np.add(c * x[..., 0], s * x[..., 1], out=out[0])
             np.subtract(c * x[..., 1], s * x[..., 0], out=out[1])
             out[2] = x[..., 2]
+        a3[...] = sgp4_gravity_km_s2(p3, axis=0)              # rotates with the positions
         v3[0] += w * p3[1]
         v3[1] -= w * p3[0]
         w2 = w * w
@@ -127,15 +128,16 @@ class PassGeometry:
             pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
         self.site_vectors = np.ascontiguousarray(pef).reshape(-1, 12)
         self.site_components = np.ascontiguousarray(self.site_vectors.T)
+        self.site_up = self.site_components[[0, 1, 2, 9, 10, 11]]             # position, up
 
     @_blockwise
     def elevation_rate_sign(self, k, s, j):
         """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
         exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
         v its rate and U the station's up (the ENU form of :func:`_elevation_rate_sign`)."""
-        x = np.take(self.states, s * self.n_time + k, axis=1)
-        site = np.take(self.site_components, k * len(self.sites) + j, axis=1)
-        d, v, up = x[:3] - site[:3], x[3:6], site[9:]
+        x = np.take(self.states[:6], s * self.n_time + k, axis=1)
+        site = np.take(self.site_up, k * len(self.sites) + j, axis=1)
+        d, v, up = x[:3] - site[:3], x[3:6], site[3:]
         dot = _dot3
         return dot(up, v) * dot(d, d) - dot(up, d) * dot(d, v)
 

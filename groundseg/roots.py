@@ -121,11 +121,16 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
             step = -g / dg
             new = x + step
             inside = (new > a) & (new < b)
+        x = new
+        off = np.flatnonzero(~inside)
+        if off.size:
             # Off the bracket: the secant of the bracket, or its middle.
-            sec = (a * gb - b * ga) / (gb - ga)
-        inner = np.maximum(0.01 * (b - a), 0.25 * tol_s)
-        sec = np.where(np.isfinite(sec), np.clip(sec, a + inner, b - inner), 0.5 * (a + b))
-        x = np.where(inside, new, sec)
+            oa, ob, oga, ogb = a[off], b[off], ga[off], gb[off]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sec = (oa * ogb - ob * oga) / (ogb - oga)
+            inner = np.maximum(0.01 * (ob - oa), 0.25 * tol_s)
+            x[off] = np.where(np.isfinite(sec), np.clip(sec, oa + inner, ob - inner),
+                              0.5 * (oa + ob))
         close = inside & (np.abs(step) < 0.45 * tol_s)
         if np.any(close):
             # The last trial point is an end of the bracket and the root about |step| beyond
