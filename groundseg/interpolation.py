@@ -76,25 +76,35 @@ def quintic_terms(p0, V0, A0, p1, V1, A1):
 
 def horner(C, tau, derivative: bool = False, second: bool = False):
     """Value, d/dtau and (``second``) d2/dtau2 of polynomials ``C`` ``(m, n_coef, 3)`` at
-    ``tau`` ``(m,)``, each ``(m, 3)``; absent derivatives are None."""
-    n_coef = C.shape[1]
-    n = 3 if second else (2 if derivative else 1)
-    T = np.empty((n, n_coef, tau.size))            # powers of tau, built row by row
-    T[0, 0] = 1.0
-    T[0, 1] = tau
-    for k in range(2, n_coef):
-        np.multiply(T[0, k - 1], tau, out=T[0, k])
-    if n > 1:
-        T[1, 0] = 0.0
-        T[1, 1] = 1.0
-        for k in range(2, n_coef):
-            np.multiply(T[0, k - 1], k, out=T[1, k])
-    if n > 2:
-        T[2, :2] = 0.0
-        for k in range(2, n_coef):
-            np.multiply(T[0, k - 2], k * (k - 1), out=T[2, k])
-    out = np.matmul(T.transpose(2, 0, 1), C)
-    return out[:, 0], (out[:, 1] if n > 1 else None), (out[:, 2] if n > 2 else None)
+    ``tau`` ``(m,)``, each ``(m, 3)``; absent derivatives are None. Horner's rule, one
+    component at a time over all m (a matrix product per polynomial costs a BLAS call each)."""
+    m, n = tau.size, C.shape[1]
+    G = C.reshape(m, 3 * n).T                        # (3 n, m): coefficient k, component c
+    out = [np.empty((3, m)) for _ in range(1 + derivative + second)]
+    for c in range(3):
+        col = G[c::3]
+        for order, o in enumerate(out):
+            # d^order/dtau^order of sum_k col[k] tau^k: factors k (k - 1) ... from k = order.
+            if n <= order:
+                o[c] = 0.0
+                continue
+            acc = o[c]
+            np.multiply(col[n - 1], _falling(n - 1, order), out=acc)
+            for k in range(n - 2, order - 1, -1):
+                acc *= tau
+                f = _falling(k, order)
+                acc += col[k] if f == 1 else f * col[k]
+    out = [o.T for o in out] + [None] * (2 - derivative - second)
+    return out[0], out[1], out[2]
+
+
+def _falling(k: int, order: int) -> int:
+    """k (k - 1) ... (k - order + 1): the factor of tau^(k - order) in the order-th derivative
+    of tau^k."""
+    out = 1
+    for i in range(order):
+        out *= k - i
+    return out
 
 
 def sgp4_gravity_km_s2(position_km, axis: int = -1):
