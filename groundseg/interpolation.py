@@ -144,27 +144,21 @@ def bernstein_coefficients(coefficients, tau_a, tau_b):
     """
     c = np.asarray(coefficients, dtype=float)
     deg = c.shape[1] - 1
-    extra = (slice(None),) + (None,) * (c.ndim - 2)
     ta = np.asarray(tau_a, dtype=float)
     width = np.asarray(tau_b, dtype=float) - ta
-    shift, scale_needed = np.any(ta != 0.0), np.any(width != 1.0)
-    if shift or scale_needed:
-        c = c.copy()
-    if shift:
+    by_row = np.ascontiguousarray(np.moveaxis(c, 0, -1))    # (degree + 1, ..., m): long loops
+    if np.any(ta != 0.0):
         # Taylor shift to tau_a (repeated synthetic division).
-        t = ta[extra]
         for i in range(deg):
             for j in range(deg - 1, i - 1, -1):
-                c[:, j] += t * c[:, j + 1]
-    if scale_needed:
-        scale = np.ones_like(width)[extra]
+                by_row[j] += ta * by_row[j + 1]
+    if np.any(width != 1.0):
+        scale = np.ones_like(width)
         for k in range(1, deg + 1):
-            scale = scale * width[extra]
-            c[:, k] *= scale
-    M = _bernstein_matrix(deg)
-    if c.ndim == 3:
-        return np.matmul(M, c)
-    return np.moveaxis(np.tensordot(M, c, axes=([1], [1])), 0, 1)
+            scale = scale * width
+            by_row[k] *= scale
+    out = np.matmul(_bernstein_matrix(deg), by_row.reshape(deg + 1, -1))
+    return np.moveaxis(out.reshape(by_row.shape), -1, 0)
 
 
 _BERNSTEIN = {}
