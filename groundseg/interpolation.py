@@ -157,8 +157,15 @@ def bernstein_coefficients(coefficients, tau_a, tau_b):
         for k in range(1, deg + 1):
             scale = scale * width
             by_row[k] *= scale
-    out = np.matmul(_bernstein_matrix(deg), by_row.reshape(deg + 1, -1))
-    return np.moveaxis(out.reshape(by_row.shape), -1, 0)
+    # The Bernstein matrix (lower triangular) term by term: a matrix product this wide
+    # starts BLAS's threads, which spin.
+    M = _bernstein_matrix(deg)
+    out = np.empty_like(by_row)
+    for i in range(deg + 1):
+        np.multiply(by_row[0], M[i, 0], out=out[i])
+        for k in range(1, i + 1):
+            out[i] += M[i, k] * by_row[k]
+    return np.moveaxis(out, -1, 0)
 
 
 _BERNSTEIN = {}
