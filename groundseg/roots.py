@@ -145,7 +145,8 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
 def cubic_root(g0, g1, d0, d1):
     """A root in (0, 1) of the cubic with values ``g0``, ``g1`` and slopes ``d0``, ``d1`` (per
     unit of the interval) at 0 and 1, where ``g0 * g1 < 0``: a few Newton steps from the
-    secant; NaN where they fail. All ``(m,)``."""
+    secant, bisection where they leave (0, 1) (a Newton refinement started from the secant
+    instead took up to 18 steps); NaN where the cubic is not finite. All ``(m,)``."""
     c2 = 3 * (g1 - g0) - 2 * d0 - d1
     c3 = 2 * (g0 - g1) + d0 + d1
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -154,4 +155,16 @@ def cubic_root(g0, g1, d0, d1):
             f = ((c3 * x + c2) * x + d0) * x + g0
             df = (3 * c3 * x + 2 * c2) * x + d0
             x = x - f / df
+        bad = np.flatnonzero(~((x > 0) & (x < 1)))
+        if bad.size:
+            # Bisection of the cubic's own sign change in (0, 1), to 1e-4 of the interval.
+            lo, hi = np.zeros(bad.size), np.ones(bad.size)
+            s0 = g0[bad] > 0
+            b2, b3, bd, bg = c2[bad], c3[bad], d0[bad], g0[bad]
+            for _ in range(14):
+                mid = 0.5 * (lo + hi)
+                up = (((b3 * mid + b2) * mid + bd) * mid + bg > 0) == s0
+                lo = np.where(up, mid, lo)
+                hi = np.where(up, hi, mid)
+            x[bad] = 0.5 * (lo + hi)
     return np.where((x > 0) & (x < 1), x, np.nan)
