@@ -107,7 +107,7 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
             break
         g, dg = fn(r, x)
         exact = g == 0
-        left = (np.sign(g) == np.sign(ga)) & ~exact
+        left = (g > 0) == (ga > 0)           # ga is never 0 here; exact zeros leave below
         right = ~left
         np.copyto(a, x, where=left)
         np.copyto(ga, g, where=left)
