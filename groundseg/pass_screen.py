@@ -57,7 +57,7 @@ def candidate_rows(geo, valid, bounds: OrbitBounds):
     dirs = site_pos / _norm(np.swapaxes(site_pos, 0, 1))[:, None]
     unit = _unit_rows(geo.p3)
     mid = _unit_rows(geo.mid3)
-    limits = _limits(bounds, h, sites.radius, eps, eps_in)
+    limits = [x.astype(float) for x in _limits(bounds, h, sites.radius, eps, eps_in)]  # one dtype
     pair_valid = (valid[:, :-1] & valid[:, 1:]).T                           # (n_t - 1, n_s)
     n_s = unit.shape[1]
     step = max(1, _SCREEN_ELEMENTS // (n_s * n_j))

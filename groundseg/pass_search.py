@@ -220,6 +220,11 @@ def _look(d):
     return np.arctan2(u, hor), np.mod(np.arctan2(e, n), _TWO_PI), np.hypot(hor, u)
 
 
+def _sin_elevation(d):
+    """Sines of the elevations of ENU vectors ``(m, 3)``: they order as the elevations."""
+    return d[:, 2] / _norm(d)
+
+
 def _elevation_rate_sign(d, dd):
     """A function with the sign of d(elevation)/dt, from ENU position and its derivative."""
     return dd[:, 2] * _dot(d, d) - d[:, 2] * _dot(d, dd)
@@ -451,13 +456,14 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     lo_t = s_t0.copy()
     lo_t[seg_first] = aos
     hi_t = np.minimum(s_t0 + s_h, los[seg_pass])
-    el_a, az_a, _ = _look(d_a)
-    el_l, az_l, _ = _look(d_l)
-    # Candidates for the maximum: AOS, LOS and every refined root.
-    higher = el_l > el_a
+    _, az_a, _ = _look(d_a)
+    _, az_l, _ = _look(d_l)
+    # Candidates for the maximum: AOS, LOS and every refined root (compared by the sine of
+    # their elevations; the angles of the best one only).
+    sin_a, sin_l = _sin_elevation(d_a), _sin_elevation(d_l)
+    higher = sin_l > sin_a
     tca = np.where(higher, los, aos)
-    el_t = np.where(higher, el_l, el_a)
-    az_t = np.where(higher, az_l, az_a)
+    sin_t = np.where(higher, sin_l, sin_a)
     d_best = np.where(higher[:, None], d_l, d_a)
     peak = np.flatnonzero((f_lo > 0) & (f_hi <= 0))
     if peak.size:
@@ -467,20 +473,20 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
                                      f_lo[peak], f_hi[peak], x0=0.5 * (aos + los)[seg_pass[peak]],
                                      tol_s=tol_s)
         d_root, _, _ = horner(SC, (t_root - s_t0[peak]) / s_h[peak])
-        el_root, az_root, _ = _look(d_root)
+        sin_root = _sin_elevation(d_root)
         # Highest root of each pass (usually the only one), if above both ends.
         pid = seg_pass[peak]                                  # nondecreasing
         top = np.arange(peak.size)
         if np.any(pid[1:] == pid[:-1]):
-            order = np.lexsort((-el_root, pid))
+            order = np.lexsort((-sin_root, pid))
             first = np.ones(order.size, dtype=bool)
             first[1:] = pid[order][1:] != pid[order][:-1]
             top = order[first]
         pid = pid[top]
-        better = el_root[top] > el_t[pid]
+        better = sin_root[top] > sin_t[pid]
         pid, top = pid[better], top[better]
-        tca[pid], el_t[pid], az_t[pid], d_best[pid] = t_root[top], el_root[top], az_root[top], \
-            d_root[top]
+        tca[pid], d_best[pid] = t_root[top], d_root[top]
+    el_t, az_t, _ = _look(d_best)
     k_t = np.clip(_searchsorted(grid, tca, "right") - 1, kA, kL)
     return dict(tca=tca, el_max=el_t, az_aos=az_a, az_tca=az_t, az_los=az_l, enu_tca=d_best,
                 k_aos=kA, k_tca=k_t)
