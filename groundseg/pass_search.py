@@ -187,10 +187,10 @@ class PassGeometry:
         their time derivatives."""
         P, M = self._site(k, j)
         x = np.take(self.states, s * self.n_time + k, axis=1).T
-        d = np.matmul(M, (x[:, :3] - P)[:, :, None])[:, :, 0]
+        d = np.einsum("mij,mj->mi", M, x[:, :3] - P)
         if not velocity:
             return d
-        return d, np.matmul(M, x[:, 3:6, None])[:, :, 0]
+        return d, np.einsum("mij,mj->mi", M, x[:, 3:6])
 
 
 def _rotate_z(x, c, s):
@@ -553,7 +553,7 @@ def _sunlit(geo: PassGeometry, j, k, t, enu, sun_teme):
     """Sun's centre above the Earth's limb seen from the satellite at ``t`` (in grid interval
     ``k``), whose ENU vector from station ``j`` is ``enu`` ``(m, 3)``."""
     P, M = geo._site(k, j)
-    p = P + np.matmul(enu[:, None, :], M)[:, 0]
+    p = P + np.einsum("mi,mij->mj", enu, M)       # a matmul per row is a BLAS call each
     th = geo.theta[k] + geo.omega[k] * (t - geo.grid_s[k])
     sun = np.stack([np.interp(t, sun_teme[0], sun_teme[1][:, i]) for i in range(3)], axis=-1)
     return sun_centre_visible(p, _rotate_z(sun, np.cos(th), np.sin(th)))
