@@ -328,18 +328,19 @@ class _Pruner:
         C = np.take(self.C, rows, axis=0)
         ta = (a - self.t0[rows]) / self.h[rows]
         tb = (b - self.t0[rows]) / self.h[rows]
-        B = bernstein_coefficients(C, ta, tb)                                  # (m, 6, 3)
-        norm = np.sqrt(np.einsum("mki,mki->mk", B, B))
-        margin = B[:, :, 2] - s[:, None] * norm                                # u - s |b|
+        B = np.moveaxis(bernstein_coefficients(C, ta, tb), 0, -1)              # (6, 3, m)
+        e, n, u = B[:, 0], B[:, 1], B[:, 2]                                    # (6, m) each
+        margin = u - s * np.sqrt(e * e + n * n + u * u)                        # u - s |b|
         cone = (s < 0) if below else (s >= 0)
-        out = np.where(below, margin.max(axis=1) < 0, margin.min(axis=1) > 0) & cone
+        out = (margin.max(axis=0) < 0 if below else margin.min(axis=0) > 0) & cone
         lin = np.flatnonzero(~cone)
         if lin.size:
             # u - s (d.w): an upper bound of u - s |d| when s >= 0, a lower one when s < 0.
             mid, _, _ = horner(C[lin], 0.5 * (ta[lin] + tb[lin]))
-            w = mid / _norm(mid)[:, None]
-            q = B[lin, :, 2] - s[lin, None] * np.einsum("mki,mi->mk", B[lin], w)
-            out[lin] = q.max(axis=1) < 0 if below else q.min(axis=1) > 0
+            w = (mid / _norm(mid)[:, None]).T                                  # (3, m')
+            Bl = B[:, :, lin]
+            q = Bl[:, 2] - s[lin] * (Bl[:, 0] * w[0] + Bl[:, 1] * w[1] + Bl[:, 2] * w[2])
+            out[lin] = q.max(axis=0) < 0 if below else q.min(axis=0) > 0
         return out
 
 
