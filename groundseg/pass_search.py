@@ -519,15 +519,13 @@ def _searchsorted(grid, t, side: str):
 def _at_event(rows: _Rows, t, row, k, s, j):
     """ENU vector and derivative at AOS / LOS ``t``: on the crossing's own ``row``, or (window
     and data edges, ``row`` -1) on the polynomial of grid interval ``k`` of (``s``, ``j``)."""
-    d = np.empty((t.size, 3))
-    dd = np.empty((t.size, 3))
-    own = row >= 0
-    if np.any(own):
-        i = row[own]
-        d[own], dd[own], _ = horner(np.take(rows.C, i, axis=0), (t[own] - rows.t0[i]) / rows.h[i],
-                                    True)
-    if not np.all(own):
-        o = ~own
+    o = np.flatnonzero(row < 0)     # few: passes cut by the window or the data
+    if o.size < t.size:             # every row on its crossing's, the few others replaced
+        i = np.where(row < 0, row.max(), row) if o.size else row
+        d, dd, _ = horner(np.take(rows.C, i, axis=0), (t - rows.t0[i]) / rows.h[i], True)
+    else:
+        d, dd = np.empty((t.size, 3)), np.empty((t.size, 3))
+    if o.size:
         t0, h = rows.geo.grid_s[k[o]], rows.geo.h[k[o]]
         d[o], dd[o], _ = horner(rows.polynomials(k[o], s[o], j[o]), (t[o] - t0) / h, True)
     return d, dd
