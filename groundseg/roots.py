@@ -163,5 +163,5 @@ def cubic_root(g0, g1, d0, d1):
                 up = (((b3 * mid + b2) * mid + bd) * mid + bg > 0) == s0
                 lo = np.where(up, mid, lo)
                 hi = np.where(up, hi, mid)
-            x[bad] = 0.5 * (lo + hi)
+            x[bad] = np.where(np.isfinite(b2 + b3 + bd + bg), 0.5 * (lo + hi), np.nan)
     return np.where((x > 0) & (x < 1), x, np.nan)
