@@ -140,9 +140,8 @@ class Horizons:
         if dd is not None:
             dot = e * dd[:, 0] + n * dd[:, 1] + u * dd[:, 2]
             dg = (dd[:, 2] * rho2 - u * dot) / (rho2 * rho)
-        masked = self.masked[j]
-        if np.any(masked):
-            i = np.flatnonzero(masked)
+        i = np.flatnonzero(self.masked[j]) if self.curves else ()    # rows of masked stations
+        if len(i):
             hor2 = e[i] * e[i] + n[i] * n[i]
             hor = np.sqrt(hor2)
             el = np.arctan2(u[i], hor)

@@ -76,39 +76,51 @@ def quintic_terms(p0, V0, A0, p1, V1, A1):
 
 def horner(C, tau, derivative: bool = False, second: bool = False):
     """Value, d/dtau and (``second``) d2/dtau2 of polynomials ``C`` ``(m, n_coef, 3)`` at
-    ``tau`` ``(m,)``, each ``(m, 3)``; absent derivatives are None."""
-    n_coef = C.shape[1]
-    n = 3 if second else (2 if derivative else 1)
-    T = np.empty((n, n_coef, tau.size))            # powers of tau, built row by row
-    T[0, 0] = 1.0
-    T[0, 1] = tau
-    for k in range(2, n_coef):
-        np.multiply(T[0, k - 1], tau, out=T[0, k])
-    if n > 1:
-        T[1, 0] = 0.0
-        T[1, 1] = 1.0
-        for k in range(2, n_coef):
-            np.multiply(T[0, k - 1], k, out=T[1, k])
-    if n > 2:
-        T[2, :2] = 0.0
-        for k in range(2, n_coef):
-            np.multiply(T[0, k - 2], k * (k - 1), out=T[2, k])
-    out = np.matmul(T.transpose(2, 0, 1), C)
-    return out[:, 0], (out[:, 1] if n > 1 else None), (out[:, 2] if n > 2 else None)
+    ``tau`` ``(m,)``, each ``(m, 3)``; absent derivatives are None. Horner's rule, one
+    component at a time over all m (a matrix product per polynomial costs a BLAS call each)."""
+    m, n = tau.size, C.shape[1]
+    G = C.reshape(m, 3 * n).T                        # (3 n, m): coefficient k, component c
+    out = [np.empty((3, m)) for _ in range(1 + derivative + second)]
+    for c in range(3):
+        col = G[c::3]
+        for order, o in enumerate(out):
+            # d^order/dtau^order of sum_k col[k] tau^k: factors k (k - 1) ... from k = order.
+            if n <= order:
+                o[c] = 0.0
+                continue
+            acc = o[c]
+            np.multiply(col[n - 1], _falling(n - 1, order), out=acc)
+            for k in range(n - 2, order - 1, -1):
+                acc *= tau
+                f = _falling(k, order)
+                acc += col[k] if f == 1 else f * col[k]
+    out = [o.T for o in out] + [None] * (2 - derivative - second)
+    return out[0], out[1], out[2]
 
 
-def sgp4_gravity_km_s2(position_km):
-    """Central + J2 acceleration of SGP4's Earth (WGS72) at inertial positions ``(..., 3)``."""
-    r = position_km
-    rn2 = np.einsum("...i,...i->...", r, r)
+def _falling(k: int, order: int) -> int:
+    """k (k - 1) ... (k - order + 1): the factor of tau^(k - order) in the order-th derivative
+    of tau^k."""
+    out = 1
+    for i in range(order):
+        out *= k - i
+    return out
+
+
+def sgp4_gravity_km_s2(position_km, axis: int = -1):
+    """Central + J2 acceleration of SGP4's Earth (WGS72) at inertial positions whose
+    components lie along ``axis`` (default ``(..., 3)``); the same shape back. The field is
+    symmetric about the z axis, so positions rotated about it (Earth-fixed) give the
+    accelerations rotated alike."""
+    x, y, z = np.moveaxis(np.asarray(position_km, dtype=float), axis, 0)
+    rn2 = x * x + y * y + z * z
     rn = np.sqrt(rn2)
-    z2 = r[..., 2] ** 2 / rn2
+    z2 = z * z / rn2
     k = 1.5 * WGS72_J2 * WGS72_MU_KM3_S2 * WGS72_A_KM**2 / (rn2 * rn2 * rn)
-    a = -WGS72_MU_KM3_S2 * r / (rn2 * rn)[..., None]
-    a[..., 0] += k * r[..., 0] * (5 * z2 - 1)
-    a[..., 1] += k * r[..., 1] * (5 * z2 - 1)
-    a[..., 2] += k * r[..., 2] * (5 * z2 - 3)
-    return a
+    c = -WGS72_MU_KM3_S2 / (rn2 * rn)
+    kxy = k * (5 * z2 - 1) + c
+    out = np.stack([kxy * x, kxy * y, (k * (5 * z2 - 3) + c) * z])
+    return np.moveaxis(out, 0, axis)
 
 
 def polynomial_bounds(coefficients, tau_a, tau_b):
@@ -132,27 +144,28 @@ def bernstein_coefficients(coefficients, tau_a, tau_b):
     """
     c = np.asarray(coefficients, dtype=float)
     deg = c.shape[1] - 1
-    extra = (slice(None),) + (None,) * (c.ndim - 2)
     ta = np.asarray(tau_a, dtype=float)
     width = np.asarray(tau_b, dtype=float) - ta
-    shift, scale_needed = np.any(ta != 0.0), np.any(width != 1.0)
-    if shift or scale_needed:
-        c = c.copy()
-    if shift:
+    by_row = np.ascontiguousarray(np.moveaxis(c, 0, -1))    # (degree + 1, ..., m): long loops
+    if np.any(ta != 0.0):
         # Taylor shift to tau_a (repeated synthetic division).
-        t = ta[extra]
         for i in range(deg):
             for j in range(deg - 1, i - 1, -1):
-                c[:, j] += t * c[:, j + 1]
-    if scale_needed:
-        scale = np.ones_like(width)[extra]
+                by_row[j] += ta * by_row[j + 1]
+    if np.any(width != 1.0):
+        scale = np.ones_like(width)
         for k in range(1, deg + 1):
-            scale = scale * width[extra]
-            c[:, k] *= scale
+            scale = scale * width
+            by_row[k] *= scale
+    # The Bernstein matrix (lower triangular) term by term: a matrix product this wide
+    # starts BLAS's threads, which spin.
     M = _bernstein_matrix(deg)
-    if c.ndim == 3:
-        return np.matmul(M, c)
-    return np.moveaxis(np.tensordot(M, c, axes=([1], [1])), 0, 1)
+    out = np.empty_like(by_row)
+    for i in range(deg + 1):
+        np.multiply(by_row[0], M[i, 0], out=out[i])
+        for k in range(1, i + 1):
+            out[i] += M[i, k] * by_row[k]
+    return np.moveaxis(out, -1, 0)
 
 
 _BERNSTEIN = {}

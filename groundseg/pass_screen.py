@@ -19,12 +19,13 @@ The completeness argument
    valid on its own: with the window's ``lam`` and L per (satellite, station), and with each
    interval's own per (interval, satellite), taken over the stations' extremes (for eccentric
    orbits: at apogee the direction turns a hundred times slower than at perigee). The cosines
-   are float32 products of unit vectors (error < 1e-6), compared with thresholds widened by
-   1e-5 towards keeping the row.
-2. **Exact test** of the rows left, float64, per half interval: psi >= (psi_a + psi_b - L h /
-   2) / 2 everywhere inside a half of ends a, b, and <= (psi_a + psi_b + L h / 2) / 2; with
-   the interval's own radius and rate bounds and each station's own limits. A row is examined
-   when a half may reach ``lam`` and not both halves are surely within ``lam_in``.
+   are float64 products of unit vectors; the thresholds are float32 cosines (error < 1e-6: the
+   angle rounded to float32, then float32's cosine), widened by 1e-5 towards keeping the row.
+2. **Exact test** of the rows left, on the screen's float64 cosines, per half interval: psi >=
+   (psi_a + psi_b - L h / 2) / 2 everywhere inside a half of ends a, b, and <= (psi_a + psi_b
+   + L h / 2) / 2; with the interval's own radius and rate bounds and each station's own
+   limits. A row is examined when a half may reach ``lam`` and not both halves are surely
+   within ``lam_in``.
 
 Shapes: rows ``(m,)`` sorted by (interval, satellite, station).
 """
@@ -47,33 +48,44 @@ def candidate_rows(geo, valid, bounds: OrbitBounds):
     n_time)``."""
     sites = geo.sites
     h = geo.h                                                               # (n_t - 1,)
+    n_k, n_j = h.size, len(sites)
     eps = sites.lowest - sites.deflection - _PAD_RAD                        # (n_j,)
     eps_in = sites.highest + sites.deflection + _PAD_RAD
-    # Unit vectors component by component: stations (3, n_t, n_j), satellites (3, n_s, n_t)
-    # and the polynomials' middles (3, n_s, n_t - 1).
-    site_pos = geo.site_components[:3].reshape(3, h.size + 1, len(sites))
-    site_dir = site_pos / _norm(site_pos)
-    unit = geo.p3 / _norm(geo.p3)
-    mid = geo.mid3 / _norm(geo.mid3)
-    # The screen, a block of intervals at a time (its temporaries stay in cache).
-    f32 = np.float32
-    dirs = np.swapaxes(site_dir, 0, 1).astype(f32)                          # (n_t, 3, n_j)
-    unit32 = unit.T.astype(f32, order="C")                                  # (n_t, n_s, 3)
-    mid32 = mid.T.astype(f32, order="C")                                    # (n_t - 1, ...)
-    limits = _limits(bounds, h, sites.radius, eps, eps_in)
+    # Unit vectors: stations (n_t, 3, n_j), satellites (n_t, n_s, 3) and the polynomials'
+    # middles (n_t - 1, n_s, 3).
+    site_pos = np.swapaxes(geo.site_components[:3].reshape(3, n_k + 1, n_j), 0, 1)
+    dirs = site_pos / _norm(np.swapaxes(site_pos, 0, 1))[:, None]
+    unit = _unit_rows(geo.p3)
+    mid = _unit_rows(geo.mid3)
+    limits = [x.astype(float) for x in _limits(bounds, h, sites.radius, eps, eps_in)]  # one dtype
     pair_valid = (valid[:, :-1] & valid[:, 1:]).T                           # (n_t - 1, n_s)
-    n_s, n_j = unit32.shape[1], dirs.shape[2]
+    n_s = unit.shape[1]
     step = max(1, _SCREEN_ELEMENTS // (n_s * n_j))
-    found = []
-    for k0 in range(0, h.size, step):
+    found, cosines = [], []
+    for k0 in range(0, n_k, step):
         k = slice(k0, k0 + step)
-        cand = _screen(unit32[k0:k0 + step + 1], mid32[k], dirs[k0:k0 + step + 1],
-                       *limits[:2], *(x[k] for x in limits[2:]))
+        m = mid[k]
+        cos_a = np.matmul(unit[k0:k0 + step + 1], dirs[k0:k0 + step + 1])   # (K + 1, n_s, n_j)
+        cos_m = np.matmul(m, dirs[k0:k0 + len(m)])                          # (K, n_s, n_j)
+        cand = _screen(cos_a, cos_m, *limits[:2], *(x[k] for x in limits[2:]))
         cand &= pair_valid[k, :, None]
-        found.append(np.flatnonzero(cand) + k0 * n_s * n_j)   # faster than np.nonzero in 3-d
+        i = np.flatnonzero(cand)                  # faster than np.nonzero in 3-d
+        flat = cos_a.reshape(-1)
+        cosines.append((flat[i], cos_m.reshape(-1)[i], flat[i + n_s * n_j]))
+        found.append(i + k0 * n_s * n_j)
     kk, rest = np.divmod(np.concatenate(found), n_s * n_j)
     ss, jj = np.divmod(rest, n_j)
-    return _exact(unit, mid, site_dir, bounds, h, sites, eps, eps_in, kk, ss, jj)
+    cos_a, cos_m, cos_b = (np.concatenate(x) for x in zip(*cosines))
+    return _exact(cos_a, cos_m, cos_b, bounds, h, sites, eps, eps_in, kk, ss, jj)
+
+
+def _unit_rows(x):
+    """Unit vectors ``(n_t, n_s, 3)`` of vectors ``(3, n_s, n_t)``."""
+    norm = _norm(x)
+    rows = np.empty(x.shape[::-1])
+    for c in range(3):
+        np.divide(x[c], norm, out=rows[..., c].T)
+    return rows
 
 
 def _limits(bounds: OrbitBounds, h, radius, eps, eps_in):
@@ -98,16 +110,13 @@ def _limits(bounds: OrbitBounds, h, radius, eps, eps_in):
     return reach, inside, reach_k, inside_k
 
 
-def _screen(unit, mid, dirs, reach, inside, reach_k, inside_k):
+def _screen(cos_a, cos_m, reach, inside, reach_k, inside_k):
     """Item 1 of the module docstring on a block of K intervals: bool ``(K, n_s, n_j)`` from
-    float32 unit vectors of the satellites ``(K + 1, n_s, 3)``, the middles ``(K, n_s, 3)``,
-    the stations ``(K + 1, 3, n_j)`` and the thresholds of :func:`_limits`."""
-    cos_a = np.matmul(unit, dirs)                                           # (K + 1, n_s, n_j)
-    hi = np.matmul(mid, dirs[:-1])                                          # (K, n_s, n_j)
-    lo = hi.copy()
-    np.maximum(hi, cos_a[:-1], out=hi)
+    the cosines of the satellites' angles to the stations at the samples ``(K + 1, n_s,
+    n_j)`` and at the middles ``(K, n_s, n_j)``, and the thresholds of :func:`_limits`."""
+    hi = np.maximum(cos_m, cos_a[:-1])
     np.maximum(hi, cos_a[1:], out=hi)
-    np.minimum(lo, cos_a[:-1], out=lo)
+    lo = np.minimum(cos_m, cos_a[:-1])
     np.minimum(lo, cos_a[1:], out=lo)
     cand = hi >= reach[None]
     cand &= hi >= reach_k[:, :, None]
@@ -118,37 +127,32 @@ def _screen(unit, mid, dirs, reach, inside, reach_k, inside_k):
 
 
 def _thresholds(reach_rad, inside_rad):
-    """float32 cosines of the reach and inside angles, widened towards keeping a row: the
-    reach one is -1 (always) from pi on, the inside one 2 (never) where its angle is not
-    positive (NaN bounds: a satellite without samples, always and never)."""
+    """float32 cosines of the reach and inside angles (module docstring), widened towards
+    keeping a row: the reach one is -1 (always) from pi on, the inside one 2 (never) where its
+    angle is not positive (NaN bounds: a satellite without samples, always and never)."""
+    f32 = np.float32
     with np.errstate(invalid="ignore"):
-        reach = np.where(reach_rad < np.pi, np.cos(np.minimum(reach_rad, np.pi)), -1.0)
-        inside = np.where(inside_rad > 0, np.cos(np.clip(inside_rad, 0, np.pi)), 2.0)
-    return (reach - _FLOAT32_MARGIN).astype(np.float32), \
-        (inside + _FLOAT32_MARGIN).astype(np.float32)
+        reach = np.where(reach_rad < np.pi, np.cos(np.minimum(reach_rad, np.pi).astype(f32)), -1)
+        inside = np.where(inside_rad > 0, np.cos(np.clip(inside_rad, 0, np.pi).astype(f32)), 2)
+    return (reach - f32(_FLOAT32_MARGIN)).astype(f32), (inside + f32(_FLOAT32_MARGIN)).astype(f32)
 
 
-def _exact(unit, mid, site_dir, bounds: OrbitBounds, h, sites, eps, eps_in, kk, ss, jj):
-    """Item 2 of the module docstring on rows ``(kk, ss, jj)``: the rows kept."""
-    n_t, n_j = site_dir.shape[1:]
-    sk = ss * (n_t - 1) + kk                       # flat (satellite, interval): np.take is fast
-    flat_site = site_dir.reshape(3, -1)
-    flat_unit = unit.reshape(3, -1)
-    site_a = np.take(flat_site, kk * n_j + jj, axis=1)
-    cos_a = _dot(np.take(flat_unit, sk + ss, axis=1), site_a)
-    cos_m = _dot(np.take(mid.reshape(3, -1), sk, axis=1), site_a)
-    cos_b = _dot(np.take(flat_unit, sk + ss + 1, axis=1),
-                 np.take(flat_site, (kk + 1) * n_j + jj, axis=1))
-    del site_a
+def _exact(cos_a, cos_m, cos_b, bounds: OrbitBounds, h, sites, eps, eps_in, kk, ss, jj):
+    """Item 2 of the module docstring on rows ``(kk, ss, jj)`` with the cosines of their
+    angles at the samples and the middle: the rows kept."""
+    n_k = h.size
+    sk = ss * n_k + kk                             # flat (satellite, interval): np.take is fast
     with np.errstate(invalid="ignore"):
         psi_m = np.arccos(np.clip(cos_m, -1, 1))
         pair_a = np.arccos(np.clip(cos_a, -1, 1)) + psi_m          # the two halves
         pair_b = np.arccos(np.clip(cos_b, -1, 1)) + psi_m
-        R = sites.radius[jj]
-        lam = elevation_limit_rad(np.take(bounds.interval_radius_hi_km, sk), R, eps[jj]) \
-            + _PAD_RAD
-        lam_in = elevation_limit_rad(np.take(bounds.interval_radius_lo_km, sk), R, eps_in[jj]) \
-            - _PAD_RAD
+        # elevation_limit_rad, R cos(eps) per station.
+        lam = np.arccos(np.clip((sites.radius * np.cos(eps))[jj]
+                                / np.take(bounds.interval_radius_hi_km, sk), -1.0, 1.0)) \
+            - eps[jj] + _PAD_RAD
+        lam_in = np.arccos(np.clip((sites.radius * np.cos(eps_in))[jj]
+                                   / np.take(bounds.interval_radius_lo_km, sk), -1.0, 1.0)) \
+            - eps_in[jj] - _PAD_RAD
     slack = np.take(bounds.interval_angle_rate_rad_s, sk) * h[kk] / 2
     keep = (np.minimum(pair_a, pair_b) - slack <= 2 * lam) & \
         ~(np.maximum(pair_a, pair_b) + slack <= 2 * lam_in)

@@ -100,10 +100,11 @@ class PassGeometry:
         self.n_sat, self.n_time = n_s, n_t
         states = np.empty((9, n_s, n_t))
         p3, v3, a3 = states[0:3], states[3:6], states[6:9]
-        for out, x in ((p3, r), (v3, v), (a3, sgp4_gravity_km_s2(r))):
+        for out, x in ((p3, r), (v3, v)):
             np.add(c * x[..., 0], s * x[..., 1], out=out[0])
             np.subtract(c * x[..., 1], s * x[..., 0], out=out[1])
             out[2] = x[..., 2]
+        a3[...] = sgp4_gravity_km_s2(p3, axis=0)              # rotates with the positions
         v3[0] += w * p3[1]
         v3[1] -= w * p3[0]
         w2 = w * w
@@ -127,15 +128,16 @@ class PassGeometry:
             pef = np.einsum("tji,nvj->tnvi", polar_motion, vecs)
         self.site_vectors = np.ascontiguousarray(pef).reshape(-1, 12)
         self.site_components = np.ascontiguousarray(self.site_vectors.T)
+        self.site_up = self.site_components[[0, 1, 2, 9, 10, 11]]             # position, up
 
     @_blockwise
     def elevation_rate_sign(self, k, s, j):
         """A function with the sign of d(elevation)/dt at grid times k ``(m,)``, from the
         exact samples: ``(U.v) |d|^2 - (U.d)(d.v)`` with d the PEF vector from the station,
         v its rate and U the station's up (the ENU form of :func:`_elevation_rate_sign`)."""
-        x = np.take(self.states, s * self.n_time + k, axis=1)
-        site = np.take(self.site_components, k * len(self.sites) + j, axis=1)
-        d, v, up = x[:3] - site[:3], x[3:6], site[9:]
+        x = np.take(self.states[:6], s * self.n_time + k, axis=1)
+        site = np.take(self.site_up, k * len(self.sites) + j, axis=1)
+        d, v, up = x[:3] - site[:3], x[3:6], site[3:]
         dot = _dot3
         return dot(up, v) * dot(d, d) - dot(up, d) * dot(d, v)
 
@@ -185,10 +187,10 @@ class PassGeometry:
         their time derivatives."""
         P, M = self._site(k, j)
         x = np.take(self.states, s * self.n_time + k, axis=1).T
-        d = np.matmul(M, (x[:, :3] - P)[:, :, None])[:, :, 0]
+        d = np.einsum("mij,mj->mi", M, x[:, :3] - P)
         if not velocity:
             return d
-        return d, np.matmul(M, x[:, 3:6, None])[:, :, 0]
+        return d, np.einsum("mij,mj->mi", M, x[:, 3:6])
 
 
 def _rotate_z(x, c, s):
@@ -216,6 +218,11 @@ def _look(d):
     e, n, u = d[:, 0], d[:, 1], d[:, 2]
     hor = np.hypot(e, n)
     return np.arctan2(u, hor), np.mod(np.arctan2(e, n), _TWO_PI), np.hypot(hor, u)
+
+
+def _sin_elevation(d):
+    """Sines of the elevations of ENU vectors ``(m, 3)``: they order as the elevations."""
+    return d[:, 2] / _norm(d)
 
 
 def _elevation_rate_sign(d, dd):
@@ -265,9 +272,10 @@ class _Rows:
 
     @_blockwise
     def margin_and_rate(self, rows, t):
-        d, dd, _ = self.enu(rows, t, derivative=True)
+        h = self.h[rows]
+        d, dd, _ = horner(np.take(self.C, rows, axis=0), (t - self.t0[rows]) / h, True)
         g, dg = self.geo.sites.margin_enu(self.j[rows], d, dd)
-        return g, dg / self.h[rows]
+        return g, dg / h
 
     def refine(self, rows, a, b, ga, gb, tol_s):
         """Newton refinement of brackets; the first trial point of a bracket that is a whole
@@ -320,18 +328,19 @@ class _Pruner:
         C = np.take(self.C, rows, axis=0)
         ta = (a - self.t0[rows]) / self.h[rows]
         tb = (b - self.t0[rows]) / self.h[rows]
-        B = bernstein_coefficients(C, ta, tb)                                  # (m, 6, 3)
-        norm = np.sqrt(np.einsum("mki,mki->mk", B, B))
-        margin = B[:, :, 2] - s[:, None] * norm                                # u - s |b|
+        B = np.moveaxis(bernstein_coefficients(C, ta, tb), 0, -1)              # (6, 3, m)
+        e, n, u = B[:, 0], B[:, 1], B[:, 2]                                    # (6, m) each
+        margin = u - s * np.sqrt(e * e + n * n + u * u)                        # u - s |b|
         cone = (s < 0) if below else (s >= 0)
-        out = np.where(below, margin.max(axis=1) < 0, margin.min(axis=1) > 0) & cone
+        out = (margin.max(axis=0) < 0 if below else margin.min(axis=0) > 0) & cone
         lin = np.flatnonzero(~cone)
         if lin.size:
             # u - s (d.w): an upper bound of u - s |d| when s >= 0, a lower one when s < 0.
             mid, _, _ = horner(C[lin], 0.5 * (ta[lin] + tb[lin]))
-            w = mid / _norm(mid)[:, None]
-            q = B[lin, :, 2] - s[lin, None] * np.einsum("mki,mi->mk", B[lin], w)
-            out[lin] = q.max(axis=1) < 0 if below else q.min(axis=1) > 0
+            w = (mid / _norm(mid)[:, None]).T                                  # (3, m')
+            Bl = B[:, :, lin]
+            q = Bl[:, 2] - s[lin] * (Bl[:, 0] * w[0] + Bl[:, 1] * w[1] + Bl[:, 2] * w[2])
+            out[lin] = q.max(axis=0) < 0 if below else q.min(axis=0) > 0
         return out
 
 
@@ -449,13 +458,14 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
     lo_t = s_t0.copy()
     lo_t[seg_first] = aos
     hi_t = np.minimum(s_t0 + s_h, los[seg_pass])
-    el_a, az_a, _ = _look(d_a)
-    el_l, az_l, _ = _look(d_l)
-    # Candidates for the maximum: AOS, LOS and every refined root.
-    higher = el_l > el_a
+    _, az_a, _ = _look(d_a)
+    _, az_l, _ = _look(d_l)
+    # Candidates for the maximum: AOS, LOS and every refined root (compared by the sine of
+    # their elevations; the angles of the best one only).
+    sin_a, sin_l = _sin_elevation(d_a), _sin_elevation(d_l)
+    higher = sin_l > sin_a
     tca = np.where(higher, los, aos)
-    el_t = np.where(higher, el_l, el_a)
-    az_t = np.where(higher, az_l, az_a)
+    sin_t = np.where(higher, sin_l, sin_a)
     d_best = np.where(higher[:, None], d_l, d_a)
     peak = np.flatnonzero((f_lo > 0) & (f_hi <= 0))
     if peak.size:
@@ -465,20 +475,20 @@ def _tca(rows: _Rows, ps, pj, aos, los, aos_row, los_row, tol_s) -> dict:
                                      f_lo[peak], f_hi[peak], x0=0.5 * (aos + los)[seg_pass[peak]],
                                      tol_s=tol_s)
         d_root, _, _ = horner(SC, (t_root - s_t0[peak]) / s_h[peak])
-        el_root, az_root, _ = _look(d_root)
+        sin_root = _sin_elevation(d_root)
         # Highest root of each pass (usually the only one), if above both ends.
         pid = seg_pass[peak]                                  # nondecreasing
         top = np.arange(peak.size)
         if np.any(pid[1:] == pid[:-1]):
-            order = np.lexsort((-el_root, pid))
+            order = np.lexsort((-sin_root, pid))
             first = np.ones(order.size, dtype=bool)
             first[1:] = pid[order][1:] != pid[order][:-1]
             top = order[first]
         pid = pid[top]
-        better = el_root[top] > el_t[pid]
+        better = sin_root[top] > sin_t[pid]
         pid, top = pid[better], top[better]
-        tca[pid], el_t[pid], az_t[pid], d_best[pid] = t_root[top], el_root[top], az_root[top], \
-            d_root[top]
+        tca[pid], d_best[pid] = t_root[top], d_root[top]
+    el_t, az_t, _ = _look(d_best)
     k_t = np.clip(_searchsorted(grid, tca, "right") - 1, kA, kL)
     return dict(tca=tca, el_max=el_t, az_aos=az_a, az_tca=az_t, az_los=az_l, enu_tca=d_best,
                 k_aos=kA, k_tca=k_t)
@@ -509,15 +519,13 @@ def _searchsorted(grid, t, side: str):
 def _at_event(rows: _Rows, t, row, k, s, j):
     """ENU vector and derivative at AOS / LOS ``t``: on the crossing's own ``row``, or (window
     and data edges, ``row`` -1) on the polynomial of grid interval ``k`` of (``s``, ``j``)."""
-    d = np.empty((t.size, 3))
-    dd = np.empty((t.size, 3))
-    own = row >= 0
-    if np.any(own):
-        i = row[own]
-        d[own], dd[own], _ = horner(np.take(rows.C, i, axis=0), (t[own] - rows.t0[i]) / rows.h[i],
-                                    True)
-    if not np.all(own):
-        o = ~own
+    o = np.flatnonzero(row < 0)     # few: passes cut by the window or the data
+    if o.size < t.size:             # every row on its crossing's, the few others replaced
+        i = np.where(row < 0, row.max(), row) if o.size else row
+        d, dd, _ = horner(np.take(rows.C, i, axis=0), (t - rows.t0[i]) / rows.h[i], True)
+    else:
+        d, dd = np.empty((t.size, 3)), np.empty((t.size, 3))
+    if o.size:
         t0, h = rows.geo.grid_s[k[o]], rows.geo.h[k[o]]
         d[o], dd[o], _ = horner(rows.polynomials(k[o], s[o], j[o]), (t[o] - t0) / h, True)
     return d, dd
@@ -545,7 +553,7 @@ def _sunlit(geo: PassGeometry, j, k, t, enu, sun_teme):
     """Sun's centre above the Earth's limb seen from the satellite at ``t`` (in grid interval
     ``k``), whose ENU vector from station ``j`` is ``enu`` ``(m, 3)``."""
     P, M = geo._site(k, j)
-    p = P + np.matmul(enu[:, None, :], M)[:, 0]
+    p = P + np.einsum("mi,mij->mj", enu, M)       # a matmul per row is a BLAS call each
     th = geo.theta[k] + geo.omega[k] * (t - geo.grid_s[k])
     sun = np.stack([np.interp(t, sun_teme[0], sun_teme[1][:, i]) for i in range(3)], axis=-1)
     return sun_centre_visible(p, _rotate_z(sun, np.cos(th), np.sin(th)))

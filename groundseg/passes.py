@@ -40,7 +40,7 @@ from .pass_jobs import (MAX_STEP_S, PassContext, aos_order, plan_tasks, run_chun
                         satellite_steps_s)
 from .pass_search import CROSSING, DATA_EDGE
 from .sun import sun_position_km
-from .table import Table, Tabular
+from .table import Table, Tabular, pa
 from .timegrid import TimeGrid, format_utc, parse_utc
 from .tracking import POINTING_COLUMNS, SPEED_OF_LIGHT_KM_S, pointing_table
 
@@ -81,6 +81,8 @@ class PassTable(Tabular):
     (``none|start|end|both``), ``status`` (``ok`` or the reason a pass was cut), all ``(n,)``.
     ``problems``: one line per satellite whose propagation failed. ``start`` / ``end``: the
     window (``datetime64[ns]``). See the module docstring for the CSV / JSON contract.
+    ``codes``: optional ``{column: (index (n,), labels)}`` for string columns that are
+    ``labels[index]``, from which :meth:`table` builds them without a Python string each.
     """
 
     _ARRAYS = ("satellite", "norad_id", "station", "satellite_index", "station_index",
@@ -88,7 +90,7 @@ class PassTable(Tabular):
                "aos_azimuth_deg", "tca_azimuth_deg", "los_azimuth_deg", "orbit_number",
                "sunlit_at_tca", "truncated", "status")
 
-    def __init__(self, columns: dict, problems=(), start=None, end=None, stats=None):
+    def __init__(self, columns: dict, problems=(), start=None, end=None, stats=None, codes=None):
         n = len(columns["aos_utc"])
         for name in self._ARRAYS:
             value = np.asarray(columns[name])
@@ -98,6 +100,7 @@ class PassTable(Tabular):
         self.problems = list(problems)
         self.start, self.end = start, end
         self.stats = dict(stats or {})
+        self._codes = dict(codes or {})
 
     def __len__(self) -> int:
         return self.aos_utc.shape[0]
@@ -111,7 +114,8 @@ class PassTable(Tabular):
             cols = {k: getattr(self, k)[index] for k in self._ARRAYS}
         except IndexError as exc:
             raise GroundsegError(f"pass rows: {exc}") from None
-        return PassTable(cols, self.problems, self.start, self.end, self.stats)
+        codes = {k: (i[index], labels) for k, (i, labels) in self._codes.items()}
+        return PassTable(cols, self.problems, self.start, self.end, self.stats, codes)
 
     def select(self, satellite=None, station=None) -> "PassTable":
         """Rows of one satellite (name or NORAD id) and / or one station (name)."""
@@ -134,7 +138,11 @@ class PassTable(Tabular):
         for name in columns:
             if name not in PASS_COLUMNS:
                 raise GroundsegError(f"unknown pass column {name!r}")
-            cols[name] = getattr(self, name)
+            if name in self._codes:
+                index, labels = self._codes[name]
+                cols[name] = pa.array(labels, pa.string()).take(pa.array(index))
+            else:
+                cols[name] = getattr(self, name)
         return Table(cols, _FORMATS)
 
     def to_csv(self, path=None, columns=PASS_CSV_COLUMNS) -> str:
@@ -289,16 +297,16 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     code = (cols.pop("aos_kind") != CROSSING).view(np.uint8)            # 1 start + 2 end
     code += (cols.pop("los_kind") != CROSSING).view(np.uint8) << 1
     truncated = _TRUNCATED[code]
-    del code
     status = np.full(sat.size, "ok", dtype=object)
     for i in np.flatnonzero(cut_start | cut_end):
         why = problems.get(int(sat[i]), ("", "propagation failed"))[1]
         status[i] = f"cut by propagation failure: {why}"
     del cut_start, cut_end
+    station_names = [s.name for s in stations]
     out = dict(
         satellite=np.array(names, dtype=object)[sat],
         norad_id=np.asarray(norad_ids, dtype=np.int64)[sat],
-        station=np.array([s.name for s in stations], dtype=object)[station],
+        station=np.array(station_names, dtype=object)[station],
         satellite_index=sat.astype(np.int64, copy=False),
         station_index=station.astype(np.int64, copy=False),
         duration_s=cols["los"] - cols["aos"],
@@ -313,7 +321,9 @@ def _assemble(cols, names, norad_ids, stations, times: TimeGrid, problems, stats
     lines = [problems[k][0] for k in sorted(problems)]
     if stats.get("unmatched"):
         lines.append(f"{stats['unmatched']} visibility crossings could not be paired into passes")
-    return PassTable(out, lines, times.datetime64()[0], times.datetime64()[-1], stats)
+    codes = {"satellite": (sat, list(names)), "station": (station, station_names),
+             "truncated": (code, list(_TRUNCATED))}
+    return PassTable(out, lines, times.datetime64()[0], times.datetime64()[-1], stats, codes)
 
 
 def _window(start, end):

@@ -1,10 +1,11 @@
 """The generic pieces under the pass search (polynomial bounds, Newton refinement, pruned
 and isolated crossings), against brute force."""
 import numpy as np
+from numpy.polynomial import polynomial as P
 
 from groundseg.events import find_crossings, find_crossings_in
-from groundseg.interpolation import bernstein_coefficients, polynomial_bounds
-from groundseg.roots import refine_roots, refine_roots_newton
+from groundseg.interpolation import bernstein_coefficients, horner, polynomial_bounds
+from groundseg.roots import cubic_root, refine_roots, refine_roots_newton
 
 
 def _poly(c, t):
@@ -27,6 +28,36 @@ def test_polynomial_bounds_enclose_dense_samples():
     B = bernstein_coefficients(c[:, :, :1], a, b)[:, :, 0]
     np.testing.assert_allclose(B[:, 0], _poly(c[:, :, 0], a[:, None])[:, 0], atol=1e-9)
     np.testing.assert_allclose(B[:, -1], _poly(c[:, :, 0], b[:, None])[:, 0], atol=1e-9)
+
+
+def test_horner_values_and_derivatives_match_numpy():
+    rng = np.random.default_rng(5)
+    for n_coef in (1, 2, 4, 6):
+        c = rng.normal(size=(200, n_coef, 3))
+        tau = rng.uniform(-0.5, 1.5, 200)
+        got = horner(c, tau, derivative=True, second=True)
+        for order in range(3):
+            want = np.array([[P.polyval(tau[m], P.polyder(c[m, :, i], order)) for i in range(3)]
+                             for m in range(200)])
+            np.testing.assert_allclose(got[order], want, rtol=1e-12, atol=1e-12)
+    value, d1, d2 = horner(c, tau)
+    assert d1 is None and d2 is None and value.shape == (200, 3)
+
+
+def test_cubic_root_where_its_newton_steps_leave_the_interval():
+    """A cubic whose end value is small beside a steep slope, and its mirror image: three
+    Newton steps from the secant leave (0, 1); the point returned is the cubic's root in (0,
+    1) (numpy's roots) to the bisection's 1e-4, NaN for NaN coefficients."""
+    g0, g1 = np.array([-1.0, 1e-3]), np.array([1e-3, -1.0])
+    d0, d1 = np.array([0.0, 40.0]), np.array([-40.0, 0.0])
+    x = cubic_root(g0, g1, d0, d1)
+    for i in range(2):
+        c2 = 3 * (g1[i] - g0[i]) - 2 * d0[i] - d1[i]
+        c3 = 2 * (g0[i] - g1[i]) + d0[i] + d1[i]
+        r = P.polyroots([g0[i], d0[i], c2, c3])
+        r = r[(abs(r.imag) < 1e-12) & (r.real > 0) & (r.real < 1)].real
+        assert np.min(np.abs(r - x[i])) < 1e-4, (i, x[i], r)
+    assert np.isnan(cubic_root(np.array([np.nan]), np.array([1.0]), np.zeros(1), np.zeros(1)))[0]
 
 
 def test_newton_refinement_reaches_tolerance_in_few_calls():

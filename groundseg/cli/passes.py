@@ -68,7 +68,11 @@ def _common(p) -> None:
 
 
 def _predict(args, constellation=None, stations=None):
+    from ..parallel import tune_malloc
     from ..passes import predict_passes
+    # A command is a job in its own process: freed heap pages are kept for the search's many
+    # short-lived arrays instead of page-faulting afresh (about 5 % of ``groundseg passes``).
+    tune_malloc(force=True)
     start, end = options.window(args)
     constellation = constellation or options.constellation(args, start)
     stations = stations or options.stations(args)
