@@ -95,6 +95,11 @@ class MipModel:
     def set_row_bounds(self, row: int, lo: float, hi: float) -> None:
         self.h.changeRowBounds(int(row), lo if math.isfinite(lo) else -_INF, hi if math.isfinite(hi) else _INF)
 
+    def row_prices(self) -> np.ndarray:
+        """After an LP solve: each row's dual value for the maximisation (m,), the rise
+        of the optimum per unit of the row's bound (>= 0 at an upper bound)."""
+        return -np.asarray(self.h.getSolution().row_dual, dtype=float)
+
     def solve(self, time_limit_s: float, lb=None, ub=None, start=None, cutoff=None,
               mip_rel_gap: float = 0.0) -> MilpResult:
         """Solve within ``time_limit_s`` (with column bounds ``lb``, ``ub`` (n,) if given,

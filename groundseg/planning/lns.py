@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from . import _highs, _sequence_search
+from ._components import task_neighbours
 from ._search_state import State
 from .greedy import Ordering
 
@@ -255,16 +256,6 @@ def _tasks_on(state: State, r: int, t0: float, t1: float) -> list[int]:
 
 # -- selection (sub-MILPs) ---------------------------------------------------------------------
 
-def _task_neighbours(p) -> list[np.ndarray]:
-    """Tasks sharing a forbidden combination with each task."""
-    nb: list[set] = [set() for _ in range(p.n_tasks)]
-    for members in p.incompat:
-        ts = {int(p.alt_task[a]) for a in members}
-        for t in ts:
-            nb[t].update(ts)
-    return [np.fromiter((u for u in s if u != t), dtype=np.int64) for t, s in enumerate(nb)]
-
-
 def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
                        target: float = float("inf"), limit: float = math.inf) -> State:
     """Sub-MILP LNS; ``mip``: a loaded :class:`_highs.MipModel` of ``model`` (built if None).
@@ -283,7 +274,7 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
     uses_memory = np.zeros(p.n_tasks, dtype=bool)
     uses_memory[p.alt_task[model.alts[p.alt_data_gbit[model.alts] > 0]]] = True
     memory_limited = bool(np.any(np.isfinite(p.res_capacity_gbit)))
-    neighbours = _task_neighbours(p)
+    neighbours = task_neighbours(p)
     best_value = np.zeros(p.n_tasks)
     np.maximum.at(best_value, col_task, model.values[:n])
     size = max(20, min(p.n_tasks, 100))

@@ -23,10 +23,10 @@ import math
 import time
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import csr_matrix
 
 from . import _highs, _selection, _sequence_search, _tiers
+from ._components import polish_components, price_components, task_components  # noqa: F401 (the engines' API)
 from ._search_state import State
 
 _EPS = 1e-9
@@ -37,6 +37,11 @@ def selection_mip(p, model=None):
     see :mod:`._tiers`)."""
     model = model or _selection.build(p)
     return model, _tiers.TieredMip(model)
+
+
+def coupled(p) -> bool:
+    """Knapsack rows (a memory limit, a budget) link the tasks beyond their conflicts."""
+    return bool(np.any(np.isfinite(p.res_capacity_gbit))) or len(p.budget_limit) > 0
 
 
 #: share of ``solve_selection``'s time for the first stage on objectives with tiers
@@ -54,54 +59,13 @@ def solve_selection(p, model=None, time_limit_s: float = 10.0, start_state=None,
         model, mip = selection_mip(p, model)
     deadline = time.perf_counter() + time_limit_s
     start = None if start_state is None else model.point(start_state.chosen)
-    coupled = bool(np.any(np.isfinite(p.res_capacity_gbit))) or len(p.budget_limit) > 0
-    if start is not None and coupled and mip.high is not None:
+    if start is not None and coupled(p) and mip.high is not None:
         first = mip.maximize_high(HIGH_TIER_SHARE * time_limit_s, start)
         if first.x is not None and mip.high_value(first.x) > mip.high_value(start) + 0.5 * mip.step:
             start = first.x  # a better plan, whatever its light tier
         start = polish_components(p, model, mip, start, deadline)
     res = mip.solve(max(deadline - time.perf_counter(), 0.05), start=start)
     return res, model, mip
-
-
-def task_components(p) -> np.ndarray:
-    """Component label (n_tasks,) of the graph joining the tasks of a forbidden
-    combination or of a group."""
-    a, b = [], []
-    for members in p.incompat:
-        ts = p.alt_task[np.asarray(members)]
-        a.extend([ts[0]] * (ts.size - 1))
-        b.extend(ts[1:].tolist())
-    for g in p.groups:
-        a.extend([g[0]] * (len(g) - 1))
-        b.extend(list(g[1:]))
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(p.n_tasks, p.n_tasks))
-    return connected_components(graph, directed=False)[1]
-
-
-#: time limit of one component's sub-MILP in ``polish_components``
-COMPONENT_TIME_S = 4.0
-
-
-def polish_components(p, model, mip, x, deadline: float) -> np.ndarray:
-    """Re-optimise the tasks of each component of the task graph (``task_components``,
-    smallest first) with every other column fixed at ``x`` (a feasible point, (n_cols,));
-    returns the improved point. What links components is only memory and budgets: a
-    component that uses neither ends at its own optimum."""
-    comp = task_components(p)
-    col_comp = np.concatenate([comp[p.alt_task[model.alts]], np.full(model.n_cols - model.alts.size, -1)])
-    x = np.asarray(x, float)
-    value = float(model.values @ x)
-    for c in np.argsort(np.bincount(comp), kind="stable"):
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.05:
-            break
-        free = col_comp == c
-        res = mip.solve(min(COMPONENT_TIME_S, remaining), lb=np.where(free, model.lb, x),
-                        ub=np.where(free, model.ub, x), start=x)
-        if res.x is not None and res.objective > value + 1e-9:
-            x, value = res.x, res.objective
-    return x
 
 
 def state_from_selection(p, model, x) -> State:

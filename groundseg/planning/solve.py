@@ -100,8 +100,11 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
         proven = res.optimal
         solver = "milp"
         if not proven and method == "auto" and time.perf_counter() < deadline - 0.2:
-            state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound,
-                            iterations=iterations)
+            if iterations is None and mip.high is not None and milp.coupled(p):
+                state = _search_and_price(p, state, ordering, deadline, rng, model, mip, bound)
+            else:
+                state = improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound,
+                                iterations=iterations)
             solver = "milp+lns"
     elif method == "milp" or (method == "auto" and n_valid <= SMALL_TIMED_ALTS):
         _check_exact_size(p)
@@ -168,6 +171,23 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
             proven = True
     elapsed = time.perf_counter() - t_start
     return build_plan(p, state, bound, "optimal" if proven else "feasible", solver, elapsed)
+
+
+#: ``_search_and_price``: where the priced components start and end, as shares of the time left
+PRICE_FROM, PRICE_TO = 0.4, 0.9
+
+
+def _search_and_price(p, state, ordering, deadline, rng, model, mip, bound):
+    """Tiers and knapsack rows (SPOT5 multi-orbit): the search, then the components holding
+    high value re-solved with their room priced (``milp.price_components``: room the light
+    tier can use once the high tier is in place), then the search again."""
+    now = time.perf_counter()
+    state = improve(p, state, ordering, now + PRICE_FROM * (deadline - now), rng, model=model,
+                    mip=mip, target=bound)
+    x = milp.price_components(p, model, mip, model.point(state.chosen), now + PRICE_TO * (deadline - now))
+    if model.values @ x > state.objective + 1e-9:
+        state = milp.state_from_selection(p, model, x)
+    return improve(p, state, ordering, deadline, rng, model=model, mip=mip, target=bound)
 
 
 def _steps(iterations):
