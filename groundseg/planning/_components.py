@@ -1,7 +1,11 @@
 """Selection plans re-optimised one component of the task graph at a time.
 
 Tasks joined by a forbidden combination or a group form a component; what links the
-components is only the knapsack rows (memory, budgets): the *coupling rows*. Two sweeps:
+components is only the knapsack rows (memory, budgets): the *coupling rows*. A component
+none of whose columns lies in a coupling row is a problem of its own: its best choice does
+not depend on the rest of the plan, so :func:`settle_components` solves it once, alone, and
+where that is proved optimal fixes it for the rest of the search (the plans it removes are
+never better). Two sweeps over the others:
 
 - **fill** (:func:`polish_components`): each component re-solved alone with every other
   column fixed, smallest first: it takes the most value the room left allows; a component
@@ -26,12 +30,15 @@ from scipy.sparse.csgraph import connected_components
 
 from . import _highs
 
-__all__ = ["task_components", "task_neighbours", "polish_components", "price_components"]
+__all__ = ["task_components", "task_neighbours", "settle_components", "polish_components",
+           "price_components"]
 
 #: time limit of one component's sub-MILP in ``polish_components``
 COMPONENT_TIME_S = 4.0
+#: ``settle_components``: a component's share of the time left when it is solved
+SETTLE_SHARE = 0.5
 #: share of ``price_components``' time for the priced sub-MILPs (the rest: the fill)
-PRICED_SHARE = 0.5
+PRICED_SHARE = 0.7
 
 
 def task_components(p) -> np.ndarray:
@@ -57,6 +64,36 @@ def _column_components(p, model) -> tuple[np.ndarray, np.ndarray]:
     return comp, np.concatenate([comp[p.alt_task[model.alts]], extra])
 
 
+def settle_components(p, model, mip, x, deadline: float) -> np.ndarray:
+    """Solve each component outside the coupling rows alone (smallest first, at most
+    ``SETTLE_SHARE`` of the time left each), from ``x`` (a feasible point (n_cols,)) with
+    the other columns held; the columns of those proved optimal are fixed from then on in
+    ``model`` and ``mip`` (their bounds). Returns the improved point."""
+    comp, col_comp = _column_components(p, model)
+    A, _, _ = model.rows.matrix(model.n_cols)
+    A = A.tocsr()
+    coupled = np.unique(col_comp[A[_coupling_rows(A, col_comp)].indices])
+    x = np.asarray(x, float)
+    lb, ub = model.lb.copy(), model.ub.copy()
+    for c in np.argsort(np.bincount(comp), kind="stable"):
+        free = (col_comp == c) & (lb < ub)
+        if c in coupled or not free.any():
+            continue
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.05:
+            break
+        res = mip.solve(SETTLE_SHARE * remaining, lb=np.where(free, lb, x), ub=np.where(free, ub, x), start=x)
+        if res.x is None:
+            continue
+        if res.objective > model.values @ x + 1e-9:
+            x = res.x
+        if res.optimal:
+            x[free] = lb[free] = ub[free] = np.round(x[free])
+    model.lb, model.ub = lb, ub
+    mip.set_col_bounds(lb, ub)
+    return x
+
+
 def polish_components(p, model, mip, x, deadline: float, columns=None) -> np.ndarray:
     """Fill: re-optimise the tasks of each component (smallest first; those holding one of
     ``columns``, a mask (n_cols,), before the others if given) with every other column
@@ -72,7 +109,9 @@ def polish_components(p, model, mip, x, deadline: float, columns=None) -> np.nda
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
-        free = col_comp == c
+        free = (col_comp == c) & (model.lb < model.ub)
+        if not free.any():
+            continue
         res = mip.solve(min(COMPONENT_TIME_S, remaining), lb=np.where(free, model.lb, x),
                         ub=np.where(free, model.ub, x), start=x)
         if res.x is not None and res.objective > value + 1e-9:
@@ -117,11 +156,13 @@ def price_components(p, model, mip, x, deadline: float) -> np.ndarray:
 
 class _PricedSearch:
     """One component re-solved with ``mip``'s costs set to ``priced`` (n_cols,): whole
-    first (``WHOLE_TIME_S``); if that is not proved optimal, sub-MILPs over connected
-    blocks of its tasks (breadth-first along forbidden combinations, the size adapting to
-    how fast they solve) until the deadline. A point is kept when its priced value rises."""
+    first (``WHOLE_SHARE`` of its time: from a start, HiGHS's own heuristics and branching
+    find the cheaper configurations that need many tasks changed at once); if that is not
+    proved optimal, sub-MILPs over connected blocks of its tasks (breadth-first along
+    forbidden combinations, the size adapting to how fast they solve) until the deadline.
+    A point is kept when its priced value rises."""
 
-    WHOLE_TIME_S = 0.5
+    WHOLE_SHARE = 0.8
     SUB_TIME_S = 1.0
 
     def __init__(self, p, model, mip, priced, col_task):
@@ -143,7 +184,7 @@ class _PricedSearch:
         return y, res.optimal or res.infeasible
 
     def component(self, y, tasks, deadline: float):
-        y, done = self._solve(y, tasks, max(min(self.WHOLE_TIME_S, deadline - time.perf_counter()), 0.05))
+        y, done = self._solve(y, tasks, max(self.WHOLE_SHARE * (deadline - time.perf_counter()), 0.05))
         size = max(10, tasks.size // 4)
         while not done and deadline - time.perf_counter() > 0.05:
             block = self._block(int(self.rng.choice(tasks)), size)

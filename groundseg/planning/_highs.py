@@ -92,6 +92,12 @@ class MipModel:
         """Maximise ``values @ x`` (n,) from now on (the model's ``values`` are kept)."""
         self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), -np.asarray(values, float))
 
+    def set_col_bounds(self, lb, ub) -> None:
+        """The model's column bounds (n,) from now on."""
+        self.lb, self.ub = np.asarray(lb, float), np.asarray(ub, float)
+        self.h.changeColsBounds(self.n, np.arange(self.n, dtype=np.int32), self.lb, self.ub)
+        self._bounds_changed = False
+
     def set_row_bounds(self, row: int, lo: float, hi: float) -> None:
         self.h.changeRowBounds(int(row), lo if math.isfinite(lo) else -_INF, hi if math.isfinite(hi) else _INF)
 

@@ -27,18 +27,20 @@ from .greedy import Ordering
 
 
 def improve(p, state: State, ordering: Ordering, deadline: float, rng, model=None,
-            mip=None, target: float = float("inf"), iterations: int | None = None) -> State:
+            mip=None, target: float = float("inf"), iterations: int | None = None,
+            stop=None) -> State:
     """Improve ``state`` in place until ``time.perf_counter() >= deadline`` or after
     ``iterations`` destroy-and-repair steps (sub-MILPs for selection problems); returns the
     best state found (``state`` itself, restored to the best). For selection problems,
-    ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given.
+    ``model`` (the selection model) and ``mip`` (it loaded in HiGHS) are reused if given,
+    and ``stop(state)``, if given, is asked after each step whether to end the search.
     The search stops early once the objective reaches ``target`` (an upper bound)."""
     limit = math.inf if iterations is None else int(iterations)
     if p.is_selection:
         if model is None:
             from . import _selection
             model = _selection.build(p)
-        return _improve_selection(p, state, model, deadline, rng, mip, target, limit)
+        return _improve_selection(p, state, model, deadline, rng, mip, target, limit, stop)
     return _improve_timed(p, state, ordering, deadline, rng, target, limit)
 
 
@@ -257,7 +259,7 @@ def _tasks_on(state: State, r: int, t0: float, t1: float) -> list[int]:
 # -- selection (sub-MILPs) ---------------------------------------------------------------------
 
 def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
-                       target: float = float("inf"), limit: float = math.inf) -> State:
+                       target: float = float("inf"), limit: float = math.inf, stop=None) -> State:
     """Sub-MILP LNS; ``mip``: a loaded :class:`_highs.MipModel` of ``model`` (built if None).
 
     Neighbourhoods (picked with adaptive weights): a block of consecutive tasks (SPOT5
@@ -277,7 +279,13 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
     neighbours = task_neighbours(p)
     best_value = np.zeros(p.n_tasks)
     np.maximum.at(best_value, col_task, model.values[:n])
-    size = max(20, min(p.n_tasks, 100))
+    # tasks whose columns are all fixed (settled components) stay out of the neighbourhoods
+    is_movable = np.zeros(p.n_tasks, dtype=bool)
+    is_movable[col_task[model.lb[:n] < model.ub[:n]]] = True
+    movable = np.flatnonzero(is_movable)
+    if movable.size == 0:
+        return state
+    size = max(min(20, movable.size), min(movable.size, 100))
     sub_time = 2.0
     weights = np.ones(4)
     it = 0
@@ -291,11 +299,11 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
         op = int(rng.choice(4, p=weights / weights.sum()))
         free = np.zeros(p.n_tasks, dtype=bool)
         if op == 0:
-            start = int(rng.integers(p.n_tasks))
-            free[np.arange(start, start + size) % p.n_tasks] = True
-            free[rng.choice(p.n_tasks, size=max(1, size // 10), replace=False)] = True
+            start = int(rng.integers(movable.size))
+            free[movable[np.arange(start, start + size) % movable.size]] = True
+            free[rng.choice(movable, size=max(1, size // 10), replace=False)] = True
         elif op == 1:
-            un = np.flatnonzero((chosen < 0) & (best_value > 0))
+            un = np.flatnonzero((chosen < 0) & (best_value > 0) & is_movable)
             if un.size == 0:
                 weights[1] = 1e-3
                 continue
@@ -312,16 +320,16 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
                 if nb.size:
                     frontier.extend(rng.permutation(nb).tolist())
         elif op == 2:
-            free[rng.choice(p.n_tasks, size=min(p.n_tasks, size), replace=False)] = True
+            free[rng.choice(movable, size=size, replace=False)] = True
         else:
             # every scheduled task may go or change; a block of others may come in
-            free[chosen >= 0] = True
-            start = int(rng.integers(p.n_tasks))
-            free[np.arange(start, start + size) % p.n_tasks] = True
+            free[(chosen >= 0) & is_movable] = True
+            start = int(rng.integers(movable.size))
+            free[movable[np.arange(start, start + size) % movable.size]] = True
         if memory_limited and op != 3:
             # scheduled tasks elsewhere that hold memory: dropping them makes room; the
             # cheap ones (value per Gbit under a tenth of the median) always
-            holders = np.flatnonzero(uses_memory & (chosen >= 0) & ~free)
+            holders = np.flatnonzero(uses_memory & (chosen >= 0) & ~free & is_movable)
             if holders.size:
                 a_h = chosen[holders]
                 density = p.alt_value[a_h] / np.maximum(p.alt_data_gbit[a_h], 1e-12)
@@ -331,7 +339,7 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
         for g in p.groups:
             if np.any(free[g]):
                 free[g] = True
-        everything = bool(np.all(free))
+        everything = bool(np.all(free[movable]))
         fixed_col = np.concatenate([~free[col_task], np.zeros(model.n_cols - n, bool)])
         lb = np.where(fixed_col, x, model.lb)
         ub = np.where(fixed_col, x, model.ub)
@@ -346,11 +354,13 @@ def _improve_selection(p, state: State, model, deadline: float, rng, mip=None,
             if everything:
                 break  # the whole problem was the neighbourhood: nothing better exists
             if took < 0.5 * sub_time:
-                size = min(p.n_tasks, int(size * 1.2) + 1)
+                size = min(movable.size, int(size * 1.2) + 1)
             reward = max(reward, 1.0)
         else:
-            size = max(20, int(size * 0.85))
+            size = max(min(20, movable.size), int(size * 0.85))
         weights[op] = 0.8 * weights[op] + 0.2 * reward
+        if stop is not None and stop(state):
+            break
     return state
 
 

@@ -21,6 +21,8 @@ __all__ = ["solve", "upper_bound", "METHODS"]
 METHODS = ("auto", "greedy", "lns", "milp")
 #: timed problems with at most this many usable alternatives go to the exact MILP in "auto"
 SMALL_TIMED_ALTS = 40
+#: selection problems with knapsack rows: the most of the budget for settling components
+SETTLE_SHARE = 0.25
 
 
 def upper_bound(problem: Problem, time_limit_s: float = 10.0, integer: bool = False) -> float:
@@ -46,7 +48,9 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
       timed problems are refused, see ``MAX_EXACT_ARCS``).
     - ``"auto"``: selection problems: the MILP (warm-started from the heuristic) for
       ``max(10%, min(10 s, 50%))`` of the budget, then, unless optimality is proved, LNS
-      with HiGHS on neighbourhoods. Timed problems with at most ``SMALL_TIMED_ALTS``
+      with HiGHS on neighbourhoods. With knapsack rows, the components outside them are
+      first solved alone and held (``milp.settle_components``, at most ``SETTLE_SHARE``
+      of the budget; "milp" too). Timed problems with at most ``SMALL_TIMED_ALTS``
       usable alternatives: the exact MILP for 60% of the budget, then LNS if not proved;
       larger ones: the better of the heuristic and a pass-by-pass sequence search (at
       most 30% of the budget), then LNS.
@@ -88,6 +92,13 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     elif p.is_selection and method in ("auto", "milp"):
         state = construct(p, ordering=ordering)
         model, mip = milp.selection_mip(p)
+        if milp.coupled(p):
+            # components outside the knapsack rows: solved alone once, then held
+            now = time.perf_counter()
+            x = milp.settle_components(p, model, mip, model.point(state.chosen),
+                                       now + SETTLE_SHARE * (deadline - now))
+            if model.values @ x > state.objective + 1e-9:
+                state = milp.state_from_selection(p, model, x)
         budget = deadline - time.perf_counter()
         # "auto": the MILP alone proves small instances in seconds; on hard ones the LNS
         # (HiGHS on neighbourhoods, warm-started) makes better use of the rest
@@ -173,17 +184,29 @@ def solve(problem: Problem, method: str = "auto", time_limit_s: float = 10.0, se
     return build_plan(p, state, bound, "optimal" if proven else "feasible", solver, elapsed)
 
 
-#: ``_search_and_price``: where the priced components start and end, as shares of the time left
-PRICE_FROM, PRICE_TO = 0.4, 0.9
+#: ``_search_and_price``: the search hands over to the priced components once the high tier
+#: has not risen for ``HIGH_STALL_S`` (at the latest after ``PRICE_FROM`` of the time left);
+#: they run until ``PRICE_TO`` of it
+PRICE_FROM, PRICE_TO, HIGH_STALL_S = 0.4, 0.9, 4.0
 
 
 def _search_and_price(p, state, ordering, deadline, rng, model, mip, bound):
-    """Tiers and knapsack rows (SPOT5 multi-orbit): the search, then the components holding
-    high value re-solved with their room priced (``milp.price_components``: room the light
-    tier can use once the high tier is in place), then the search again."""
+    """Tiers and knapsack rows (SPOT5 multi-orbit): the search until the high tier settles,
+    then the components holding high value re-solved with their room priced
+    (``milp.price_components``: room the light tier can use once the high tier is in
+    place), then the search again."""
     now = time.perf_counter()
+    last = [mip.high_value(model.point(state.chosen)), now]
+
+    def high_settled(s) -> bool:
+        high, t = mip.high_value(model.point(s.chosen)), time.perf_counter()
+        if high > last[0]:
+            last[:] = [high, t]
+        return t - last[1] >= HIGH_STALL_S
+
     state = improve(p, state, ordering, now + PRICE_FROM * (deadline - now), rng, model=model,
-                    mip=mip, target=bound)
+                    mip=mip, target=bound, stop=high_settled)
+    now = time.perf_counter()
     x = milp.price_components(p, model, mip, model.point(state.chosen), now + PRICE_TO * (deadline - now))
     if model.values @ x > state.objective + 1e-9:
         state = milp.state_from_selection(p, model, x)

@@ -1,4 +1,4 @@
-"""Component sweeps of selection plans (fill, price) against brute force and LP slopes."""
+"""Component sweeps of selection plans (settle, fill, price) against brute force and LP slopes."""
 import time
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from groundseg.planning import Alternative, Problem, Resource, Task, milp
+from groundseg.planning import Alternative, Incompatibility, Problem, Resource, Task, milp, solve, verify_plan
 from groundseg.planning import _components, _highs
 
 from ._brute import brute_optimum
@@ -75,3 +75,48 @@ def test_priced_components_never_lose_value_nor_pass_the_optimum(seed):
         x = _components.price_components(p, model, mip, start, time.perf_counter() + 10)
         assert _feasible(model, x)
         assert model.values @ start - 1e-9 <= model.values @ x <= best + 1e-9
+
+
+def _two_kinds(seed):
+    """Tasks 0-4 record data (a memory limit binds them), tasks 5-9 none; forbidden
+    combinations only within each kind, so the second kind's components are free."""
+    rng = np.random.default_rng(seed)
+    tasks = []
+    for t in range(10):
+        k = int(rng.integers(1, 4))
+        alts = [Alternative(resource=0, data_gbit=float(rng.choice([1.0, 2.0, 4.0])) if t < 5 else 0.0,
+                            label=str(v)) for v in range(k)]
+        tasks.append(Task(t, float(rng.choice([1, 2, 1000, 2000])), alts))
+    inc = []
+    for _ in range(int(rng.integers(6, 14))):
+        kind = range(5) if rng.random() < 0.5 else range(5, 10)
+        ts = rng.choice(list(kind), size=2 if rng.random() < 0.7 else 3, replace=False)
+        inc.append(Incompatibility(tuple((int(t), int(rng.integers(len(tasks[t].alternatives)))) for t in ts)))
+    return Problem(tasks, resources=[Resource("SAT", memory_capacity_gbit=float(rng.uniform(3, 8)))],
+                   incompatibilities=inc)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_settled_components_are_held_at_a_choice_that_keeps_the_optimum(seed):
+    p = _two_kinds(seed)
+    model, mip = milp.selection_mip(p)
+    x = _components.settle_components(p, model, mip, np.zeros(model.n_cols), time.perf_counter() + 10)
+    assert _feasible(model, x)
+    task = p.alt_task[model.alts]
+    held = model.lb == model.ub
+    # the memory row couples the recording tasks unless they form one component
+    recorders_alone = np.unique(_components.task_components(p)[:5]).size == 1
+    assert np.all(held[task >= 5]) and np.all(held[task < 5] == recorders_alone)
+    assert np.all(x[held] == model.lb[held])
+    # the best plan with those columns held is the best plan of the problem
+    res = mip.solve(10)
+    assert res.optimal and res.objective == pytest.approx(brute_optimum(p))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_search_around_settled_components_keeps_plans_valid(seed):
+    p = _two_kinds(seed)
+    best = brute_optimum(p)
+    assert solve(p, method="auto", time_limit_s=60).objective == pytest.approx(best)
+    plan = solve(p, method="auto", time_limit_s=60, iterations=20, seed=seed)
+    assert verify_plan(p, plan) == [] and plan.objective <= best + 1e-9
