@@ -36,7 +36,7 @@ __all__ = ["task_components", "task_neighbours", "settle_components", "polish_co
 #: time limit of one component's sub-MILP in ``polish_components``
 COMPONENT_TIME_S = 4.0
 #: ``settle_components``: a component's share of the time left when it is solved
-SETTLE_SHARE = 0.5
+SETTLE_COMPONENT_SHARE = 0.5
 #: share of ``price_components``' time for the priced sub-MILPs (the rest: the fill)
 PRICED_SHARE = 0.7
 
@@ -66,7 +66,7 @@ def _column_components(p, model) -> tuple[np.ndarray, np.ndarray]:
 
 def settle_components(p, model, mip, x, deadline: float) -> np.ndarray:
     """Solve each component outside the coupling rows alone (smallest first, at most
-    ``SETTLE_SHARE`` of the time left each), from ``x`` (a feasible point (n_cols,)) with
+    ``SETTLE_COMPONENT_SHARE`` of the time left each), from ``x`` (a feasible point (n_cols,)) with
     the other columns held; the columns of those proved optimal are fixed from then on in
     ``model`` and ``mip`` (their bounds). Returns the improved point."""
     comp, col_comp = _column_components(p, model)
@@ -82,7 +82,7 @@ def settle_components(p, model, mip, x, deadline: float) -> np.ndarray:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
-        res = mip.solve(SETTLE_SHARE * remaining, lb=np.where(free, lb, x), ub=np.where(free, ub, x), start=x)
+        res = mip.solve(SETTLE_COMPONENT_SHARE * remaining, lb=np.where(free, lb, x), ub=np.where(free, ub, x), start=x)
         if res.x is None:
             continue
         if res.objective > model.values @ x + 1e-9:

@@ -26,7 +26,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from . import _highs, _selection, _sequence_search, _tiers
-from ._components import polish_components, price_components, settle_components  # noqa: F401 (the engines' API)
+from ._components import (  # noqa: F401 (the engines' API)
+    polish_components, price_components, settle_components)
 from ._search_state import State
 
 _EPS = 1e-9
