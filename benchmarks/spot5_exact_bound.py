@@ -193,9 +193,9 @@ def bound(path, start_path, time_limit_s, say):
     say(f"  heavy value at most {hb:.0f} + {hr:.0f} = {hb + hr:.0f}")
     cols, sub = part(big)
     t0 = time.perf_counter()
-    m = -solve(np.where(heavy[cols], 0.0, w[cols]) - k[cols], var[cols], sub,
-               [(np.where(heavy[cols], w[cols], 0.0), hb - 0.5, math.inf)], time_limit_s,
-               None if x0 is None else x0[cols])
+    m = -round(solve(np.where(heavy[cols], 0.0, w[cols]) - k[cols], var[cols], sub,  # integral
+                     [(np.where(heavy[cols], w[cols], 0.0), hb - 0.5, math.inf)], time_limit_s,
+                     None if x0 is None else x0[cols]))
     say(f"  with {hb:.0f} of heavy value, the big component's units minus its light value: at "
         f"least {m:.0f} (proved in {time.perf_counter() - t0:.1f} s)")
     g = np.zeros(units + 1)  # the other components' best value within u units
@@ -218,8 +218,7 @@ def bound(path, start_path, time_limit_s, say):
     say(f"  the other components within u units, each proved ({time.perf_counter() - t0:.1f} s): "
         f"g({units}) = {g[units]:.0f}")
     # B's units are at least m (its light value is not negative)
-    best = max((hb + u - m + g[units - u] for u in range(max(int(math.ceil(m - 1e-9)), 0), units + 1)),
-               default=-math.inf)
+    best = max((hb + u - m + g[units - u] for u in range(max(m, 0), units + 1)), default=-math.inf)
     return max(best, hb + hr - HEAVY + light_max)  # the second: plans with less heavy value
 
 
