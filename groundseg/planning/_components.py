@@ -66,14 +66,14 @@ def _column_components(p, model) -> tuple[np.ndarray, np.ndarray]:
 
 def settle_components(p, model, mip, x, deadline: float) -> np.ndarray:
     """Solve each component outside the coupling rows alone (smallest first, at most
-    ``SETTLE_COMPONENT_SHARE`` of the time left each), from ``x`` (a feasible point (n_cols,)) with
-    the other columns held; the columns of those proved optimal are fixed from then on in
-    ``model`` and ``mip`` (their bounds). Returns the improved point."""
+    ``SETTLE_COMPONENT_SHARE`` of the time left each), from ``x`` (a feasible point
+    (n_cols,)) with the other columns held; the columns of those proved optimal are fixed
+    from then on in ``model`` and ``mip`` (their bounds). Returns the improved point."""
     comp, col_comp = _column_components(p, model)
     A, _, _ = model.rows.matrix(model.n_cols)
     A = A.tocsr()
     coupled = np.unique(col_comp[A[_coupling_rows(A, col_comp)].indices])
-    x = np.asarray(x, float)
+    x = np.array(x, float)
     lb, ub = model.lb.copy(), model.ub.copy()
     for c in np.argsort(np.bincount(comp), kind="stable"):
         free = (col_comp == c) & (lb < ub)
@@ -82,7 +82,8 @@ def settle_components(p, model, mip, x, deadline: float) -> np.ndarray:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
-        res = mip.solve(SETTLE_COMPONENT_SHARE * remaining, lb=np.where(free, lb, x), ub=np.where(free, ub, x), start=x)
+        res = mip.solve(SETTLE_COMPONENT_SHARE * remaining, lb=np.where(free, lb, x),
+                        ub=np.where(free, ub, x), start=x)
         if res.x is None:
             continue
         if res.objective > model.values @ x + 1e-9:
