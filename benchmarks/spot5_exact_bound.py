@@ -134,6 +134,7 @@ def solve(obj, var, tuples, extra, time_limit_s, start=None):
 
 
 def load_start(path, keys):
+    """A solution file's point (n,), or None without one; one it cannot read is no start."""
     if not os.path.isfile(path):
         return None
     where = {k: i for i, k in enumerate(keys)}
@@ -141,8 +142,11 @@ def load_start(path, keys):
     with open(path) as f:
         for line in f:
             if line.strip():
-                a, b = map(int, line.split())
-                x[where[(a, b)]] = 1.0
+                try:
+                    a, b = map(int, line.split())
+                    x[where[(a, b)]] = 1.0
+                except (KeyError, ValueError):
+                    return None
     return x
 
 
@@ -171,12 +175,14 @@ def bound(path, start_path, time_limit_s, say):
     comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(nv, nv)), directed=False)[1]
     col_comp = comp[var]
     x0 = load_start(start_path, keys)
+    by_comp: dict[int, list] = {}
+    for t in tuples:
+        by_comp.setdefault(int(col_comp[t[0]]), []).append(t)
 
     def part(cc):
         cols = np.flatnonzero(col_comp == cc)
         where = {g: i for i, g in enumerate(cols)}
-        sub = [[where[q] for q in t] for t in tuples if col_comp[t[0]] == cc]
-        return cols, sub
+        return cols, [[where[q] for q in t] for t in by_comp.get(int(cc), [])]
 
     heavy_max = {}
     for cc in np.unique(col_comp[heavy]):
@@ -244,6 +250,9 @@ def main(argv=None) -> int:
             print(f"  no bound: {exc}")
             status = 1
             continue
+        except (ValueError, IndexError) as exc:
+            print(f"spot5_exact_bound: {path} is not a SPOT5 instance ({exc})", file=sys.stderr)
+            return 2
         print(f"  every plan of {name} scores at most {value:.0f} ({time.perf_counter() - t0:.0f} s)", flush=True)
     return status
 
