@@ -18,7 +18,8 @@ def crowded_triples(seed, n=9):
     some pairs: the kind of structure SPOT5's data-rate constraints give."""
     rng = np.random.default_rng(seed)
     tasks = [Task(t, float(rng.integers(1, 10)),
-                  [Alternative(resource=0, data_gbit=1.0, label=str(v)) for v in range(int(rng.integers(1, 3)))])
+                  [Alternative(resource=0, data_gbit=1.0, label=str(v))
+                   for v in range(int(rng.integers(1, 3)))])
              for t in range(n)]
     keys = [(t, v) for t in range(n) for v in range(len(tasks[t].alternatives))]
     dense = [keys[i] for i in rng.choice(len(keys), size=min(7, len(keys)), replace=False)]
@@ -76,7 +77,8 @@ def test_sets_grow_and_tighten_the_lp():
         assert bound >= brute_optimum(p) - 1e-9
         # the same rows with each triple as its own row instead of the sets
         tri = np.array([[m.col_of[a] for a in members] for members in p.incompat if len(members) == 3])
-        T = csr_matrix((np.ones(tri.size), tri.ravel(), np.arange(0, tri.size + 1, 3)), shape=(len(tri), m.n_cols))
+        T = csr_matrix((np.ones(tri.size), tri.ravel(), np.arange(0, tri.size + 1, 3)),
+                       shape=(len(tri), m.n_cols))
         plain = _highs.maximize(m.values, vstack([A[~sets], T]).tocsr(),
                                 np.concatenate([lb[~sets], np.full(len(tri), -np.inf)]),
                                 np.concatenate([ub[~sets], np.full(len(tri), 2.0)]),
